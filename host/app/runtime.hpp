@@ -1,0 +1,67 @@
+// The gateway assembled from a validated config and the loaded plugins: one provider instance and
+// upstream client per [llm.NAME], one processor instance per [processor.NAME], and the routes
+// that tie them together. Built once at start-up; read-only while serving.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "plugins/plugin_registry.hpp"
+#include "routing/router.hpp"
+#include "upstream/disconnect_watcher.hpp"
+#include "upstream/upstream_client.hpp"
+
+namespace llmproxy {
+
+struct LlmRuntime {
+    const LlmConfig* config = nullptr;
+    const ProviderType* provider = nullptr;
+    void* instance = nullptr;
+    std::unique_ptr<UpstreamClient> upstream;  // null when the llm has no base_url
+    bool token_missing = false;                // token_env is set but the variable is not
+};
+
+struct ProcessorRuntime {
+    const ProcessorConfig* config = nullptr;
+    const ProcessorType* type = nullptr;
+    void* instance = nullptr;
+};
+
+struct RouteRuntime {
+    const RouteConfig* config = nullptr;
+    LlmRuntime* llm = nullptr;
+    std::vector<const ProcessorRuntime*> processors;  // in the route's order
+};
+
+class Runtime {
+public:
+    // Creates every instance the config names. Throws ConfigError listing each llm or processor
+    // whose plugin is not loaded or whose instance_new refused its settings.
+    Runtime(Config config, const PluginRegistry& plugins);
+    ~Runtime();  // frees every instance
+    Runtime(const Runtime&) = delete;
+    Runtime& operator=(const Runtime&) = delete;
+
+    const Config& config() const { return config_; }
+    const RouteRuntime* route_for(std::string_view path) const { return router_->match(path); }
+    DisconnectWatcher& watcher() { return watcher_; }
+
+    // The /healthz document: plugins loaded and refused, llms and routes.
+    std::string health_json() const;
+
+private:
+    void free_instances();
+
+    Config config_;
+    const PluginRegistry& plugins_;
+    std::map<std::string, LlmRuntime> llms_;
+    std::map<std::string, ProcessorRuntime> processors_;
+    std::vector<RouteRuntime> routes_;
+    std::unique_ptr<Router<RouteRuntime>> router_;
+    DisconnectWatcher watcher_;
+};
+
+}  // namespace llmproxy

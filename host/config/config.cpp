@@ -1,0 +1,401 @@
+#include "config/config.hpp"
+
+// TOML 1.1 (unreleased in toml++ 3.3) allows newlines inside inline tables, which the original
+// README's `additional_config = { ... }` example uses across several lines.
+#define TOML_HEADER_ONLY 1
+#define TOML_ENABLE_UNRELEASED_FEATURES 1
+#define TOML_EXCEPTIONS 0
+#include <toml++/toml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+namespace llmproxy {
+
+std::string ConfigProblem::to_string() const {
+    std::string out = file;
+    if (line > 0) out += ":" + std::to_string(line);
+    out += ": ";
+    if (!key.empty()) out += "'" + key + "': ";
+    return out + message;
+}
+
+static std::string join_problems(const std::vector<ConfigProblem>& problems) {
+    std::string out;
+    for (const auto& p : problems) out += p.to_string() + "\n";
+    return out;
+}
+
+ConfigError::ConfigError(std::vector<ConfigProblem> problems)
+    : std::runtime_error(join_problems(problems)), problems_(std::move(problems)) {}
+
+namespace {
+
+// A scalar (number, boolean, date or time) in its TOML spelling.
+std::string scalar_text(const toml::node& node) {
+    std::ostringstream text;
+    node.visit([&](auto&& value) {
+        if constexpr (toml::is_value<decltype(value)>) text << value;
+    });
+    return text.str();
+}
+
+nlohmann::json toml_to_json(const toml::node& node) {
+    if (auto* t = node.as_table()) {
+        auto obj = nlohmann::json::object();
+        for (auto&& [k, v] : *t) obj[std::string(k.str())] = toml_to_json(v);
+        return obj;
+    }
+    if (auto* a = node.as_array()) {
+        auto arr = nlohmann::json::array();
+        for (auto&& v : *a) arr.push_back(toml_to_json(v));
+        return arr;
+    }
+    if (auto* s = node.as_string()) return s->get();
+    if (auto* i = node.as_integer()) return i->get();
+    if (auto* f = node.as_floating_point()) return f->get();
+    if (auto* b = node.as_boolean()) return b->get();
+    return scalar_text(node);  // dates and times
+}
+
+// Reads one table's keys, recording every problem instead of stopping at the first.
+class TableReader {
+public:
+    TableReader(const toml::table& table, std::string path, std::string file,
+                std::vector<ConfigProblem>& problems)
+        : table_(table), path_(std::move(path)), file_(std::move(file)), problems_(problems) {}
+
+    ~TableReader() = default;
+    TableReader(const TableReader&) = delete;
+    TableReader& operator=(const TableReader&) = delete;
+
+    int line() const { return static_cast<int>(table_.source().begin.line); }
+    std::string key_path(std::string_view key) const { return path_ + "." + std::string(key); }
+
+    void problem(const toml::node* node, std::string_view key, std::string message) {
+        int at = node ? static_cast<int>(node->source().begin.line) : line();
+        problems_.push_back({file_, at, key_path(key), std::move(message)});
+    }
+
+    const toml::node* get(std::string_view key) {
+        known_.insert(std::string(key));
+        return table_.get(key);
+    }
+
+    void read(std::string_view key, std::string& out, bool required = false) {
+        const auto* node = get(key);
+        if (!node) {
+            if (required) problem(nullptr, key, "is required");
+            return;
+        }
+        if (auto* s = node->as_string()) {
+            out = s->get();
+            if (required && out.empty()) problem(node, key, "must not be empty");
+        } else {
+            problem(node, key, "must be a string");
+        }
+    }
+
+    void read(std::string_view key, bool& out) {
+        const auto* node = get(key);
+        if (!node) return;
+        if (auto* b = node->as_boolean())
+            out = b->get();
+        else
+            problem(node, key, "must be true or false");
+    }
+
+    template <typename Int>
+    void read_int(std::string_view key, Int& out, long long min, long long max) {
+        const auto* node = get(key);
+        if (!node) return;
+        auto* i = node->as_integer();
+        if (!i || i->get() < min || i->get() > max) {
+            problem(node, key,
+                    "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+            return;
+        }
+        out = static_cast<Int>(i->get());
+    }
+
+    void read(std::string_view key, std::vector<std::string>& out) {
+        const auto* node = get(key);
+        if (!node) return;
+        auto* arr = node->as_array();
+        bool ok = arr != nullptr;
+        if (arr) {
+            for (auto&& item : *arr) {
+                if (auto* s = item.as_string())
+                    out.push_back(s->get());
+                else
+                    ok = false;
+            }
+        }
+        if (!ok) problem(node, key, "must be an array of strings");
+    }
+
+    // Any scalar, written as text (config_value = "gpt-4" or config_value = 3).
+    void read_scalar_text(std::string_view key, std::string& out) {
+        const auto* node = get(key);
+        if (!node) return;
+        if (auto* s = node->as_string()) {
+            out = s->get();
+        } else if (node->is_table() || node->is_array()) {
+            problem(node, key, "must be a string, number or boolean");
+        } else {
+            out = scalar_text(*node);
+        }
+    }
+
+    void read_table_json(std::string_view key, std::string& out) {
+        const auto* node = get(key);
+        if (!node) return;
+        if (!node->is_table()) {
+            problem(node, key, "must be a table, e.g. " + std::string(key) + " = { name = \"value\" }");
+            return;
+        }
+        out = toml_to_json(*node).dump();
+    }
+
+    // Call after every read: each key nobody asked for is a problem (typos must not pass).
+    void reject_unknown_keys() {
+        for (auto&& [k, v] : table_) {
+            if (known_.count(std::string(k.str()))) continue;
+            std::string known;
+            for (const auto& name : known_) known += (known.empty() ? "" : ", ") + name;
+            problem(&v, k.str(), "unknown key (known keys here: " + known + ")");
+        }
+    }
+
+private:
+    const toml::table& table_;
+    std::string path_;
+    std::string file_;
+    std::vector<ConfigProblem>& problems_;
+    std::set<std::string> known_;
+};
+
+bool valid_name(const std::string& name) {
+    if (name.empty()) return false;
+    for (char c : name)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+    return true;
+}
+
+class Parser {
+public:
+    Parser(std::string file) : file_(std::move(file)) {}
+
+    Config parse(const toml::table& root) {
+        config_.file = file_;
+        for (auto&& [key, node] : root) {
+            std::string k(key.str());
+            if (k == "server") {
+                parse_server(node);
+            } else if (k == "plugins") {
+                parse_plugins(node);
+            } else if (k == "llm") {
+                for_each_named_table(node, "llm", [&](auto& t, auto& name) { parse_llm(t, name); });
+            } else if (k == "processor") {
+                for_each_named_table(node, "processor",
+                                     [&](auto& t, auto& name) { parse_processor(t, name); });
+            } else if (k == "route") {
+                parse_routes(node);
+            } else {
+                add(&node, k, "unknown section (known: server, plugins, llm, processor, route)");
+            }
+        }
+        check_references();
+        if (!problems_.empty()) throw ConfigError(problems_);
+        return config_;
+    }
+
+private:
+    void add(const toml::node* node, std::string key, std::string message) {
+        int line = node ? static_cast<int>(node->source().begin.line) : 0;
+        problems_.push_back({file_, line, std::move(key), std::move(message)});
+    }
+
+    const toml::table* expect_table(const toml::node& node, const std::string& key) {
+        auto* table = node.as_table();
+        if (!table) add(&node, key, "must be a table ([" + key + "])");
+        return table;
+    }
+
+    template <typename Fn>
+    void for_each_named_table(const toml::node& node, const std::string& section, Fn&& fn) {
+        auto* outer = expect_table(node, section);
+        if (!outer) return;
+        for (auto&& [name, inner] : *outer) {
+            std::string n(name.str());
+            std::string key = section + "." + n;
+            if (!valid_name(n)) add(&inner, key, "names may use letters, digits, '_' and '-'");
+            if (auto* t = expect_table(inner, key)) fn(*t, n);
+        }
+    }
+
+    void parse_server(const toml::node& node) {
+        auto* table = expect_table(node, "server");
+        if (!table) return;
+        TableReader r(*table, "server", file_, problems_);
+        auto& s = config_.server;
+        r.read("host", s.host);
+        r.read_int("port", s.port, 0, 65535);
+        r.read("cors_allowed_origins", s.cors_allowed_origins);
+        r.read_int("max_body_bytes", s.max_body_bytes, 1024, 1LL << 34);
+        r.read_int("max_threads", s.max_threads, 1, 100000);
+        r.read_int("max_queued", s.max_queued, 0, 100000);
+        r.read_int("keep_alive_timeout_ms", s.keep_alive_timeout_ms, 0, 3600000);
+        r.read_int("client_send_timeout_ms", s.client_send_timeout_ms, 1, 3600000);
+        r.read("log_level", s.log_level);
+        static const std::set<std::string> levels = {"trace", "debug", "info",
+                                                     "warn",  "error", "off"};
+        if (!levels.count(s.log_level))
+            r.problem(table->get("log_level"), "log_level",
+                      "must be one of trace, debug, info, warn, error, off");
+        r.reject_unknown_keys();
+    }
+
+    void parse_plugins(const toml::node& node) {
+        auto* table = expect_table(node, "plugins");
+        if (!table) return;
+        TableReader r(*table, "plugins", file_, problems_);
+        std::vector<std::string> dirs;
+        r.read("dirs", dirs);
+        auto base = std::filesystem::path(file_).parent_path();
+        for (const auto& d : dirs) {
+            std::filesystem::path p(d);
+            config_.plugin_dirs.push_back((p.is_absolute() ? p : base / p).lexically_normal());
+        }
+        r.reject_unknown_keys();
+    }
+
+    void parse_llm(const toml::table& table, const std::string& name) {
+        TableReader r(table, "llm." + name, file_, problems_);
+        LlmConfig llm;
+        llm.name = name;
+        llm.line = r.line();
+        r.read("provider", llm.provider, true);
+        std::string type = "chat";
+        r.read("type", type);
+        if (type == "chat") {
+            llm.endpoint = Endpoint::chat;
+        } else if (type == "embedding") {
+            llm.endpoint = Endpoint::embedding;
+        } else {
+            r.problem(table.get("type"), "type", "must be \"chat\" or \"embedding\", not \"" + type + "\"");
+        }
+        r.read("base_url", llm.base_url);
+        if (!llm.base_url.empty() && llm.base_url.rfind("http://", 0) != 0 &&
+            llm.base_url.rfind("https://", 0) != 0)
+            r.problem(table.get("base_url"), "base_url", "must start with http:// or https://");
+        r.read("token_env", llm.token_env);
+        r.read("supports_streaming", llm.supports_streaming);
+        r.read_int("connect_timeout_ms", llm.connect_timeout_ms, 1, 600000);
+        r.read_int("read_timeout_ms", llm.read_timeout_ms, 1, 86400000);
+        r.read_int("max_idle_connections", llm.max_idle_connections, 0, 100000);
+        r.read("ca_file", llm.ca_file);
+        if (!llm.ca_file.empty()) {
+            std::filesystem::path p(llm.ca_file);
+            if (p.is_relative()) p = std::filesystem::path(file_).parent_path() / p;
+            llm.ca_file = p.lexically_normal();
+            if (!std::filesystem::exists(p))
+                r.problem(table.get("ca_file"), "ca_file", "no such file: " + llm.ca_file);
+        }
+        r.read_table_json("options", llm.options_json);
+        r.reject_unknown_keys();
+        config_.llms[name] = std::move(llm);
+    }
+
+    void parse_processor(const toml::table& table, const std::string& name) {
+        TableReader r(table, "processor." + name, file_, problems_);
+        ProcessorConfig p;
+        p.name = name;
+        p.line = r.line();
+        r.read("type", p.type, true);
+        r.read_scalar_text("config_value", p.config_value);
+        r.read_table_json("additional_config", p.additional_config_json);
+        r.reject_unknown_keys();
+        config_.processors[name] = std::move(p);
+    }
+
+    void parse_routes(const toml::node& node) {
+        auto* arr = node.as_array();
+        if (!arr || !arr->is_array_of_tables()) {
+            add(&node, "route", "must be an array of tables ([[route]])");
+            return;
+        }
+        std::size_t index = 0;
+        for (auto&& item : *arr) {
+            std::string path = "route[" + std::to_string(index++) + "]";
+            TableReader r(*item.as_table(), path, file_, problems_);
+            RouteConfig route;
+            route.line = r.line();
+            r.read("path_prefix", route.path_prefix, true);
+            if (!route.path_prefix.empty() && route.path_prefix[0] != '/')
+                r.problem(item.as_table()->get("path_prefix"), "path_prefix", "must start with '/'");
+            r.read("target_llm", route.target_llm, true);
+            r.read("processors", route.processors);
+            r.read("allow_streaming", route.allow_streaming);
+            r.read("allow_non_streaming", route.allow_non_streaming);
+            if (!route.allow_streaming && !route.allow_non_streaming)
+                r.problem(nullptr, "allow_streaming",
+                          "allow_streaming and allow_non_streaming are both false: the route "
+                          "would refuse every request");
+            r.reject_unknown_keys();
+            config_.routes.push_back(std::move(route));
+        }
+    }
+
+    void check_references() {
+        std::map<std::string, int> seen_prefixes;
+        for (std::size_t i = 0; i < config_.routes.size(); ++i) {
+            const auto& route = config_.routes[i];
+            std::string path = "route[" + std::to_string(i) + "]";
+            auto [it, inserted] = seen_prefixes.emplace(route.path_prefix, route.line);
+            if (!inserted && !route.path_prefix.empty())
+                problems_.push_back({file_, route.line, path + ".path_prefix",
+                                     "\"" + route.path_prefix + "\" is already used by the route at line " +
+                                         std::to_string(it->second)});
+            if (!route.target_llm.empty() && !config_.llms.count(route.target_llm))
+                problems_.push_back({file_, route.line, path + ".target_llm",
+                                     "no [llm." + route.target_llm + "] is defined"});
+            for (const auto& p : route.processors)
+                if (!config_.processors.count(p))
+                    problems_.push_back({file_, route.line, path + ".processors",
+                                         "no [processor." + p + "] is defined"});
+        }
+    }
+
+    std::string file_;
+    Config config_;
+    std::vector<ConfigProblem> problems_;
+};
+
+}  // namespace
+
+Config parse_config(const std::string& text, const std::string& file) {
+    toml::parse_result result = toml::parse(text, file);
+    if (!result) {
+        const auto& err = result.error();
+        std::string message(err.description());
+        if (message.find("inline") != std::string::npos)
+            message += " (write inline tables on one line: key = { name = \"value\" })";
+        throw ConfigError({{file, static_cast<int>(err.source().begin.line), "", message}});
+    }
+    return Parser(file).parse(result.table());
+}
+
+Config load_config(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError({{path, 0, "", "cannot read the config file"}});
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_config(text.str(), path);
+}
+
+}  // namespace llmproxy

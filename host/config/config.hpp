@@ -1,0 +1,93 @@
+// The gateway's configuration: the TOML schema of the original README plus llm-proxy's additions,
+// parsed and validated in one pass so that every mistake is reported at once.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace llmproxy {
+
+struct ServerConfig {
+    std::string host = "127.0.0.1";
+    int port = 3000;  // 0 picks a free port (tests use it; the bound port is logged)
+    std::vector<std::string> cors_allowed_origins;
+    std::size_t max_body_bytes = 64u << 20;
+    int max_threads = 512;  // concurrent connections served (the server is thread-per-connection)
+    int max_queued = 256;   // accepted connections waiting for a thread; beyond that: 503
+    int keep_alive_timeout_ms = 15000;
+    int client_send_timeout_ms = 60000;  // a client that stops reading is dropped after this
+    std::string log_level = "info";
+};
+
+enum class Endpoint { chat = 1, embedding = 2 };  // the values of LP_ENDPOINT_*
+
+struct LlmConfig {
+    std::string name;
+    std::string provider;  // the provider type a plugin exports
+    Endpoint endpoint = Endpoint::chat;
+    std::string base_url;
+    std::string token_env;
+    bool supports_streaming = true;
+    int connect_timeout_ms = 10000;
+    int read_timeout_ms = 300000;  // longest silence allowed between two reads from the upstream
+    int max_idle_connections = 64;
+    std::string ca_file;               // extra CA bundle (PEM) trusted for this upstream
+    std::string options_json = "{}";   // [llm.NAME.options], for the provider
+    int line = 0;
+};
+
+struct ProcessorConfig {
+    std::string name;
+    std::string type;
+    std::string config_value;
+    std::string additional_config_json = "{}";
+    int line = 0;
+};
+
+struct RouteConfig {
+    std::string path_prefix;
+    std::string target_llm;
+    std::vector<std::string> processors;
+    bool allow_streaming = true;
+    bool allow_non_streaming = true;
+    int line = 0;
+};
+
+struct Config {
+    std::string file;
+    ServerConfig server;
+    std::vector<std::string> plugin_dirs;  // [plugins] dirs, made absolute
+    std::map<std::string, LlmConfig> llms;
+    std::map<std::string, ProcessorConfig> processors;
+    std::vector<RouteConfig> routes;
+};
+
+struct ConfigProblem {
+    std::string file;
+    int line = 0;     // 0 when the problem has no single place
+    std::string key;  // dotted path, e.g. "llm.openai.base_url"
+    std::string message;
+    std::string to_string() const;
+};
+
+// Thrown with every problem found; what() lists them one per line.
+class ConfigError : public std::runtime_error {
+public:
+    explicit ConfigError(std::vector<ConfigProblem> problems);
+    const std::vector<ConfigProblem>& problems() const { return problems_; }
+
+private:
+    std::vector<ConfigProblem> problems_;
+};
+
+// Parses TOML text; `file` names it in messages and anchors relative plugin dirs.
+// Throws ConfigError listing every problem.
+Config parse_config(const std::string& text, const std::string& file);
+
+// Reads and parses a file. Throws ConfigError (also when the file cannot be read).
+Config load_config(const std::string& path);
+
+}  // namespace llmproxy

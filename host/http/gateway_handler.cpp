@@ -1,0 +1,125 @@
+#include "http/gateway_handler.hpp"
+
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/URI.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "http/responses.hpp"
+#include "pipeline/request_flow.hpp"
+
+namespace llmproxy {
+
+namespace {
+
+class GatewayHandler : public Poco::Net::HTTPRequestHandler {
+public:
+    explicit GatewayHandler(GatewayHandlerFactory& factory) : factory_(factory) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& request,
+                       Poco::Net::HTTPServerResponse& response) override {
+        factory_.handle(request, response);
+    }
+
+private:
+    GatewayHandlerFactory& factory_;
+};
+
+// Reads the request body, refusing (413) one over limit before reading more than limit bytes.
+std::string read_body(Poco::Net::HTTPServerRequest& request, std::size_t limit) {
+    auto too_large = [&] {
+        return ApiException({413, "invalid_request_error", "request_too_large",
+                             "the request body is larger than [server] max_body_bytes = " +
+                                 std::to_string(limit) + " bytes"});
+    };
+    std::string body;
+    if (request.hasContentLength()) {
+        auto length = request.getContentLength64();
+        if (length > static_cast<Poco::Int64>(limit)) throw too_large();
+        body.reserve(static_cast<std::size_t>(length));
+    }
+    std::istream& in = request.stream();
+    char buffer[65536];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+        body.append(buffer, static_cast<std::size_t>(in.gcount()));
+        if (body.size() > limit) throw too_large();
+    }
+    return body;
+}
+
+std::string path_of(const std::string& uri) {
+    auto end = uri.find_first_of("?#");
+    return end == std::string::npos ? uri : uri.substr(0, end);
+}
+
+}  // namespace
+
+GatewayHandlerFactory::GatewayHandlerFactory(Runtime& runtime)
+    : runtime_(runtime), cors_(runtime.config().server.cors_allowed_origins) {}
+
+Poco::Net::HTTPRequestHandler* GatewayHandlerFactory::createRequestHandler(
+    const Poco::Net::HTTPServerRequest&) {
+    return new GatewayHandler(*this);
+}
+
+void GatewayHandlerFactory::handle(Poco::Net::HTTPServerRequest& request,
+                                   Poco::Net::HTTPServerResponse& response) {
+    auto started = std::chrono::steady_clock::now();
+    const std::string path = path_of(request.getURI());
+    const std::string& method = request.getMethod();
+    FlowOutcome outcome;
+    std::string route_name = "-";
+    bool body_read = false;
+    try {
+        cors_.decorate(request, response);
+        if (method == "OPTIONS") {
+            cors_.answer_preflight(request, response);
+            outcome.status = response.getStatus();
+        } else if (path == "/healthz") {
+            if (method != "GET" && method != "HEAD") {
+                response.set("Allow", "GET");
+                throw ApiException({405, "invalid_request_error", "method_not_allowed",
+                                    "/healthz answers GET, not " + method});
+            }
+            send_body(response, 200, "application/json", runtime_.health_json());
+            outcome.status = 200;
+        } else {
+            const RouteRuntime* route = runtime_.route_for(path);
+            if (!route)
+                throw ApiException({404, "invalid_request_error", "route_not_found",
+                                    "no route matches the path '" + path +
+                                        "'; see GET /healthz for the configured routes"});
+            route_name = route->config->path_prefix;
+            if (method != "POST") {
+                response.set("Allow", "POST, OPTIONS");
+                throw ApiException({405, "invalid_request_error", "method_not_allowed",
+                                    "the route '" + route_name + "' answers POST, not " + method});
+            }
+            std::string body = read_body(request, runtime_.config().server.max_body_bytes);
+            body_read = true;
+            auto& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
+            outcome = run_request_flow(runtime_, *route, std::move(body), request,
+                                       socket.impl()->sockfd(), response);
+        }
+    } catch (const ApiException& e) {
+        outcome.status = e.error().status;
+        outcome.error = e.error().message;
+        // An unread body would be taken for the next request on this connection.
+        if (!body_read && method != "GET" && method != "HEAD" && method != "OPTIONS")
+            response.setKeepAlive(false);
+        if (!response.sent()) send_error(response, e.error());
+    } catch (const std::exception& e) {
+        outcome.status = 500;
+        outcome.error = e.what();
+        if (!response.sent()) send_error(response, ApiError::internal(e.what()));
+    }
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    spdlog::info("access method={} path={} route={} status={} upstream_status={} stream={} "
+                 "duration_ms={:.3f}{}{}",
+                 method, path, route_name, outcome.status, outcome.upstream_status,
+                 outcome.streamed ? "true" : "false", ms, outcome.client_gone ? " client_gone=true" : "",
+                 outcome.error.empty() ? "" : " error=\"" + outcome.error + "\"");
+}
+
+}  // namespace llmproxy

@@ -1,0 +1,24 @@
+// What the host itself needs to know about a canonical request body (the model, whether it asks
+// for a stream, whether the required fields are there), found in one pass without building a
+// document: the body itself travels on untouched.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "http/api_error.hpp"
+
+namespace llmproxy {
+
+struct RequestFacts {
+    std::string model;
+    bool stream = false;
+};
+
+// Scans a body for `endpoint`. Throws ApiException (400) when the body is not a JSON object, or
+// lacks `model` (string) and `messages` (array, chat) or `input` (embedding), or has a `stream`
+// that is not a boolean.
+RequestFacts scan_request(std::string_view body, Endpoint endpoint);
+
+}  // namespace llmproxy

@@ -1,0 +1,33 @@
+// Writing answers to the client: whole JSON bodies, errors, and event streams. The one place where
+// the host's HTTP responses take shape.
+#pragma once
+
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <string_view>
+
+#include "http/api_error.hpp"
+
+namespace llmproxy {
+
+void send_body(Poco::Net::HTTPServerResponse& response, int status, std::string_view content_type,
+               std::string_view body);
+void send_error(Poco::Net::HTTPServerResponse& response, const ApiError& error);
+
+// A server-sent event stream to the client. The head goes out on construction.
+class ClientEventStream {
+public:
+    explicit ClientEventStream(Poco::Net::HTTPServerResponse& response);
+
+    // Queues "data: <data>\n\n". Returns false when the client is gone.
+    bool write(std::string_view data);
+    // Sends what is queued now. Returns false when the client is gone.
+    bool flush();
+    // Sends an error event and flushes: the stream then ends without [DONE].
+    void write_error(const ApiError& error);
+
+private:
+    std::ostream& out_;
+};
+
+}  // namespace llmproxy

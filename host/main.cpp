@@ -1,0 +1,148 @@
+// llm-proxy: command line, logging, start-up and shut-down.
+#include <Poco/Exception.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "app/runtime.hpp"
+#include "config/config.hpp"
+#include "http/gateway_handler.hpp"
+#include "http/server.hpp"
+#include "plugins/plugin_registry.hpp"
+#include "version.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: llm-proxy --config FILE [--check] [--plugin-dir DIR]...
+
+An OpenAI-compatible LLM gateway with provider and processor plugins.
+
+  --config FILE      the TOML configuration to serve (see config/default.toml)
+  --check            validate the configuration and the plugins it needs, then exit:
+                     0 when llm-proxy would start, 1 with the reasons when it would not
+  --plugin-dir DIR   also load every *.so plugin in DIR (repeatable; [plugins] dirs in the
+                     config adds more). The plugins built with llm-proxy are always loaded.
+  --help             show this help
+  --version          show the version and the plugin ABI version
+
+Environment: LLM_PROXY_LOG_LEVEL (trace|debug|info|warn|error|off) overrides [server] log_level.
+)";
+
+struct Options {
+    std::string config;
+    bool check = false;
+    std::vector<std::string> plugin_dirs;
+};
+
+int usage_error(const std::string& message) {
+    std::cerr << "llm-proxy: " << message << "\n\n" << kUsage;
+    return 2;
+}
+
+// The directories holding the plugins built or installed with this executable.
+std::vector<std::string> bundled_plugin_dirs() {
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return {};
+    auto dir = exe.parent_path();
+    std::vector<std::string> dirs;
+    for (auto candidate : {dir / "plugins", dir / ".." / "lib" / "llm-proxy" / "plugins"})
+        if (std::filesystem::is_directory(candidate, ec))
+            dirs.push_back(candidate.lexically_normal().string());
+    return dirs;
+}
+
+void setup_logging(const std::string& config_level) {
+    auto logger = spdlog::stderr_color_mt("llm-proxy");
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    spdlog::set_default_logger(logger);
+    const char* env = std::getenv("LLM_PROXY_LOG_LEVEL");
+    spdlog::set_level(spdlog::level::from_str(env && *env ? env : config_level));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options options;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--help" || arg == "-h") {
+            std::cout << kUsage;
+            return 0;
+        } else if (arg == "--version") {
+            std::cout << "llm-proxy " << LLM_PROXY_VERSION << " (plugin ABI " << LP_ABI_MAJOR << "."
+                      << LP_ABI_MINOR << ")\n";
+            return 0;
+        } else if (arg == "--check") {
+            options.check = true;
+        } else if ((arg == "--config" || arg == "--plugin-dir") && i + 1 < argc) {
+            (arg == "--config" ? options.config = argv[++i]
+                               : options.plugin_dirs.emplace_back(argv[++i]));
+        } else {
+            return usage_error("unknown or incomplete argument '" + arg + "'");
+        }
+    }
+    if (options.config.empty()) return usage_error("--config FILE is required");
+
+    std::signal(SIGPIPE, SIG_IGN);
+    // Block the stop signals in every thread; main waits for them below.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    llmproxy::Config config;
+    try {
+        config = llmproxy::load_config(options.config);
+    } catch (const llmproxy::ConfigError& e) {
+        std::cerr << "llm-proxy: the configuration has errors:\n" << e.what();
+        return 1;
+    }
+    setup_logging(config.server.log_level);
+
+    llmproxy::PluginRegistry plugins;
+    for (const auto& dir : bundled_plugin_dirs()) plugins.load_directory(dir);
+    for (const auto& dir : options.plugin_dirs) plugins.load_directory(dir);
+    for (const auto& dir : config.plugin_dirs) plugins.load_directory(dir);
+
+    std::unique_ptr<llmproxy::Runtime> runtime;
+    try {
+        runtime = std::make_unique<llmproxy::Runtime>(config, plugins);
+    } catch (const llmproxy::ConfigError& e) {
+        std::cerr << "llm-proxy: cannot start:\n" << e.what();
+        return 1;
+    }
+    if (options.check) {
+        std::cout << "llm-proxy: " << options.config << " is valid: " << config.llms.size()
+                  << " llm(s), " << config.processors.size() << " processor(s), "
+                  << config.routes.size() << " route(s), " << plugins.plugins().size()
+                  << " plugin(s) loaded\n";
+        return 0;
+    }
+
+    try {
+        llmproxy::Server server(config.server, new llmproxy::GatewayHandlerFactory(*runtime));
+        server.start();
+        spdlog::info("llm-proxy {} listening on http://{}:{} ({} routes, {} plugins)",
+                     LLM_PROXY_VERSION, config.server.host, server.port(), config.routes.size(),
+                     plugins.plugins().size());
+        int signal = 0;
+        sigwait(&stop_signals, &signal);
+        spdlog::info("received signal {}; finishing requests in progress", signal);
+        server.stop();
+    } catch (const Poco::Exception& e) {
+        spdlog::critical("cannot serve on {}:{}: {}", config.server.host, config.server.port,
+                         e.displayText());
+        return 1;
+    }
+    spdlog::info("stopped");
+    return 0;
+}

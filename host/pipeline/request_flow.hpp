@@ -1,0 +1,29 @@
+// One API request from the moment its body has been read: the route's processors and provider
+// run as the processor ABI documents (requests in route order, answers in reverse), the upstream is
+// called, and the answer is written whole or as a relayed event stream.
+#pragma once
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <string>
+
+#include "app/runtime.hpp"
+
+namespace llmproxy {
+
+struct FlowOutcome {
+    int status = 0;           // what the client got (200 for a stream that started)
+    int upstream_status = 0;  // 0 when no upstream answer arrived
+    bool streamed = false;
+    bool client_gone = false;
+    std::string error;  // empty on success
+};
+
+// Never throws: every failure becomes an error response, or an SSE error event once a stream has
+// started. client_fd is watched so that a departing client cancels the upstream call at once.
+FlowOutcome run_request_flow(Runtime& runtime, const RouteRuntime& route, std::string body,
+                             const Poco::Net::HTTPServerRequest& request, int client_fd,
+                             Poco::Net::HTTPServerResponse& response);
+
+}  // namespace llmproxy

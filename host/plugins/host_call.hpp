@@ -1,0 +1,54 @@
+// lp_call, the opaque handle a plugin hook receives, defined on the host side. Each kind of hook
+// gets a subclass that accepts the host functions meaningful there; a call that does not belong
+// in a hook is logged and ignored, so a plugin bug never corrupts a request.
+#pragma once
+
+#include <llm_proxy/abi.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/api_error.hpp"
+
+struct lp_call {
+    explicit lp_call(std::string where) : where_(std::move(where)) {}
+    virtual ~lp_call() = default;
+    lp_call(const lp_call&) = delete;
+    lp_call& operator=(const lp_call&) = delete;
+
+    void set_error(int status, std::string_view type, std::string_view code,
+                   std::string_view message);
+    const std::optional<llmproxy::ApiError>& error() const { return error_; }
+    const std::string& where() const { return where_; }
+
+    // The error a hook described, or a generic one naming the hook when it described none.
+    llmproxy::ApiError error_or_default() const;
+
+    virtual void set_upstream_method(std::string_view) { misuse("set_upstream_method"); }
+    virtual void set_upstream_path(std::string_view) { misuse("set_upstream_path"); }
+    virtual void set_upstream_header(std::string_view, std::string_view) {
+        misuse("set_upstream_header");
+    }
+    virtual void set_body(std::string_view) { misuse("set_body"); }
+    virtual void respond(int, std::string_view, std::string_view) { misuse("respond"); }
+    virtual void emit_event(std::string_view) { misuse("emit_event"); }
+
+protected:
+    void misuse(const char* function) const;
+
+private:
+    std::string where_;  // e.g. "provider 'openai' encode_request", for messages
+    std::optional<llmproxy::ApiError> error_;
+};
+
+namespace llmproxy {
+
+// The host API table handed to every plugin.
+const lp_host_api* host_api();
+
+inline std::string_view view(lp_str s) { return s.len ? std::string_view(s.ptr, s.len) : std::string_view(); }
+inline lp_str to_lp(std::string_view s) { return {s.data(), s.size()}; }
+
+}  // namespace llmproxy

@@ -1,0 +1,216 @@
+#include "plugins/plugin_registry.hpp"
+
+#include <dlfcn.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+
+#include "plugins/host_call.hpp"
+
+namespace llmproxy {
+
+namespace {
+
+constexpr std::size_t kEntryMinSize = offsetof(lp_plugin_entry, export_count) + sizeof(size_t);
+constexpr std::size_t kExportMinSize = offsetof(lp_export, vtable) + sizeof(void*);
+
+// Copies a table the plugin declared as `declared` bytes into a zeroed host-sized struct: fields
+// appended by a newer minor version are ignored, fields an older plugin lacks read as NULL.
+template <typename T>
+T copy_table(const void* source, std::size_t declared) {
+    T table;
+    std::memset(&table, 0, sizeof(T));
+    std::memcpy(&table, source, std::min(declared, sizeof(T)));
+    table.struct_size = sizeof(T);
+    return table;
+}
+
+std::string cstr(const char* s) { return s ? std::string(s) : std::string(); }
+
+std::string abi_text(unsigned major, unsigned minor) {
+    return std::to_string(major) + "." + std::to_string(minor);
+}
+
+// A required function absent from a table: the first one missing, or empty when all are there.
+std::string missing_provider_function(const lp_provider& p) {
+    if (!p.instance_new) return "instance_new";
+    if (!p.instance_free) return "instance_free";
+    if (!p.encode_request) return "encode_request";
+    return {};
+}
+
+std::string missing_processor_function(const lp_processor& p) {
+    if (!p.instance_new) return "instance_new";
+    if (!p.instance_free) return "instance_free";
+    return {};
+}
+
+}  // namespace
+
+PluginRegistry::~PluginRegistry() {
+    for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it)
+        if ((*it)->deinit) (*it)->deinit();
+    // Plugins are never dlclose'd: code of theirs (thread-locals, atexit handlers) may outlive us.
+}
+
+bool PluginRegistry::refuse(const std::string& file, std::string reason) {
+    spdlog::warn("plugin refused: {}", reason);
+    refused_.push_back({file, std::move(reason)});
+    return false;
+}
+
+std::string PluginRegistry::refused_summary() const {
+    std::string out;
+    for (const auto& r : refused_) out += "  " + r.reason + "\n";
+    return out;
+}
+
+void PluginRegistry::load_directory(const std::string& dir) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+        refuse(dir, dir + ": plugin directory does not exist or is not a directory");
+        return;
+    }
+    std::vector<std::string> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+        if (entry.path().extension() == ".so") files.push_back(entry.path().string());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) load_file(f);
+}
+
+bool PluginRegistry::load_file(const std::string& path) {
+    std::error_code ec;
+    std::string file = std::filesystem::weakly_canonical(path, ec).string();
+    if (file.empty()) file = path;
+    for (const auto& p : plugins_)
+        if (p->file == file) return true;
+
+    void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        const char* why = dlerror();
+        return refuse(file, file + ": cannot be loaded: " + cstr(why) +
+                                ". Check that it is a shared object built for this machine and "
+                                "that its dependencies are installed (ldd " + file + ").");
+    }
+    const auto* entry =
+        static_cast<const lp_plugin_entry*>(dlsym(handle, LP_PLUGIN_ENTRY_SYMBOL));
+    if (!entry) {
+        return refuse(file, file + ": not an llm-proxy plugin: it does not export the symbol '" +
+                                LP_PLUGIN_ENTRY_SYMBOL +
+                                "'. Declare it with LP_DECLARE_PLUGIN_ENTRY from "
+                                "<llm_proxy/plugin.h> and build with that header.");
+    }
+    if (entry->abi_major != LP_ABI_MAJOR) {
+        return refuse(file, file + ": built for plugin ABI " +
+                                abi_text(entry->abi_major, entry->abi_minor) +
+                                ", but this llm-proxy supports ABI " + std::to_string(LP_ABI_MAJOR) +
+                                ".x (up to " + abi_text(LP_ABI_MAJOR, LP_ABI_MINOR) +
+                                "). Rebuild the plugin against the llm-proxy SDK headers of ABI " +
+                                std::to_string(LP_ABI_MAJOR) + ".");
+    }
+    if (entry->struct_size < kEntryMinSize) {
+        return refuse(file, file + ": its lp_plugin_entry is " + std::to_string(entry->struct_size) +
+                                " bytes, smaller than the " + std::to_string(kEntryMinSize) +
+                                " bytes of ABI 1.0: the plugin was not built from <llm_proxy/plugin.h>.");
+    }
+    auto plugin = std::make_unique<LoadedPlugin>();
+    plugin->file = file;
+    plugin->id = cstr(entry->plugin_id);
+    plugin->version = cstr(entry->version);
+    plugin->description = cstr(entry->description);
+    plugin->abi_major = entry->abi_major;
+    plugin->abi_minor = entry->abi_minor;
+    std::string who = file + ": plugin '" + plugin->id + "'";
+    if (plugin->id.empty()) return refuse(file, file + ": its lp_plugin_entry has no plugin_id.");
+    if (!entry->init) return refuse(file, who + " lacks the required function init.");
+
+    for (const auto& p : plugins_)
+        if (p->id == plugin->id)
+            return refuse(file, who + " is already loaded from " + p->file +
+                                    "; remove one of the two files.");
+
+    // Check every export before init, so a refused plugin never runs any code.
+    std::vector<ProviderType> providers;
+    std::vector<ProcessorType> processors;
+    for (std::size_t i = 0; i < entry->export_count; ++i) {
+        const lp_export& ex = entry->exports[i];
+        std::string type = cstr(ex.type_name);
+        std::string iface = cstr(ex.interface_id);
+        if (ex.struct_size < kExportMinSize || type.empty() || !ex.vtable)
+            return refuse(file, who + " has a malformed export #" + std::to_string(i) +
+                                    " (struct_size, type_name and vtable are required).");
+        const uint32_t declared = *static_cast<const uint32_t*>(ex.vtable);
+        if (iface == LP_PROVIDER_INTERFACE) {
+            auto table = copy_table<lp_provider>(ex.vtable, declared);
+            if (auto missing = missing_provider_function(table); !missing.empty())
+                return refuse(file, who + " exports provider '" + type +
+                                        "' without the required function " + missing +
+                                        "; implement it and rebuild.");
+            if (providers_.count(type))
+                return refuse(file, who + " exports provider '" + type +
+                                        "', which is already provided by " +
+                                        providers_.at(type).plugin->file + ".");
+            providers.push_back({type, table, nullptr});
+        } else if (iface == LP_PROCESSOR_INTERFACE) {
+            auto table = copy_table<lp_processor>(ex.vtable, declared);
+            if (auto missing = missing_processor_function(table); !missing.empty())
+                return refuse(file, who + " exports processor '" + type +
+                                        "' without the required function " + missing +
+                                        "; implement it and rebuild.");
+            if (processors_.count(type))
+                return refuse(file, who + " exports processor '" + type +
+                                        "', which is already provided by " +
+                                        processors_.at(type).plugin->file + ".");
+            processors.push_back({type, table, nullptr});
+        } else {
+            spdlog::warn("{} exports '{}' with interface '{}', which this llm-proxy (ABI {}) does not "
+                         "know; that export is ignored",
+                         who, type, iface, abi_text(LP_ABI_MAJOR, LP_ABI_MINOR));
+        }
+    }
+    if (providers.empty() && processors.empty())
+        return refuse(file, who + " exports no provider or processor this llm-proxy can use.");
+
+    lp_call call("plugin '" + plugin->id + "' init");
+    lp_status status = LP_FAILED;
+    try {
+        status = entry->init(host_api(), &call);
+    } catch (...) {
+        call.set_error(500, "", "", "init threw a C++ exception across the plugin ABI");
+    }
+    if (status != LP_CONTINUE) {
+        std::string why = call.error() ? call.error()->message : "no reason given";
+        return refuse(file, who + " failed to initialise: " + why);
+    }
+    plugin->deinit = entry->struct_size >= offsetof(lp_plugin_entry, deinit) + sizeof(void*)
+                         ? entry->deinit
+                         : nullptr;
+
+    for (auto& p : providers) {
+        p.plugin = plugin.get();
+        plugin->providers.push_back(p.name);
+        providers_.emplace(p.name, p);
+    }
+    for (auto& p : processors) {
+        p.plugin = plugin.get();
+        plugin->processors.push_back(p.name);
+        processors_.emplace(p.name, p);
+    }
+    spdlog::debug("loaded plugin {} {} from {}", plugin->id, plugin->version, file);
+    plugins_.push_back(std::move(plugin));
+    return true;
+}
+
+const ProviderType* PluginRegistry::provider(const std::string& name) const {
+    auto it = providers_.find(name);
+    return it == providers_.end() ? nullptr : &it->second;
+}
+
+const ProcessorType* PluginRegistry::processor(const std::string& name) const {
+    auto it = processors_.find(name);
+    return it == processors_.end() ? nullptr : &it->second;
+}
+
+}  // namespace llmproxy

@@ -1,0 +1,152 @@
+/*
+ * llm-proxy plugin ABI: common types, versions and the host API table.
+ *
+ * COMPATIBILITY POLICY
+ * - The ABI has a major and a minor version (LP_ABI_MAJOR, LP_ABI_MINOR).
+ * - Within one major version, released things never change: no field, function, constant or
+ *   meaning is removed, reordered or redefined. New things are only appended: new fields go at the
+ *   end of a struct, new functions at the end of a function table, and each such addition raises
+ *   the minor version.
+ * - Every struct that crosses the boundary starts with `struct_size`. A reader uses only the fields
+ *   that the writer's `struct_size` covers, and treats absent trailing fields as NULL/zero. So a
+ *   plugin built against 1.0 keeps loading in a 1.7 host, and a 1.7 plugin loads in a 1.0 host as
+ *   long as it checks `host->abi_minor` before calling a function added after 1.0.
+ * - A plugin whose major version differs from the host's is refused, with a message naming both.
+ * - Removal only happens in a new major version, after the thing was marked deprecated in the
+ *   headers for at least two minor releases.
+ *
+ * CONVENTIONS
+ * - Strings are lp_str {ptr, len}: UTF-8, not NUL-terminated. `ptr` may be NULL when len is 0.
+ *   The only NUL-terminated strings are the static descriptors of lp_plugin_entry / lp_export.
+ * - OWNERSHIP lines on each function say who owns what. Data the host hands to a plugin is
+ *   borrowed until the call returns; data a plugin hands to a host function is copied by the host
+ *   before that function returns. Nothing allocated on one side is freed on the other.
+ * - THREADS tags on each function:
+ *     [main-thread]  called only during start-up or shut-down, never concurrently with anything.
+ *     [request]      called on the thread serving one request; hooks of one request never run
+ *                    concurrently, but hooks of different requests run concurrently on different
+ *                    threads, so instance state shared between requests must be thread-safe.
+ *     [thread-safe]  may be called from any thread at any time.
+ * - Errors never cross the boundary as exceptions (C++) or panics (Rust): a plugin returns a status
+ *   code and describes the failure through lp_host_api.set_error, which the host copies.
+ */
+#ifndef LLM_PROXY_ABI_H
+#define LLM_PROXY_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LP_ABI_MAJOR 1
+#define LP_ABI_MINOR 0
+
+/* A borrowed UTF-8 string or byte buffer. */
+typedef struct lp_str {
+    const char* ptr;
+    size_t len;
+} lp_str;
+
+/* Status codes returned by plugin hooks. A fixed-width integer, not an enum, so its size is part
+ * of the ABI on every compiler. */
+typedef int32_t lp_status;
+/* The hook succeeded; the host goes on with the request. For hooks that may replace data, the
+ * original passes unchanged unless the hook replaced it through a host function. */
+#define LP_CONTINUE ((lp_status)0)
+/* Stream hooks only: the current event is dropped (events emitted by the hook still go out). */
+#define LP_DROP ((lp_status)1)
+/* The hook answered the request itself (lp_host_api.respond or emitted events); the host sends
+ * that answer and makes no upstream call. */
+#define LP_RESPONDED ((lp_status)2)
+/* The hook failed. It should have called lp_host_api.set_error; if it did not, the host answers
+ * 500 naming the plugin. */
+#define LP_FAILED ((lp_status)-1)
+
+typedef int32_t lp_log_level;
+#define LP_LOG_TRACE ((lp_log_level)0)
+#define LP_LOG_DEBUG ((lp_log_level)1)
+#define LP_LOG_INFO ((lp_log_level)2)
+#define LP_LOG_WARN ((lp_log_level)3)
+#define LP_LOG_ERROR ((lp_log_level)4)
+
+/* What kind of canonical (OpenAI-format) endpoint an [llm.NAME] serves: its `type` key. */
+typedef int32_t lp_endpoint;
+#define LP_ENDPOINT_CHAT ((lp_endpoint)1)      /* POST .../chat/completions */
+#define LP_ENDPOINT_EMBEDDING ((lp_endpoint)2) /* POST .../embeddings */
+
+/* Opaque handle to one hook invocation. Valid only until the hook returns; pass it back to the
+ * lp_host_api functions that take one. */
+typedef struct lp_call lp_call;
+
+/* One canonical request as a hook sees it. OWNERSHIP: everything is borrowed for the call. */
+typedef struct lp_request_view {
+    uint32_t struct_size;
+    lp_str body;         /* the JSON body, as the client sent it or as earlier hooks changed it */
+    lp_str path;         /* the request path, e.g. "/v1/chat/completions" */
+    lp_str model;        /* the body's "model" value */
+    lp_str route_prefix; /* the path_prefix of the route that matched */
+    lp_str llm_name;     /* the NAME of the target [llm.NAME] */
+    lp_endpoint endpoint;
+    int32_t stream; /* 1 when the client asked for a stream ("stream": true), else 0 */
+} lp_request_view;
+
+/* One server-sent event. OWNERSHIP: borrowed for the call. */
+typedef struct lp_sse_event {
+    uint32_t struct_size;
+    lp_str event; /* the `event:` field; empty when absent */
+    lp_str data;  /* the `data:` lines joined by "\n" */
+    lp_str id;    /* the `id:` field; empty when absent */
+} lp_sse_event;
+
+/* The functions the host offers to plugins. Handed to lp_plugin_entry.init and valid until the
+ * plugin's deinit returns. */
+typedef struct lp_host_api {
+    uint32_t struct_size;
+    uint16_t abi_major;
+    uint16_t abi_minor;
+
+    /* Write a line to the host's log.
+     * OWNERSHIP: message is copied. THREADS: [thread-safe]. */
+    void (*log)(lp_log_level level, lp_str message);
+
+    /* Describe why a hook is returning LP_FAILED. http_status is what the client receives (use 400
+     * for bad requests, 502 for a bad upstream answer); type is the OpenAI error type (e.g.
+     * "invalid_request_error"); code may be empty. Later calls replace earlier ones.
+     * On init and instance_new the status is ignored and the message is shown at start-up.
+     * OWNERSHIP: strings are copied. THREADS: [request] or [main-thread], with the call given. */
+    void (*set_error)(lp_call* call, int32_t http_status, lp_str type, lp_str code,
+                      lp_str message);
+
+    /* Provider encode_request only: the method (default "POST"), the path appended to the
+     * configured base_url's path (e.g. "/chat/completions"), and headers of the upstream request.
+     * set_upstream_header replaces a header of the same name (case-insensitive); an empty value
+     * removes it. OWNERSHIP: copied. THREADS: [request]. */
+    void (*set_upstream_method)(lp_call* call, lp_str method);
+    void (*set_upstream_path)(lp_call* call, lp_str path);
+    void (*set_upstream_header)(lp_call* call, lp_str name, lp_str value);
+
+    /* Replace the body the hook is working on: the upstream request body in encode_request and
+     * on_request, the response body in decode_response and on_response.
+     * OWNERSHIP: copied. THREADS: [request]. */
+    void (*set_body)(lp_call* call, lp_str body);
+
+    /* Answer the request without an upstream call (from encode_request or on_request, returning
+     * LP_RESPONDED) or replace a non-streaming response (decode_response, on_response).
+     * content_type empty means "application/json". OWNERSHIP: copied. THREADS: [request]. */
+    void (*respond)(lp_call* call, int32_t http_status, lp_str content_type, lp_str body);
+
+    /* Send one canonical stream event to the client, written as "data: <data>\n\n".
+     * From decode_stream_event / on_stream_event / end_stream the emitted events replace the
+     * current one. From encode_request or on_request of a streaming request, returning
+     * LP_RESPONDED, they are the whole streamed answer.
+     * OWNERSHIP: copied. THREADS: [request]. */
+    void (*emit_event)(lp_call* call, lp_str data);
+} lp_host_api;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LLM_PROXY_ABI_H */

@@ -1,0 +1,74 @@
+/*
+ * llm-proxy plugin ABI: the processor interface, "llm_proxy.processor/1".
+ *
+ * A processor sits in a route's pipeline (`processors = [...]`) and sees every request of that
+ * route. Order: on_request hooks run in the route's listed order, before the provider; on_response
+ * and on_stream_event hooks run in reverse order, after the provider (like nested middleware), so
+ * a processor that changed a request can undo its change on the answer. on_finish runs for every
+ * processor whose request_new succeeded, after the client got its last byte (or left).
+ */
+#ifndef LLM_PROXY_PROCESSOR_H
+#define LLM_PROXY_PROCESSOR_H
+
+#include "abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LP_PROCESSOR_INTERFACE "llm_proxy.processor/1"
+
+/* The settings of one [processor.NAME] table. OWNERSHIP: borrowed for the instance_new call. */
+typedef struct lp_processor_config {
+    uint32_t struct_size;
+    lp_str name;                   /* NAME */
+    lp_str config_value;           /* `config_value` as a string; empty when absent */
+    lp_str additional_config_json; /* `additional_config` as a JSON object ("{}" when absent) */
+} lp_processor_config;
+
+/* How a request ended, for on_finish. OWNERSHIP: borrowed for the call. */
+typedef struct lp_request_outcome {
+    uint32_t struct_size;
+    int32_t http_status;     /* the status the client got (200 for a stream that started) */
+    int32_t upstream_status; /* 0 when no upstream answer was received */
+    int32_t streamed;        /* 1 when the answer was a stream */
+    int32_t client_gone;     /* 1 when the client disconnected before the end */
+    double duration_ms;      /* from request arrival to the end */
+    lp_str error_message;    /* empty on success */
+} lp_request_outcome;
+
+typedef struct lp_processor {
+    uint32_t struct_size;
+
+    /* Create the instance for one [processor.NAME]; reject bad settings with LP_FAILED and
+     * set_error naming the key. REQUIRED. THREADS: [main-thread]. */
+    lp_status (*instance_new)(const lp_processor_config* config, lp_call* call, void** instance);
+    /* REQUIRED. THREADS: [main-thread]. */
+    void (*instance_free)(void* instance);
+
+    /* Per-request state. OPTIONAL (NULL: state is NULL). THREADS: [request]. */
+    lp_status (*request_new)(void* instance, lp_call* call, void** state);
+    /* Called exactly once for every successful request_new. OPTIONAL. THREADS: [request]. */
+    void (*request_free)(void* instance, void* state);
+
+    /* Before the provider: change the body (set_body), reject (set_error, LP_FAILED) or answer
+     * (respond / emit_event, LP_RESPONDED). OPTIONAL. THREADS: [request]. */
+    lp_status (*on_request)(void* instance, void* state, lp_call* call,
+                            const lp_request_view* request);
+    /* A complete canonical answer: replace it with respond(), or LP_FAILED to turn it into an
+     * error. OPTIONAL. THREADS: [request]. */
+    lp_status (*on_response)(void* instance, void* state, lp_call* call, int32_t http_status,
+                             lp_str body);
+    /* One canonical stream event: pass (LP_CONTINUE), change or add (emit_event), drop (LP_DROP)
+     * or end the stream with an error event (LP_FAILED). OPTIONAL. THREADS: [request]. */
+    lp_status (*on_stream_event)(void* instance, void* state, lp_call* call,
+                                 const lp_sse_event* event);
+    /* Observe the outcome; the client is not kept waiting for it. OPTIONAL. THREADS: [request]. */
+    void (*on_finish)(void* instance, void* state, const lp_request_outcome* outcome);
+} lp_processor;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LLM_PROXY_PROCESSOR_H */
