@@ -7,6 +7,7 @@
 #define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -210,6 +211,9 @@ public:
             }
         }
         check_references();
+        // Report in the order of the file, whatever order the checks ran in.
+        std::stable_sort(problems_.begin(), problems_.end(),
+                         [](const auto& a, const auto& b) { return a.line < b.line; });
         if (!problems_.empty()) throw ConfigError(problems_);
         return config_;
     }

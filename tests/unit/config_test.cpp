@@ -1,0 +1,205 @@
+#include "config/config.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+
+using llmproxy::ConfigError;
+using llmproxy::parse_config;
+
+namespace {
+
+// Every problem reported for text, one "line: key: message" per entry.
+std::vector<std::string> problems_of(const std::string& text) {
+    try {
+        parse_config(text, "test.toml");
+    } catch (const ConfigError& e) {
+        std::vector<std::string> out;
+        for (const auto& p : e.problems())
+            out.push_back(std::to_string(p.line) + ": " + p.key + ": " + p.message);
+        return out;
+    }
+    return {};
+}
+
+std::string lines(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) out += item + "\n";
+    return out;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+const std::string kMinimal = R"(
+[llm.main]
+provider = "openai"
+base_url = "http://127.0.0.1:9/v1"
+
+[[route]]
+path_prefix = "/v1/chat/completions"
+target_llm = "main"
+)";
+
+}  // namespace
+
+TEST_CASE("the shipped default config parses") {
+    auto config = llmproxy::load_config(SOURCE_DIR "/config/default.toml");
+    CHECK(config.server.port == 3000);
+    CHECK(config.llms.count("echo") == 1);
+    CHECK(config.llms.at("openai_chat").token_env == "OPENAI_API_KEY");
+    CHECK(config.routes.size() >= 2);
+}
+
+TEST_CASE("the original README's example config parses, multi-line inline table included") {
+    auto config = parse_config(read_file(SOURCE_DIR "/tests/fixtures/configs/original_readme.toml"),
+                               "original_readme.toml");
+    const auto& llm = config.llms.at("openai_chat");
+    CHECK(llm.provider == "openai");
+    CHECK(llm.endpoint == llmproxy::Endpoint::chat);
+    CHECK(llm.base_url == "https://api.openai.com/v1");
+    CHECK(llm.supports_streaming);
+    const auto& enhance = config.processors.at("enhance_query");
+    CHECK(enhance.type == "openai_chat");
+    CHECK(enhance.config_value == "gpt-4");
+    CHECK(enhance.additional_config_json == R"({"system_prompt":"Enhance this query"})");
+    CHECK(config.processors.at("log_request").type == "logger");
+    REQUIRE(config.routes.size() == 2);
+    CHECK(config.routes[0].processors == std::vector<std::string>{"enhance_query"});
+    CHECK(config.server.port == 3000);
+    CHECK(config.server.cors_allowed_origins == std::vector<std::string>{"*"});
+}
+
+TEST_CASE("defaults apply when keys are absent") {
+    auto config = parse_config(kMinimal, "test.toml");
+    CHECK(config.server.host == "127.0.0.1");
+    CHECK(config.server.max_body_bytes >= (32u << 20));
+    const auto& llm = config.llms.at("main");
+    CHECK(llm.endpoint == llmproxy::Endpoint::chat);
+    CHECK(llm.supports_streaming);
+    CHECK(llm.options_json == "{}");
+    CHECK(config.routes[0].allow_streaming);
+    CHECK(config.routes[0].allow_non_streaming);
+}
+
+TEST_CASE("unknown keys and sections are errors with line and key") {
+    auto problems = problems_of(kMinimal + R"(
+[server]
+prot = 3000
+
+[servre]
+)");
+    REQUIRE(problems.size() == 2);
+    CHECK(problems[0].rfind("11: server.prot: unknown key (known keys here:", 0) == 0);
+    CHECK(problems[1] == "13: servre: unknown section (known: server, plugins, llm, processor, route)");
+}
+
+TEST_CASE("a typo inside an llm table is caught") {
+    auto problems = problems_of(R"(
+[llm.main]
+provider = "openai"
+tokn_env = "KEY"
+)");
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].rfind("4: llm.main.tokn_env: unknown key", 0) == 0);
+}
+
+TEST_CASE("wrong types and values are errors naming the key") {
+    auto problems = problems_of(R"(
+[server]
+port = "3000"
+cors_allowed_origins = "*"
+log_level = "loud"
+
+[llm.main]
+provider = "openai"
+type = "completion"
+base_url = "ftp://example.com"
+supports_streaming = "yes"
+read_timeout_ms = 0
+
+[processor.p]
+config_value = "x"
+additional_config = "not a table"
+
+[[route]]
+path_prefix = "v1/chat"
+target_llm = "main"
+processors = "p"
+allow_streaming = false
+allow_non_streaming = false
+)");
+    CHECK(lines(problems) == lines({
+                          "3: server.port: must be an integer from 0 to 65535",
+                          "4: server.cors_allowed_origins: must be an array of strings",
+                          "5: server.log_level: must be one of trace, debug, info, warn, error, off",
+                          "9: llm.main.type: must be \"chat\" or \"embedding\", not \"completion\"",
+                          "10: llm.main.base_url: must start with http:// or https://",
+                          "11: llm.main.supports_streaming: must be true or false",
+                          "12: llm.main.read_timeout_ms: must be an integer from 1 to 86400000",
+                          "14: processor.p.type: is required",
+                          "16: processor.p.additional_config: must be a table, e.g. "
+                          "additional_config = { name = \"value\" }",
+                          "18: route[0].allow_streaming: allow_streaming and allow_non_streaming "
+                          "are both false: the route would refuse every request",
+                          "19: route[0].path_prefix: must start with '/'",
+                          "21: route[0].processors: must be an array of strings",
+                      }));
+}
+
+TEST_CASE("routes must name defined llms and processors, and prefixes must be unique") {
+    auto problems = problems_of(kMinimal + R"(
+[[route]]
+path_prefix = "/v1/chat/completions"
+target_llm = "missing"
+processors = ["nope"]
+
+[[route]]
+target_llm = "main"
+)");
+    CHECK(lines(problems) == lines({
+                          "10: route[1].path_prefix: \"/v1/chat/completions\" is already used by "
+                          "the route at line 6",
+                          "10: route[1].target_llm: no [llm.missing] is defined",
+                          "10: route[1].processors: no [processor.nope] is defined",
+                          "15: route[2].path_prefix: is required",
+                      }));
+}
+
+TEST_CASE("a TOML syntax error reports its line") {
+    auto problems = problems_of("[server]\nport = = 3\n");
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].rfind("2: : ", 0) == 0);
+}
+
+TEST_CASE("additional_config and options become JSON for the plugins") {
+    auto config = parse_config(kMinimal + R"(
+[llm.main.options]
+organization = "org-1"
+nested = { list = [1, 2.5, true] }
+
+[processor.p]
+type = "logger"
+config_value = 3
+additional_config = { max_body_chars = 10 }
+)",
+                               "test.toml");
+    CHECK(config.llms.at("main").options_json ==
+          R"({"nested":{"list":[1,2.5,true]},"organization":"org-1"})");
+    CHECK(config.processors.at("p").config_value == "3");
+    CHECK(config.processors.at("p").additional_config_json == R"({"max_body_chars":10})");
+}
+
+TEST_CASE("a missing file is reported as such") {
+    try {
+        llmproxy::load_config("/nonexistent/llm-proxy.toml");
+        FAIL("no error");
+    } catch (const ConfigError& e) {
+        CHECK(std::string(e.what()) == "/nonexistent/llm-proxy.toml: cannot read the config file\n");
+    }
+}

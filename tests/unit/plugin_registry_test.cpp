@@ -1,0 +1,139 @@
+#include "plugins/plugin_registry.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "app/runtime.hpp"
+
+using llmproxy::PluginRegistry;
+
+namespace {
+
+const std::string kDir = FIXTURE_PLUGIN_DIR;
+
+// Loads one fixture into a fresh registry and returns the refusal reason ("" when loaded).
+std::string refusal(const std::string& name) {
+    PluginRegistry registry;
+    if (registry.load_file(kDir + "/" + name)) return "";
+    REQUIRE(registry.refused().size() == 1);
+    CHECK(registry.refused()[0].file == kDir + "/" + name);
+    return registry.refused()[0].reason;
+}
+
+}  // namespace
+
+TEST_CASE("a file that is not a shared object is refused with dlopen's reason") {
+    auto file = kDir + "/not_an_elf.so";
+    CHECK(refusal("not_an_elf.so") ==
+          file + ": cannot be loaded: " + file +
+              ": invalid ELF header. Check that it is a shared object built for this machine and "
+              "that its dependencies are installed (ldd " + file + ").");
+}
+
+TEST_CASE("a missing file is refused") {
+    CHECK(refusal("does_not_exist.so").find("does_not_exist.so: cannot open shared object file") !=
+          std::string::npos);
+}
+
+TEST_CASE("a shared object without the entry symbol is refused") {
+    auto file = kDir + "/no_entry.so";
+    CHECK(refusal("no_entry.so") ==
+          file + ": not an llm-proxy plugin: it does not export the symbol 'llm_proxy_plugin_entry'. "
+                 "Declare it with LP_DECLARE_PLUGIN_ENTRY from <llm_proxy/plugin.h> and build with "
+                 "that header.");
+}
+
+TEST_CASE("a plugin built for another ABI major is refused, naming both versions") {
+    auto file = kDir + "/abi_major_mismatch.so";
+    CHECK(refusal("abi_major_mismatch.so") ==
+          file + ": built for plugin ABI 2.0, but this llm-proxy supports ABI 1.x (up to 1.0). "
+                 "Rebuild the plugin against the llm-proxy SDK headers of ABI 1.");
+}
+
+TEST_CASE("an entry struct smaller than ABI 1.0's is refused") {
+    auto file = kDir + "/entry_too_small.so";
+    CHECK(refusal("entry_too_small.so") ==
+          file + ": its lp_plugin_entry is 8 bytes, smaller than the " +
+              std::to_string(sizeof(lp_plugin_entry)) +
+              " bytes of ABI 1.0: the plugin was not built from <llm_proxy/plugin.h>.");
+}
+
+TEST_CASE("a provider missing a required function is refused, naming the function") {
+    auto file = kDir + "/missing_required_function.so";
+    CHECK(refusal("missing_required_function.so") ==
+          file + ": plugin 'test.missing-required-function' exports provider 'incomplete' without "
+                 "the required function encode_request; implement it and rebuild.");
+}
+
+TEST_CASE("a plugin whose init fails is refused with the plugin's own reason") {
+    auto file = kDir + "/init_fails.so";
+    CHECK(refusal("init_fails.so") == file +
+                                          ": plugin 'test.init-fails' failed to initialise: the "
+                                          "licence file /etc/fixture.lic is missing");
+}
+
+TEST_CASE("a plugin exporting only unknown interfaces is refused") {
+    auto file = kDir + "/unknown_interface.so";
+    CHECK(refusal("unknown_interface.so") ==
+          file + ": plugin 'test.unknown-interface' exports no provider or processor this "
+                 "llm-proxy can use.");
+}
+
+TEST_CASE("a provider table from an older minor version loads; absent hooks read as NULL") {
+    PluginRegistry registry;
+    REQUIRE(registry.load_file(kDir + "/older_minor_provider.so"));
+    const auto* type = registry.provider("older");
+    REQUIRE(type != nullptr);
+    CHECK((type->vtable.encode_request != nullptr));
+    CHECK((type->vtable.decode_response == nullptr));
+    CHECK((type->vtable.decode_stream_event == nullptr));
+    CHECK((type->vtable.end_stream == nullptr));
+    CHECK(type->plugin->id == "test.older-minor");
+    CHECK(type->plugin->abi_minor == 0);
+}
+
+TEST_CASE("loading a directory loads the good plugins and records the bad ones") {
+    PluginRegistry registry;
+    registry.load_directory(kDir);
+    CHECK(registry.provider("older") != nullptr);
+    CHECK(registry.provider("picky") != nullptr);
+    CHECK(registry.provider("future") == nullptr);
+    CHECK(registry.refused().size() == 7);
+    CHECK(registry.plugins().size() == 2);
+}
+
+TEST_CASE("a config that needs a refused or absent plugin cannot start, and says why") {
+    PluginRegistry registry;
+    registry.load_directory(kDir);
+    auto config = llmproxy::parse_config(R"(
+[llm.a]
+provider = "unlicensed"
+
+[llm.b]
+provider = "picky"
+
+[[route]]
+path_prefix = "/v1"
+target_llm = "a"
+)",
+                                         "needs.toml");
+    try {
+        llmproxy::Runtime runtime(config, registry);
+        FAIL("the runtime started");
+    } catch (const llmproxy::ConfigError& e) {
+        REQUIRE(e.problems().size() == 2);
+        const auto& missing = e.problems()[0];
+        CHECK(missing.line == 2);
+        CHECK(missing.key == "llm.a.provider");
+        CHECK(missing.message.rfind("no loaded plugin provides provider 'unlicensed' (available: "
+                                    "picky, older). These plugins were refused and may be the one "
+                                    "meant:\n",
+                                    0) == 0);
+        CHECK(missing.message.find("failed to initialise: the licence file /etc/fixture.lic is missing") !=
+              std::string::npos);
+        const auto& rejected = e.problems()[1];
+        CHECK(rejected.key == "llm.b");
+        CHECK(rejected.message == "provider 'picky' refused these settings: options.region is required");
+    }
+}

@@ -1,0 +1,52 @@
+#include "http/request_facts.hpp"
+
+#include <doctest/doctest.h>
+
+using llmproxy::ApiException;
+using llmproxy::Endpoint;
+using llmproxy::scan_request;
+
+namespace {
+
+// The error code scan_request reports for body, or "" when it accepts it.
+std::string rejection(std::string_view body, Endpoint endpoint = Endpoint::chat) {
+    try {
+        scan_request(body, endpoint);
+        return "";
+    } catch (const ApiException& e) {
+        CHECK(e.error().status == 400);
+        return e.error().code;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("a chat request yields its model and stream flag") {
+    auto facts = scan_request(
+        R"({"messages":[{"role":"user","content":"{\"model\":\"fake\"}"}],"model":"gpt-4o","stream":true,"extra":{"model":"nested"}})",
+        Endpoint::chat);
+    CHECK(facts.model == "gpt-4o");
+    CHECK(facts.stream);
+    CHECK_FALSE(scan_request(R"({"model":"m","messages":[],"stream":false})", Endpoint::chat).stream);
+    CHECK_FALSE(scan_request(R"({"model":"m","messages":[],"stream":null})", Endpoint::chat).stream);
+    CHECK_FALSE(scan_request(R"({"model":"m","messages":[]})", Endpoint::chat).stream);
+}
+
+TEST_CASE("malformed or incomplete bodies are refused with a precise code") {
+    CHECK(rejection("") == "invalid_json");
+    CHECK(rejection("{\"model\":") == "invalid_json");
+    CHECK(rejection("[1,2]") == "invalid_json");
+    CHECK(rejection(R"({"messages":[]})") == "missing_model");
+    CHECK(rejection(R"({"model":"","messages":[]})") == "missing_model");
+    CHECK(rejection(R"({"model":3,"messages":[]})") == "missing_model");
+    CHECK(rejection(R"({"model":"m"})") == "missing_messages");
+    CHECK(rejection(R"({"model":"m","messages":"hi"})") == "missing_messages");
+    CHECK(rejection(R"({"model":"m","messages":[],"stream":"yes"})") == "invalid_stream");
+    CHECK(rejection(R"({"model":"m","messages":[],"stream":1})") == "invalid_stream");
+    CHECK(rejection(R"({"model":"m","messages":[]} trailing)") == "invalid_json");
+}
+
+TEST_CASE("an embedding request needs input, not messages") {
+    CHECK(rejection(R"({"model":"m","input":"text"})", Endpoint::embedding) == "");
+    CHECK(rejection(R"({"model":"m","messages":[]})", Endpoint::embedding) == "missing_input");
+}
