@@ -19,6 +19,7 @@ struct ServerConfig {
     int max_queued = 256;   // accepted connections waiting for a thread; beyond that: 503
     int keep_alive_timeout_ms = 15000;
     int client_send_timeout_ms = 60000;  // a client that stops reading is dropped after this
+    int shutdown_grace_ms = 30000;       // how long requests in progress may finish at shut-down
     std::string log_level = "info";
 };
 

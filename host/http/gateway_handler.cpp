@@ -65,6 +65,11 @@ Poco::Net::HTTPRequestHandler* GatewayHandlerFactory::createRequestHandler(
 void GatewayHandlerFactory::handle(Poco::Net::HTTPServerRequest& request,
                                    Poco::Net::HTTPServerResponse& response) {
     auto started = std::chrono::steady_clock::now();
+    ++in_progress_;
+    struct Done {
+        std::atomic<int>& count;
+        ~Done() { --count; }
+    } done{in_progress_};
     const std::string path = path_of(request.getURI());
     const std::string& method = request.getMethod();
     FlowOutcome outcome;

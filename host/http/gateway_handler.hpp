@@ -7,10 +7,11 @@
 
 #include "app/runtime.hpp"
 #include "http/cors.hpp"
+#include "http/server.hpp"
 
 namespace llmproxy {
 
-class GatewayHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
+class GatewayHandlerFactory : public DrainableHandlerFactory {
 public:
     explicit GatewayHandlerFactory(Runtime& runtime);
     Poco::Net::HTTPRequestHandler* createRequestHandler(

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages llm-proxy needs to build, run and test, when any is missing.
+# Runs apt-get only if something is absent (as root, or through sudo).
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config libpoco-dev libssl-dev libtomlplusplus-dev
+          nlohmann-json3-dev libspdlog-dev doctest-dev)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(openssl curl)
+  # node and npm may come from outside Debian (e.g. nodesource); any working install will do.
+  command -v node > /dev/null && command -v npm > /dev/null || packages+=(nodejs npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

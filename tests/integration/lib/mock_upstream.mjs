@@ -1,0 +1,155 @@
+// A mock OpenAI-compatible upstream on 127.0.0.1. What it does for a request is chosen by the
+// request body's "model" (e.g. "stream:5", "error:429", "slow:2000"), so one mock serves every
+// test. It records each request it received and when the proxy closed each connection.
+import http from 'node:http';
+import https from 'node:https';
+
+export function completion(content, model = 'mock-model') {
+  return {
+    id: 'chatcmpl-mock', object: 'chat.completion', created: 1700000000, model,
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+  };
+}
+
+export function chunk(content, finish = null) {
+  return {
+    id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: 1700000000, model: 'mock-model',
+    choices: [{ index: 0, delta: content === null ? {} : { content }, finish_reason: finish }],
+  };
+}
+
+const sse = (data) => `data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function startSse(res) {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': 'mock-stream' });
+  res.flushHeaders();
+}
+
+const behaviours = {
+  // A plain completion.
+  json: (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'mock-req-1' });
+    res.end(JSON.stringify(completion('mock says hi', req.json.model)));
+  },
+  // Answers with what the mock received, to check what the proxy forwarded.
+  inspect: (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ...completion('inspected'), received: { url: req.url, headers: req.headers } }));
+  },
+  // N content events, then [DONE].
+  stream: async (req, res, arg) => {
+    startSse(res);
+    const n = Number(arg || 3);
+    for (let i = 0; i < n; i++) res.write(sse(chunk(`w${i} `)));
+    res.write(sse(chunk(null, 'stop')));
+    res.end(sse('[DONE]'));
+  },
+  // Two events, then waits until the test calls mock.release(), then the rest.
+  'hold-stream': async (req, res, _arg, mock) => {
+    startSse(res);
+    res.write(sse(chunk('first ')));
+    res.write(sse(chunk('second ')));
+    await mock.released();
+    if (res.destroyed) return;
+    res.write(sse(chunk('third')));
+    res.write(sse(chunk(null, 'stop')));
+    res.end(sse('[DONE]'));
+  },
+  // The same events in awkward pieces: 3 bytes at a time with CRLF line ends, then several
+  // events packed into one write.
+  'split-stream': async (req, res) => {
+    startSse(res);
+    const text = [chunk('alpha '), chunk('beta '), chunk('gamma ')]
+      .map((c) => `data: ${JSON.stringify(c)}\r\n\r\n`).join('');
+    for (let i = 0; i < text.length; i += 3) {
+      res.write(text.slice(i, i + 3));
+      await sleep(1);
+    }
+    res.end(sse(chunk('delta')) + sse(chunk(null, 'stop')) + sse('[DONE]'));
+  },
+  // One event, then the connection dies.
+  'cut-stream': async (req, res) => {
+    startSse(res);
+    res.write(sse(chunk('partial ')));
+    await sleep(50);
+    res.socket.destroy();
+  },
+  // Never answers until released or the proxy goes away.
+  hold: async (req, res, _arg, mock) => {
+    await mock.released();
+    if (!res.destroyed) behaviours.json(req, res);
+  },
+  // An upstream error with its own status, body and headers.
+  error: (req, res, arg) => {
+    const status = Number(arg || 500);
+    res.writeHead(status, { 'content-type': 'application/json', 'retry-after': '7', 'x-request-id': 'mock-err' });
+    res.end(JSON.stringify({ error: { message: `mock upstream error ${status}`, type: 'mock_error', code: 'mock_code' } }));
+  },
+  // Answers after a delay (ms).
+  slow: async (req, res, arg) => {
+    await sleep(Number(arg || 1000));
+    if (!res.destroyed) behaviours.json(req, res);
+  },
+  // An embeddings answer.
+  embed: (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], model: 'embed', usage: { prompt_tokens: 1, total_tokens: 1 } }));
+  },
+};
+
+export async function startMock({ tls } = {}) {
+  let release;
+  let releasedPromise = new Promise((resolve) => { release = resolve; });
+  const mock = {
+    requests: [],
+    connections: 0,
+    released: () => releasedPromise,
+    release: () => release(),
+    // Resolves when some request satisfying predicate has been received.
+    async waitForRequest(predicate = () => true, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const found = mock.requests.find(predicate);
+        if (found) return found;
+        await sleep(10);
+      }
+      throw new Error('the mock upstream received no such request');
+    },
+  };
+  const handler = async (req, res) => {
+    let body = '';
+    for await (const piece of req) body += piece;
+    let json = {};
+    try { json = JSON.parse(body); } catch { /* not JSON: recorded as text */ }
+    const record = { method: req.method, url: req.url, headers: req.headers, body, json };
+    // Resolves when the proxy closes the connection this request came on.
+    const socket = req.socket;
+    socket.closed ??= new Promise((resolve) => socket.once('close', resolve));
+    record.connectionClosed = socket.closed;
+    record.responseFinished = false;
+    res.on('finish', () => { record.responseFinished = true; });
+    mock.requests.push(record);
+    const [name, arg] = String(json.model || 'json').split(':');
+    const behaviour = behaviours[name] || behaviours.json;
+    try {
+      await behaviour({ json, url: req.url, headers: req.headers }, res, arg, mock);
+    } catch (e) {
+      if (!res.headersSent) { res.writeHead(500); res.end(String(e)); }
+    }
+  };
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
+  server.keepAliveTimeout = 30000;
+  server.on('connection', () => { mock.connections++; });
+  server.on('secureConnection', () => {});
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  mock.port = server.address().port;
+  mock.url = `${tls ? 'https' : 'http'}://127.0.0.1:${mock.port}/v1`;
+  mock.close = async () => {
+    release();
+    server.closeAllConnections?.();
+    await new Promise((resolve) => server.close(resolve));
+  };
+  return mock;
+}
