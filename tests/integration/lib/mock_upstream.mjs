@@ -99,6 +99,9 @@ const behaviours = {
   },
 };
 
+// One promise per connection: resolves when the proxy (or anyone) closes it.
+const closedBySocket = new WeakMap();
+
 export async function startMock({ tls } = {}) {
   let release;
   let releasedPromise = new Promise((resolve) => { release = resolve; });
@@ -126,8 +129,8 @@ export async function startMock({ tls } = {}) {
     const record = { method: req.method, url: req.url, headers: req.headers, body, json };
     // Resolves when the proxy closes the connection this request came on.
     const socket = req.socket;
-    socket.closed ??= new Promise((resolve) => socket.once('close', resolve));
-    record.connectionClosed = socket.closed;
+    if (!closedBySocket.has(socket)) closedBySocket.set(socket, new Promise((resolve) => socket.once('close', resolve)));
+    record.connectionClosed = closedBySocket.get(socket);
     record.responseFinished = false;
     res.on('finish', () => { record.responseFinished = true; });
     mock.requests.push(record);

@@ -64,7 +64,7 @@ export async function startProxy(configText, { env = {}, args = [] } = {}) {
 }
 
 // A config serving one upstream llm (provider "openai") on the usual paths. extra is appended.
-export function upstreamConfig(baseUrl, { server = '', llm = '', route = '', extra = '' } = {}) {
+export function upstreamConfig(baseUrl, { server = '', llm = '', route = '', extra = '', readTimeoutMs = 5000 } = {}) {
   return `
 [server]
 host = "127.0.0.1"
@@ -75,7 +75,7 @@ ${server}
 provider = "openai"
 type = "chat"
 base_url = "${baseUrl}"
-read_timeout_ms = 5000
+read_timeout_ms = ${readTimeoutMs}
 ${llm}
 
 [llm.mock_embed]
