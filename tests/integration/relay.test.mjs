@@ -48,7 +48,7 @@ test('the API key comes from token_env, replaces the client key, and never reach
 test('an embeddings request goes to base_url + /embeddings', async () => {
   const res = await post(`${proxy.url}/v1/embeddings`, JSON.stringify({ model: 'embed', input: 'text' }));
   assert.equal(res.status, 200);
-  assert.deepEqual((await res.json()).data[0].embedding, [0.1, 0.2]);
+  assert.deepEqual((await res.json()).data[0].embedding, [0.5, 0.25]);
   assert.equal(mock.requests.at(-1).url, '/v1/embeddings');
 });
 

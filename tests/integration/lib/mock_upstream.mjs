@@ -92,10 +92,14 @@ const behaviours = {
     await sleep(Number(arg || 1000));
     if (!res.destroyed) behaviours.json(req, res);
   },
-  // An embeddings answer.
+  // An embeddings answer: [0.5, 0.25], as floats or, when asked, as base64 float32 (the openai
+  // client asks for that).
   embed: (req, res) => {
+    const values = [0.5, 0.25];
+    const embedding = req.json.encoding_format === 'base64'
+      ? Buffer.from(new Float32Array(values).buffer).toString('base64') : values;
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2] }], model: 'embed', usage: { prompt_tokens: 1, total_tokens: 1 } }));
+    res.end(JSON.stringify({ object: 'list', data: [{ object: 'embedding', index: 0, embedding }], model: 'embed', usage: { prompt_tokens: 1, total_tokens: 1 } }));
   },
 };
 
