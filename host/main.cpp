@@ -50,7 +50,8 @@ int usage_error(const std::string& message) {
 std::vector<std::string> bundled_plugin_dirs() {
     std::error_code ec;
     auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (ec) return {};
+    if (ec)
+        return {};
     auto dir = exe.parent_path();
     std::vector<std::string> dirs;
     for (auto candidate : {dir / "plugins", dir / ".." / "lib" / "llm-proxy" / "plugins"})
@@ -89,7 +90,8 @@ int main(int argc, char** argv) {
             return usage_error("unknown or incomplete argument '" + arg + "'");
         }
     }
-    if (options.config.empty()) return usage_error("--config FILE is required");
+    if (options.config.empty())
+        return usage_error("--config FILE is required");
 
     std::signal(SIGPIPE, SIG_IGN);
     // Block the stop signals in every thread; main waits for them below.
@@ -109,9 +111,12 @@ int main(int argc, char** argv) {
     setup_logging(config.server.log_level);
 
     llmproxy::PluginRegistry plugins;
-    for (const auto& dir : bundled_plugin_dirs()) plugins.load_directory(dir);
-    for (const auto& dir : options.plugin_dirs) plugins.load_directory(dir);
-    for (const auto& dir : config.plugin_dirs) plugins.load_directory(dir);
+    for (const auto& dir : bundled_plugin_dirs())
+        plugins.load_directory(dir);
+    for (const auto& dir : options.plugin_dirs)
+        plugins.load_directory(dir);
+    for (const auto& dir : config.plugin_dirs)
+        plugins.load_directory(dir);
 
     std::unique_ptr<llmproxy::Runtime> runtime;
     try {

@@ -22,7 +22,8 @@ std::string available(const std::vector<std::unique_ptr<LoadedPlugin>>& plugins,
 std::string not_loaded_hint(const PluginRegistry& plugins, bool providers) {
     std::string hint = " (available: " + available(plugins.plugins(), providers) + ")";
     if (!plugins.refused().empty())
-        hint += ". These plugins were refused and may be the one meant:\n" + plugins.refused_summary();
+        hint +=
+            ". These plugins were refused and may be the one meant:\n" + plugins.refused_summary();
     return hint;
 }
 
@@ -47,15 +48,16 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins)
             const char* value = std::getenv(llm.token_env.c_str());
             rt.token_missing = value == nullptr || *value == '\0';
             if (rt.token_missing)
-                spdlog::warn("[llm.{}]: the environment variable {} (token_env) is not set; "
-                             "requests to it will fail until it is",
-                             name, llm.token_env);
+                spdlog::warn(
+                    "[llm.{}]: the environment variable {} (token_env) is not set; "
+                    "requests to it will fail until it is",
+                    name, llm.token_env);
             else
                 api_key = value;
         }
-        lp_provider_config pc{sizeof(lp_provider_config), to_lp(name),
-                              static_cast<lp_endpoint>(llm.endpoint), to_lp(llm.base_url),
-                              to_lp(api_key), to_lp(llm.options_json)};
+        lp_provider_config pc{
+            sizeof(lp_provider_config), to_lp(name),    static_cast<lp_endpoint>(llm.endpoint),
+            to_lp(llm.base_url),        to_lp(api_key), to_lp(llm.options_json)};
         lp_call call("provider '" + llm.provider + "' instance_new for [" + key + "]");
         if (rt.provider->vtable.instance_new(&pc, &call, &rt.instance) != LP_CONTINUE) {
             problems.push_back({config_.file, llm.line, key,
@@ -63,7 +65,8 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins)
                                     call.error_or_default().message});
             continue;
         }
-        if (!llm.base_url.empty()) rt.upstream = std::make_unique<UpstreamClient>(llm);
+        if (!llm.base_url.empty())
+            rt.upstream = std::make_unique<UpstreamClient>(llm);
         llms_.emplace(name, std::move(rt));
     }
     for (const auto& [name, proc] : config_.processors) {
@@ -96,14 +99,17 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins)
         RouteRuntime rt;
         rt.config = &route;
         rt.llm = &llms_.at(route.target_llm);
-        for (const auto& p : route.processors) rt.processors.push_back(&processors_.at(p));
+        for (const auto& p : route.processors)
+            rt.processors.push_back(&processors_.at(p));
         routes_.push_back(std::move(rt));
     }
     router_ = std::make_unique<Router<RouteRuntime>>(
         routes_, [](const RouteRuntime& r) { return std::string_view(r.config->path_prefix); });
 }
 
-Runtime::~Runtime() { free_instances(); }
+Runtime::~Runtime() {
+    free_instances();
+}
 
 void Runtime::free_instances() {
     for (auto& [name, llm] : llms_)
@@ -123,15 +129,17 @@ std::string Runtime::health_json() const {
     json doc = {{"status", "ok"}};
     json plugins = json::array();
     for (const auto& p : plugins_.plugins())
-        plugins.push_back({{"id", p->id},
-                           {"version", p->version},
-                           {"file", p->file},
-                           {"abi", std::to_string(p->abi_major) + "." + std::to_string(p->abi_minor)},
-                           {"providers", p->providers},
-                           {"processors", p->processors}});
+        plugins.push_back(
+            {{"id", p->id},
+             {"version", p->version},
+             {"file", p->file},
+             {"abi", std::to_string(p->abi_major) + "." + std::to_string(p->abi_minor)},
+             {"providers", p->providers},
+             {"processors", p->processors}});
     doc["plugins"] = plugins;
     json refused = json::array();
-    for (const auto& r : plugins_.refused()) refused.push_back({{"file", r.file}, {"reason", r.reason}});
+    for (const auto& r : plugins_.refused())
+        refused.push_back({{"file", r.file}, {"reason", r.reason}});
     doc["refused_plugins"] = refused;
     json llms = json::object();
     for (const auto& [name, llm] : llms_)
@@ -142,7 +150,8 @@ std::string Runtime::health_json() const {
     json routes = json::array();
     for (const auto& r : routes_) {
         json procs = json::array();
-        for (const auto* p : r.processors) procs.push_back(p->config->name);
+        for (const auto* p : r.processors)
+            procs.push_back(p->config->name);
         routes.push_back({{"path_prefix", r.config->path_prefix},
                           {"target_llm", r.config->target_llm},
                           {"processors", procs},

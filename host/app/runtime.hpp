@@ -37,7 +37,7 @@ struct RouteRuntime {
 };
 
 class Runtime {
-public:
+  public:
     // Creates every instance the config names. Throws ConfigError listing each llm or processor
     // whose plugin is not loaded or whose instance_new refused its settings.
     Runtime(Config config, const PluginRegistry& plugins);
@@ -52,7 +52,7 @@ public:
     // The /healthz document: plugins loaded and refused, llms and routes.
     std::string health_json() const;
 
-private:
+  private:
     void free_instances();
 
     Config config_;

@@ -19,15 +19,18 @@ namespace llmproxy {
 
 std::string ConfigProblem::to_string() const {
     std::string out = file;
-    if (line > 0) out += ":" + std::to_string(line);
+    if (line > 0)
+        out += ":" + std::to_string(line);
     out += ": ";
-    if (!key.empty()) out += "'" + key + "': ";
+    if (!key.empty())
+        out += "'" + key + "': ";
     return out + message;
 }
 
 static std::string join_problems(const std::vector<ConfigProblem>& problems) {
     std::string out;
-    for (const auto& p : problems) out += p.to_string() + "\n";
+    for (const auto& p : problems)
+        out += p.to_string() + "\n";
     return out;
 }
 
@@ -40,7 +43,8 @@ namespace {
 std::string scalar_text(const toml::node& node) {
     std::ostringstream text;
     node.visit([&](auto&& value) {
-        if constexpr (toml::is_value<decltype(value)>) text << value;
+        if constexpr (toml::is_value<decltype(value)>)
+            text << value;
     });
     return text.str();
 }
@@ -48,24 +52,30 @@ std::string scalar_text(const toml::node& node) {
 nlohmann::json toml_to_json(const toml::node& node) {
     if (auto* t = node.as_table()) {
         auto obj = nlohmann::json::object();
-        for (auto&& [k, v] : *t) obj[std::string(k.str())] = toml_to_json(v);
+        for (auto&& [k, v] : *t)
+            obj[std::string(k.str())] = toml_to_json(v);
         return obj;
     }
     if (auto* a = node.as_array()) {
         auto arr = nlohmann::json::array();
-        for (auto&& v : *a) arr.push_back(toml_to_json(v));
+        for (auto&& v : *a)
+            arr.push_back(toml_to_json(v));
         return arr;
     }
-    if (auto* s = node.as_string()) return s->get();
-    if (auto* i = node.as_integer()) return i->get();
-    if (auto* f = node.as_floating_point()) return f->get();
-    if (auto* b = node.as_boolean()) return b->get();
+    if (auto* s = node.as_string())
+        return s->get();
+    if (auto* i = node.as_integer())
+        return i->get();
+    if (auto* f = node.as_floating_point())
+        return f->get();
+    if (auto* b = node.as_boolean())
+        return b->get();
     return scalar_text(node);  // dates and times
 }
 
 // Reads one table's keys, recording every problem instead of stopping at the first.
 class TableReader {
-public:
+  public:
     TableReader(const toml::table& table, std::string path, std::string file,
                 std::vector<ConfigProblem>& problems)
         : table_(table), path_(std::move(path)), file_(std::move(file)), problems_(problems) {}
@@ -90,12 +100,14 @@ public:
     void read(std::string_view key, std::string& out, bool required = false) {
         const auto* node = get(key);
         if (!node) {
-            if (required) problem(nullptr, key, "is required");
+            if (required)
+                problem(nullptr, key, "is required");
             return;
         }
         if (auto* s = node->as_string()) {
             out = s->get();
-            if (required && out.empty()) problem(node, key, "must not be empty");
+            if (required && out.empty())
+                problem(node, key, "must not be empty");
         } else {
             problem(node, key, "must be a string");
         }
@@ -103,7 +115,8 @@ public:
 
     void read(std::string_view key, bool& out) {
         const auto* node = get(key);
-        if (!node) return;
+        if (!node)
+            return;
         if (auto* b = node->as_boolean())
             out = b->get();
         else
@@ -113,11 +126,13 @@ public:
     template <typename Int>
     void read_int(std::string_view key, Int& out, long long min, long long max) {
         const auto* node = get(key);
-        if (!node) return;
+        if (!node)
+            return;
         auto* i = node->as_integer();
         if (!i || i->get() < min || i->get() > max) {
-            problem(node, key,
-                    "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+            problem(
+                node, key,
+                "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
             return;
         }
         out = static_cast<Int>(i->get());
@@ -125,7 +140,8 @@ public:
 
     void read(std::string_view key, std::vector<std::string>& out) {
         const auto* node = get(key);
-        if (!node) return;
+        if (!node)
+            return;
         auto* arr = node->as_array();
         bool ok = arr != nullptr;
         if (arr) {
@@ -136,13 +152,15 @@ public:
                     ok = false;
             }
         }
-        if (!ok) problem(node, key, "must be an array of strings");
+        if (!ok)
+            problem(node, key, "must be an array of strings");
     }
 
     // Any scalar, written as text (config_value = "gpt-4" or config_value = 3).
     void read_scalar_text(std::string_view key, std::string& out) {
         const auto* node = get(key);
-        if (!node) return;
+        if (!node)
+            return;
         if (auto* s = node->as_string()) {
             out = s->get();
         } else if (node->is_table() || node->is_array()) {
@@ -154,9 +172,11 @@ public:
 
     void read_table_json(std::string_view key, std::string& out) {
         const auto* node = get(key);
-        if (!node) return;
+        if (!node)
+            return;
         if (!node->is_table()) {
-            problem(node, key, "must be a table, e.g. " + std::string(key) + " = { name = \"value\" }");
+            problem(node, key,
+                    "must be a table, e.g. " + std::string(key) + " = { name = \"value\" }");
             return;
         }
         out = toml_to_json(*node).dump();
@@ -165,14 +185,16 @@ public:
     // Call after every read: each key nobody asked for is a problem (typos must not pass).
     void reject_unknown_keys() {
         for (auto&& [k, v] : table_) {
-            if (known_.count(std::string(k.str()))) continue;
+            if (known_.count(std::string(k.str())))
+                continue;
             std::string known;
-            for (const auto& name : known_) known += (known.empty() ? "" : ", ") + name;
+            for (const auto& name : known_)
+                known += (known.empty() ? "" : ", ") + name;
             problem(&v, k.str(), "unknown key (known keys here: " + known + ")");
         }
     }
 
-private:
+  private:
     const toml::table& table_;
     std::string path_;
     std::string file_;
@@ -181,14 +203,16 @@ private:
 };
 
 bool valid_name(const std::string& name) {
-    if (name.empty()) return false;
+    if (name.empty())
+        return false;
     for (char c : name)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
+            return false;
     return true;
 }
 
 class Parser {
-public:
+  public:
     Parser(std::string file) : file_(std::move(file)) {}
 
     Config parse(const toml::table& root) {
@@ -214,11 +238,12 @@ public:
         // Report in the order of the file, whatever order the checks ran in.
         std::stable_sort(problems_.begin(), problems_.end(),
                          [](const auto& a, const auto& b) { return a.line < b.line; });
-        if (!problems_.empty()) throw ConfigError(problems_);
+        if (!problems_.empty())
+            throw ConfigError(problems_);
         return config_;
     }
 
-private:
+  private:
     void add(const toml::node* node, std::string key, std::string message) {
         int line = node ? static_cast<int>(node->source().begin.line) : 0;
         problems_.push_back({file_, line, std::move(key), std::move(message)});
@@ -226,25 +251,30 @@ private:
 
     const toml::table* expect_table(const toml::node& node, const std::string& key) {
         auto* table = node.as_table();
-        if (!table) add(&node, key, "must be a table ([" + key + "])");
+        if (!table)
+            add(&node, key, "must be a table ([" + key + "])");
         return table;
     }
 
     template <typename Fn>
     void for_each_named_table(const toml::node& node, const std::string& section, Fn&& fn) {
         auto* outer = expect_table(node, section);
-        if (!outer) return;
+        if (!outer)
+            return;
         for (auto&& [name, inner] : *outer) {
             std::string n(name.str());
             std::string key = section + "." + n;
-            if (!valid_name(n)) add(&inner, key, "names may use letters, digits, '_' and '-'");
-            if (auto* t = expect_table(inner, key)) fn(*t, n);
+            if (!valid_name(n))
+                add(&inner, key, "names may use letters, digits, '_' and '-'");
+            if (auto* t = expect_table(inner, key))
+                fn(*t, n);
         }
     }
 
     void parse_server(const toml::node& node) {
         auto* table = expect_table(node, "server");
-        if (!table) return;
+        if (!table)
+            return;
         TableReader r(*table, "server", file_, problems_);
         auto& s = config_.server;
         r.read("host", s.host);
@@ -267,7 +297,8 @@ private:
 
     void parse_plugins(const toml::node& node) {
         auto* table = expect_table(node, "plugins");
-        if (!table) return;
+        if (!table)
+            return;
         TableReader r(*table, "plugins", file_, problems_);
         std::vector<std::string> dirs;
         r.read("dirs", dirs);
@@ -292,7 +323,8 @@ private:
         } else if (type == "embedding") {
             llm.endpoint = Endpoint::embedding;
         } else {
-            r.problem(table.get("type"), "type", "must be \"chat\" or \"embedding\", not \"" + type + "\"");
+            r.problem(table.get("type"), "type",
+                      "must be \"chat\" or \"embedding\", not \"" + type + "\"");
         }
         r.read("base_url", llm.base_url);
         if (!llm.base_url.empty() && llm.base_url.rfind("http://", 0) != 0 &&
@@ -306,7 +338,8 @@ private:
         r.read("ca_file", llm.ca_file);
         if (!llm.ca_file.empty()) {
             std::filesystem::path p(llm.ca_file);
-            if (p.is_relative()) p = std::filesystem::path(file_).parent_path() / p;
+            if (p.is_relative())
+                p = std::filesystem::path(file_).parent_path() / p;
             llm.ca_file = p.lexically_normal();
             if (!std::filesystem::exists(p))
                 r.problem(table.get("ca_file"), "ca_file", "no such file: " + llm.ca_file);
@@ -342,7 +375,8 @@ private:
             route.line = r.line();
             r.read("path_prefix", route.path_prefix, true);
             if (!route.path_prefix.empty() && route.path_prefix[0] != '/')
-                r.problem(item.as_table()->get("path_prefix"), "path_prefix", "must start with '/'");
+                r.problem(item.as_table()->get("path_prefix"), "path_prefix",
+                          "must start with '/'");
             r.read("target_llm", route.target_llm, true);
             r.read("processors", route.processors);
             r.read("allow_streaming", route.allow_streaming);
@@ -364,7 +398,8 @@ private:
             auto [it, inserted] = seen_prefixes.emplace(route.path_prefix, route.line);
             if (!inserted && !route.path_prefix.empty())
                 problems_.push_back({file_, route.line, path + ".path_prefix",
-                                     "\"" + route.path_prefix + "\" is already used by the route at line " +
+                                     "\"" + route.path_prefix +
+                                         "\" is already used by the route at line " +
                                          std::to_string(it->second)});
             if (!route.target_llm.empty() && !config_.llms.count(route.target_llm))
                 problems_.push_back({file_, route.line, path + ".target_llm",
@@ -397,7 +432,8 @@ Config parse_config(const std::string& text, const std::string& file) {
 
 Config load_config(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw ConfigError({{path, 0, "", "cannot read the config file"}});
+    if (!in)
+        throw ConfigError({{path, 0, "", "cannot read the config file"}});
     std::ostringstream text;
     text << in.rdbuf();
     return parse_config(text.str(), path);

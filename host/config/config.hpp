@@ -35,8 +35,8 @@ struct LlmConfig {
     int connect_timeout_ms = 10000;
     int read_timeout_ms = 300000;  // longest silence allowed between two reads from the upstream
     int max_idle_connections = 64;
-    std::string ca_file;               // extra CA bundle (PEM) trusted for this upstream
-    std::string options_json = "{}";   // [llm.NAME.options], for the provider
+    std::string ca_file;              // extra CA bundle (PEM) trusted for this upstream
+    std::string options_json = "{}";  // [llm.NAME.options], for the provider
     int line = 0;
 };
 
@@ -76,11 +76,11 @@ struct ConfigProblem {
 
 // Thrown with every problem found; what() lists them one per line.
 class ConfigError : public std::runtime_error {
-public:
+  public:
     explicit ConfigError(std::vector<ConfigProblem> problems);
     const std::vector<ConfigProblem>& problems() const { return problems_; }
 
-private:
+  private:
     std::vector<ConfigProblem> problems_;
 };
 

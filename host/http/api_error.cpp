@@ -5,10 +5,11 @@
 namespace llmproxy {
 
 std::string ApiError::to_json() const {
-    nlohmann::json body = {{"error",
-                            {{"message", message},
-                             {"type", type},
-                             {"code", code.empty() ? nlohmann::json(nullptr) : nlohmann::json(code)}}}};
+    nlohmann::json body = {
+        {"error",
+         {{"message", message},
+          {"type", type},
+          {"code", code.empty() ? nlohmann::json(nullptr) : nlohmann::json(code)}}}};
     // Replace invalid UTF-8 (from an upstream or a plugin) rather than throw.
     return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

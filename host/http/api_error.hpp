@@ -26,12 +26,12 @@ struct ApiError {
 
 // An ApiError as an exception, for code paths deep inside the request flow.
 class ApiException : public std::runtime_error {
-public:
+  public:
     explicit ApiException(ApiError error)
         : std::runtime_error(error.message), error_(std::move(error)) {}
     const ApiError& error() const { return error_; }
 
-private:
+  private:
     ApiError error_;
 };
 

@@ -17,20 +17,23 @@ bool Cors::allowed(const std::string& origin) const {
 void Cors::decorate(const Poco::Net::HTTPServerRequest& request,
                     Poco::Net::HTTPServerResponse& response) const {
     const std::string& origin = request.get("Origin", "");
-    if (origin.empty() || !allowed(origin)) return;
+    if (origin.empty() || !allowed(origin))
+        return;
     response.set("Access-Control-Allow-Origin", any_ ? "*" : origin);
     response.set("Vary", "Origin");
     // Let browser code read the headers that matter for retries and tracing.
-    response.set("Access-Control-Expose-Headers", "x-request-id, retry-after, x-ratelimit-remaining-requests, x-ratelimit-remaining-tokens");
+    response.set(
+        "Access-Control-Expose-Headers",
+        "x-request-id, retry-after, x-ratelimit-remaining-requests, x-ratelimit-remaining-tokens");
 }
 
 void Cors::answer_preflight(const Poco::Net::HTTPServerRequest& request,
                             Poco::Net::HTTPServerResponse& response) const {
     const std::string& origin = request.get("Origin", "");
     if (!origin.empty() && !allowed(origin)) {
-        send_error(response, {403, "invalid_request_error", "cors_origin_not_allowed",
-                              "the origin '" + origin +
-                                  "' is not in [server] cors_allowed_origins"});
+        send_error(response,
+                   {403, "invalid_request_error", "cors_origin_not_allowed",
+                    "the origin '" + origin + "' is not in [server] cors_allowed_origins"});
         return;
     }
     decorate(request, response);

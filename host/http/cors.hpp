@@ -11,7 +11,7 @@
 namespace llmproxy {
 
 class Cors {
-public:
+  public:
     explicit Cors(std::vector<std::string> allowed_origins);
 
     // Adds Access-Control-Allow-Origin (and Vary: Origin) when the request's Origin is allowed.
@@ -23,7 +23,7 @@ public:
     void answer_preflight(const Poco::Net::HTTPServerRequest& request,
                           Poco::Net::HTTPServerResponse& response) const;
 
-private:
+  private:
     bool allowed(const std::string& origin) const;
 
     std::vector<std::string> origins_;

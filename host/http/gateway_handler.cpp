@@ -14,14 +14,14 @@ namespace llmproxy {
 namespace {
 
 class GatewayHandler : public Poco::Net::HTTPRequestHandler {
-public:
+  public:
     explicit GatewayHandler(GatewayHandlerFactory& factory) : factory_(factory) {}
     void handleRequest(Poco::Net::HTTPServerRequest& request,
                        Poco::Net::HTTPServerResponse& response) override {
         factory_.handle(request, response);
     }
 
-private:
+  private:
     GatewayHandlerFactory& factory_;
 };
 
@@ -35,14 +35,16 @@ std::string read_body(Poco::Net::HTTPServerRequest& request, std::size_t limit) 
     std::string body;
     if (request.hasContentLength()) {
         auto length = request.getContentLength64();
-        if (length > static_cast<Poco::Int64>(limit)) throw too_large();
+        if (length > static_cast<Poco::Int64>(limit))
+            throw too_large();
         body.reserve(static_cast<std::size_t>(length));
     }
     std::istream& in = request.stream();
     char buffer[65536];
     while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
         body.append(buffer, static_cast<std::size_t>(in.gcount()));
-        if (body.size() > limit) throw too_large();
+        if (body.size() > limit)
+            throw too_large();
     }
     return body;
 }
@@ -112,19 +114,23 @@ void GatewayHandlerFactory::handle(Poco::Net::HTTPServerRequest& request,
         // An unread body would be taken for the next request on this connection.
         if (!body_read && method != "GET" && method != "HEAD" && method != "OPTIONS")
             response.setKeepAlive(false);
-        if (!response.sent()) send_error(response, e.error());
+        if (!response.sent())
+            send_error(response, e.error());
     } catch (const std::exception& e) {
         outcome.status = 500;
         outcome.error = e.what();
-        if (!response.sent()) send_error(response, ApiError::internal(e.what()));
+        if (!response.sent())
+            send_error(response, ApiError::internal(e.what()));
     }
     double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    spdlog::info("access method={} path={} route={} status={} upstream_status={} stream={} "
-                 "duration_ms={:.3f}{}{}",
-                 method, path, route_name, outcome.status, outcome.upstream_status,
-                 outcome.streamed ? "true" : "false", ms, outcome.client_gone ? " client_gone=true" : "",
-                 outcome.error.empty() ? "" : " error=\"" + outcome.error + "\"");
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+    spdlog::info(
+        "access method={} path={} route={} status={} upstream_status={} stream={} "
+        "duration_ms={:.3f}{}{}",
+        method, path, route_name, outcome.status, outcome.upstream_status,
+        outcome.streamed ? "true" : "false", ms, outcome.client_gone ? " client_gone=true" : "",
+        outcome.error.empty() ? "" : " error=\"" + outcome.error + "\"");
 }
 
 }  // namespace llmproxy

@@ -12,14 +12,14 @@
 namespace llmproxy {
 
 class GatewayHandlerFactory : public DrainableHandlerFactory {
-public:
+  public:
     explicit GatewayHandlerFactory(Runtime& runtime);
     Poco::Net::HTTPRequestHandler* createRequestHandler(
         const Poco::Net::HTTPServerRequest& request) override;
 
     void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
 
-private:
+  private:
     Runtime& runtime_;
     Cors cors_;
 };

@@ -10,10 +10,11 @@ using json = nlohmann::json;
 
 // SAX handler that records the top-level members it cares about and skips everything else.
 class TopLevelScanner : public json::json_sax_t {
-public:
+  public:
     bool null() override { return value(Kind::null); }
     bool boolean(bool v) override {
-        if (depth_ == 1 && key_ == "stream") stream_value_ = v;
+        if (depth_ == 1 && key_ == "stream")
+            stream_value_ = v;
         return value(Kind::boolean);
     }
     bool number_integer(number_integer_t) override { return value(Kind::other); }
@@ -21,11 +22,13 @@ public:
     bool number_float(number_float_t, const string_t&) override { return value(Kind::other); }
     bool binary(binary_t&) override { return value(Kind::other); }
     bool string(string_t& v) override {
-        if (depth_ == 1 && key_ == "model") model_ = v;
+        if (depth_ == 1 && key_ == "model")
+            model_ = v;
         return value(Kind::string);
     }
     bool start_object(std::size_t) override {
-        if (depth_ == 0) root_is_object_ = true;
+        if (depth_ == 0)
+            root_is_object_ = true;
         value(Kind::other);
         ++depth_;
         return true;
@@ -44,13 +47,14 @@ public:
         return true;
     }
     bool key(string_t& k) override {
-        if (depth_ == 1) key_ = k;
+        if (depth_ == 1)
+            key_ = k;
         return true;
     }
     bool parse_error(std::size_t position, const std::string&,
                      const nlohmann::detail::exception& e) override {
-        error_ = "the body is not valid JSON (at byte " + std::to_string(position) + "): " +
-                 std::string(e.what()).substr(std::string(e.what()).find(']') + 2);
+        error_ = "the body is not valid JSON (at byte " + std::to_string(position) +
+                 "): " + std::string(e.what()).substr(std::string(e.what()).find(']') + 2);
         return false;
     }
 
@@ -64,9 +68,10 @@ public:
     bool has_model_ = false, has_stream_ = false, has_messages_ = false, has_input_ = false;
     std::string error_;
 
-private:
+  private:
     bool value(Kind kind) {
-        if (depth_ != 1) return true;
+        if (depth_ != 1)
+            return true;
         if (key_ == "model") {
             has_model_ = true;
             model_kind_ = kind;
@@ -92,7 +97,8 @@ private:
 RequestFacts scan_request(std::string_view body, Endpoint endpoint) {
     TopLevelScanner scanner;
     bool ok = json::sax_parse(body.begin(), body.end(), &scanner);
-    if (!ok) throw ApiException(ApiError::bad_request("invalid_json", scanner.error_));
+    if (!ok)
+        throw ApiException(ApiError::bad_request("invalid_json", scanner.error_));
     if (!scanner.root_is_object_)
         throw ApiException(ApiError::bad_request("invalid_json", "the body must be a JSON object"));
     using Kind = TopLevelScanner::Kind;

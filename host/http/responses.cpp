@@ -29,11 +29,13 @@ bool ClientEventStream::write(std::string_view data) {
     std::size_t start = 0;
     while (true) {
         std::size_t end = data.find('\n', start);
-        std::string_view line = data.substr(start, end == std::string_view::npos ? end : end - start);
+        std::string_view line =
+            data.substr(start, end == std::string_view::npos ? end : end - start);
         out_.write("data: ", 6);
         out_.write(line.data(), static_cast<std::streamsize>(line.size()));
         out_.put('\n');
-        if (end == std::string_view::npos) break;
+        if (end == std::string_view::npos)
+            break;
         start = end + 1;
     }
     out_.put('\n');

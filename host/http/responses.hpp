@@ -16,7 +16,7 @@ void send_error(Poco::Net::HTTPServerResponse& response, const ApiError& error);
 
 // A server-sent event stream to the client. The head goes out on construction.
 class ClientEventStream {
-public:
+  public:
     explicit ClientEventStream(Poco::Net::HTTPServerResponse& response);
 
     // Queues "data: <data>\n\n". Returns false when the client is gone.
@@ -26,7 +26,7 @@ public:
     // Sends an error event and flushes: the stream then ends without [DONE].
     void write_error(const ApiError& error);
 
-private:
+  private:
     std::ostream& out_;
 };
 

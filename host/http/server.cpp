@@ -21,8 +21,9 @@ Poco::Net::HTTPServerParams::Ptr server_params(const ServerConfig& c) {
     // Our acceptor refuses before Poco's queue limit is reached; Poco's limit is only a backstop.
     params->setMaxQueued(c.max_queued + c.max_threads + 64);
     params->setKeepAlive(c.keep_alive_timeout_ms > 0);
-    params->setKeepAliveTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(c.keep_alive_timeout_ms) * 1000));
-    params->setMaxKeepAliveRequests(0);  // unlimited
+    params->setKeepAliveTimeout(
+        Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(c.keep_alive_timeout_ms) * 1000));
+    params->setMaxKeepAliveRequests(0);         // unlimited
     params->setTimeout(Poco::Timespan(60, 0));  // reading a request head or body
     params->setServerName("llm-proxy");
     return params;
@@ -35,7 +36,8 @@ Server::Server(const ServerConfig& config, DrainableHandlerFactory* factory)
       factory_owner_(factory),
       factory_(factory),
       socket_(Poco::Net::SocketAddress(config.host, static_cast<uint16_t>(config.port)), 1024),
-      threads_("worker", std::min(2, config.max_threads), config.max_threads, 60, kWorkerStackBytes) {
+      threads_("worker", std::min(2, config.max_threads), config.max_threads, 60,
+               kWorkerStackBytes) {
     auto params = server_params(config);
     dispatcher_ = new Poco::Net::TCPServerDispatcher(
         new Poco::Net::HTTPServerConnectionFactory(params, factory_owner_), threads_, params);
@@ -46,15 +48,19 @@ Server::~Server() {
     dispatcher_->release();
 }
 
-void Server::start() { acceptor_ = std::thread([this] { accept_loop(); }); }
+void Server::start() {
+    acceptor_ = std::thread([this] { accept_loop(); });
+}
 
 void Server::stop() {
-    if (stopping_.exchange(true)) return;
-    if (acceptor_.joinable()) acceptor_.join();
+    if (stopping_.exchange(true))
+        return;
+    if (acceptor_.joinable())
+        acceptor_.join();
     socket_.close();
     factory_->stop_connections(false);  // no new request on any connection
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::milliseconds(config_.shutdown_grace_ms);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.shutdown_grace_ms);
     while (factory_->requests_in_progress() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     if (factory_->requests_in_progress() > 0)
@@ -69,7 +75,8 @@ void Server::accept_loop() {
     const int capacity = config_.max_threads + config_.max_queued;
     while (!stopping_) {
         try {
-            if (!socket_.poll(Poco::Timespan(0, 200000), Poco::Net::Socket::SELECT_READ)) continue;
+            if (!socket_.poll(Poco::Timespan(0, 200000), Poco::Net::Socket::SELECT_READ))
+                continue;
             Poco::Net::StreamSocket client = socket_.acceptConnection();
             client.setNoDelay(true);  // never let Nagle hold back a small response or event
             client.setSendTimeout(Poco::Timespan(
@@ -80,7 +87,8 @@ void Server::accept_loop() {
             }
             dispatcher_->enqueue(client);
         } catch (const Poco::Exception& e) {
-            if (!stopping_) spdlog::error("accepting a connection failed: {}", e.displayText());
+            if (!stopping_)
+                spdlog::error("accepting a connection failed: {}", e.displayText());
         }
     }
 }
@@ -88,14 +96,15 @@ void Server::accept_loop() {
 void Server::refuse_overloaded(Poco::Net::StreamSocket& socket) {
     spdlog::warn("overloaded: {} threads busy and {} connections waiting; answering 503",
                  dispatcher_->currentConnections(), dispatcher_->queuedConnections());
-    ApiError error{503, "server_error", "overloaded",
-                   "llm-proxy is at capacity ([server] max_threads = " +
-                       std::to_string(config_.max_threads) + ", max_queued = " +
-                       std::to_string(config_.max_queued) + "); retry shortly"};
+    ApiError error{
+        503, "server_error", "overloaded",
+        "llm-proxy is at capacity ([server] max_threads = " + std::to_string(config_.max_threads) +
+            ", max_queued = " + std::to_string(config_.max_queued) + "); retry shortly"};
     std::string body = error.to_json();
-    std::string reply = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                        "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\n\r\n" + body;
+    std::string reply =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
     try {
         socket.setSendTimeout(Poco::Timespan(0, 100000));
         socket.sendBytes(reply.data(), static_cast<int>(reply.size()));

@@ -19,16 +19,16 @@ namespace llmproxy {
 // A handler factory the Server can drain at shut-down: it counts the requests in progress, and
 // can tell every open connection to stop after its current request or at once.
 class DrainableHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
-public:
+  public:
     int requests_in_progress() const { return in_progress_; }
     void stop_connections(bool abort_now) { serverStopped(this, abort_now); }
 
-protected:
+  protected:
     std::atomic<int> in_progress_{0};
 };
 
 class Server {
-public:
+  public:
     // Binds now (throws Poco::Exception with the reason when it cannot); serves after start().
     // Takes ownership of factory.
     Server(const ServerConfig& config, DrainableHandlerFactory* factory);
@@ -42,7 +42,7 @@ public:
     void stop();
     uint16_t port() const { return socket_.address().port(); }
 
-private:
+  private:
     void accept_loop();
     void refuse_overloaded(Poco::Net::StreamSocket& socket);
 

@@ -22,7 +22,7 @@ struct Answer {
 // on_request and encode_request: may change the body, answer directly, or (encode only) shape
 // the upstream request.
 class RequestCall : public lp_call {
-public:
+  public:
     RequestCall(std::string where, UpstreamRequest* upstream)
         : lp_call(std::move(where)), upstream_(upstream) {}
 
@@ -37,24 +37,24 @@ public:
     std::optional<Answer> answer;
     std::vector<std::string> events;
 
-private:
+  private:
     UpstreamRequest* upstream_;  // null for processors
 };
 
 // decode_response and on_response: may replace the answer.
 class ResponseCall : public lp_call {
-public:
+  public:
     ResponseCall(std::string where, Answer& answer) : lp_call(std::move(where)), answer_(answer) {}
     void set_body(std::string_view body) override { answer_.body.assign(body); }
     void respond(int status, std::string_view content_type, std::string_view body) override;
 
-private:
+  private:
     Answer& answer_;
 };
 
 // decode_stream_event, end_stream and on_stream_event: may emit events.
 class StreamCall : public lp_call {
-public:
+  public:
     using lp_call::lp_call;
     void emit_event(std::string_view data) override { events.emplace_back(data); }
     std::vector<std::string> events;

@@ -34,7 +34,7 @@ bool is_event_stream(const Poco::Net::HTTPResponse& head) {
 }
 
 class RequestFlow {
-public:
+  public:
     RequestFlow(Runtime& runtime, const RouteRuntime& route, std::string body,
                 const Poco::Net::HTTPServerRequest& request, int client_fd,
                 Poco::Net::HTTPServerResponse& response)
@@ -44,8 +44,9 @@ public:
           body_(std::move(body)),
           request_(request),
           response_(response),
+          watcher_(runtime.watcher()),
+          client_fd_(client_fd),
           cancel_(std::make_shared<Cancellation>()),
-          watch_(runtime.watcher().watch(client_fd, cancel_)),
           processor_states_(route.processors.size(), nullptr) {}
 
     ~RequestFlow() { free_states(); }
@@ -67,7 +68,7 @@ public:
         return outcome_;
     }
 
-private:
+  private:
     void serve() {
         facts_ = scan_request(body_, llm_.config->endpoint);
         check_allowed();
@@ -79,15 +80,18 @@ private:
 
         for (std::size_t i = 0; i < route_.processors.size(); ++i) {
             const auto* proc = route_.processors[i];
-            if (!proc->type->vtable.on_request) continue;
+            if (!proc->type->vtable.on_request)
+                continue;
             RequestCall call("processor '" + proc->config->name + "' on_request", nullptr);
             auto view = request_view();
             lp_status status = invoke(call, [&] {
                 return proc->type->vtable.on_request(proc->instance, processor_states_[i], &call,
                                                      &view);
             });
-            if (status == LP_FAILED) throw ApiException(call.error_or_default());
-            if (status == LP_RESPONDED) return answer_locally(call, i);
+            if (status == LP_FAILED)
+                throw ApiException(call.error_or_default());
+            if (status == LP_RESPONDED)
+                return answer_locally(call, i);
             if (call.new_body) {
                 body_ = std::move(*call.new_body);
                 facts_ = scan_request(body_, llm_.config->endpoint);
@@ -104,14 +108,19 @@ private:
         lp_status status = invoke(call, [&] {
             return provider_.encode_request(llm_.instance, provider_state_, &call, &view);
         });
-        if (status == LP_FAILED) throw ApiException(call.error_or_default());
-        if (status == LP_RESPONDED) return answer_locally(call, route_.processors.size());
-        if (call.new_body) body_ = std::move(*call.new_body);
+        if (status == LP_FAILED)
+            throw ApiException(call.error_or_default());
+        if (status == LP_RESPONDED)
+            return answer_locally(call, route_.processors.size());
+        if (call.new_body)
+            body_ = std::move(*call.new_body);
         if (!llm_.upstream)
-            throw ApiException(ApiError::internal("llm '" + llm_.config->name +
-                                                  "' has no base_url, and its provider '" +
-                                                  llm_.config->provider + "' did not answer locally"));
+            throw ApiException(ApiError::internal(
+                "llm '" + llm_.config->name + "' has no base_url, and its provider '" +
+                llm_.config->provider + "' did not answer locally"));
         upstream.body = body_;
+        // From here on the upstream works for this client: stop it the moment the client leaves.
+        watch_ = watcher_.watch(client_fd_, cancel_);
         auto answer = llm_.upstream->send(upstream, *cancel_);
         outcome_.upstream_status = answer->status();
         if (facts_.stream && answer->status() < 400 && is_event_stream(answer->head()))
@@ -123,21 +132,22 @@ private:
     void check_allowed() {
         const auto& route = *route_.config;
         if (facts_.stream && !route.allow_streaming)
-            throw ApiException(ApiError::bad_request(
-                "streaming_not_allowed", "the route '" + route.path_prefix +
-                                             "' does not allow streaming (allow_streaming = false); "
-                                             "send \"stream\": false"));
+            throw ApiException(
+                ApiError::bad_request("streaming_not_allowed",
+                                      "the route '" + route.path_prefix +
+                                          "' does not allow streaming (allow_streaming = false); "
+                                          "send \"stream\": false"));
         if (!facts_.stream && !route.allow_non_streaming)
             throw ApiException(ApiError::bad_request(
-                "non_streaming_not_allowed",
-                "the route '" + route.path_prefix +
-                    "' only allows streaming (allow_non_streaming = false); send \"stream\": true"));
+                "non_streaming_not_allowed", "the route '" + route.path_prefix +
+                                                 "' only allows streaming (allow_non_streaming = "
+                                                 "false); send \"stream\": true"));
         if (facts_.stream && !llm_.config->supports_streaming)
             throw ApiException(ApiError::bad_request(
-                "streaming_not_supported", "llm '" + llm_.config->name +
-                                               "' of route '" + route.path_prefix +
-                                               "' does not support streaming "
-                                               "(supports_streaming = false); send \"stream\": false"));
+                "streaming_not_supported",
+                "llm '" + llm_.config->name + "' of route '" + route.path_prefix +
+                    "' does not support streaming "
+                    "(supports_streaming = false); send \"stream\": false"));
     }
 
     lp_request_view request_view() const {
@@ -194,7 +204,8 @@ private:
     void answer_locally(RequestCall& call, std::size_t depth) {
         if (call.answer || !facts_.stream) {
             Answer answer = call.answer ? std::move(*call.answer) : Answer{};
-            if (!call.answer) answer.body = "";
+            if (!call.answer)
+                answer.body = "";
             return deliver(std::move(answer), depth);
         }
         ClientEventStream stream = start_stream();
@@ -206,9 +217,11 @@ private:
         Answer answer;
         answer.status = upstream.status();
         answer.content_type = upstream.head().getContentType();
-        if (answer.content_type.empty()) answer.content_type = "application/json";
+        if (answer.content_type.empty())
+            answer.content_type = "application/json";
         for (const auto& [name, value] : upstream.head())
-            if (forward_response_header(name)) answer.headers.emplace_back(name, value);
+            if (forward_response_header(name))
+                answer.headers.emplace_back(name, value);
         answer.body = upstream.read_all(kMaxUpstreamAnswerBytes);
         if (provider_.decode_response) {
             ResponseCall call("provider '" + llm_.config->provider + "' decode_response", answer);
@@ -216,7 +229,8 @@ private:
                 return provider_.decode_response(llm_.instance, provider_state_, &call,
                                                  upstream.status(), to_lp(answer.body));
             });
-            if (status == LP_FAILED) throw ApiException(call.error_or_default());
+            if (status == LP_FAILED)
+                throw ApiException(call.error_or_default());
         }
         deliver(std::move(answer), route_.processors.size());
     }
@@ -224,19 +238,23 @@ private:
     void deliver(Answer answer, std::size_t depth) {
         for (std::size_t i = depth; i-- > 0;) {
             const auto* proc = route_.processors[i];
-            if (!proc->type->vtable.on_response) continue;
+            if (!proc->type->vtable.on_response)
+                continue;
             ResponseCall call("processor '" + proc->config->name + "' on_response", answer);
             std::string body = answer.body;  // the hook reads a stable copy while it may replace
             lp_status status = invoke(call, [&] {
                 return proc->type->vtable.on_response(proc->instance, processor_states_[i], &call,
                                                       answer.status, to_lp(body));
             });
-            if (status == LP_FAILED) throw ApiException(call.error_or_default());
+            if (status == LP_FAILED)
+                throw ApiException(call.error_or_default());
         }
-        for (const auto& [name, value] : answer.headers) response_.set(name, value);
+        for (const auto& [name, value] : answer.headers)
+            response_.set(name, value);
         send_body(response_, answer.status, answer.content_type, answer.body);
         outcome_.status = answer.status;
-        if (answer.status >= 400) outcome_.error = "answered " + std::to_string(answer.status);
+        if (answer.status >= 400)
+            outcome_.error = "answered " + std::to_string(answer.status);
     }
 
     ClientEventStream start_stream() {
@@ -248,7 +266,8 @@ private:
 
     void relay_stream(UpstreamResponse& upstream) {
         for (const auto& [name, value] : upstream.head())
-            if (forward_response_header(name)) response_.set(name, value);
+            if (forward_response_header(name))
+                response_.set(name, value);
         ClientEventStream stream = start_stream();
         SseParser parser;
         std::vector<std::string> batch;
@@ -271,15 +290,18 @@ private:
                     write_events(stream, std::move(batch), route_.processors.size());
                     throw ApiException(call.error_or_default());
                 }
-                for (auto& e : call.events) batch.push_back(std::move(e));
+                for (auto& e : call.events)
+                    batch.push_back(std::move(e));
             }
-            if (!write_events(stream, std::move(batch), route_.processors.size()) || !stream.flush())
+            if (!write_events(stream, std::move(batch), route_.processors.size()) ||
+                !stream.flush())
                 return client_left();
         } catch (const ApiException& e) {
-            if (cancel_->cancelled()) return client_left();
+            if (cancel_->cancelled())
+                return client_left();
             outcome_.error = e.error().message;
-            spdlog::warn("stream on route {} failed after it started: {}", route_.config->path_prefix,
-                         e.error().message);
+            spdlog::warn("stream on route {} failed after it started: {}",
+                         route_.config->path_prefix, e.error().message);
             stream.write_error(e.error());
         }
     }
@@ -291,13 +313,16 @@ private:
             return;
         }
         StreamCall call("provider '" + llm_.config->provider + "' decode_stream_event");
-        lp_sse_event e{sizeof(lp_sse_event), to_lp(event.event), to_lp(event.data), to_lp(event.id)};
+        lp_sse_event e{sizeof(lp_sse_event), to_lp(event.event), to_lp(event.data),
+                       to_lp(event.id)};
         lp_status status = invoke(call, [&] {
             return provider_.decode_stream_event(llm_.instance, provider_state_, &call, &e);
         });
-        if (status == LP_FAILED) throw ApiException(call.error_or_default());
+        if (status == LP_FAILED)
+            throw ApiException(call.error_or_default());
         if (!call.events.empty()) {
-            for (auto& ev : call.events) out.push_back(std::move(ev));
+            for (auto& ev : call.events)
+                out.push_back(std::move(ev));
         } else if (status != LP_DROP) {
             out.push_back(event.data);
         }
@@ -305,10 +330,12 @@ private:
 
     // Runs events through the stream hooks of the first `depth` processors (in reverse) and
     // queues what comes out. Returns false when the client is gone.
-    bool write_events(ClientEventStream& stream, std::vector<std::string> events, std::size_t depth) {
+    bool write_events(ClientEventStream& stream, std::vector<std::string> events,
+                      std::size_t depth) {
         for (std::size_t i = depth; i-- > 0;) {
             const auto* proc = route_.processors[i];
-            if (!proc->type->vtable.on_stream_event) continue;
+            if (!proc->type->vtable.on_stream_event)
+                continue;
             std::vector<std::string> out;
             for (auto& data : events) {
                 StreamCall call("processor '" + proc->config->name + "' on_stream_event");
@@ -318,11 +345,13 @@ private:
                                                               &call, &e);
                 });
                 if (status == LP_FAILED) {
-                    for (auto& done : out) stream.write(done);
+                    for (auto& done : out)
+                        stream.write(done);
                     throw ApiException(call.error_or_default());
                 }
                 if (!call.events.empty()) {
-                    for (auto& ev : call.events) out.push_back(std::move(ev));
+                    for (auto& ev : call.events)
+                        out.push_back(std::move(ev));
                 } else if (status != LP_DROP) {
                     out.push_back(std::move(data));
                 }
@@ -330,7 +359,8 @@ private:
             events = std::move(out);
         }
         for (const auto& data : events)
-            if (!stream.write(data)) return false;
+            if (!stream.write(data))
+                return false;
         return true;
     }
 
@@ -347,7 +377,8 @@ private:
             outcome_.status = 499;
             return;
         }
-        if (stream_started_) return;  // relay_stream already sent the error event
+        if (stream_started_)
+            return;  // relay_stream already sent the error event
         outcome_.status = error.status;
         try {
             send_error(response_, error);
@@ -357,16 +388,14 @@ private:
     }
 
     void finish(double duration_ms) {
-        lp_request_outcome o{sizeof(lp_request_outcome),
-                             outcome_.status,
-                             outcome_.upstream_status,
-                             outcome_.streamed ? 1 : 0,
-                             outcome_.client_gone ? 1 : 0,
-                             duration_ms,
+        lp_request_outcome o{sizeof(lp_request_outcome),   outcome_.status,
+                             outcome_.upstream_status,     outcome_.streamed ? 1 : 0,
+                             outcome_.client_gone ? 1 : 0, duration_ms,
                              to_lp(outcome_.error)};
         for (std::size_t i = 0; i < processors_created_; ++i) {
             const auto* proc = route_.processors[i];
-            if (!proc->type->vtable.on_finish) continue;
+            if (!proc->type->vtable.on_finish)
+                continue;
             try {
                 proc->type->vtable.on_finish(proc->instance, processor_states_[i], &o);
             } catch (...) {
@@ -382,6 +411,8 @@ private:
     std::string body_;
     const Poco::Net::HTTPServerRequest& request_;
     Poco::Net::HTTPServerResponse& response_;
+    DisconnectWatcher& watcher_;
+    int client_fd_;
     std::shared_ptr<Cancellation> cancel_;
     std::unique_ptr<DisconnectWatcher::Watch> watch_;
     RequestFacts facts_;

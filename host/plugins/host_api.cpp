@@ -4,13 +4,15 @@
 
 void lp_call::set_error(int status, std::string_view type, std::string_view code,
                         std::string_view message) {
-    if (status < 400 || status > 599) status = 500;
+    if (status < 400 || status > 599)
+        status = 500;
     error_ = llmproxy::ApiError{status, type.empty() ? "server_error" : std::string(type),
                                 std::string(code), std::string(message)};
 }
 
 llmproxy::ApiError lp_call::error_or_default() const {
-    if (error_) return *error_;
+    if (error_)
+        return *error_;
     return llmproxy::ApiError::internal(where_ + " failed without saying why");
 }
 
@@ -38,27 +40,39 @@ void host_log(lp_log_level level, lp_str message) {
     guarded("log", [&] {
         auto lvl = spdlog::level::info;
         switch (level) {
-            case LP_LOG_TRACE: lvl = spdlog::level::trace; break;
-            case LP_LOG_DEBUG: lvl = spdlog::level::debug; break;
-            case LP_LOG_WARN: lvl = spdlog::level::warn; break;
-            case LP_LOG_ERROR: lvl = spdlog::level::err; break;
-            default: break;
+            case LP_LOG_TRACE:
+                lvl = spdlog::level::trace;
+                break;
+            case LP_LOG_DEBUG:
+                lvl = spdlog::level::debug;
+                break;
+            case LP_LOG_WARN:
+                lvl = spdlog::level::warn;
+                break;
+            case LP_LOG_ERROR:
+                lvl = spdlog::level::err;
+                break;
+            default:
+                break;
         }
         spdlog::log(lvl, "plugin: {}", view(message));
     });
 }
 
 void host_set_error(lp_call* call, int32_t status, lp_str type, lp_str code, lp_str message) {
-    if (!call) return;
+    if (!call)
+        return;
     guarded("set_error", [&] { call->set_error(status, view(type), view(code), view(message)); });
 }
 
 void host_set_upstream_method(lp_call* call, lp_str method) {
-    if (call) guarded("set_upstream_method", [&] { call->set_upstream_method(view(method)); });
+    if (call)
+        guarded("set_upstream_method", [&] { call->set_upstream_method(view(method)); });
 }
 
 void host_set_upstream_path(lp_call* call, lp_str path) {
-    if (call) guarded("set_upstream_path", [&] { call->set_upstream_path(view(path)); });
+    if (call)
+        guarded("set_upstream_path", [&] { call->set_upstream_path(view(path)); });
 }
 
 void host_set_upstream_header(lp_call* call, lp_str name, lp_str value) {
@@ -67,25 +81,33 @@ void host_set_upstream_header(lp_call* call, lp_str name, lp_str value) {
 }
 
 void host_set_body(lp_call* call, lp_str body) {
-    if (call) guarded("set_body", [&] { call->set_body(view(body)); });
+    if (call)
+        guarded("set_body", [&] { call->set_body(view(body)); });
 }
 
 void host_respond(lp_call* call, int32_t status, lp_str content_type, lp_str body) {
-    if (call) guarded("respond", [&] { call->respond(status, view(content_type), view(body)); });
+    if (call)
+        guarded("respond", [&] { call->respond(status, view(content_type), view(body)); });
 }
 
 void host_emit_event(lp_call* call, lp_str data) {
-    if (call) guarded("emit_event", [&] { call->emit_event(view(data)); });
+    if (call)
+        guarded("emit_event", [&] { call->emit_event(view(data)); });
 }
 
 const lp_host_api kHostApi = {
-    sizeof(lp_host_api), LP_ABI_MAJOR,      LP_ABI_MINOR,  host_log,
-    host_set_error,      host_set_upstream_method, host_set_upstream_path,
-    host_set_upstream_header, host_set_body, host_respond, host_emit_event,
+    sizeof(lp_host_api),    LP_ABI_MAJOR,
+    LP_ABI_MINOR,           host_log,
+    host_set_error,         host_set_upstream_method,
+    host_set_upstream_path, host_set_upstream_header,
+    host_set_body,          host_respond,
+    host_emit_event,
 };
 
 }  // namespace
 
-const lp_host_api* host_api() { return &kHostApi; }
+const lp_host_api* host_api() {
+    return &kHostApi;
+}
 
 }  // namespace llmproxy

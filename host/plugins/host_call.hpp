@@ -35,10 +35,10 @@ struct lp_call {
     virtual void respond(int, std::string_view, std::string_view) { misuse("respond"); }
     virtual void emit_event(std::string_view) { misuse("emit_event"); }
 
-protected:
+  protected:
     void misuse(const char* function) const;
 
-private:
+  private:
     std::string where_;  // e.g. "provider 'openai' encode_request", for messages
     std::optional<llmproxy::ApiError> error_;
 };
@@ -48,7 +48,11 @@ namespace llmproxy {
 // The host API table handed to every plugin.
 const lp_host_api* host_api();
 
-inline std::string_view view(lp_str s) { return s.len ? std::string_view(s.ptr, s.len) : std::string_view(); }
-inline lp_str to_lp(std::string_view s) { return {s.data(), s.size()}; }
+inline std::string_view view(lp_str s) {
+    return s.len ? std::string_view(s.ptr, s.len) : std::string_view();
+}
+inline lp_str to_lp(std::string_view s) {
+    return {s.data(), s.size()};
+}
 
 }  // namespace llmproxy

@@ -27,7 +27,9 @@ T copy_table(const void* source, std::size_t declared) {
     return table;
 }
 
-std::string cstr(const char* s) { return s ? std::string(s) : std::string(); }
+std::string cstr(const char* s) {
+    return s ? std::string(s) : std::string();
+}
 
 std::string abi_text(unsigned major, unsigned minor) {
     return std::to_string(major) + "." + std::to_string(minor);
@@ -35,15 +37,20 @@ std::string abi_text(unsigned major, unsigned minor) {
 
 // A required function absent from a table: the first one missing, or empty when all are there.
 std::string missing_provider_function(const lp_provider& p) {
-    if (!p.instance_new) return "instance_new";
-    if (!p.instance_free) return "instance_free";
-    if (!p.encode_request) return "encode_request";
+    if (!p.instance_new)
+        return "instance_new";
+    if (!p.instance_free)
+        return "instance_free";
+    if (!p.encode_request)
+        return "encode_request";
     return {};
 }
 
 std::string missing_processor_function(const lp_processor& p) {
-    if (!p.instance_new) return "instance_new";
-    if (!p.instance_free) return "instance_free";
+    if (!p.instance_new)
+        return "instance_new";
+    if (!p.instance_free)
+        return "instance_free";
     return {};
 }
 
@@ -51,7 +58,8 @@ std::string missing_processor_function(const lp_processor& p) {
 
 PluginRegistry::~PluginRegistry() {
     for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it)
-        if ((*it)->deinit) (*it)->deinit();
+        if ((*it)->deinit)
+            (*it)->deinit();
     // Plugins are never dlclose'd: code of theirs (thread-locals, atexit handlers) may outlive us.
 }
 
@@ -63,7 +71,8 @@ bool PluginRegistry::refuse(const std::string& file, std::string reason) {
 
 std::string PluginRegistry::refused_summary() const {
     std::string out;
-    for (const auto& r : refused_) out += "  " + r.reason + "\n";
+    for (const auto& r : refused_)
+        out += "  " + r.reason + "\n";
     return out;
 }
 
@@ -75,27 +84,31 @@ void PluginRegistry::load_directory(const std::string& dir) {
     }
     std::vector<std::string> files;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-        if (entry.path().extension() == ".so") files.push_back(entry.path().string());
+        if (entry.path().extension() == ".so")
+            files.push_back(entry.path().string());
     std::sort(files.begin(), files.end());
-    for (const auto& f : files) load_file(f);
+    for (const auto& f : files)
+        load_file(f);
 }
 
 bool PluginRegistry::load_file(const std::string& path) {
     std::error_code ec;
     std::string file = std::filesystem::weakly_canonical(path, ec).string();
-    if (file.empty()) file = path;
+    if (file.empty())
+        file = path;
     for (const auto& p : plugins_)
-        if (p->file == file) return true;
+        if (p->file == file)
+            return true;
 
     void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         const char* why = dlerror();
         return refuse(file, file + ": cannot be loaded: " + cstr(why) +
                                 ". Check that it is a shared object built for this machine and "
-                                "that its dependencies are installed (ldd " + file + ").");
+                                "that its dependencies are installed (ldd " +
+                                file + ").");
     }
-    const auto* entry =
-        static_cast<const lp_plugin_entry*>(dlsym(handle, LP_PLUGIN_ENTRY_SYMBOL));
+    const auto* entry = static_cast<const lp_plugin_entry*>(dlsym(handle, LP_PLUGIN_ENTRY_SYMBOL));
     if (!entry) {
         return refuse(file, file + ": not an llm-proxy plugin: it does not export the symbol '" +
                                 LP_PLUGIN_ENTRY_SYMBOL +
@@ -103,17 +116,18 @@ bool PluginRegistry::load_file(const std::string& path) {
                                 "<llm_proxy/plugin.h> and build with that header.");
     }
     if (entry->abi_major != LP_ABI_MAJOR) {
-        return refuse(file, file + ": built for plugin ABI " +
-                                abi_text(entry->abi_major, entry->abi_minor) +
-                                ", but this llm-proxy supports ABI " + std::to_string(LP_ABI_MAJOR) +
-                                ".x (up to " + abi_text(LP_ABI_MAJOR, LP_ABI_MINOR) +
-                                "). Rebuild the plugin against the llm-proxy SDK headers of ABI " +
-                                std::to_string(LP_ABI_MAJOR) + ".");
+        return refuse(
+            file, file + ": built for plugin ABI " + abi_text(entry->abi_major, entry->abi_minor) +
+                      ", but this llm-proxy supports ABI " + std::to_string(LP_ABI_MAJOR) +
+                      ".x (up to " + abi_text(LP_ABI_MAJOR, LP_ABI_MINOR) +
+                      "). Rebuild the plugin against the llm-proxy SDK headers of ABI " +
+                      std::to_string(LP_ABI_MAJOR) + ".");
     }
     if (entry->struct_size < kEntryMinSize) {
-        return refuse(file, file + ": its lp_plugin_entry is " + std::to_string(entry->struct_size) +
-                                " bytes, smaller than the " + std::to_string(kEntryMinSize) +
-                                " bytes of ABI 1.0: the plugin was not built from <llm_proxy/plugin.h>.");
+        return refuse(file,
+                      file + ": its lp_plugin_entry is " + std::to_string(entry->struct_size) +
+                          " bytes, smaller than the " + std::to_string(kEntryMinSize) +
+                          " bytes of ABI 1.0: the plugin was not built from <llm_proxy/plugin.h>.");
     }
     auto plugin = std::make_unique<LoadedPlugin>();
     plugin->file = file;
@@ -123,8 +137,10 @@ bool PluginRegistry::load_file(const std::string& path) {
     plugin->abi_major = entry->abi_major;
     plugin->abi_minor = entry->abi_minor;
     std::string who = file + ": plugin '" + plugin->id + "'";
-    if (plugin->id.empty()) return refuse(file, file + ": its lp_plugin_entry has no plugin_id.");
-    if (!entry->init) return refuse(file, who + " lacks the required function init.");
+    if (plugin->id.empty())
+        return refuse(file, file + ": its lp_plugin_entry has no plugin_id.");
+    if (!entry->init)
+        return refuse(file, who + " lacks the required function init.");
 
     for (const auto& p : plugins_)
         if (p->id == plugin->id)
@@ -165,9 +181,10 @@ bool PluginRegistry::load_file(const std::string& path) {
                                         processors_.at(type).plugin->file + ".");
             processors.push_back({type, table, nullptr});
         } else {
-            spdlog::warn("{} exports '{}' with interface '{}', which this llm-proxy (ABI {}) does not "
-                         "know; that export is ignored",
-                         who, type, iface, abi_text(LP_ABI_MAJOR, LP_ABI_MINOR));
+            spdlog::warn(
+                "{} exports '{}' with interface '{}', which this llm-proxy (ABI {}) does not "
+                "know; that export is ignored",
+                who, type, iface, abi_text(LP_ABI_MAJOR, LP_ABI_MINOR));
         }
     }
     if (providers.empty() && processors.empty())

@@ -41,7 +41,7 @@ struct ProcessorType {
 };
 
 class PluginRegistry {
-public:
+  public:
     PluginRegistry() = default;
     ~PluginRegistry();  // calls every plugin's deinit; free all instances before
     PluginRegistry(const PluginRegistry&) = delete;
@@ -63,7 +63,7 @@ public:
     // Refusal reasons joined one per line, for "is it one of these?" hints; empty when none.
     std::string refused_summary() const;
 
-private:
+  private:
     bool refuse(const std::string& file, std::string reason);
 
     std::vector<std::unique_ptr<LoadedPlugin>> plugins_;

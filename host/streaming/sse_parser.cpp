@@ -6,7 +6,8 @@ void SseParser::feed(std::string_view bytes, const Sink& sink) {
     std::size_t pos = 0;
     if (skip_next_lf_ && !bytes.empty()) {
         skip_next_lf_ = false;
-        if (bytes[0] == '\n') pos = 1;
+        if (bytes[0] == '\n')
+            pos = 1;
     }
     while (pos < bytes.size()) {
         std::size_t end = bytes.find_first_of("\r\n", pos);
@@ -25,7 +26,8 @@ void SseParser::feed(std::string_view bytes, const Sink& sink) {
         pos = end + 1;
         if (bytes[end] == '\r') {
             if (pos < bytes.size()) {
-                if (bytes[pos] == '\n') ++pos;
+                if (bytes[pos] == '\n')
+                    ++pos;
             } else {
                 skip_next_lf_ = true;
             }
@@ -40,7 +42,8 @@ bool SseParser::finish(const Sink& sink) {
         process_line(last, sink);
     }
     bool delivered = has_data_;
-    if (has_data_) sink(pending_);
+    if (has_data_)
+        sink(pending_);
     pending_ = SseEvent{};
     has_data_ = false;
     skip_next_lf_ = false;
@@ -51,24 +54,29 @@ bool SseParser::finish(const Sink& sink) {
 void SseParser::process_line(std::string_view line, const Sink& sink) {
     if (!seen_first_line_) {
         seen_first_line_ = true;
-        if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // UTF-8 byte order mark
+        if (line.substr(0, 3) == "\xEF\xBB\xBF")
+            line.remove_prefix(3);  // UTF-8 byte order mark
     }
     if (line.empty()) {
-        if (has_data_) sink(pending_);
+        if (has_data_)
+            sink(pending_);
         pending_ = SseEvent{};
         has_data_ = false;
         return;
     }
-    if (line[0] == ':') return;  // a comment (often a keep-alive)
+    if (line[0] == ':')
+        return;  // a comment (often a keep-alive)
     std::string_view field = line;
     std::string_view value;
     if (auto colon = line.find(':'); colon != std::string_view::npos) {
         field = line.substr(0, colon);
         value = line.substr(colon + 1);
-        if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
+        if (!value.empty() && value[0] == ' ')
+            value.remove_prefix(1);
     }
     if (field == "data") {
-        if (has_data_) pending_.data.push_back('\n');
+        if (has_data_)
+            pending_.data.push_back('\n');
         pending_.data.append(value);
         has_data_ = true;
     } else if (field == "event") {

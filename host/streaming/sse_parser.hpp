@@ -16,7 +16,7 @@ struct SseEvent {
 };
 
 class SseParser {
-public:
+  public:
     using Sink = std::function<void(const SseEvent&)>;
 
     // Feeds the next bytes; calls sink for each event completed by them, in order.
@@ -26,7 +26,7 @@ public:
     // then the parser is reset. Returns true when such a partial event was delivered.
     bool finish(const Sink& sink);
 
-private:
+  private:
     void process_line(std::string_view line, const Sink& sink);
 
     std::string line_;           // an unfinished line from earlier feeds

@@ -7,7 +7,8 @@ namespace llmproxy {
 void Cancellation::cancel() {
     std::lock_guard lock(mutex_);
     cancelled_ = true;
-    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+    if (fd_ >= 0)
+        ::shutdown(fd_, SHUT_RDWR);
 }
 
 bool Cancellation::cancelled() const {
@@ -18,7 +19,8 @@ bool Cancellation::cancelled() const {
 void Cancellation::attach(int fd) {
     std::lock_guard lock(mutex_);
     fd_ = fd;
-    if (cancelled_ && fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+    if (cancelled_ && fd_ >= 0)
+        ::shutdown(fd_, SHUT_RDWR);
 }
 
 void Cancellation::detach() {

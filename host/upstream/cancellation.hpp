@@ -8,7 +8,7 @@
 namespace llmproxy {
 
 class Cancellation {
-public:
+  public:
     // [thread-safe] Marks the request cancelled and shuts down the attached socket, if any.
     void cancel();
     bool cancelled() const;
@@ -18,7 +18,7 @@ public:
     void attach(int fd);
     void detach();
 
-private:
+  private:
     mutable std::mutex mutex_;
     int fd_ = -1;
     bool cancelled_ = false;

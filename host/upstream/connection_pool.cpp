@@ -34,7 +34,8 @@ ConnectionPool::Lease ConnectionPool::acquire() {
 
 void ConnectionPool::release(std::unique_ptr<Poco::Net::HTTPClientSession> session) {
     std::lock_guard lock(mutex_);
-    if (idle_.size() >= settings_.max_idle) return;
+    if (idle_.size() >= settings_.max_idle)
+        return;
     idle_.push_back({std::move(session), Clock::now()});
 }
 

@@ -24,7 +24,7 @@ struct PoolSettings {
 };
 
 class ConnectionPool {
-public:
+  public:
     explicit ConnectionPool(PoolSettings settings) : settings_(std::move(settings)) {}
 
     struct Lease {
@@ -39,7 +39,7 @@ public:
 
     std::size_t idle_count() const;
 
-private:
+  private:
     using Clock = std::chrono::steady_clock;
     struct Idle {
         std::unique_ptr<Poco::Net::HTTPClientSession> session;

@@ -12,7 +12,8 @@ namespace llmproxy {
 DisconnectWatcher::DisconnectWatcher() {
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
     wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (epoll_fd_ < 0 || wake_fd_ < 0) throw std::runtime_error("cannot create the epoll set");
+    if (epoll_fd_ < 0 || wake_fd_ < 0)
+        throw std::runtime_error("cannot create the epoll set");
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = 0;  // id 0 is the wake-up descriptor
@@ -47,7 +48,9 @@ std::unique_ptr<DisconnectWatcher::Watch> DisconnectWatcher::watch(
     return std::make_unique<Watch>(this, id, client_fd);
 }
 
-DisconnectWatcher::Watch::~Watch() { owner_->unwatch(id_, fd_); }
+DisconnectWatcher::Watch::~Watch() {
+    owner_->unwatch(id_, fd_);
+}
 
 void DisconnectWatcher::unwatch(uint64_t id, int fd) {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
@@ -61,12 +64,14 @@ void DisconnectWatcher::run() {
         int n = epoll_wait(epoll_fd_, events, 64, -1);
         for (int i = 0; i < n; ++i) {
             uint64_t id = events[i].data.u64;
-            if (id == 0) continue;
+            if (id == 0)
+                continue;
             std::shared_ptr<Cancellation> cancellation;
             {
                 std::lock_guard lock(mutex_);
                 auto it = watched_.find(id);
-                if (it == watched_.end()) continue;  // unwatched meanwhile
+                if (it == watched_.end())
+                    continue;  // unwatched meanwhile
                 cancellation = std::move(it->second);
                 watched_.erase(it);
             }

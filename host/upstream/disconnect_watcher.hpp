@@ -15,7 +15,7 @@
 namespace llmproxy {
 
 class DisconnectWatcher {
-public:
+  public:
     DisconnectWatcher();
     ~DisconnectWatcher();
     DisconnectWatcher(const DisconnectWatcher&) = delete;
@@ -24,20 +24,20 @@ public:
     // [thread-safe] Watches client_fd until the returned guard is destroyed; when the peer hangs
     // up, cancellation->cancel() is called. Destroy the guard before closing client_fd.
     class Watch {
-    public:
+      public:
         Watch(DisconnectWatcher* owner, uint64_t id, int fd) : owner_(owner), id_(id), fd_(fd) {}
         ~Watch();
         Watch(const Watch&) = delete;
         Watch& operator=(const Watch&) = delete;
 
-    private:
+      private:
         DisconnectWatcher* owner_;
         uint64_t id_;
         int fd_;
     };
     std::unique_ptr<Watch> watch(int client_fd, std::shared_ptr<Cancellation> cancellation);
 
-private:
+  private:
     void run();
     void unwatch(uint64_t id, int fd);
 

@@ -16,7 +16,8 @@ Poco::Net::Context::Ptr make_context(const std::string& ca_file) {
     params.loadDefaultCAs = true;
     params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;
     params.cipherList = "HIGH:!aNULL:!MD5:!RC4";
-    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
+    Poco::Net::Context::Ptr context =
+        new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
     context->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
                               Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
     context->enableSessionCache(true);
@@ -30,9 +31,11 @@ Poco::Net::Context::Ptr client_tls_context(const std::string& ca_file) {
     static std::map<std::string, Poco::Net::Context::Ptr> contexts;
     std::lock_guard lock(mutex);
     const bool first = contexts.empty();
-    if (first) Poco::Net::initializeSSL();
+    if (first)
+        Poco::Net::initializeSSL();
     auto& context = contexts[ca_file];
-    if (!context) context = make_context(ca_file);
+    if (!context)
+        context = make_context(ca_file);
     if (first) {
         // Without a handler registered here, SSLManager would look for an application config.
         // Rejecting makes a certificate that fails verification fail the connection.

@@ -19,7 +19,8 @@ PoolSettings pool_settings(const LlmConfig& llm) {
     PoolSettings s;
     s.host = uri.getHost();
     s.port = uri.getPort();
-    if (uri.getScheme() == "https") s.tls = client_tls_context(llm.ca_file);
+    if (uri.getScheme() == "https")
+        s.tls = client_tls_context(llm.ca_file);
     s.connect_timeout_ms = llm.connect_timeout_ms;
     s.read_timeout_ms = llm.read_timeout_ms;
     s.max_idle = static_cast<std::size_t>(llm.max_idle_connections);
@@ -27,7 +28,8 @@ PoolSettings pool_settings(const LlmConfig& llm) {
 }
 
 std::string strip_trailing_slash(std::string path) {
-    while (!path.empty() && path.back() == '/') path.pop_back();
+    while (!path.empty() && path.back() == '/')
+        path.pop_back();
     return path;
 }
 
@@ -55,7 +57,8 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
     Poco::Net::HTTPRequest head(request.method, base_path_ + request.path,
                                 Poco::Net::HTTPMessage::HTTP_1_1);
     head.setHost(host_header_);
-    for (const auto& [name, value] : request.headers) head.set(name, value);
+    for (const auto& [name, value] : request.headers)
+        head.set(name, value);
     head.setContentLength(static_cast<std::streamsize>(request.body.size()));
     head.setKeepAlive(true);
 
@@ -65,12 +68,15 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
         ConnectionPool::Lease lease = pool_.acquire();
         bool sent = false;
         try {
-            if (lease.reused) cancel.attach(lease.session->socket().impl()->sockfd());
+            if (lease.reused)
+                cancel.attach(lease.session->socket().impl()->sockfd());
             std::ostream& out = lease.session->sendRequest(head);
-            if (!lease.reused) cancel.attach(lease.session->socket().impl()->sockfd());
+            if (!lease.reused)
+                cancel.attach(lease.session->socket().impl()->sockfd());
             out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
             out.flush();
-            if (!out.good()) throw Poco::IOException("the upstream connection closed while sending");
+            if (!out.good())
+                throw Poco::IOException("the upstream connection closed while sending");
             sent = true;
             auto response = std::make_unique<UpstreamResponse>(*this, std::move(lease), cancel);
             return response;
@@ -79,8 +85,9 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
             if (cancel.cancelled())
                 throw ApiException(ApiError::client_closed());
             if (lease.reused && attempt == 0 && stale_connection(e)) {
-                spdlog::debug("upstream {}: reused connection was closed ({}); retrying on a new one",
-                              llm_name_, e.displayText());
+                spdlog::debug(
+                    "upstream {}: reused connection was closed ({}); retrying on a new one",
+                    llm_name_, e.displayText());
                 continue;
             }
             if (dynamic_cast<const Poco::TimeoutException*>(&e))
@@ -90,8 +97,8 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
                           : "accept the connection within connect_timeout_ms = " +
                                 std::to_string(connect_timeout_ms_))));
             throw ApiException(ApiError::bad_gateway(
-                "upstream_unreachable",
-                "cannot reach upstream '" + llm_name_ + "' at " + base_url_ + ": " + e.displayText()));
+                "upstream_unreachable", "cannot reach upstream '" + llm_name_ + "' at " +
+                                            base_url_ + ": " + e.displayText()));
         }
     }
 }
@@ -116,25 +123,30 @@ void UpstreamResponse::fail(const std::exception& e) {
         throw ApiException(ApiError::client_closed());
     if (dynamic_cast<const Poco::TimeoutException*>(&e))
         throw ApiException(ApiError::gateway_timeout(
-            "upstream '" + client_.llm_name() + "' sent nothing for read_timeout_ms = " +
-            std::to_string(client_.read_timeout_ms())));
+            "upstream '" + client_.llm_name() +
+            "' sent nothing for read_timeout_ms = " + std::to_string(client_.read_timeout_ms())));
     std::string what = e.what();
-    if (auto* pe = dynamic_cast<const Poco::Exception*>(&e)) what = pe->displayText();
+    if (auto* pe = dynamic_cast<const Poco::Exception*>(&e))
+        what = pe->displayText();
     throw ApiException(ApiError::bad_gateway(
-        "upstream_broken", "the connection to upstream '" + client_.llm_name() + "' failed: " + what));
+        "upstream_broken",
+        "the connection to upstream '" + client_.llm_name() + "' failed: " + what));
 }
 
 std::size_t UpstreamResponse::read_some(char* buffer, std::size_t cap) {
-    if (at_end_ || cap == 0) return 0;
+    if (at_end_ || cap == 0)
+        return 0;
     try {
         int first = body_->get();
         if (first == std::char_traits<char>::eof()) {
-            if (cancel_.cancelled()) throw Poco::IOException("cancelled");
+            if (cancel_.cancelled())
+                throw Poco::IOException("cancelled");
             at_end_ = true;
             return 0;
         }
         buffer[0] = static_cast<char>(first);
-        return 1 + static_cast<std::size_t>(body_->readsome(buffer + 1, static_cast<std::streamsize>(cap - 1)));
+        return 1 + static_cast<std::size_t>(
+                       body_->readsome(buffer + 1, static_cast<std::streamsize>(cap - 1)));
     } catch (const ApiException&) {
         throw;
     } catch (const std::exception& e) {
@@ -147,10 +159,10 @@ std::string UpstreamResponse::read_all(std::size_t limit) {
     char buffer[16384];
     while (std::size_t n = read_some(buffer, sizeof buffer)) {
         if (body.size() + n > limit) {
-            throw ApiException(ApiError::bad_gateway(
-                "upstream_response_too_large", "upstream '" + client_.llm_name() +
-                                                   "' sent a body larger than " +
-                                                   std::to_string(limit) + " bytes"));
+            throw ApiException(ApiError::bad_gateway("upstream_response_too_large",
+                                                     "upstream '" + client_.llm_name() +
+                                                         "' sent a body larger than " +
+                                                         std::to_string(limit) + " bytes"));
         }
         body.append(buffer, n);
     }

@@ -32,7 +32,7 @@ class UpstreamClient;
 // An upstream answer whose head has arrived. Destroying it before the body was read to the end
 // closes the connection; reading to the end returns the connection to the pool.
 class UpstreamResponse {
-public:
+  public:
     UpstreamResponse(UpstreamClient& client, ConnectionPool::Lease lease, Cancellation& cancel);
     ~UpstreamResponse();
     UpstreamResponse(const UpstreamResponse&) = delete;
@@ -47,7 +47,7 @@ public:
     // Reads the rest of the body. Throws ApiException (502) when it exceeds limit bytes.
     std::string read_all(std::size_t limit);
 
-private:
+  private:
     friend class UpstreamClient;
     [[noreturn]] void fail(const std::exception& e);
 
@@ -60,7 +60,7 @@ private:
 };
 
 class UpstreamClient {
-public:
+  public:
     // llm.base_url must be set.
     explicit UpstreamClient(const LlmConfig& llm);
 
@@ -73,7 +73,7 @@ public:
     int read_timeout_ms() const { return read_timeout_ms_; }
     ConnectionPool& pool() { return pool_; }
 
-private:
+  private:
     std::string llm_name_;
     std::string base_url_;
     std::string base_path_;  // without a trailing '/'

@@ -9,8 +9,12 @@
 
 namespace lp_support {
 
-inline std::string_view view(lp_str s) { return s.len ? std::string_view(s.ptr, s.len) : std::string_view(); }
-inline lp_str str(std::string_view s) { return {s.data(), s.size()}; }
+inline std::string_view view(lp_str s) {
+    return s.len ? std::string_view(s.ptr, s.len) : std::string_view();
+}
+inline lp_str str(std::string_view s) {
+    return {s.data(), s.size()};
+}
 
 // Reports a failure on call and returns LP_FAILED, for `return fail(...)` in hooks.
 inline lp_status fail(const lp_host_api* host, lp_call* call, int status, std::string_view type,

@@ -23,7 +23,8 @@ std::atomic<unsigned long> g_counter{0};
 
 // The text of a message's content: a string, or the text parts of an array of parts.
 std::string content_text(const json& content) {
-    if (content.is_string()) return content.get<std::string>();
+    if (content.is_string())
+        return content.get<std::string>();
     std::string text;
     if (content.is_array())
         for (const auto& part : content)
@@ -40,7 +41,8 @@ std::vector<std::string> words_of(const std::string& text) {
     while (start < text.size()) {
         std::size_t end = text.find_first_of(" \n\t", start);
         end = end == std::string::npos ? text.size() : text.find_first_not_of(" \n\t", end);
-        if (end == std::string::npos) end = text.size();
+        if (end == std::string::npos)
+            end = text.size();
         words.push_back(text.substr(start, end - start));
         start = end;
     }
@@ -53,7 +55,8 @@ json chunk(const std::string& id, long created, const std::string& model, json d
             {"object", "chat.completion.chunk"},
             {"created", created},
             {"model", model},
-            {"choices", json::array({{{"index", 0}, {"delta", std::move(delta)},
+            {"choices", json::array({{{"index", 0},
+                                      {"delta", std::move(delta)},
                                       {"finish_reason", std::move(finish_reason)}}})}};
 }
 
@@ -76,10 +79,12 @@ lp_status encode_request(void*, void*, lp_call* call, const lp_request_view* req
     std::string reply;
     std::size_t prompt_words = 0;
     for (const auto& message : body["messages"]) {
-        if (!message.is_object()) continue;
+        if (!message.is_object())
+            continue;
         std::string text = content_text(message.value("content", json()));
         prompt_words += words_of(text).size();
-        if (message.value("role", "") == "user") reply = text;
+        if (message.value("role", "") == "user")
+            reply = text;
     }
     const std::string id = "chatcmpl-echo-" + std::to_string(++g_counter);
     const long created = static_cast<long>(std::time(nullptr));
@@ -92,21 +97,23 @@ lp_status encode_request(void*, void*, lp_call* call, const lp_request_view* req
     if (request->stream) {
         auto emit = [&](const json& event) { g_host->emit_event(call, str(event.dump())); };
         emit(chunk(id, created, model, {{"role", "assistant"}, {"content", ""}}, nullptr));
-        for (const auto& word : words) emit(chunk(id, created, model, {{"content", word}}, nullptr));
+        for (const auto& word : words)
+            emit(chunk(id, created, model, {{"content", word}}, nullptr));
         json last = chunk(id, created, model, json::object(), "stop");
         last["usage"] = usage;
         emit(last);
         g_host->emit_event(call, str("[DONE]"));
         return LP_RESPONDED;
     }
-    json answer = {{"id", id},
-                   {"object", "chat.completion"},
-                   {"created", created},
-                   {"model", model},
-                   {"choices", json::array({{{"index", 0},
-                                             {"message", {{"role", "assistant"}, {"content", reply}}},
-                                             {"finish_reason", "stop"}}})},
-                   {"usage", usage}};
+    json answer = {
+        {"id", id},
+        {"object", "chat.completion"},
+        {"created", created},
+        {"model", model},
+        {"choices", json::array({{{"index", 0},
+                                  {"message", {{"role", "assistant"}, {"content", reply}}},
+                                  {"finish_reason", "stop"}}})},
+        {"usage", usage}};
     std::string text = answer.dump();
     g_host->respond(call, 200, str("application/json"), str(text));
     return LP_RESPONDED;

@@ -35,8 +35,10 @@ lp_status instance_new(const lp_provider_config* config, lp_call* call, void** o
                     "base_url is required: the API root of the OpenAI-compatible server, e.g. "
                     "base_url = \"https://api.openai.com/v1\"");
     auto instance = std::make_unique<Instance>();
-    instance->path = config->endpoint == LP_ENDPOINT_EMBEDDING ? "/embeddings" : "/chat/completions";
-    if (config->api_key.len) instance->authorization = "Bearer " + std::string(view(config->api_key));
+    instance->path =
+        config->endpoint == LP_ENDPOINT_EMBEDDING ? "/embeddings" : "/chat/completions";
+    if (config->api_key.len)
+        instance->authorization = "Bearer " + std::string(view(config->api_key));
     auto options = nlohmann::json::parse(view(config->options_json), nullptr, false);
     if (!options.is_object())
         return fail(g_host, call, 500, "", "", "options must be a table");
@@ -55,14 +57,18 @@ lp_status instance_new(const lp_provider_config* config, lp_call* call, void** o
     return LP_CONTINUE;
 }
 
-void instance_free(void* instance) { delete static_cast<Instance*>(instance); }
+void instance_free(void* instance) {
+    delete static_cast<Instance*>(instance);
+}
 
 lp_status request_new(void*, lp_call*, void** state) {
     *state = new RequestState;
     return LP_CONTINUE;
 }
 
-void request_free(void*, void* state) { delete static_cast<RequestState*>(state); }
+void request_free(void*, void* state) {
+    delete static_cast<RequestState*>(state);
+}
 
 lp_status encode_request(void* instance_ptr, void*, lp_call* call, const lp_request_view*) {
     const auto& instance = *static_cast<Instance*>(instance_ptr);
@@ -78,12 +84,14 @@ lp_status encode_request(void* instance_ptr, void*, lp_call* call, const lp_requ
 }
 
 lp_status decode_stream_event(void*, void* state, lp_call*, const lp_sse_event* event) {
-    if (view(event->data) == "[DONE]") static_cast<RequestState*>(state)->saw_done = true;
+    if (view(event->data) == "[DONE]")
+        static_cast<RequestState*>(state)->saw_done = true;
     return LP_CONTINUE;
 }
 
 lp_status end_stream(void*, void* state, lp_call* call) {
-    if (static_cast<RequestState*>(state)->saw_done) return LP_CONTINUE;
+    if (static_cast<RequestState*>(state)->saw_done)
+        return LP_CONTINUE;
     return fail(g_host, call, 502, "upstream_error", "upstream_stream_truncated",
                 "the upstream stream ended without data: [DONE]; the answer may be incomplete");
 }

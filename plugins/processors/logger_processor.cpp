@@ -24,9 +24,11 @@ struct Instance {
 };
 
 bool parse_level(std::string_view text, lp_log_level& level) {
-    static const std::pair<std::string_view, lp_log_level> kLevels[] = {
-        {"trace", LP_LOG_TRACE}, {"debug", LP_LOG_DEBUG}, {"info", LP_LOG_INFO},
-        {"warn", LP_LOG_WARN},   {"error", LP_LOG_ERROR}};
+    static const std::pair<std::string_view, lp_log_level> kLevels[] = {{"trace", LP_LOG_TRACE},
+                                                                        {"debug", LP_LOG_DEBUG},
+                                                                        {"info", LP_LOG_INFO},
+                                                                        {"warn", LP_LOG_WARN},
+                                                                        {"error", LP_LOG_ERROR}};
     for (const auto& [name, value] : kLevels)
         if (name == text) {
             level = value;
@@ -55,7 +57,9 @@ lp_status instance_new(const lp_processor_config* config, lp_call* call, void** 
     return LP_CONTINUE;
 }
 
-void instance_free(void* instance) { delete static_cast<Instance*>(instance); }
+void instance_free(void* instance) {
+    delete static_cast<Instance*>(instance);
+}
 
 lp_status on_request(void* instance_ptr, void*, lp_call*, const lp_request_view* request) {
     const auto& instance = *static_cast<Instance*>(instance_ptr);
@@ -63,8 +67,8 @@ lp_status on_request(void* instance_ptr, void*, lp_call*, const lp_request_view*
     std::string shown(body.substr(0, instance.max_body_chars));
     if (body.size() > instance.max_body_chars)
         shown += "... (" + std::to_string(body.size()) + " bytes)";
-    std::string line = "[" + instance.name + "] request route=" +
-                       std::string(view(request->route_prefix)) +
+    std::string line = "[" + instance.name +
+                       "] request route=" + std::string(view(request->route_prefix)) +
                        " model=" + std::string(view(request->model)) +
                        " stream=" + (request->stream ? "true" : "false") + " body=" + shown;
     g_host->log(instance.level, str(line));
@@ -73,17 +77,18 @@ lp_status on_request(void* instance_ptr, void*, lp_call*, const lp_request_view*
 
 void on_finish(void* instance_ptr, void*, const lp_request_outcome* outcome) {
     const auto& instance = *static_cast<Instance*>(instance_ptr);
-    std::string line = "[" + instance.name + "] finished status=" +
-                       std::to_string(outcome->http_status) +
+    std::string line = "[" + instance.name +
+                       "] finished status=" + std::to_string(outcome->http_status) +
                        " upstream_status=" + std::to_string(outcome->upstream_status) +
                        " streamed=" + (outcome->streamed ? "true" : "false") +
                        " client_gone=" + (outcome->client_gone ? "true" : "false");
-    if (outcome->error_message.len) line += " error=" + std::string(view(outcome->error_message));
+    if (outcome->error_message.len)
+        line += " error=" + std::string(view(outcome->error_message));
     g_host->log(instance.level, str(line));
 }
 
 const lp_processor kLogger = {
-    sizeof(lp_processor), instance_new, instance_free, nullptr, nullptr,
+    sizeof(lp_processor), instance_new, instance_free, nullptr,   nullptr,
     on_request,           nullptr,      nullptr,       on_finish,
 };
 

@@ -25,7 +25,8 @@ std::vector<std::string> problems_of(const std::string& text) {
 
 std::string lines(const std::vector<std::string>& items) {
     std::string out;
-    for (const auto& item : items) out += item + "\n";
+    for (const auto& item : items)
+        out += item + "\n";
     return out;
 }
 
@@ -96,7 +97,8 @@ prot = 3000
 )");
     REQUIRE(problems.size() == 2);
     CHECK(problems[0].rfind("11: server.prot: unknown key (known keys here:", 0) == 0);
-    CHECK(problems[1] == "13: servre: unknown section (known: server, plugins, llm, processor, route)");
+    CHECK(problems[1] ==
+          "13: servre: unknown section (known: server, plugins, llm, processor, route)");
 }
 
 TEST_CASE("a typo inside an llm table is caught") {
@@ -134,22 +136,23 @@ processors = "p"
 allow_streaming = false
 allow_non_streaming = false
 )");
-    CHECK(lines(problems) == lines({
-                          "3: server.port: must be an integer from 0 to 65535",
-                          "4: server.cors_allowed_origins: must be an array of strings",
-                          "5: server.log_level: must be one of trace, debug, info, warn, error, off",
-                          "9: llm.main.type: must be \"chat\" or \"embedding\", not \"completion\"",
-                          "10: llm.main.base_url: must start with http:// or https://",
-                          "11: llm.main.supports_streaming: must be true or false",
-                          "12: llm.main.read_timeout_ms: must be an integer from 1 to 86400000",
-                          "14: processor.p.type: is required",
-                          "16: processor.p.additional_config: must be a table, e.g. "
-                          "additional_config = { name = \"value\" }",
-                          "18: route[0].allow_streaming: allow_streaming and allow_non_streaming "
-                          "are both false: the route would refuse every request",
-                          "19: route[0].path_prefix: must start with '/'",
-                          "21: route[0].processors: must be an array of strings",
-                      }));
+    CHECK(lines(problems) ==
+          lines({
+              "3: server.port: must be an integer from 0 to 65535",
+              "4: server.cors_allowed_origins: must be an array of strings",
+              "5: server.log_level: must be one of trace, debug, info, warn, error, off",
+              "9: llm.main.type: must be \"chat\" or \"embedding\", not \"completion\"",
+              "10: llm.main.base_url: must start with http:// or https://",
+              "11: llm.main.supports_streaming: must be true or false",
+              "12: llm.main.read_timeout_ms: must be an integer from 1 to 86400000",
+              "14: processor.p.type: is required",
+              "16: processor.p.additional_config: must be a table, e.g. "
+              "additional_config = { name = \"value\" }",
+              "18: route[0].allow_streaming: allow_streaming and allow_non_streaming "
+              "are both false: the route would refuse every request",
+              "19: route[0].path_prefix: must start with '/'",
+              "21: route[0].processors: must be an array of strings",
+          }));
 }
 
 TEST_CASE("routes must name defined llms and processors, and prefixes must be unique") {
@@ -162,13 +165,14 @@ processors = ["nope"]
 [[route]]
 target_llm = "main"
 )");
-    CHECK(lines(problems) == lines({
-                          "10: route[1].path_prefix: \"/v1/chat/completions\" is already used by "
-                          "the route at line 6",
-                          "10: route[1].target_llm: no [llm.missing] is defined",
-                          "10: route[1].processors: no [processor.nope] is defined",
-                          "15: route[2].path_prefix: is required",
-                      }));
+    CHECK(lines(problems) ==
+          lines({
+              "10: route[1].path_prefix: \"/v1/chat/completions\" is already used by "
+              "the route at line 6",
+              "10: route[1].target_llm: no [llm.missing] is defined",
+              "10: route[1].processors: no [processor.nope] is defined",
+              "15: route[2].path_prefix: is required",
+          }));
 }
 
 TEST_CASE("a TOML syntax error reports its line") {
@@ -200,6 +204,7 @@ TEST_CASE("a missing file is reported as such") {
         llmproxy::load_config("/nonexistent/llm-proxy.toml");
         FAIL("no error");
     } catch (const ConfigError& e) {
-        CHECK(std::string(e.what()) == "/nonexistent/llm-proxy.toml: cannot read the config file\n");
+        CHECK(std::string(e.what()) ==
+              "/nonexistent/llm-proxy.toml: cannot read the config file\n");
     }
 }

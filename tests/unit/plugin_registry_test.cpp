@@ -15,7 +15,8 @@ const std::string kDir = FIXTURE_PLUGIN_DIR;
 // Loads one fixture into a fresh registry and returns the refusal reason ("" when loaded).
 std::string refusal(const std::string& name) {
     PluginRegistry registry;
-    if (registry.load_file(kDir + "/" + name)) return "";
+    if (registry.load_file(kDir + "/" + name))
+        return "";
     REQUIRE(registry.refused().size() == 1);
     CHECK(registry.refused()[0].file == kDir + "/" + name);
     return registry.refused()[0].reason;
@@ -28,7 +29,8 @@ TEST_CASE("a file that is not a shared object is refused with dlopen's reason") 
     CHECK(refusal("not_an_elf.so") ==
           file + ": cannot be loaded: " + file +
               ": invalid ELF header. Check that it is a shared object built for this machine and "
-              "that its dependencies are installed (ldd " + file + ").");
+              "that its dependencies are installed (ldd " +
+              file + ").");
 }
 
 TEST_CASE("a missing file is refused") {
@@ -39,16 +41,18 @@ TEST_CASE("a missing file is refused") {
 TEST_CASE("a shared object without the entry symbol is refused") {
     auto file = kDir + "/no_entry.so";
     CHECK(refusal("no_entry.so") ==
-          file + ": not an llm-proxy plugin: it does not export the symbol 'llm_proxy_plugin_entry'. "
-                 "Declare it with LP_DECLARE_PLUGIN_ENTRY from <llm_proxy/plugin.h> and build with "
-                 "that header.");
+          file +
+              ": not an llm-proxy plugin: it does not export the symbol 'llm_proxy_plugin_entry'. "
+              "Declare it with LP_DECLARE_PLUGIN_ENTRY from <llm_proxy/plugin.h> and build with "
+              "that header.");
 }
 
 TEST_CASE("a plugin built for another ABI major is refused, naming both versions") {
     auto file = kDir + "/abi_major_mismatch.so";
     CHECK(refusal("abi_major_mismatch.so") ==
-          file + ": built for plugin ABI 2.0, but this llm-proxy supports ABI 1.x (up to 1.0). "
-                 "Rebuild the plugin against the llm-proxy SDK headers of ABI 1.");
+          file +
+              ": built for plugin ABI 2.0, but this llm-proxy supports ABI 1.x (up to 1.0). "
+              "Rebuild the plugin against the llm-proxy SDK headers of ABI 1.");
 }
 
 TEST_CASE("an entry struct smaller than ABI 1.0's is refused") {
@@ -62,8 +66,9 @@ TEST_CASE("an entry struct smaller than ABI 1.0's is refused") {
 TEST_CASE("a provider missing a required function is refused, naming the function") {
     auto file = kDir + "/missing_required_function.so";
     CHECK(refusal("missing_required_function.so") ==
-          file + ": plugin 'test.missing-required-function' exports provider 'incomplete' without "
-                 "the required function encode_request; implement it and rebuild.");
+          file +
+              ": plugin 'test.missing-required-function' exports provider 'incomplete' without "
+              "the required function encode_request; implement it and rebuild.");
 }
 
 TEST_CASE("a plugin whose init fails is refused with the plugin's own reason") {
@@ -76,8 +81,9 @@ TEST_CASE("a plugin whose init fails is refused with the plugin's own reason") {
 TEST_CASE("a plugin exporting only unknown interfaces is refused") {
     auto file = kDir + "/unknown_interface.so";
     CHECK(refusal("unknown_interface.so") ==
-          file + ": plugin 'test.unknown-interface' exports no provider or processor this "
-                 "llm-proxy can use.");
+          file +
+              ": plugin 'test.unknown-interface' exports no provider or processor this "
+              "llm-proxy can use.");
 }
 
 TEST_CASE("a provider table from an older minor version loads; absent hooks read as NULL") {
@@ -130,10 +136,12 @@ target_llm = "a"
                                     "picky, older). These plugins were refused and may be the one "
                                     "meant:\n",
                                     0) == 0);
-        CHECK(missing.message.find("failed to initialise: the licence file /etc/fixture.lic is missing") !=
+        CHECK(missing.message.find(
+                  "failed to initialise: the licence file /etc/fixture.lic is missing") !=
               std::string::npos);
         const auto& rejected = e.problems()[1];
         CHECK(rejected.key == "llm.b");
-        CHECK(rejected.message == "provider 'picky' refused these settings: options.region is required");
+        CHECK(rejected.message ==
+              "provider 'picky' refused these settings: options.region is required");
     }
 }

@@ -27,8 +27,10 @@ TEST_CASE("a chat request yields its model and stream flag") {
         Endpoint::chat);
     CHECK(facts.model == "gpt-4o");
     CHECK(facts.stream);
-    CHECK_FALSE(scan_request(R"({"model":"m","messages":[],"stream":false})", Endpoint::chat).stream);
-    CHECK_FALSE(scan_request(R"({"model":"m","messages":[],"stream":null})", Endpoint::chat).stream);
+    CHECK_FALSE(
+        scan_request(R"({"model":"m","messages":[],"stream":false})", Endpoint::chat).stream);
+    CHECK_FALSE(
+        scan_request(R"({"model":"m","messages":[],"stream":null})", Endpoint::chat).stream);
     CHECK_FALSE(scan_request(R"({"model":"m","messages":[]})", Endpoint::chat).stream);
 }
 

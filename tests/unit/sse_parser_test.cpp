@@ -10,18 +10,22 @@ using llmproxy::SseParser;
 
 namespace {
 
-std::vector<SseEvent> parse_in_pieces(const std::vector<std::string_view>& pieces, bool finish = true) {
+std::vector<SseEvent> parse_in_pieces(const std::vector<std::string_view>& pieces,
+                                      bool finish = true) {
     SseParser parser;
     std::vector<SseEvent> events;
     auto sink = [&](const SseEvent& e) { events.push_back(e); };
-    for (auto piece : pieces) parser.feed(piece, sink);
-    if (finish) parser.finish(sink);
+    for (auto piece : pieces)
+        parser.feed(piece, sink);
+    if (finish)
+        parser.finish(sink);
     return events;
 }
 
 std::vector<std::string> datas(const std::vector<SseEvent>& events) {
     std::vector<std::string> out;
-    for (const auto& e : events) out.push_back(e.data);
+    for (const auto& e : events)
+        out.push_back(e.data);
     return out;
 }
 
@@ -61,13 +65,15 @@ TEST_CASE("a stream split at every pair of byte positions gives the same events"
     for (std::size_t a = 0; a <= all.size(); ++a)
         for (std::size_t b = a; b <= all.size(); ++b) {
             auto events = parse_in_pieces({all.substr(0, a), all.substr(a, b - a), all.substr(b)});
-            if (datas(events) != kExpected) FAIL("split at " << a << " and " << b);
+            if (datas(events) != kExpected)
+                FAIL("split at " << a << " and " << b);
         }
 }
 
 TEST_CASE("a stream fed one byte at a time gives the same events") {
     std::vector<std::string_view> bytes;
-    for (std::size_t i = 0; i < kStream.size(); ++i) bytes.push_back(std::string_view(kStream).substr(i, 1));
+    for (std::size_t i = 0; i < kStream.size(); ++i)
+        bytes.push_back(std::string_view(kStream).substr(i, 1));
     CHECK(datas(parse_in_pieces(bytes)) == kExpected);
 }
 
@@ -98,5 +104,6 @@ TEST_CASE("comments, empty events and unknown fields produce nothing") {
 }
 
 TEST_CASE("a leading byte order mark is ignored") {
-    CHECK(datas(parse_in_pieces({"\xEF\xBB\xBF" "data: x\n\n"})) == std::vector<std::string>{"x"});
+    CHECK(datas(parse_in_pieces({"\xEF\xBB\xBF"
+                                 "data: x\n\n"})) == std::vector<std::string>{"x"});
 }

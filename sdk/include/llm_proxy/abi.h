@@ -116,8 +116,7 @@ typedef struct lp_host_api {
      * "invalid_request_error"); code may be empty. Later calls replace earlier ones.
      * On init and instance_new the status is ignored and the message is shown at start-up.
      * OWNERSHIP: strings are copied. THREADS: [request] or [main-thread], with the call given. */
-    void (*set_error)(lp_call* call, int32_t http_status, lp_str type, lp_str code,
-                      lp_str message);
+    void (*set_error)(lp_call* call, int32_t http_status, lp_str type, lp_str code, lp_str message);
 
     /* Provider encode_request only: the method (default "POST"), the path appended to the
      * configured base_url's path (e.g. "/chat/completions"), and headers of the upstream request.

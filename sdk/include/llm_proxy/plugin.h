@@ -32,9 +32,9 @@ typedef struct lp_export {
 } lp_export;
 
 typedef struct lp_plugin_entry {
-    uint32_t struct_size; /* sizeof(lp_plugin_entry) as the plugin was built */
-    uint16_t abi_major;   /* LP_ABI_MAJOR as the plugin was built */
-    uint16_t abi_minor;   /* LP_ABI_MINOR as the plugin was built */
+    uint32_t struct_size;    /* sizeof(lp_plugin_entry) as the plugin was built */
+    uint16_t abi_major;      /* LP_ABI_MAJOR as the plugin was built */
+    uint16_t abi_minor;      /* LP_ABI_MINOR as the plugin was built */
     const char* plugin_id;   /* reverse-DNS id, e.g. "org.llm-proxy.openai"; NUL-terminated */
     const char* version;     /* the plugin's own version, e.g. "1.0.0" */
     const char* description; /* one line for humans */
@@ -44,7 +44,8 @@ typedef struct lp_plugin_entry {
      * saying why; the host then refuses the plugin with that message. REQUIRED.
      * THREADS: [main-thread]. */
     lp_status (*init)(const lp_host_api* host, lp_call* call);
-    /* Called once at shut-down, after every instance was freed. OPTIONAL. THREADS: [main-thread]. */
+    /* Called once at shut-down, after every instance was freed. OPTIONAL. THREADS: [main-thread].
+     */
     void (*deinit)(void);
 
     /* The exports, valid from init until deinit. */
@@ -60,7 +61,8 @@ typedef struct lp_plugin_entry {
 #endif
 
 #ifdef __cplusplus
-#define LP_DECLARE_PLUGIN_ENTRY extern "C" LP_PLUGIN_EXPORT const lp_plugin_entry llm_proxy_plugin_entry
+#define LP_DECLARE_PLUGIN_ENTRY \
+    extern "C" LP_PLUGIN_EXPORT const lp_plugin_entry llm_proxy_plugin_entry
 #else
 #define LP_DECLARE_PLUGIN_ENTRY LP_PLUGIN_EXPORT const lp_plugin_entry llm_proxy_plugin_entry
 #endif

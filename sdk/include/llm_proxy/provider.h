@@ -25,11 +25,11 @@ extern "C" {
 /* The settings of one [llm.NAME] table. OWNERSHIP: borrowed for the instance_new call. */
 typedef struct lp_provider_config {
     uint32_t struct_size;
-    lp_str llm_name;     /* NAME */
+    lp_str llm_name;      /* NAME */
     lp_endpoint endpoint; /* from `type` */
-    lp_str base_url;     /* `base_url`, possibly empty */
-    lp_str api_key;      /* the value of the variable named by `token_env`; empty if none */
-    lp_str options_json; /* the [llm.NAME.options] table as a JSON object ("{}" when absent) */
+    lp_str base_url;      /* `base_url`, possibly empty */
+    lp_str api_key;       /* the value of the variable named by `token_env`; empty if none */
+    lp_str options_json;  /* the [llm.NAME.options] table as a JSON object ("{}" when absent) */
 } lp_provider_config;
 
 typedef struct lp_provider {

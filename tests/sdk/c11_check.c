@@ -1,0 +1,5 @@
+/* Compiled with -std=c11 -pedantic-errors -Wall -Wextra -Werror: the SDK headers are plain C. */
+#include <llm_proxy/plugin.h>
+
+/* A translation unit must declare something. */
+typedef int sdk_headers_compile_as_c11;
