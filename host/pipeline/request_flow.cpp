@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <optional>
 
 #include "http/header_rules.hpp"
 #include "http/request_facts.hpp"
@@ -208,7 +209,7 @@ class RequestFlow {
                 answer.body = "";
             return deliver(std::move(answer), depth);
         }
-        ClientEventStream stream = start_stream();
+        ClientEventStream& stream = start_stream();
         write_events(stream, std::move(call.events), depth);
         stream.flush();
     }
@@ -257,53 +258,43 @@ class RequestFlow {
             outcome_.error = "answered " + std::to_string(answer.status);
     }
 
-    ClientEventStream start_stream() {
+    ClientEventStream& start_stream() {
         outcome_.streamed = true;
         outcome_.status = 200;
-        stream_started_ = true;
-        return ClientEventStream(response_);
+        return stream_.emplace(response_);
     }
 
     void relay_stream(UpstreamResponse& upstream) {
         for (const auto& [name, value] : upstream.head())
             if (forward_response_header(name))
                 response_.set(name, value);
-        ClientEventStream stream = start_stream();
+        ClientEventStream& stream = start_stream();
         SseParser parser;
         std::vector<std::string> batch;
         auto collect = [&](const SseEvent& event) { decode_event(event, batch); };
         char buffer[16384];
-        try {
-            while (std::size_t n = upstream.read_some(buffer, sizeof buffer)) {
-                parser.feed(std::string_view(buffer, n), collect);
-                if (!write_events(stream, std::move(batch), route_.processors.size()) ||
-                    !stream.flush())
-                    return client_left();
-                batch.clear();
-            }
-            parser.finish(collect);
-            if (provider_.end_stream) {
-                StreamCall call("provider '" + llm_.config->provider + "' end_stream");
-                if (invoke(call, [&] {
-                        return provider_.end_stream(llm_.instance, provider_state_, &call);
-                    }) == LP_FAILED) {
-                    write_events(stream, std::move(batch), route_.processors.size());
-                    throw ApiException(call.error_or_default());
-                }
-                for (auto& e : call.events)
-                    batch.push_back(std::move(e));
-            }
+        // Failures from here on propagate to fail(), which ends the stream with an error event.
+        while (std::size_t n = upstream.read_some(buffer, sizeof buffer)) {
+            parser.feed(std::string_view(buffer, n), collect);
             if (!write_events(stream, std::move(batch), route_.processors.size()) ||
                 !stream.flush())
                 return client_left();
-        } catch (const ApiException& e) {
-            if (cancel_->cancelled())
-                return client_left();
-            outcome_.error = e.error().message;
-            spdlog::warn("stream on route {} failed after it started: {}",
-                         route_.config->path_prefix, e.error().message);
-            stream.write_error(e.error());
+            batch.clear();
         }
+        parser.finish(collect);
+        if (provider_.end_stream) {
+            StreamCall call("provider '" + llm_.config->provider + "' end_stream");
+            if (invoke(call, [&] {
+                    return provider_.end_stream(llm_.instance, provider_state_, &call);
+                }) == LP_FAILED) {
+                write_events(stream, std::move(batch), route_.processors.size());
+                throw ApiException(call.error_or_default());
+            }
+            for (auto& e : call.events)
+                batch.push_back(std::move(e));
+        }
+        if (!write_events(stream, std::move(batch), route_.processors.size()) || !stream.flush())
+            return client_left();
     }
 
     // The provider's view of one upstream event, appended to out.
@@ -372,13 +363,22 @@ class RequestFlow {
 
     void fail(const ApiError& error) {
         outcome_.error = error.message;
-        if (error.status == 499 || cancel_->cancelled()) {
+        if (cancel_->cancelled()) {  // nobody is listening any more
             outcome_.client_gone = true;
-            outcome_.status = 499;
+            if (!stream_)
+                outcome_.status = 499;
             return;
         }
-        if (stream_started_)
-            return;  // relay_stream already sent the error event
+        if (stream_) {
+            spdlog::warn("stream on route {} failed after it started: {}",
+                         route_.config->path_prefix, error.message);
+            try {
+                stream_->write_error(error);
+            } catch (const std::exception& e) {
+                spdlog::debug("cannot send the error event: {}", e.what());
+            }
+            return;
+        }
         outcome_.status = error.status;
         try {
             send_error(response_, error);
@@ -420,7 +420,7 @@ class RequestFlow {
     std::size_t processors_created_ = 0;
     void* provider_state_ = nullptr;
     bool provider_created_ = false;
-    bool stream_started_ = false;
+    std::optional<ClientEventStream> stream_;  // set once the answer is a stream
     FlowOutcome outcome_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <llm_proxy/plugin.h>
 
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,19 @@ inline lp_status fail(const lp_host_api* host, lp_call* call, int status, std::s
                       std::string_view code, std::string_view message) {
     host->set_error(call, status, str(type), str(code), str(message));
     return LP_FAILED;
+}
+
+// Runs a hook body, turning any C++ exception into LP_FAILED with its message: exceptions must
+// never cross the C ABI.
+template <typename Body>
+lp_status guarded(const lp_host_api* host, lp_call* call, Body&& body) {
+    try {
+        return body();
+    } catch (const std::exception& e) {
+        return fail(host, call, 500, "server_error", "plugin_error", e.what());
+    } catch (...) {
+        return fail(host, call, 500, "server_error", "plugin_error", "unknown exception");
+    }
 }
 
 }  // namespace lp_support

@@ -21,6 +21,12 @@ using lp_support::view;
 const lp_host_api* g_host = nullptr;
 std::atomic<unsigned long> g_counter{0};
 
+// object[key] when it is a string, else "".
+std::string string_member(const json& object, const char* key) {
+    auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 // The text of a message's content: a string, or the text parts of an array of parts.
 std::string content_text(const json& content) {
     if (content.is_string())
@@ -28,9 +34,8 @@ std::string content_text(const json& content) {
     std::string text;
     if (content.is_array())
         for (const auto& part : content)
-            if (part.is_object() && part.value("type", "") == "text" && part.contains("text") &&
-                part["text"].is_string())
-                text += part["text"].get<std::string>();
+            if (part.is_object() && string_member(part, "type") == "text")
+                text += string_member(part, "text");
     return text;
 }
 
@@ -71,7 +76,7 @@ lp_status instance_new(const lp_provider_config* config, lp_call* call, void** o
 
 void instance_free(void*) {}
 
-lp_status encode_request(void*, void*, lp_call* call, const lp_request_view* request) {
+lp_status encode(lp_call* call, const lp_request_view* request) {
     json body = json::parse(view(request->body), nullptr, false);
     if (!body.is_object() || !body.contains("messages") || !body["messages"].is_array())
         return fail(g_host, call, 400, "invalid_request_error", "invalid_messages",
@@ -81,9 +86,10 @@ lp_status encode_request(void*, void*, lp_call* call, const lp_request_view* req
     for (const auto& message : body["messages"]) {
         if (!message.is_object())
             continue;
-        std::string text = content_text(message.value("content", json()));
+        auto content = message.find("content");
+        std::string text = content == message.end() ? std::string() : content_text(*content);
         prompt_words += words_of(text).size();
-        if (message.value("role", "") == "user")
+        if (string_member(message, "role") == "user")
             reply = text;
     }
     const std::string id = "chatcmpl-echo-" + std::to_string(++g_counter);
@@ -117,6 +123,10 @@ lp_status encode_request(void*, void*, lp_call* call, const lp_request_view* req
     std::string text = answer.dump();
     g_host->respond(call, 200, str("application/json"), str(text));
     return LP_RESPONDED;
+}
+
+lp_status encode_request(void*, void*, lp_call* call, const lp_request_view* request) {
+    return lp_support::guarded(g_host, call, [&] { return encode(call, request); });
 }
 
 const lp_provider kProvider = {

@@ -29,7 +29,7 @@ struct RequestState {
     bool saw_done = false;
 };
 
-lp_status instance_new(const lp_provider_config* config, lp_call* call, void** out) {
+lp_status create_instance(const lp_provider_config* config, lp_call* call, void** out) {
     if (view(config->base_url).empty())
         return fail(g_host, call, 500, "", "",
                     "base_url is required: the API root of the OpenAI-compatible server, e.g. "
@@ -55,6 +55,10 @@ lp_status instance_new(const lp_provider_config* config, lp_call* call, void** o
     }
     *out = instance.release();
     return LP_CONTINUE;
+}
+
+lp_status instance_new(const lp_provider_config* config, lp_call* call, void** out) {
+    return lp_support::guarded(g_host, call, [&] { return create_instance(config, call, out); });
 }
 
 void instance_free(void* instance) {

@@ -37,7 +37,7 @@ bool parse_level(std::string_view text, lp_log_level& level) {
     return false;
 }
 
-lp_status instance_new(const lp_processor_config* config, lp_call* call, void** out) {
+lp_status create_instance(const lp_processor_config* config, lp_call* call, void** out) {
     auto instance = std::make_unique<Instance>();
     instance->name = std::string(view(config->name));
     if (config->config_value.len && !parse_level(view(config->config_value), instance->level))
@@ -55,6 +55,10 @@ lp_status instance_new(const lp_processor_config* config, lp_call* call, void** 
     }
     *out = instance.release();
     return LP_CONTINUE;
+}
+
+lp_status instance_new(const lp_processor_config* config, lp_call* call, void** out) {
+    return lp_support::guarded(g_host, call, [&] { return create_instance(config, call, out); });
 }
 
 void instance_free(void* instance) {

@@ -100,6 +100,15 @@ describe('the default config', () => {
     assert.equal(chunks.at(-1).choices[0].finish_reason, 'stop');
   });
 
+  test('echo reads content parts and tolerates odd messages', async () => {
+    const res = await post(`${proxy.url}/v1/chat/completions`, JSON.stringify({ model: 'echo', messages: [
+      { role: 5, content: 'ignored' },
+      { role: 'user', content: [{ type: 'text', text: 'hi ' }, { type: 'image_url' }, { type: 'text', text: 'there' }] },
+    ] }));
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).choices[0].message.content, 'hi there');
+  });
+
   test('the OpenAI routes explain the missing key', async () => {
     const res = await post(`${proxy.url}/openai/v1/chat/completions`, chatBody('gpt-4o-mini'));
     assert.equal(res.status, 500);

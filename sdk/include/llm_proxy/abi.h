@@ -84,7 +84,7 @@ typedef struct lp_call lp_call;
 typedef struct lp_request_view {
     uint32_t struct_size;
     lp_str body;         /* the JSON body, as the client sent it or as earlier hooks changed it */
-    lp_str path;         /* the request path, e.g. "/v1/chat/completions" */
+    lp_str path;         /* the request target as received, e.g. "/v1/chat/completions?x=1" */
     lp_str model;        /* the body's "model" value */
     lp_str route_prefix; /* the path_prefix of the route that matched */
     lp_str llm_name;     /* the NAME of the target [llm.NAME] */
