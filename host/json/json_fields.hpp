@@ -1,0 +1,43 @@
+// Reads and edits single fields of a JSON text in place, addressed by JSON Pointer (RFC 6901,
+// e.g. "/messages/0/content"), without building a document: a lookup scans only as far as the
+// field, and an edit splices the new value into the text. Processors use this so that changing
+// one field of a large request costs a scan and a copy, not a parse and a serialisation.
+//
+// The text must be valid JSON (request bodies are validated on arrival); values given to edits
+// are validated here.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace llmproxy::json_fields {
+
+struct Span {
+    std::size_t begin = 0;  // offset of the value's first byte
+    std::size_t end = 0;    // one past its last byte
+};
+
+// The value at pointer ("" is the whole text), or nullopt when absent or pointer is malformed.
+std::optional<Span> find(std::string_view json, std::string_view pointer);
+
+// The value at pointer as JSON text, or nullopt.
+std::optional<std::string_view> get(std::string_view json, std::string_view pointer);
+
+// The string value at pointer, unescaped; nullopt when absent or not a string.
+std::optional<std::string> get_string(std::string_view json, std::string_view pointer);
+
+enum class Edit {
+    add,      // RFC 6902 add: set an object member, or insert into an array ("-" appends)
+    replace,  // the value must exist
+    remove,   // the value must exist
+};
+
+// Applies one edit to json. Returns "" on success, else why it could not be done (json unchanged).
+std::string edit(std::string& json, Edit op, std::string_view pointer, std::string_view value_json);
+
+// The JSON text of a string value (quoted and escaped).
+std::string quote(std::string_view text);
+
+}  // namespace llmproxy::json_fields

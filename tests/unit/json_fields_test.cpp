@@ -1,0 +1,112 @@
+#include "json/json_fields.hpp"
+
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace jf = llmproxy::json_fields;
+using jf::Edit;
+
+namespace {
+
+const std::string kBody =
+    R"( { "model" : "gpt-4o", "messages": [ {"role":"system","content":"be \"brief\""},
+    {"role":"user","content":"hi \u00e9 {[,]}"} ], "a/b": {"m~n": 1}, "stream": false, "n": null } )";
+
+// Applies an edit and returns the document, checking it is still valid JSON.
+std::string edited(std::string json, Edit op, std::string_view pointer, std::string_view value = "") {
+    std::string error = jf::edit(json, op, pointer, value);
+    REQUIRE_MESSAGE(error.empty(), error);
+    REQUIRE(nlohmann::json::accept(json));
+    return nlohmann::json::parse(json).dump();
+}
+
+std::string edit_error(std::string json, Edit op, std::string_view pointer, std::string_view value = "") {
+    std::string before = json;
+    std::string error = jf::edit(json, op, pointer, value);
+    CHECK(json == before);
+    return error;
+}
+
+}  // namespace
+
+TEST_CASE("fields are found by JSON pointer without disturbing strings that look like JSON") {
+    CHECK(jf::get(kBody, "/model") == "\"gpt-4o\"");
+    CHECK(jf::get_string(kBody, "/model") == "gpt-4o");
+    CHECK(jf::get(kBody, "/messages/1/role") == "\"user\"");
+    CHECK(jf::get_string(kBody, "/messages/1/content") == "hi \u00e9 {[,]}");
+    CHECK(jf::get_string(kBody, "/messages/0/content") == "be \"brief\"");
+    CHECK(jf::get(kBody, "/a~1b/m~0n") == "1");
+    CHECK(jf::get(kBody, "/stream") == "false");
+    CHECK(jf::get(kBody, "/n") == "null");
+    CHECK(nlohmann::json::parse(*jf::get(kBody, "/messages")).size() == 2);
+    CHECK(nlohmann::json::parse(*jf::get(kBody, "")) == nlohmann::json::parse(kBody));
+}
+
+TEST_CASE("absent fields and malformed pointers are nullopt") {
+    CHECK_FALSE(jf::get(kBody, "/missing"));
+    CHECK_FALSE(jf::get(kBody, "/messages/2"));
+    CHECK_FALSE(jf::get(kBody, "/messages/01"));
+    CHECK_FALSE(jf::get(kBody, "/messages/x"));
+    CHECK_FALSE(jf::get(kBody, "/model/0"));
+    CHECK_FALSE(jf::get(kBody, "model"));
+    CHECK_FALSE(jf::get(kBody, "/a~2b"));
+    CHECK_FALSE(jf::get_string(kBody, "/stream"));
+}
+
+TEST_CASE("replace and add overwrite an existing value in place") {
+    auto expected = nlohmann::json::parse(kBody);
+    expected["model"] = "gpt-4o-mini";
+    CHECK(edited(kBody, Edit::replace, "/model", "\"gpt-4o-mini\"") == expected.dump());
+    CHECK(edited(kBody, Edit::add, "/model", "\"gpt-4o-mini\"") == expected.dump());
+    expected = nlohmann::json::parse(kBody);
+    expected["messages"][1]["content"] = {{{"type", "text"}, {"text", "x"}}};
+    CHECK(edited(kBody, Edit::replace, "/messages/1/content", R"([{"type":"text","text":"x"}])") ==
+          expected.dump());
+}
+
+TEST_CASE("add creates object members and inserts into arrays") {
+    auto expected = nlohmann::json::parse(kBody);
+    expected["temperature"] = 0.5;
+    CHECK(edited(kBody, Edit::add, "/temperature", "0.5") == expected.dump());
+
+    expected = nlohmann::json::parse(kBody);
+    nlohmann::json system = {{"role", "system"}, {"content", "new"}};
+    expected["messages"].insert(expected["messages"].begin(), system);
+    CHECK(edited(kBody, Edit::add, "/messages/0", R"({"role":"system","content":"new"})") == expected.dump());
+
+    expected = nlohmann::json::parse(kBody);
+    expected["messages"].push_back(1);
+    CHECK(edited(kBody, Edit::add, "/messages/-", "1") == expected.dump());
+    CHECK(edited(kBody, Edit::add, "/messages/2", "1") == expected.dump());
+
+    CHECK(edited("{}", Edit::add, "/a", "[]") == R"({"a":[]})");
+    CHECK(edited(R"({"a":[ ]})", Edit::add, "/a/0", "7") == R"({"a":[7]})");
+    CHECK(edited(R"({"a":[ ]})", Edit::add, "/a/-", "7") == R"({"a":[7]})");
+}
+
+TEST_CASE("remove takes the value and one separating comma") {
+    for (const char* key : {"/model", "/n", "/stream", "/a~1b"}) {
+        auto expected = nlohmann::json::parse(kBody);
+        expected.erase(std::string(key + 1) == "a~1b" ? "a/b" : std::string(key + 1));
+        CHECK(edited(kBody, Edit::remove, key) == expected.dump());
+    }
+    auto expected = nlohmann::json::parse(kBody);
+    expected["messages"].erase(0);
+    CHECK(edited(kBody, Edit::remove, "/messages/0") == expected.dump());
+    expected = nlohmann::json::parse(kBody);
+    expected["messages"].erase(1);
+    CHECK(edited(kBody, Edit::remove, "/messages/1") == expected.dump());
+    CHECK(edited(R"({"only":1})", Edit::remove, "/only") == "{}");
+}
+
+TEST_CASE("impossible edits change nothing and say why") {
+    CHECK(edit_error(kBody, Edit::replace, "/missing", "1") == "'/missing' does not exist");
+    CHECK(edit_error(kBody, Edit::remove, "/messages/5") == "'/messages/5' does not exist");
+    CHECK(edit_error(kBody, Edit::add, "/x/y", "1") == "'/x/y': the parent does not exist");
+    CHECK(edit_error(kBody, Edit::add, "/messages/9", "1") == "'/messages/9': index past the end of the array");
+    CHECK(edit_error(kBody, Edit::add, "/model/x", "1") == "'/model/x': the parent is not an object or array");
+    CHECK(edit_error(kBody, Edit::add, "/t", "{bad") == "the value for '/t' is not valid JSON");
+    CHECK(edit_error(kBody, Edit::add, "t", "1") == "malformed JSON pointer 't'");
+    CHECK(edit_error(kBody, Edit::remove, "") == "cannot remove the whole document");
+}
