@@ -108,7 +108,13 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins)
 }
 
 Runtime::~Runtime() {
+    finish_queue_.reset();  // the last on_finish hooks run while their instances still exist
     free_instances();
+}
+
+const LlmRuntime* Runtime::llm(std::string_view name) const {
+    auto it = llms_.find(std::string(name));
+    return it == llms_.end() ? nullptr : &it->second;
 }
 
 void Runtime::free_instances() {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "pipeline/finish_queue.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "routing/router.hpp"
 #include "upstream/disconnect_watcher.hpp"
@@ -48,6 +49,9 @@ class Runtime {
     const Config& config() const { return config_; }
     const RouteRuntime* route_for(std::string_view path) const { return router_->match(path); }
     DisconnectWatcher& watcher() { return watcher_; }
+    FinishQueue& finish_queue() { return *finish_queue_; }
+    // The [llm.NAME] runtime, or nullptr.
+    const LlmRuntime* llm(std::string_view name) const;
 
     // The /healthz document: plugins loaded and refused, llms and routes.
     std::string health_json() const;
@@ -62,6 +66,7 @@ class Runtime {
     std::vector<RouteRuntime> routes_;
     std::unique_ptr<Router<RouteRuntime>> router_;
     DisconnectWatcher watcher_;
+    std::unique_ptr<FinishQueue> finish_queue_ = std::make_unique<FinishQueue>();
 };
 
 }  // namespace llmproxy

@@ -1,48 +1,102 @@
 #include "pipeline/hook_calls.hpp"
 
+#include <spdlog/spdlog.h>
 #include <strings.h>
+
+#include "json/json_fields.hpp"
 
 namespace llmproxy {
 
 namespace {
 
 Answer make_answer(int status, std::string_view content_type, std::string_view body) {
-    if (status < 100 || status > 599)
-        status = 500;
-    return {status,
-            content_type.empty() ? "application/json" : std::string(content_type),
-            std::string(body),
-            {}};
+    if (status < 100 || status > 599) status = 500;
+    return {status, content_type.empty() ? "application/json" : std::string(content_type),
+            std::string(body), {}};
 }
 
 }  // namespace
+
+std::string_view BodyCall::keep(std::string text) { return kept_.emplace_back(std::move(text)); }
+
+void BodyCall::retire_body(std::string next) {
+    // The plugin may still hold pointers into the old text (its view, earlier get_field results).
+    kept_.push_back(std::move(body_));
+    body_ = std::move(next);
+}
+
+void BodyCall::set_body(std::string_view body) {
+    retire_body(std::string(body));
+    body_replaced_ = true;
+}
+
+bool BodyCall::get_field(std::string_view pointer, lp_str& out) {
+    auto value = json_fields::get(body_, pointer);
+    if (!value) return false;
+    out = to_lp(*value);  // points into body_, which edits retire rather than overwrite
+    return true;
+}
+
+bool BodyCall::get_string_field(std::string_view pointer, lp_str& out) {
+    auto value = json_fields::get_string(body_, pointer);
+    if (!value) return false;
+    out = to_lp(keep(std::move(*value)));
+    return true;
+}
+
+bool BodyCall::edit_field(lp_edit op, std::string_view pointer, std::string_view value) {
+    json_fields::Edit edit = op == LP_EDIT_REPLACE  ? json_fields::Edit::replace
+                             : op == LP_EDIT_REMOVE ? json_fields::Edit::remove
+                                                    : json_fields::Edit::add;
+    if (op != LP_EDIT_ADD && op != LP_EDIT_REPLACE && op != LP_EDIT_REMOVE) {
+        spdlog::debug("{}: edit_field with unknown op {}", where(), op);
+        return false;
+    }
+    std::string next = body_;
+    if (std::string error = json_fields::edit(next, edit, pointer, value); !error.empty()) {
+        spdlog::debug("{}: edit_field failed: {}", where(), error);
+        return false;
+    }
+    retire_body(std::move(next));
+    fields_edited_ = true;
+    return true;
+}
+
+bool BodyCall::call_llm(std::string_view llm_name, std::string_view body, lp_llm_answer& out) {
+    if (!side_caller_) {
+        misuse("call_llm");
+        set_error(500, "server_error", "side_call_unavailable", where() + " cannot make side calls");
+        return false;
+    }
+    auto answer = side_caller_->call_llm(llm_name, std::string(body), *this);
+    if (!answer) return false;
+    out.http_status = answer->status;
+    out.body = to_lp(keep(std::move(answer->body)));
+    return true;
+}
 
 void RequestCall::respond(int status, std::string_view content_type, std::string_view body) {
     answer = make_answer(status, content_type, body);
 }
 
 void RequestCall::set_upstream_method(std::string_view method) {
-    if (!upstream_)
-        return misuse("set_upstream_method");
+    if (!upstream_) return misuse("set_upstream_method");
     upstream_->method.assign(method);
 }
 
 void RequestCall::set_upstream_path(std::string_view path) {
-    if (!upstream_)
-        return misuse("set_upstream_path");
+    if (!upstream_) return misuse("set_upstream_path");
     upstream_->path.assign(path);
 }
 
 void RequestCall::set_upstream_header(std::string_view name, std::string_view value) {
-    if (!upstream_)
-        return misuse("set_upstream_header");
+    if (!upstream_) return misuse("set_upstream_header");
     auto& headers = upstream_->headers;
     std::erase_if(headers, [&](const auto& h) {
         return h.first.size() == name.size() &&
                strncasecmp(h.first.data(), name.data(), name.size()) == 0;
     });
-    if (!value.empty())
-        headers.emplace_back(name, value);
+    if (!value.empty()) headers.emplace_back(name, value);
 }
 
 void ResponseCall::respond(int status, std::string_view content_type, std::string_view body) {

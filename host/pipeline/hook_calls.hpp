@@ -2,6 +2,7 @@
 // results are kept until the host applies them.
 #pragma once
 
+#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,42 +20,78 @@ struct Answer {
     HeaderList headers;  // extra headers passed on from the upstream
 };
 
+// Makes side calls (lp_host_api.call_llm) on behalf of a hook.
+class SideCaller {
+public:
+    virtual ~SideCaller() = default;
+    // The answer, or nullopt after call.set_error(...) described why there is none.
+    virtual std::optional<Answer> call_llm(std::string_view llm_name, std::string body,
+                                           lp_call& call) = 0;
+};
+
+// A hook that works on a JSON body (request or answer): field reads and edits, side calls.
+class BodyCall : public lp_call {
+public:
+    BodyCall(std::string where, std::string& body, SideCaller* side_caller)
+        : lp_call(std::move(where)), body_(body), side_caller_(side_caller) {}
+
+    void set_body(std::string_view body) override;
+    bool get_field(std::string_view pointer, lp_str& out) override;
+    bool get_string_field(std::string_view pointer, lp_str& out) override;
+    bool edit_field(lp_edit op, std::string_view pointer, std::string_view value) override;
+    bool call_llm(std::string_view llm_name, std::string_view body, lp_llm_answer& out) override;
+
+    bool body_replaced() const { return body_replaced_; }  // set_body was called
+    bool fields_edited() const { return fields_edited_; }  // edit_field changed something
+
+protected:
+    std::string& body_;
+
+private:
+    // Texts handed out to the plugin, kept until the hook returns.
+    std::string_view keep(std::string text);
+    void retire_body(std::string next);
+
+    SideCaller* side_caller_;
+    std::deque<std::string> kept_;
+    bool body_replaced_ = false;
+    bool fields_edited_ = false;
+};
+
 // on_request and encode_request: may change the body, answer directly, or (encode only) shape
 // the upstream request.
-class RequestCall : public lp_call {
-  public:
-    RequestCall(std::string where, UpstreamRequest* upstream)
-        : lp_call(std::move(where)), upstream_(upstream) {}
+class RequestCall : public BodyCall {
+public:
+    RequestCall(std::string where, std::string& body, UpstreamRequest* upstream, SideCaller* side_caller)
+        : BodyCall(std::move(where), body, side_caller), upstream_(upstream) {}
 
-    void set_body(std::string_view body) override { new_body.emplace(body); }
     void respond(int status, std::string_view content_type, std::string_view body) override;
     void emit_event(std::string_view data) override { events.emplace_back(data); }
     void set_upstream_method(std::string_view method) override;
     void set_upstream_path(std::string_view path) override;
     void set_upstream_header(std::string_view name, std::string_view value) override;
 
-    std::optional<std::string> new_body;
     std::optional<Answer> answer;
     std::vector<std::string> events;
 
-  private:
+private:
     UpstreamRequest* upstream_;  // null for processors
 };
 
-// decode_response and on_response: may replace the answer.
-class ResponseCall : public lp_call {
-  public:
-    ResponseCall(std::string where, Answer& answer) : lp_call(std::move(where)), answer_(answer) {}
-    void set_body(std::string_view body) override { answer_.body.assign(body); }
+// decode_response and on_response: may edit or replace the answer.
+class ResponseCall : public BodyCall {
+public:
+    ResponseCall(std::string where, Answer& answer, SideCaller* side_caller)
+        : BodyCall(std::move(where), answer.body, side_caller), answer_(answer) {}
     void respond(int status, std::string_view content_type, std::string_view body) override;
 
-  private:
+private:
     Answer& answer_;
 };
 
 // decode_stream_event, end_stream and on_stream_event: may emit events.
 class StreamCall : public lp_call {
-  public:
+public:
     using lp_call::lp_call;
     void emit_event(std::string_view data) override { events.emplace_back(data); }
     std::vector<std::string> events;

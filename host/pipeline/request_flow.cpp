@@ -2,30 +2,23 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <chrono>
 #include <optional>
 
 #include "http/header_rules.hpp"
 #include "http/request_facts.hpp"
 #include "http/responses.hpp"
+#include "json/json_fields.hpp"
 #include "pipeline/hook_calls.hpp"
+#include "pipeline/provider_call.hpp"
 #include "streaming/sse_parser.hpp"
 
 namespace llmproxy {
 
 namespace {
 
-// Runs one plugin hook; a C++ exception escaping a plugin is a plugin bug, reported as a failure.
-template <typename Hook>
-lp_status invoke(lp_call& call, Hook&& hook) {
-    try {
-        return hook();
-    } catch (...) {
-        call.set_error(500, "server_error", "plugin_exception",
-                       call.where() + " threw an exception across the plugin ABI");
-        return LP_FAILED;
-    }
-}
+using Clock = std::chrono::steady_clock;
 
 // A non-streaming upstream answer larger than this is refused rather than held in memory.
 constexpr std::size_t kMaxUpstreamAnswerBytes = 256u << 20;
@@ -34,28 +27,85 @@ bool is_event_stream(const Poco::Net::HTTPResponse& head) {
     return head.getContentType().rfind("text/event-stream", 0) == 0;
 }
 
-class RequestFlow {
-  public:
+double ms_between(Clock::time_point from, Clock::time_point to) {
+    return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+// Token usage as an answer reports it in "usage" (OpenAI format).
+struct Usage {
+    int64_t prompt = -1, completion = -1, total = -1;
+
+    void read(std::string_view json) {
+        auto number = [&](const char* pointer, int64_t& out) {
+            if (auto text = json_fields::get(json, pointer)) {
+                int64_t value = 0;
+                auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+                if (ec == std::errc() && end == text->data() + text->size()) out = value;
+            }
+        };
+        number("/usage/prompt_tokens", prompt);
+        number("/usage/completion_tokens", completion);
+        number("/usage/total_tokens", total);
+    }
+};
+
+// What on_finish needs, copied so that it can run after the request's objects are gone.
+struct Finish {
+    const RouteRuntime* route;
+    std::vector<void*> states;
+    std::size_t created;
+    FlowOutcome outcome;
+    double duration_ms;
+    double time_to_first_byte_ms;
+    Usage usage;
+
+    void run() const {
+        lp_request_outcome o{sizeof(lp_request_outcome),
+                             outcome.status,
+                             outcome.upstream_status,
+                             outcome.streamed ? 1 : 0,
+                             outcome.client_gone ? 1 : 0,
+                             duration_ms,
+                             time_to_first_byte_ms,
+                             to_lp(outcome.error),
+                             usage.prompt,
+                             usage.completion,
+                             usage.total};
+        for (std::size_t i = 0; i < created; ++i) {
+            const auto* proc = route->processors[i];
+            const auto& vtable = proc->type->vtable;
+            try {
+                if (vtable.on_finish) vtable.on_finish(proc->instance, states[i], &o);
+                if (vtable.request_free) vtable.request_free(proc->instance, states[i]);
+            } catch (...) {
+                spdlog::error("processor '{}' threw an exception across the plugin ABI at the end "
+                              "of a request",
+                              proc->config->name);
+            }
+        }
+    }
+};
+
+class RequestFlow : public SideCaller {
+public:
     RequestFlow(Runtime& runtime, const RouteRuntime& route, std::string body,
                 const Poco::Net::HTTPServerRequest& request, int client_fd,
                 Poco::Net::HTTPServerResponse& response)
-        : route_(route),
+        : runtime_(runtime),
+          route_(route),
           llm_(*route.llm),
-          provider_(llm_.provider->vtable),
           body_(std::move(body)),
           request_(request),
           response_(response),
-          watcher_(runtime.watcher()),
           client_fd_(client_fd),
           cancel_(std::make_shared<Cancellation>()),
           processor_states_(route.processors.size(), nullptr) {}
 
-    ~RequestFlow() { free_states(); }
+    ~RequestFlow() override = default;
     RequestFlow(const RequestFlow&) = delete;
     RequestFlow& operator=(const RequestFlow&) = delete;
 
     FlowOutcome run() {
-        auto started = std::chrono::steady_clock::now();
         try {
             serve();
         } catch (const ApiException& e) {
@@ -63,13 +113,52 @@ class RequestFlow {
         } catch (const std::exception& e) {
             fail(ApiError::internal(std::string("unexpected failure: ") + e.what()));
         }
+        watch_.reset();
+        provider_.reset();
         outcome_.client_gone = outcome_.client_gone || cancel_->cancelled();
-        finish(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-                   .count());
+        auto now = Clock::now();
+        Finish finish{&route_,
+                      std::move(processor_states_),
+                      processors_created_,
+                      outcome_,
+                      ms_between(started_, now),
+                      first_byte_ ? ms_between(started_, *first_byte_) : -1.0,
+                      usage_};
+        if (finish.created > 0)
+            runtime_.finish_queue().submit([finish = std::move(finish)] { finish.run(); });
         return outcome_;
     }
 
-  private:
+    std::optional<Answer> call_llm(std::string_view llm_name, std::string body,
+                                   lp_call& call) override {
+        const LlmRuntime* llm = runtime_.llm(llm_name);
+        try {
+            if (!llm)
+                throw ApiException(ApiError::internal(call.where() + " asked for [llm." +
+                                                      std::string(llm_name) +
+                                                      "], which is not configured"));
+            RequestFacts facts = scan_request(body, llm->config->endpoint);
+            if (facts.stream)
+                throw ApiException(ApiError::bad_request(
+                    "side_call_stream", call.where() + ": side calls cannot stream"));
+            ProviderCall provider(*llm);
+            UpstreamRequest upstream;
+            RequestCall encode(provider.where("encode_request"), body, &upstream, nullptr);
+            lp_request_view view = view_of(body, facts, *llm);
+            if (provider.encode(encode, view) == LP_RESPONDED)
+                return encode.answer ? std::move(*encode.answer) : Answer{};
+            Answer answer = exchange_whole(*llm, upstream, body);
+            provider.decode(answer, nullptr);
+            return answer;
+        } catch (const ApiException& e) {
+            const ApiError& error = e.error();
+            call.set_error(error.status, error.type, error.code,
+                           "side call to [llm." + std::string(llm_name) + "] failed: " + error.message);
+            return std::nullopt;
+        }
+    }
+
+private:
     void serve() {
         facts_ = scan_request(body_, llm_.config->endpoint);
         check_allowed();
@@ -77,51 +166,39 @@ class RequestFlow {
             throw ApiException({500, "server_error", "missing_api_key",
                                 "llm '" + llm_.config->name + "' needs the environment variable " +
                                     llm_.config->token_env + " (its token_env), which is not set"});
-        create_states();
+        for (const auto& [name, value] : request_) headers_.push_back({to_lp(name), to_lp(value)});
 
+        create_processor_states();
         for (std::size_t i = 0; i < route_.processors.size(); ++i) {
             const auto* proc = route_.processors[i];
-            if (!proc->type->vtable.on_request)
-                continue;
-            RequestCall call("processor '" + proc->config->name + "' on_request", nullptr);
-            auto view = request_view();
-            lp_status status = invoke(call, [&] {
+            if (!proc->type->vtable.on_request) continue;
+            RequestCall call("processor '" + proc->config->name + "' on_request", body_, nullptr, this);
+            lp_request_view view = view_of(body_, facts_, llm_);
+            lp_status status = invoke_hook(call, [&] {
                 return proc->type->vtable.on_request(proc->instance, processor_states_[i], &call,
                                                      &view);
             });
-            if (status == LP_FAILED)
-                throw ApiException(call.error_or_default());
-            if (status == LP_RESPONDED)
-                return answer_locally(call, i);
-            if (call.new_body) {
-                body_ = std::move(*call.new_body);
-                facts_ = scan_request(body_, llm_.config->endpoint);
-                check_allowed();
-            }
+            if (status == LP_FAILED) throw ApiException(call.error_or_default());
+            if (status == LP_RESPONDED) return answer_locally(call, i);
+            refresh_facts(call);
         }
 
+        provider_.emplace(llm_);
         UpstreamRequest upstream;
         for (const auto& [name, value] : request_)
             if (forward_request_header(name, !llm_.config->token_env.empty()))
                 upstream.headers.emplace_back(name, value);
-        RequestCall call("provider '" + llm_.config->provider + "' encode_request", &upstream);
-        auto view = request_view();
-        lp_status status = invoke(call, [&] {
-            return provider_.encode_request(llm_.instance, provider_state_, &call, &view);
-        });
-        if (status == LP_FAILED)
-            throw ApiException(call.error_or_default());
-        if (status == LP_RESPONDED)
+        RequestCall call(provider_->where("encode_request"), body_, &upstream, nullptr);
+        lp_request_view view = view_of(body_, facts_, llm_);
+        if (provider_->encode(call, view) == LP_RESPONDED)
             return answer_locally(call, route_.processors.size());
-        if (call.new_body)
-            body_ = std::move(*call.new_body);
         if (!llm_.upstream)
-            throw ApiException(ApiError::internal(
-                "llm '" + llm_.config->name + "' has no base_url, and its provider '" +
-                llm_.config->provider + "' did not answer locally"));
+            throw ApiException(ApiError::internal("llm '" + llm_.config->name +
+                                                  "' has no base_url, and its provider '" +
+                                                  llm_.config->provider +
+                                                  "' did not answer locally"));
         upstream.body = body_;
-        // From here on the upstream works for this client: stop it the moment the client leaves.
-        watch_ = watcher_.watch(client_fd_, cancel_);
+        watch_client();
         auto answer = llm_.upstream->send(upstream, *cancel_);
         outcome_.upstream_status = answer->status();
         if (facts_.stream && answer->status() < 400 && is_event_stream(answer->head()))
@@ -130,85 +207,97 @@ class RequestFlow {
             relay_whole(*answer);
     }
 
+    // From the first upstream call on, a departing client cancels the upstream work at once.
+    void watch_client() {
+        if (!watch_) watch_ = runtime_.watcher().watch(client_fd_, cancel_);
+    }
+
+    // A whole exchange with an upstream, for side calls.
+    Answer exchange_whole(const LlmRuntime& llm, UpstreamRequest& upstream, const std::string& body) {
+        if (!llm.upstream)
+            throw ApiException(ApiError::internal("llm '" + llm.config->name + "' has no base_url"));
+        upstream.body = body;
+        watch_client();
+        auto response = llm.upstream->send(upstream, *cancel_);
+        Answer answer;
+        answer.status = response->status();
+        answer.content_type = response->head().getContentType();
+        answer.body = response->read_all(kMaxUpstreamAnswerBytes);
+        return answer;
+    }
+
     void check_allowed() {
         const auto& route = *route_.config;
         if (facts_.stream && !route.allow_streaming)
-            throw ApiException(
-                ApiError::bad_request("streaming_not_allowed",
-                                      "the route '" + route.path_prefix +
-                                          "' does not allow streaming (allow_streaming = false); "
-                                          "send \"stream\": false"));
+            throw ApiException(ApiError::bad_request(
+                "streaming_not_allowed", "the route '" + route.path_prefix +
+                                             "' does not allow streaming (allow_streaming = false); "
+                                             "send \"stream\": false"));
         if (!facts_.stream && !route.allow_non_streaming)
             throw ApiException(ApiError::bad_request(
-                "non_streaming_not_allowed", "the route '" + route.path_prefix +
-                                                 "' only allows streaming (allow_non_streaming = "
-                                                 "false); send \"stream\": true"));
+                "non_streaming_not_allowed",
+                "the route '" + route.path_prefix +
+                    "' only allows streaming (allow_non_streaming = false); send \"stream\": true"));
         if (facts_.stream && !llm_.config->supports_streaming)
             throw ApiException(ApiError::bad_request(
-                "streaming_not_supported",
-                "llm '" + llm_.config->name + "' of route '" + route.path_prefix +
-                    "' does not support streaming "
-                    "(supports_streaming = false); send \"stream\": false"));
+                "streaming_not_supported", "llm '" + llm_.config->name + "' of route '" +
+                                               route.path_prefix +
+                                               "' does not support streaming "
+                                               "(supports_streaming = false); send \"stream\": false"));
     }
 
-    lp_request_view request_view() const {
+    // After a request hook: a replaced body is checked again in full; edited fields only need
+    // the facts the host relies on read again.
+    void refresh_facts(const BodyCall& call) {
+        if (call.body_replaced()) {
+            facts_ = scan_request(body_, llm_.config->endpoint);
+        } else if (call.fields_edited()) {
+            auto model = json_fields::get_string(body_, "/model");
+            if (!model || model->empty())
+                throw ApiException(ApiError::internal(call.where() + " left the request without a model"));
+            facts_.model = std::move(*model);
+            facts_.stream = json_fields::get(body_, "/stream") == "true";
+        } else {
+            return;
+        }
+        check_allowed();
+    }
+
+    lp_request_view view_of(const std::string& body, const RequestFacts& facts,
+                            const LlmRuntime& llm) const {
         lp_request_view v{};
         v.struct_size = sizeof v;
-        v.body = to_lp(body_);
+        v.body = to_lp(body);
         v.path = to_lp(request_.getURI());
-        v.model = to_lp(facts_.model);
+        v.model = to_lp(facts.model);
         v.route_prefix = to_lp(route_.config->path_prefix);
-        v.llm_name = to_lp(llm_.config->name);
-        v.endpoint = static_cast<lp_endpoint>(llm_.config->endpoint);
-        v.stream = facts_.stream ? 1 : 0;
+        v.llm_name = to_lp(llm.config->name);
+        v.endpoint = static_cast<lp_endpoint>(llm.config->endpoint);
+        v.stream = facts.stream ? 1 : 0;
+        v.headers = headers_.data();
+        v.header_count = headers_.size();
         return v;
     }
 
-    void create_states() {
+    void create_processor_states() {
         for (std::size_t i = 0; i < route_.processors.size(); ++i) {
             const auto* proc = route_.processors[i];
-            if (!proc->type->vtable.request_new) {
-                ++processors_created_;
-                continue;
+            if (proc->type->vtable.request_new) {
+                lp_call call("processor '" + proc->config->name + "' request_new");
+                if (invoke_hook(call, [&] {
+                        return proc->type->vtable.request_new(proc->instance, &call,
+                                                              &processor_states_[i]);
+                    }) != LP_CONTINUE)
+                    throw ApiException(call.error_or_default());
             }
-            lp_call call("processor '" + proc->config->name + "' request_new");
-            if (invoke(call, [&] {
-                    return proc->type->vtable.request_new(proc->instance, &call,
-                                                          &processor_states_[i]);
-                }) != LP_CONTINUE)
-                throw ApiException(call.error_or_default());
             ++processors_created_;
         }
-        if (provider_.request_new) {
-            lp_call call("provider '" + llm_.config->provider + "' request_new");
-            if (invoke(call, [&] {
-                    return provider_.request_new(llm_.instance, &call, &provider_state_);
-                }) != LP_CONTINUE)
-                throw ApiException(call.error_or_default());
-        }
-        provider_created_ = true;
-    }
-
-    void free_states() {
-        if (provider_created_ && provider_.request_free)
-            provider_.request_free(llm_.instance, provider_state_);
-        provider_created_ = false;
-        for (std::size_t i = processors_created_; i-- > 0;) {
-            const auto* proc = route_.processors[i];
-            if (proc->type->vtable.request_free)
-                proc->type->vtable.request_free(proc->instance, processor_states_[i]);
-        }
-        processors_created_ = 0;
     }
 
     // A hook answered: the answer goes back through the processors before it (`depth` of them).
     void answer_locally(RequestCall& call, std::size_t depth) {
-        if (call.answer || !facts_.stream) {
-            Answer answer = call.answer ? std::move(*call.answer) : Answer{};
-            if (!call.answer)
-                answer.body = "";
-            return deliver(std::move(answer), depth);
-        }
+        if (call.answer || !facts_.stream)
+            return deliver(call.answer ? std::move(*call.answer) : Answer{}, depth);
         ClientEventStream& stream = start_stream();
         write_events(stream, std::move(call.events), depth);
         stream.flush();
@@ -218,140 +307,97 @@ class RequestFlow {
         Answer answer;
         answer.status = upstream.status();
         answer.content_type = upstream.head().getContentType();
-        if (answer.content_type.empty())
-            answer.content_type = "application/json";
+        if (answer.content_type.empty()) answer.content_type = "application/json";
         for (const auto& [name, value] : upstream.head())
-            if (forward_response_header(name))
-                answer.headers.emplace_back(name, value);
+            if (forward_response_header(name)) answer.headers.emplace_back(name, value);
         answer.body = upstream.read_all(kMaxUpstreamAnswerBytes);
-        if (provider_.decode_response) {
-            ResponseCall call("provider '" + llm_.config->provider + "' decode_response", answer);
-            lp_status status = invoke(call, [&] {
-                return provider_.decode_response(llm_.instance, provider_state_, &call,
-                                                 upstream.status(), to_lp(answer.body));
-            });
-            if (status == LP_FAILED)
-                throw ApiException(call.error_or_default());
-        }
+        provider_->decode(answer, this);
         deliver(std::move(answer), route_.processors.size());
     }
 
     void deliver(Answer answer, std::size_t depth) {
         for (std::size_t i = depth; i-- > 0;) {
             const auto* proc = route_.processors[i];
-            if (!proc->type->vtable.on_response)
-                continue;
-            ResponseCall call("processor '" + proc->config->name + "' on_response", answer);
-            std::string body = answer.body;  // the hook reads a stable copy while it may replace
-            lp_status status = invoke(call, [&] {
+            if (!proc->type->vtable.on_response) continue;
+            ResponseCall call("processor '" + proc->config->name + "' on_response", answer, this);
+            const std::string body = answer.body;  // stable while the hook may replace the answer
+            lp_status status = invoke_hook(call, [&] {
                 return proc->type->vtable.on_response(proc->instance, processor_states_[i], &call,
                                                       answer.status, to_lp(body));
             });
-            if (status == LP_FAILED)
-                throw ApiException(call.error_or_default());
+            if (status == LP_FAILED) throw ApiException(call.error_or_default());
         }
-        for (const auto& [name, value] : answer.headers)
-            response_.set(name, value);
+        if (answer.status < 300) usage_.read(answer.body);
+        for (const auto& [name, value] : answer.headers) response_.set(name, value);
+        first_byte_ = Clock::now();
         send_body(response_, answer.status, answer.content_type, answer.body);
         outcome_.status = answer.status;
-        if (answer.status >= 400)
-            outcome_.error = "answered " + std::to_string(answer.status);
+        if (answer.status >= 400) outcome_.error = "answered " + std::to_string(answer.status);
     }
 
     ClientEventStream& start_stream() {
         outcome_.streamed = true;
         outcome_.status = 200;
+        first_byte_ = Clock::now();
         return stream_.emplace(response_);
     }
 
     void relay_stream(UpstreamResponse& upstream) {
         for (const auto& [name, value] : upstream.head())
-            if (forward_response_header(name))
-                response_.set(name, value);
+            if (forward_response_header(name)) response_.set(name, value);
         ClientEventStream& stream = start_stream();
         SseParser parser;
         std::vector<std::string> batch;
-        auto collect = [&](const SseEvent& event) { decode_event(event, batch); };
+        auto collect = [&](const SseEvent& event) { provider_->decode(event, batch); };
         char buffer[16384];
         // Failures from here on propagate to fail(), which ends the stream with an error event.
         while (std::size_t n = upstream.read_some(buffer, sizeof buffer)) {
             parser.feed(std::string_view(buffer, n), collect);
-            if (!write_events(stream, std::move(batch), route_.processors.size()) ||
-                !stream.flush())
+            if (!write_events(stream, std::move(batch), route_.processors.size()) || !stream.flush())
                 return client_left();
             batch.clear();
         }
         parser.finish(collect);
-        if (provider_.end_stream) {
-            StreamCall call("provider '" + llm_.config->provider + "' end_stream");
-            if (invoke(call, [&] {
-                    return provider_.end_stream(llm_.instance, provider_state_, &call);
-                }) == LP_FAILED) {
-                write_events(stream, std::move(batch), route_.processors.size());
-                throw ApiException(call.error_or_default());
-            }
-            for (auto& e : call.events)
-                batch.push_back(std::move(e));
+        try {
+            provider_->end(batch);
+        } catch (const ApiException&) {
+            write_events(stream, std::move(batch), route_.processors.size());
+            throw;
         }
         if (!write_events(stream, std::move(batch), route_.processors.size()) || !stream.flush())
             return client_left();
     }
 
-    // The provider's view of one upstream event, appended to out.
-    void decode_event(const SseEvent& event, std::vector<std::string>& out) {
-        if (!provider_.decode_stream_event) {
-            out.push_back(event.data);
-            return;
-        }
-        StreamCall call("provider '" + llm_.config->provider + "' decode_stream_event");
-        lp_sse_event e{sizeof(lp_sse_event), to_lp(event.event), to_lp(event.data),
-                       to_lp(event.id)};
-        lp_status status = invoke(call, [&] {
-            return provider_.decode_stream_event(llm_.instance, provider_state_, &call, &e);
-        });
-        if (status == LP_FAILED)
-            throw ApiException(call.error_or_default());
-        if (!call.events.empty()) {
-            for (auto& ev : call.events)
-                out.push_back(std::move(ev));
-        } else if (status != LP_DROP) {
-            out.push_back(event.data);
-        }
-    }
-
     // Runs events through the stream hooks of the first `depth` processors (in reverse) and
     // queues what comes out. Returns false when the client is gone.
-    bool write_events(ClientEventStream& stream, std::vector<std::string> events,
-                      std::size_t depth) {
+    bool write_events(ClientEventStream& stream, std::vector<std::string> events, std::size_t depth) {
         for (std::size_t i = depth; i-- > 0;) {
             const auto* proc = route_.processors[i];
-            if (!proc->type->vtable.on_stream_event)
-                continue;
+            if (!proc->type->vtable.on_stream_event) continue;
             std::vector<std::string> out;
             for (auto& data : events) {
                 StreamCall call("processor '" + proc->config->name + "' on_stream_event");
                 lp_sse_event e{sizeof(lp_sse_event), {}, to_lp(data), {}};
-                lp_status status = invoke(call, [&] {
+                lp_status status = invoke_hook(call, [&] {
                     return proc->type->vtable.on_stream_event(proc->instance, processor_states_[i],
                                                               &call, &e);
                 });
                 if (status == LP_FAILED) {
-                    for (auto& done : out)
-                        stream.write(done);
+                    for (auto& done : out) stream.write(done);
                     throw ApiException(call.error_or_default());
                 }
                 if (!call.events.empty()) {
-                    for (auto& ev : call.events)
-                        out.push_back(std::move(ev));
+                    for (auto& ev : call.events) out.push_back(std::move(ev));
                 } else if (status != LP_DROP) {
                     out.push_back(std::move(data));
                 }
             }
             events = std::move(out);
         }
-        for (const auto& data : events)
-            if (!stream.write(data))
-                return false;
+        for (const auto& data : events) {
+            if (data.find("\"usage\"") != std::string::npos) usage_.read(data);
+            if (!stream.write(data)) return false;
+        }
         return true;
     }
 
@@ -365,13 +411,12 @@ class RequestFlow {
         outcome_.error = error.message;
         if (cancel_->cancelled()) {  // nobody is listening any more
             outcome_.client_gone = true;
-            if (!stream_)
-                outcome_.status = 499;
+            if (!stream_) outcome_.status = 499;
             return;
         }
         if (stream_) {
-            spdlog::warn("stream on route {} failed after it started: {}",
-                         route_.config->path_prefix, error.message);
+            spdlog::warn("stream on route {} failed after it started: {}", route_.config->path_prefix,
+                         error.message);
             try {
                 stream_->write_error(error);
             } catch (const std::exception& e) {
@@ -387,40 +432,24 @@ class RequestFlow {
         }
     }
 
-    void finish(double duration_ms) {
-        lp_request_outcome o{sizeof(lp_request_outcome),   outcome_.status,
-                             outcome_.upstream_status,     outcome_.streamed ? 1 : 0,
-                             outcome_.client_gone ? 1 : 0, duration_ms,
-                             to_lp(outcome_.error)};
-        for (std::size_t i = 0; i < processors_created_; ++i) {
-            const auto* proc = route_.processors[i];
-            if (!proc->type->vtable.on_finish)
-                continue;
-            try {
-                proc->type->vtable.on_finish(proc->instance, processor_states_[i], &o);
-            } catch (...) {
-                spdlog::error("processor '{}' on_finish threw an exception across the plugin ABI",
-                              proc->config->name);
-            }
-        }
-    }
-
+    Runtime& runtime_;
     const RouteRuntime& route_;
     const LlmRuntime& llm_;
-    const lp_provider& provider_;
     std::string body_;
     const Poco::Net::HTTPServerRequest& request_;
     Poco::Net::HTTPServerResponse& response_;
-    DisconnectWatcher& watcher_;
     int client_fd_;
     std::shared_ptr<Cancellation> cancel_;
     std::unique_ptr<DisconnectWatcher::Watch> watch_;
+    Clock::time_point started_ = Clock::now();
+    std::optional<Clock::time_point> first_byte_;
     RequestFacts facts_;
+    std::vector<lp_header> headers_;
     std::vector<void*> processor_states_;
     std::size_t processors_created_ = 0;
-    void* provider_state_ = nullptr;
-    bool provider_created_ = false;
+    std::optional<ProviderCall> provider_;
     std::optional<ClientEventStream> stream_;  // set once the answer is a stream
+    Usage usage_;
     FlowOutcome outcome_;
 };
 

@@ -95,13 +95,45 @@ void host_emit_event(lp_call* call, lp_str data) {
         guarded("emit_event", [&] { call->emit_event(view(data)); });
 }
 
+lp_status host_get_field(lp_call* call, lp_str pointer, lp_str* value_json) {
+    bool found = false;
+    if (call && value_json)
+        guarded("get_field", [&] { found = call->get_field(view(pointer), *value_json); });
+    return found ? LP_CONTINUE : LP_FAILED;
+}
+
+lp_status host_get_string_field(lp_call* call, lp_str pointer, lp_str* value) {
+    bool found = false;
+    if (call && value)
+        guarded("get_string_field", [&] { found = call->get_string_field(view(pointer), *value); });
+    return found ? LP_CONTINUE : LP_FAILED;
+}
+
+lp_status host_edit_field(lp_call* call, lp_edit op, lp_str pointer, lp_str value_json) {
+    bool done = false;
+    if (call)
+        guarded("edit_field", [&] { done = call->edit_field(op, view(pointer), view(value_json)); });
+    return done ? LP_CONTINUE : LP_FAILED;
+}
+
+lp_status host_call_llm(lp_call* call, lp_str llm_name, lp_str request_body, lp_llm_answer* answer) {
+    bool answered = false;
+    if (call && answer)
+        guarded("call_llm", [&] {
+            answered = call->call_llm(view(llm_name), view(request_body), *answer);
+        });
+    return answered ? LP_CONTINUE : LP_FAILED;
+}
+
 const lp_host_api kHostApi = {
     sizeof(lp_host_api),    LP_ABI_MAJOR,
     LP_ABI_MINOR,           host_log,
     host_set_error,         host_set_upstream_method,
     host_set_upstream_path, host_set_upstream_header,
     host_set_body,          host_respond,
-    host_emit_event,
+    host_emit_event,        host_get_field,
+    host_get_string_field,  host_edit_field,
+    host_call_llm,
 };
 
 }  // namespace

@@ -34,9 +34,18 @@ struct lp_call {
     virtual void set_body(std::string_view) { misuse("set_body"); }
     virtual void respond(int, std::string_view, std::string_view) { misuse("respond"); }
     virtual void emit_event(std::string_view) { misuse("emit_event"); }
+    // Field access and side calls: false when not done (absent field, failed edit, no answer).
+    virtual bool get_field(std::string_view, lp_str&) { return misused("get_field"); }
+    virtual bool get_string_field(std::string_view, lp_str&) { return misused("get_string_field"); }
+    virtual bool edit_field(lp_edit, std::string_view, std::string_view) { return misused("edit_field"); }
+    virtual bool call_llm(std::string_view, std::string_view, lp_llm_answer&) { return misused("call_llm"); }
 
   protected:
     void misuse(const char* function) const;
+    bool misused(const char* function) const {
+        misuse(function);
+        return false;
+    }
 
   private:
     std::string where_;  // e.g. "provider 'openai' encode_request", for messages

@@ -76,6 +76,26 @@ typedef int32_t lp_endpoint;
 #define LP_ENDPOINT_CHAT ((lp_endpoint)1)      /* POST .../chat/completions */
 #define LP_ENDPOINT_EMBEDDING ((lp_endpoint)2) /* POST .../embeddings */
 
+/* One HTTP header. OWNERSHIP: borrowed for the call. */
+typedef struct lp_header {
+    lp_str name;
+    lp_str value;
+} lp_header;
+
+/* Field edits (lp_host_api.edit_field), with RFC 6902 (JSON Patch) meanings. */
+typedef int32_t lp_edit;
+#define LP_EDIT_ADD ((lp_edit)0)     /* set an object member, or insert into an array ("-" appends) */
+#define LP_EDIT_REPLACE ((lp_edit)1) /* replace an existing value */
+#define LP_EDIT_REMOVE ((lp_edit)2)  /* remove an existing value */
+
+/* The answer to a side call (lp_host_api.call_llm). OWNERSHIP: body is owned by the host and
+ * valid until the hook that made the call returns. */
+typedef struct lp_llm_answer {
+    uint32_t struct_size;
+    int32_t http_status;
+    lp_str body; /* the canonical (OpenAI-format) answer, or the upstream's error body */
+} lp_llm_answer;
+
 /* Opaque handle to one hook invocation. Valid only until the hook returns; pass it back to the
  * lp_host_api functions that take one. */
 typedef struct lp_call lp_call;
@@ -90,6 +110,9 @@ typedef struct lp_request_view {
     lp_str llm_name;     /* the NAME of the target [llm.NAME] */
     lp_endpoint endpoint;
     int32_t stream; /* 1 when the client asked for a stream ("stream": true), else 0 */
+    /* The client's request headers, credentials included: redact before logging them. */
+    const lp_header* headers;
+    size_t header_count;
 } lp_request_view;
 
 /* One server-sent event. OWNERSHIP: borrowed for the call. */
@@ -142,6 +165,36 @@ typedef struct lp_host_api {
      * LP_RESPONDED, they are the whole streamed answer.
      * OWNERSHIP: copied. THREADS: [request]. */
     void (*emit_event)(lp_call* call, lp_str data);
+
+    /* Field access to the body the hook works on (the request in on_request and encode_request,
+     * the answer in on_response and decode_response), by JSON Pointer (RFC 6901), e.g.
+     * "/model" or "/messages/0/content". Cheap: the host scans the JSON text only as far as the
+     * field, and splices edits into the text without re-serialising the document.
+     *
+     * get_field writes the value's JSON text to *value_json (a string comes quoted);
+     * get_string_field writes a string value unescaped to *value. Both return LP_CONTINUE, or
+     * LP_FAILED (nothing written) when the field is absent or, for get_string_field, not a string.
+     * OWNERSHIP: the results are borrowed until the hook returns; edits within the hook do not
+     * invalidate them (they keep showing the text as it was). THREADS: [request]. */
+    lp_status (*get_field)(lp_call* call, lp_str pointer, lp_str* value_json);
+    lp_status (*get_string_field)(lp_call* call, lp_str pointer, lp_str* value);
+
+    /* Edits one field: value_json is JSON text (ignored for LP_EDIT_REMOVE). Returns LP_CONTINUE,
+     * or LP_FAILED (body unchanged) when the pointer cannot be applied or the value is not JSON;
+     * the reason is then logged at debug level. Edits apply in order, each seeing the previous.
+     * OWNERSHIP: copied. THREADS: [request]. */
+    lp_status (*edit_field)(lp_call* call, lp_edit op, lp_str pointer, lp_str value_json);
+
+    /* A side call: sends request_body (a canonical non-streaming request, e.g. a chat completion)
+     * to the configured [llm.NAME] named llm_name, through its provider, with that llm's
+     * connection pool and timeouts, and waits for the answer. The call is abandoned when the
+     * client of the current request disconnects. Returns LP_CONTINUE with *answer filled when an
+     * answer came (whatever its status), or LP_FAILED when none could be had (no such llm,
+     * unreachable, timeout); set_error has then been called on `call` with the reason (override
+     * it to name your plugin). Available in on_request and on_response.
+     * OWNERSHIP: request_body is copied; answer->body is borrowed until the hook returns.
+     * THREADS: [request]. */
+    lp_status (*call_llm)(lp_call* call, lp_str llm_name, lp_str request_body, lp_llm_answer* answer);
 } lp_host_api;
 
 #ifdef __cplusplus

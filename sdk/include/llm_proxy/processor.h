@@ -34,7 +34,12 @@ typedef struct lp_request_outcome {
     int32_t streamed;        /* 1 when the answer was a stream */
     int32_t client_gone;     /* 1 when the client disconnected before the end */
     double duration_ms;      /* from request arrival to the end */
+    double time_to_first_byte_ms; /* until the first byte of the answer went out; -1 if none */
     lp_str error_message;    /* empty on success */
+    /* Token usage from the answer's "usage" (streams: when the upstream sent it); -1 if unknown. */
+    int64_t prompt_tokens;
+    int64_t completion_tokens;
+    int64_t total_tokens;
 } lp_request_outcome;
 
 typedef struct lp_processor {
@@ -63,7 +68,9 @@ typedef struct lp_processor {
      * or end the stream with an error event (LP_FAILED). OPTIONAL. THREADS: [request]. */
     lp_status (*on_stream_event)(void* instance, void* state, lp_call* call,
                                  const lp_sse_event* event);
-    /* Observe the outcome; the client is not kept waiting for it. OPTIONAL. THREADS: [request]. */
+    /* Observe the outcome. Runs after the client got the whole answer (or left); request_free
+     * follows. OPTIONAL. THREADS: [request] (on a host thread; never concurrent with other hooks
+     * of the same request). */
     void (*on_finish)(void* instance, void* state, const lp_request_outcome* outcome);
 } lp_processor;
 

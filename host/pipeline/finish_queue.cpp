@@ -1,0 +1,47 @@
+#include "pipeline/finish_queue.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace llmproxy {
+
+FinishQueue::FinishQueue() : thread_([this] { run(); }) {}
+
+FinishQueue::~FinishQueue() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+}
+
+void FinishQueue::submit(std::function<void()> job) {
+    {
+        std::lock_guard lock(mutex_);
+        if (jobs_.size() < kMaxWaiting) {
+            jobs_.push_back(std::move(job));
+            wake_.notify_one();
+            return;
+        }
+    }
+    job();
+}
+
+void FinishQueue::run() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+        wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;  // stopping, and nothing left
+        auto job = std::move(jobs_.front());
+        jobs_.pop_front();
+        lock.unlock();
+        try {
+            job();
+        } catch (const std::exception& e) {
+            spdlog::error("end-of-request work failed: {}", e.what());
+        }
+        lock.lock();
+    }
+}
+
+}  // namespace llmproxy

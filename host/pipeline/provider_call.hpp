@@ -1,0 +1,52 @@
+// One exchange with a provider plugin: its per-request state (request_new, and request_free
+// exactly once) and its codec hooks, with failures turned into ApiException.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "app/runtime.hpp"
+#include "pipeline/hook_calls.hpp"
+#include "streaming/sse_parser.hpp"
+
+namespace llmproxy {
+
+// Runs one plugin hook; a C++ exception escaping a plugin is a plugin bug, reported as a failure.
+template <typename Hook>
+lp_status invoke_hook(lp_call& call, Hook&& hook) {
+    try {
+        return hook();
+    } catch (...) {
+        call.set_error(500, "server_error", "plugin_exception",
+                       call.where() + " threw an exception across the plugin ABI");
+        return LP_FAILED;
+    }
+}
+
+class ProviderCall {
+public:
+    // Calls request_new. Throws ApiException when it fails.
+    explicit ProviderCall(const LlmRuntime& llm);
+    ~ProviderCall();  // request_free
+    ProviderCall(const ProviderCall&) = delete;
+    ProviderCall& operator=(const ProviderCall&) = delete;
+
+    // encode_request into call (upstream shape, or a local answer). Returns LP_CONTINUE or
+    // LP_RESPONDED; throws ApiException on LP_FAILED.
+    lp_status encode(RequestCall& call, const lp_request_view& request);
+    // decode_response on a whole upstream answer, in place.
+    void decode(Answer& answer, SideCaller* side_caller);
+    // decode_stream_event: the canonical events for one upstream event, appended to out.
+    void decode(const SseEvent& event, std::vector<std::string>& out);
+    // end_stream: final events appended to out; throws after appending when it fails.
+    void end(std::vector<std::string>& out);
+
+    std::string where(const char* hook) const;
+
+private:
+    const LlmRuntime& llm_;
+    const lp_provider& vtable_;
+    void* state_ = nullptr;
+};
+
+}  // namespace llmproxy
