@@ -43,6 +43,14 @@ TEST_CASE("fields are found by JSON pointer without disturbing strings that look
     CHECK(nlohmann::json::parse(*jf::get(kBody, "")) == nlohmann::json::parse(kBody));
 }
 
+TEST_CASE("escaped quotes and backslashes inside strings are skipped correctly") {
+    const std::string json = R"({"a":"x\\","q":"say \"hi\" \\\"","b":[1,"]"],"c":2})";
+    CHECK(jf::get(json, "/c") == "2");
+    CHECK(jf::get_string(json, "/a") == "x\\");
+    CHECK(jf::get_string(json, "/q") == "say \"hi\" \\\"");
+    CHECK(jf::get(json, "/b/1") == "\"]\"");
+}
+
 TEST_CASE("absent fields and malformed pointers are nullopt") {
     CHECK_FALSE(jf::get(kBody, "/missing"));
     CHECK_FALSE(jf::get(kBody, "/messages/2"));
