@@ -1,5 +1,6 @@
 #include "json/json_fields.hpp"
 
+#include <cctype>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -160,10 +161,94 @@ std::optional<Slot> element(std::string_view s, std::size_t at, std::size_t inde
     return std::nullopt;
 }
 
+// A strict RFC 8259 check of a value (plugins hand the host JSON text that goes straight into
+// bodies), without building anything. Returns one past the value, or npos when invalid.
+std::size_t validate_value(std::string_view s, std::size_t i, int depth);
+
+std::size_t validate_string(std::string_view s, std::size_t i) {
+    for (++i; i < s.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c == '"') return i + 1;
+        if (c < 0x20) return std::string_view::npos;
+        if (c == '\\') {
+            if (++i >= s.size()) return std::string_view::npos;
+            char e = s[i];
+            if (e == 'u') {
+                for (int k = 0; k < 4; ++k)
+                    if (++i >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i])))
+                        return std::string_view::npos;
+            } else if (e == 0 || !std::strchr("\"\\/bfnrt", e)) {
+                return std::string_view::npos;
+            }
+        }
+    }
+    return std::string_view::npos;
+}
+
+std::size_t validate_number(std::string_view s, std::size_t i) {
+    auto digits = [&](std::size_t& at) {
+        std::size_t start = at;
+        while (at < s.size() && s[at] >= '0' && s[at] <= '9') ++at;
+        return at > start;
+    };
+    if (i < s.size() && s[i] == '-') ++i;
+    if (i < s.size() && s[i] == '0')
+        ++i;
+    else if (!digits(i))
+        return std::string_view::npos;
+    if (i < s.size() && s[i] == '.' && !digits(++i)) return std::string_view::npos;
+    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+        ++i;
+        if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+        if (!digits(i)) return std::string_view::npos;
+    }
+    return i;
+}
+
+std::size_t validate_value(std::string_view s, std::size_t i, int depth) {
+    constexpr int kMaxDepth = 256;
+    i = skip_ws(s, i);
+    if (i >= s.size() || depth > kMaxDepth) return std::string_view::npos;
+    char c = s[i];
+    if (c == '"') return validate_string(s, i);
+    if (c == '{' || c == '[') {
+        const char close = c == '{' ? '}' : ']';
+        i = skip_ws(s, i + 1);
+        if (i < s.size() && s[i] == close) return i + 1;
+        while (true) {
+            if (c == '{') {
+                if (i >= s.size() || s[i] != '"') return std::string_view::npos;
+                i = validate_string(s, i);
+                if (i == std::string_view::npos) return i;
+                i = skip_ws(s, i);
+                if (i >= s.size() || s[i] != ':') return std::string_view::npos;
+                ++i;
+            }
+            i = validate_value(s, i, depth + 1);
+            if (i == std::string_view::npos) return i;
+            i = skip_ws(s, i);
+            if (i < s.size() && s[i] == ',') {
+                i = skip_ws(s, i + 1);
+                continue;
+            }
+            return i < s.size() && s[i] == close ? i + 1 : std::string_view::npos;
+        }
+    }
+    for (std::string_view literal : {"true", "false", "null"})
+        if (s.substr(i, literal.size()) == literal) return i + literal.size();
+    return validate_number(s, i);
+}
+
+// The whole document's span, without scanning it: it ends where the text does.
+Span root_span(std::string_view s) {
+    std::size_t end = s.size();
+    while (end > 0 && is_ws(s[end - 1])) --end;
+    return {skip_ws(s, 0), end};
+}
+
 // Resolves tokens[0..depth) from the root; the span of that value, or nullopt.
 std::optional<Slot> resolve(std::string_view s, const std::vector<std::string>& tokens, std::size_t depth) {
-    std::size_t begin = skip_ws(s, 0);
-    Slot slot{{begin, skip_value(s, begin)}, {begin, skip_value(s, begin)}};
+    Slot slot{root_span(s), root_span(s)};
     for (std::size_t t = 0; t < depth; ++t) {
         if (slot.value.begin >= s.size()) return std::nullopt;
         char c = s[slot.value.begin];
@@ -181,6 +266,104 @@ std::optional<Slot> resolve(std::string_view s, const std::vector<std::string>& 
     return slot;
 }
 
+}  // namespace
+
+struct IndexAccess {
+    static std::vector<std::pair<std::string, Span>>& entries(Index& index) { return index.entries_; }
+};
+
+namespace {
+
+const Span* cached(const std::vector<std::pair<std::string, Span>>& entries, std::string_view key) {
+    for (const auto& [k, span] : entries)
+        if (k == key) return &span;
+    return nullptr;
+}
+
+// Like resolve, for reads, walking the pointer's tokens in place: each value found on the way is
+// remembered in index under its pointer prefix, and an array element is found from the end of
+// the previous element when that one is known.
+std::optional<Span> resolve_indexed(std::string_view s, std::string_view pointer, Index& index) {
+    auto& entries = IndexAccess::entries(index);
+    Span current = root_span(s);
+    std::string unescaped;
+    std::string previous_key;
+    std::size_t at = 0;  // pointer[at] is the '/' before the next token
+    while (at < pointer.size()) {
+        std::size_t end = pointer.find('/', at + 1);
+        if (end == std::string_view::npos) end = pointer.size();
+        std::string_view prefix = pointer.substr(0, end);
+        std::string_view token = pointer.substr(at + 1, end - at - 1);
+        if (token.find('~') != std::string_view::npos) {
+            auto tokens = tokens_of(pointer.substr(at, end - at));
+            if (!tokens || tokens->size() != 1) return std::nullopt;
+            unescaped = (*tokens)[0];
+            token = unescaped;
+        }
+        if (const Span* known = cached(entries, prefix)) {
+            current = *known;
+            at = end;
+            continue;
+        }
+        if (current.begin >= s.size()) return std::nullopt;
+        std::optional<Slot> next;
+        char c = s[current.begin];
+        if (c == '{') {
+            next = member(s, current.begin, std::string(token));
+        } else if (c == '[') {
+            auto i = array_index(std::string(token));
+            if (!i) return std::nullopt;
+            const Span* previous = nullptr;
+            if (*i > 0) {
+                previous_key.assign(pointer.substr(0, at + 1));
+                previous_key += std::to_string(*i - 1);
+                previous = cached(entries, previous_key);
+            }
+            if (previous) {
+                std::size_t after = skip_ws(s, previous->end);
+                if (after >= s.size() || s[after] != ',') return std::nullopt;
+                std::size_t first = skip_ws(s, after + 1);
+                next = Slot{{first, skip_value(s, first)}, {}};
+            } else {
+                next = element(s, current.begin, *i, nullptr);
+            }
+        }
+        if (!next) return std::nullopt;
+        current = next->value;
+        entries.emplace_back(std::string(prefix), current);
+        at = end;
+    }
+    return current;
+}
+
+// Replaces json[at, at + length) with text and keeps index true for the new text: spans after the
+// change move, spans around it grow or shrink, spans inside it are forgotten, and so are the
+// elements of an array whose numbering the change shifts (renumbered).
+void splice(std::string& json, std::size_t at, std::size_t length, std::string_view text,
+            Index* index, std::string_view renumbered) {
+    json.replace(at, length, text);
+    if (!index) return;
+    const std::size_t end = at + length;
+    std::erase_if(IndexAccess::entries(*index), [&](std::pair<std::string, Span>& entry) {
+        Span& span = entry.second;
+        const std::string& key = entry.first;
+        if (!renumbered.empty() && key.size() > renumbered.size() &&
+            key.compare(0, renumbered.size(), renumbered) == 0 && key[renumbered.size()] == '/')
+            return true;
+        if (span.end <= at) return false;  // before the change
+        if (span.begin >= end) {           // after the change
+            span.begin = span.begin - length + text.size();
+            span.end = span.end - length + text.size();
+            return false;
+        }
+        if (span.begin <= at && span.end >= end) {  // around the change
+            span.end = span.end - length + text.size();
+            return false;
+        }
+        return true;  // inside the replaced text
+    });
+}
+
 // Offset of the closing bracket of the container spanning `span`, with any whitespace before it.
 std::size_t closing_position(std::string_view s, Span span) {
     std::size_t i = span.end - 1;
@@ -194,7 +377,11 @@ bool container_is_empty(std::string_view s, Span span) {
 
 }  // namespace
 
-std::optional<Span> find(std::string_view json, std::string_view pointer) {
+std::optional<Span> find(std::string_view json, std::string_view pointer, Index* index) {
+    if (index) {
+        if (!pointer.empty() && pointer[0] != '/') return std::nullopt;
+        return resolve_indexed(json, pointer, *index);
+    }
     auto tokens = tokens_of(pointer);
     if (!tokens) return std::nullopt;
     auto slot = resolve(json, *tokens, tokens->size());
@@ -202,14 +389,15 @@ std::optional<Span> find(std::string_view json, std::string_view pointer) {
     return slot->value;
 }
 
-std::optional<std::string_view> get(std::string_view json, std::string_view pointer) {
-    auto span = find(json, pointer);
+std::optional<std::string_view> get(std::string_view json, std::string_view pointer, Index* index) {
+    auto span = find(json, pointer, index);
     if (!span) return std::nullopt;
     return json.substr(span->begin, span->end - span->begin);
 }
 
-std::optional<std::string> get_string(std::string_view json, std::string_view pointer) {
-    auto text = get(json, pointer);
+std::optional<std::string> get_string(std::string_view json, std::string_view pointer,
+                                      Index* index) {
+    auto text = get(json, pointer, index);
     if (!text || text->empty() || (*text)[0] != '"') return std::nullopt;
     if (text->find('\\') == std::string_view::npos) return std::string(text->substr(1, text->size() - 2));
     auto value = nlohmann::json::parse(*text, nullptr, false);
@@ -217,58 +405,73 @@ std::optional<std::string> get_string(std::string_view json, std::string_view po
     return value.get<std::string>();
 }
 
+bool valid(std::string_view json) {
+    std::size_t end = validate_value(json, 0, 0);
+    return end != std::string_view::npos && skip_ws(json, end) == json.size();
+}
+
 std::string quote(std::string_view text) {
     return nlohmann::json(std::string(text)).dump(-1, ' ', false,
                                                  nlohmann::json::error_handler_t::replace);
 }
 
-std::string edit(std::string& json, Edit op, std::string_view pointer, std::string_view value_json) {
+std::string edit(std::string& json, Edit op, std::string_view pointer, std::string_view value_json,
+                 Index* index) {
     auto tokens = tokens_of(pointer);
     if (!tokens) return "malformed JSON pointer '" + std::string(pointer) + "'";
-    if (op != Edit::remove && !nlohmann::json::accept(value_json))
+    if (op != Edit::remove && !valid(value_json))
         return "the value for '" + std::string(pointer) + "' is not valid JSON";
     if (tokens->empty()) {
         if (op == Edit::remove) return "cannot remove the whole document";
         json.assign(value_json);
+        if (index) index->clear();
         return "";
     }
-    auto target = resolve(json, *tokens, tokens->size());
-    auto parent = resolve(json, *tokens, tokens->size() - 1);
+    const std::string_view parent_pointer = pointer.substr(0, pointer.rfind('/'));
+    auto parent = find(json, parent_pointer, index);
     if (!parent) return "'" + std::string(pointer) + "': the parent does not exist";
+    const char kind = json[parent->begin];
+    if (kind != '{' && kind != '[')
+        return "'" + std::string(pointer) + "': the parent is not an object or array";
     const std::string& last = tokens->back();
-    const char kind = json[parent->value.begin];
-    if (kind != '{' && kind != '[') return "'" + std::string(pointer) + "': the parent is not an object or array";
+    const std::string_view renumbered = kind == '[' ? parent_pointer : std::string_view();
 
     if (op == Edit::remove) {
-        if (!target) return "'" + std::string(pointer) + "' does not exist";
-        json.erase(target->removal.begin, target->removal.end - target->removal.begin);
+        auto slot = resolve(json, *tokens, tokens->size());  // the extent with its comma
+        if (!slot) return "'" + std::string(pointer) + "' does not exist";
+        splice(json, slot->removal.begin, slot->removal.end - slot->removal.begin, "", index,
+               renumbered);
         return "";
     }
+    auto target = find(json, pointer, index);
     // replace, and add on an existing object member, overwrite the value in place.
     if (op == Edit::replace || (kind == '{' && target)) {
         if (!target) return "'" + std::string(pointer) + "' does not exist";
-        json.replace(target->value.begin, target->value.end - target->value.begin, value_json);
+        splice(json, target->begin, target->end - target->begin, value_json, index, {});
         return "";
     }
     // add: a new object member, or an array insertion.
+    const bool empty = container_is_empty(json, *parent);
     if (kind == '{') {
         std::string member_text = quote(last) + ":" + std::string(value_json);
-        bool empty = container_is_empty(json, parent->value);
-        json.insert(closing_position(json, parent->value), empty ? member_text : "," + member_text);
+        splice(json, closing_position(json, *parent), 0, empty ? member_text : "," + member_text,
+               index, {});
         return "";
     }
-    std::size_t count = 0;
-    std::optional<std::size_t> index = last == "-" ? std::nullopt : array_index(last);
-    if (last != "-" && !index) return "'" + std::string(pointer) + "': not an array index";
-    if (index) {
-        if (auto at = element(json, parent->value.begin, *index, &count)) {
-            json.insert(at->value.begin, std::string(value_json) + ",");
+    if (last != "-") {
+        auto position = array_index(last);
+        if (!position) return "'" + std::string(pointer) + "': not an array index";
+        if (target) {
+            splice(json, target->begin, 0, std::string(value_json) + ",", index, renumbered);
             return "";
         }
-        if (*index != count) return "'" + std::string(pointer) + "': index past the end of the array";
+        std::size_t count = 0;
+        element(json, parent->begin, *position, &count);
+        if (*position != count)
+            return "'" + std::string(pointer) + "': index past the end of the array";
     }
-    bool empty = container_is_empty(json, parent->value);
-    json.insert(closing_position(json, parent->value), empty ? std::string(value_json) : "," + std::string(value_json));
+    splice(json, closing_position(json, *parent), 0,
+           empty ? std::string(value_json) : "," + std::string(value_json), index, {});
     return "";
 }
 

@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace llmproxy::json_fields {
 
@@ -19,14 +21,30 @@ struct Span {
     std::size_t end = 0;    // one past its last byte
 };
 
+// Remembers where values were found in one text, so that walking an array element by element
+// ("/messages/0/role", "/messages/1/role", ...) scans the text once rather than once per step.
+// Valid for one text only: clear() it whenever the text changes.
+class Index {
+public:
+    void clear() { entries_.clear(); }
+
+private:
+    friend struct IndexAccess;
+    // pointer prefix (as written, e.g. "/messages/3") -> value span; a handful of entries, so a
+    // flat list searched without allocating beats a hash map
+    std::vector<std::pair<std::string, Span>> entries_;
+};
+
 // The value at pointer ("" is the whole text), or nullopt when absent or pointer is malformed.
-std::optional<Span> find(std::string_view json, std::string_view pointer);
+std::optional<Span> find(std::string_view json, std::string_view pointer, Index* index = nullptr);
 
 // The value at pointer as JSON text, or nullopt.
-std::optional<std::string_view> get(std::string_view json, std::string_view pointer);
+std::optional<std::string_view> get(std::string_view json, std::string_view pointer,
+                                    Index* index = nullptr);
 
 // The string value at pointer, unescaped; nullopt when absent or not a string.
-std::optional<std::string> get_string(std::string_view json, std::string_view pointer);
+std::optional<std::string> get_string(std::string_view json, std::string_view pointer,
+                                      Index* index = nullptr);
 
 enum class Edit {
     add,      // RFC 6902 add: set an object member, or insert into an array ("-" appends)
@@ -35,7 +53,12 @@ enum class Edit {
 };
 
 // Applies one edit to json. Returns "" on success, else why it could not be done (json unchanged).
-std::string edit(std::string& json, Edit op, std::string_view pointer, std::string_view value_json);
+// With an index of json, lookups use it and it stays true for the edited text.
+std::string edit(std::string& json, Edit op, std::string_view pointer, std::string_view value_json,
+                 Index* index = nullptr);
+
+// Whether text is exactly one valid JSON value (RFC 8259), surrounding whitespace allowed.
+bool valid(std::string_view text);
 
 // The JSON text of a string value (quoted and escaped).
 std::string quote(std::string_view text);

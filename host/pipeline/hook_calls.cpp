@@ -27,18 +27,25 @@ void BodyCall::retire_body(std::string next) {
 
 void BodyCall::set_body(std::string_view body) {
     retire_body(std::string(body));
+    index_.clear();
     body_replaced_ = true;
 }
 
 bool BodyCall::get_field(std::string_view pointer, lp_str& out) {
-    auto value = json_fields::get(body_, pointer);
+    auto value = json_fields::get(body_, pointer, &index_);
     if (!value) return false;
     out = to_lp(*value);  // points into body_, which edits retire rather than overwrite
     return true;
 }
 
 bool BodyCall::get_string_field(std::string_view pointer, lp_str& out) {
-    auto value = json_fields::get_string(body_, pointer);
+    auto raw = json_fields::get(body_, pointer, &index_);
+    if (!raw || raw->size() < 2 || raw->front() != '"') return false;
+    if (raw->find('\\') == std::string_view::npos) {  // no escapes: the text between the quotes
+        out = to_lp(raw->substr(1, raw->size() - 2));
+        return true;
+    }
+    auto value = json_fields::get_string(*raw, "");
     if (!value) return false;
     out = to_lp(keep(std::move(*value)));
     return true;
@@ -53,7 +60,8 @@ bool BodyCall::edit_field(lp_edit op, std::string_view pointer, std::string_view
         return false;
     }
     std::string next = body_;
-    if (std::string error = json_fields::edit(next, edit, pointer, value); !error.empty()) {
+    // The index is kept true for `next` by the edit itself.
+    if (std::string error = json_fields::edit(next, edit, pointer, value, &index_); !error.empty()) {
         spdlog::debug("{}: edit_field failed: {}", where(), error);
         return false;
     }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "json/json_fields.hpp"
 #include "plugins/host_call.hpp"
 #include "upstream/upstream_client.hpp"
 
@@ -53,6 +54,7 @@ private:
     void retire_body(std::string next);
 
     SideCaller* side_caller_;
+    json_fields::Index index_;  // of body_ as it is now
     std::deque<std::string> kept_;
     bool body_replaced_ = false;
     bool fields_edited_ = false;

@@ -36,27 +36,27 @@ void guarded(const char* function, Fn&& fn) {
     }
 }
 
+spdlog::level::level_enum spdlog_level(lp_log_level level) {
+    switch (level) {
+        case LP_LOG_TRACE:
+            return spdlog::level::trace;
+        case LP_LOG_DEBUG:
+            return spdlog::level::debug;
+        case LP_LOG_WARN:
+            return spdlog::level::warn;
+        case LP_LOG_ERROR:
+            return spdlog::level::err;
+        default:
+            return spdlog::level::info;
+    }
+}
+
 void host_log(lp_log_level level, lp_str message) {
-    guarded("log", [&] {
-        auto lvl = spdlog::level::info;
-        switch (level) {
-            case LP_LOG_TRACE:
-                lvl = spdlog::level::trace;
-                break;
-            case LP_LOG_DEBUG:
-                lvl = spdlog::level::debug;
-                break;
-            case LP_LOG_WARN:
-                lvl = spdlog::level::warn;
-                break;
-            case LP_LOG_ERROR:
-                lvl = spdlog::level::err;
-                break;
-            default:
-                break;
-        }
-        spdlog::log(lvl, "plugin: {}", view(message));
-    });
+    guarded("log", [&] { spdlog::log(spdlog_level(level), "plugin: {}", view(message)); });
+}
+
+int32_t host_log_enabled(lp_log_level level) {
+    return spdlog::default_logger_raw()->should_log(spdlog_level(level)) ? 1 : 0;
 }
 
 void host_set_error(lp_call* call, int32_t status, lp_str type, lp_str code, lp_str message) {
@@ -133,7 +133,7 @@ const lp_host_api kHostApi = {
     host_set_body,          host_respond,
     host_emit_event,        host_get_field,
     host_get_string_field,  host_edit_field,
-    host_call_llm,
+    host_call_llm,          host_log_enabled,
 };
 
 }  // namespace

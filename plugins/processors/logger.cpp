@@ -63,6 +63,7 @@ void instance_free(void* instance) { delete static_cast<Logger*>(instance); }
 
 lp_status on_request(void* instance, void*, lp_call* call, const lp_request_view* request) {
     const auto& logger = *static_cast<Logger*>(instance);
+    if (!host()->log_enabled(logger.level)) return LP_CONTINUE;
     return lp_support::guarded(host(), call, [&] {
         std::string line = "[" + logger.name + "] request route=" +
                            std::string(view(request->route_prefix)) +
@@ -91,6 +92,7 @@ lp_status on_request(void* instance, void*, lp_call* call, const lp_request_view
 
 void on_finish(void* instance, void*, const lp_request_outcome* outcome) {
     const auto& logger = *static_cast<Logger*>(instance);
+    if (!host()->log_enabled(logger.level)) return;
     try {
         std::string line = "[" + logger.name + "] finished status=" +
                            std::to_string(outcome->http_status) +

@@ -32,6 +32,7 @@ private:
         std::string name;
         std::unique_ptr<RE2> re;
         bool luhn = false;  // a match counts only if its digits pass the Luhn check
+        bool (*may_match)(std::string_view) = nullptr;  // false rules the pattern out cheaply
     };
     bool accepts(const Pattern& p, std::string_view match) const;
     std::vector<Pattern> patterns_;

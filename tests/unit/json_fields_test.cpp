@@ -118,3 +118,63 @@ TEST_CASE("impossible edits change nothing and say why") {
     CHECK(edit_error(kBody, Edit::add, "t", "1") == "malformed JSON pointer 't'");
     CHECK(edit_error(kBody, Edit::remove, "") == "cannot remove the whole document");
 }
+
+TEST_CASE("the validator accepts exactly RFC 8259 values") {
+    for (const char* good : {"0", "-1.5e+10", "\"a\\u00e9\\n\"", "true", " null ", "[]", "{}",
+                             R"({"a":[1,{"b":null}],"c":"\\\""})", "[ 1 , 2 ]", "1E3", "0.5"})
+        CHECK_MESSAGE(jf::valid(good), good);
+    for (const char* bad : {"", "01", "1.", ".5", "-", "+1", "\"unterminated", "\"bad \\x\"",
+                            "\"\\u12\"", "[1,]", "{\"a\"}", "{\"a\":1,}", "[1 2]", "tru", "nul",
+                            "{a:1}", "1 2", "\"tab\there\"", "[", "{\"a\":1"})
+        CHECK_MESSAGE(!jf::valid(bad), bad);
+    std::string deep(300, '[');
+    deep += std::string(300, ']');
+    CHECK_FALSE(jf::valid(deep));
+}
+
+TEST_CASE("an index stays true through every kind of edit") {
+    // After each edit made through the index, every lookup through it must agree with a fresh
+    // scan of the text.
+    const std::vector<std::string> probes = {
+        "", "/model", "/messages", "/messages/0", "/messages/0/role", "/messages/0/content",
+        "/messages/1", "/messages/1/content", "/messages/1/content/0/text", "/messages/2",
+        "/messages/2/content", "/messages/3", "/a~1b", "/a~1b/m~0n", "/stream", "/n", "/t"};
+    struct Step {
+        Edit op;
+        const char* pointer;
+        const char* value;
+    };
+    const std::vector<Step> steps = {
+        {Edit::replace, "/model", "\"gpt-4o-mini-long-name\""},
+        {Edit::add, "/messages/0", R"({"role":"system","content":"new first"})"},
+        {Edit::replace, "/messages/1/content", "\"x\""},
+        {Edit::add, "/t", "0.5"},
+        {Edit::replace, "/messages/2/content", R"([{"type":"text","text":"parts"}])"},
+        {Edit::add, "/messages/-", R"({"role":"user","content":"appended"})"},
+        {Edit::remove, "/messages/0", ""},
+        {Edit::add, "/a~1b/m~0n", "[1,2,3]"},
+        {Edit::remove, "/n", ""},
+        {Edit::replace, "/messages/1/content/0/text", "\"changed\""},
+        {Edit::add, "/model", "\"m\""},
+    };
+    std::string json = kBody;
+    jf::Index index;
+    for (const auto& probe : probes) jf::find(json, probe, &index);  // fill the index
+    for (const auto& step : steps) {
+        CAPTURE(step.pointer);
+        std::string error = jf::edit(json, step.op, step.pointer, step.value, &index);
+        REQUIRE_MESSAGE(error.empty(), error);
+        REQUIRE(jf::valid(json));
+        for (const auto& probe : probes) {
+            CAPTURE(probe);
+            auto indexed = jf::get(json, probe, &index);
+            auto scanned = jf::get(json, probe);
+            CHECK(indexed.has_value() == scanned.has_value());
+            if (indexed && scanned) CHECK(*indexed == *scanned);
+        }
+    }
+    auto result = nlohmann::json::parse(json);
+    CHECK(result["model"] == "m");
+    CHECK(result["messages"].size() == 3);
+    CHECK(result["messages"][1]["content"][0]["text"] == "changed");
+}

@@ -195,6 +195,10 @@ typedef struct lp_host_api {
      * OWNERSHIP: request_body is copied; answer->body is borrowed until the hook returns.
      * THREADS: [request]. */
     lp_status (*call_llm)(lp_call* call, lp_str llm_name, lp_str request_body, lp_llm_answer* answer);
+
+    /* 1 when a line at `level` would be written by log(), else 0: skip building lines nobody
+     * reads. THREADS: [thread-safe]. */
+    int32_t (*log_enabled)(lp_log_level level);
 } lp_host_api;
 
 #ifdef __cplusplus
