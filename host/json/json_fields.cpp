@@ -88,7 +88,7 @@ std::optional<std::vector<std::string>> tokens_of(std::string_view pointer) {
     return tokens;
 }
 
-std::optional<std::size_t> array_index(const std::string& token) {
+std::optional<std::size_t> array_index(std::string_view token) {
     if (token.empty() || token.size() > 9 || (token.size() > 1 && token[0] == '0')) return std::nullopt;
     std::size_t n = 0;
     for (char c : token) {
@@ -106,7 +106,7 @@ struct Slot {
 };
 
 // The member `key` of the object at `at` (which is at '{').
-std::optional<Slot> member(std::string_view s, std::size_t at, const std::string& key) {
+std::optional<Slot> member(std::string_view s, std::size_t at, std::string_view key) {
     std::size_t i = skip_ws(s, at + 1);
     std::size_t previous_end = std::string_view::npos;  // end of the previous member's value
     while (i < s.size() && s[i] == '"') {
@@ -309,9 +309,9 @@ std::optional<Span> resolve_indexed(std::string_view s, std::string_view pointer
         std::optional<Slot> next;
         char c = s[current.begin];
         if (c == '{') {
-            next = member(s, current.begin, std::string(token));
+            next = member(s, current.begin, token);
         } else if (c == '[') {
-            auto i = array_index(std::string(token));
+            auto i = array_index(token);
             if (!i) return std::nullopt;
             const Span* previous = nullptr;
             if (*i > 0) {

@@ -33,8 +33,14 @@ public:
 // A hook that works on a JSON body (request or answer): field reads and edits, side calls.
 class BodyCall : public lp_call {
 public:
-    BodyCall(std::string where, std::string& body, SideCaller* side_caller)
-        : lp_call(std::move(where)), body_(body), side_caller_(side_caller) {}
+    // index: where values of body were found, shared by the hooks of one request so that they
+    // scan the body once between them; null gives this call an index of its own.
+    BodyCall(std::string where, std::string& body, SideCaller* side_caller,
+             json_fields::Index* index = nullptr)
+        : lp_call(std::move(where)),
+          body_(body),
+          side_caller_(side_caller),
+          index_(index ? *index : own_index_) {}
 
     void set_body(std::string_view body) override;
     bool get_field(std::string_view pointer, lp_str& out) override;
@@ -54,7 +60,8 @@ private:
     void retire_body(std::string next);
 
     SideCaller* side_caller_;
-    json_fields::Index index_;  // of body_ as it is now
+    json_fields::Index own_index_;
+    json_fields::Index& index_;  // of body_ as it is now
     std::deque<std::string> kept_;
     bool body_replaced_ = false;
     bool fields_edited_ = false;
@@ -64,8 +71,9 @@ private:
 // the upstream request.
 class RequestCall : public BodyCall {
 public:
-    RequestCall(std::string where, std::string& body, UpstreamRequest* upstream, SideCaller* side_caller)
-        : BodyCall(std::move(where), body, side_caller), upstream_(upstream) {}
+    RequestCall(std::string where, std::string& body, UpstreamRequest* upstream,
+                SideCaller* side_caller, json_fields::Index* index = nullptr)
+        : BodyCall(std::move(where), body, side_caller, index), upstream_(upstream) {}
 
     void respond(int status, std::string_view content_type, std::string_view body) override;
     void emit_event(std::string_view data) override { events.emplace_back(data); }

@@ -172,7 +172,8 @@ private:
         for (std::size_t i = 0; i < route_.processors.size(); ++i) {
             const auto* proc = route_.processors[i];
             if (!proc->type->vtable.on_request) continue;
-            RequestCall call("processor '" + proc->config->name + "' on_request", body_, nullptr, this);
+            RequestCall call("processor '" + proc->config->name + "' on_request", body_, nullptr,
+                             this, &body_index_);
             lp_request_view view = view_of(body_, facts_, llm_);
             lp_status status = invoke_hook(call, [&] {
                 return proc->type->vtable.on_request(proc->instance, processor_states_[i], &call,
@@ -188,7 +189,8 @@ private:
         for (const auto& [name, value] : request_)
             if (forward_request_header(name, !llm_.config->token_env.empty()))
                 upstream.headers.emplace_back(name, value);
-        RequestCall call(provider_->where("encode_request"), body_, &upstream, nullptr);
+        RequestCall call(provider_->where("encode_request"), body_, &upstream, nullptr,
+                         &body_index_);
         lp_request_view view = view_of(body_, facts_, llm_);
         if (provider_->encode(call, view) == LP_RESPONDED)
             return answer_locally(call, route_.processors.size());
@@ -252,11 +254,11 @@ private:
         if (call.body_replaced()) {
             facts_ = scan_request(body_, llm_.config->endpoint);
         } else if (call.fields_edited()) {
-            auto model = json_fields::get_string(body_, "/model");
+            auto model = json_fields::get_string(body_, "/model", &body_index_);
             if (!model || model->empty())
                 throw ApiException(ApiError::internal(call.where() + " left the request without a model"));
             facts_.model = std::move(*model);
-            facts_.stream = json_fields::get(body_, "/stream") == "true";
+            facts_.stream = json_fields::get(body_, "/stream", &body_index_) == "true";
         } else {
             return;
         }
@@ -436,6 +438,7 @@ private:
     const RouteRuntime& route_;
     const LlmRuntime& llm_;
     std::string body_;
+    json_fields::Index body_index_;  // of body_, shared by the request hooks
     const Poco::Net::HTTPServerRequest& request_;
     Poco::Net::HTTPServerResponse& response_;
     int client_fd_;

@@ -133,7 +133,32 @@ void Body::for_each_message_text(const std::function<void(const std::string&, st
 }
 
 std::string json_string(std::string_view text) {
-    return json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace);
+    static const char kHex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(text.size() + 16);
+    out.push_back('"');
+    std::size_t run = 0;  // start of the current run of characters that need no escape
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        out.append(text, run, i - run);
+        run = i + 1;
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                out += "\\u00";
+                out.push_back(kHex[c >> 4]);
+                out.push_back(kHex[c & 0xF]);
+        }
+    }
+    out.append(text, run, std::string_view::npos);
+    out.push_back('"');
+    // Texts come from bodies the host validated on arrival, so they are UTF-8 already.
+    return out;
 }
 
 void log(lp_log_level level, std::string_view message) { host()->log(level, str(message)); }
