@@ -65,8 +65,8 @@ std::string chat_request() {
     messages.push_back({{"role", "user"}, {"content", filler + filler + filler}});
     messages.push_back({{"role", "assistant"}, {"content", filler + filler + filler}});
     messages.push_back({{"role", "user"}, {"content", filler + filler + "Reply to jo@example.com."}});
-    messages.push_back({{"role", "assistant"}, {"content", filler + filler}});
-    messages.push_back({{"role", "user"}, {"content", filler + "What should we do next?"}});
+    messages.push_back({{"role", "assistant"}, {"content", filler + filler + filler + filler}});
+    messages.push_back({{"role", "user"}, {"content", filler + filler + "What should we do next?"}});
     nlohmann::json body = {{"model", "fast"}, {"messages", messages}, {"max_tokens", 4096}};
     return body.dump();
 }
