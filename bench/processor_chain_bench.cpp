@@ -4,12 +4,12 @@
 // exactly as the request flow calls them. Not a test: it prints figures.
 //
 //   build/bench/processor_chain_bench [iterations]
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 #include <string>
 #include <vector>
 
@@ -64,9 +64,11 @@ std::string chat_request() {
     nlohmann::json messages = nlohmann::json::array();
     messages.push_back({{"role", "user"}, {"content", filler + filler + filler}});
     messages.push_back({{"role", "assistant"}, {"content", filler + filler + filler}});
-    messages.push_back({{"role", "user"}, {"content", filler + filler + "Reply to jo@example.com."}});
+    messages.push_back(
+        {{"role", "user"}, {"content", filler + filler + "Reply to jo@example.com."}});
     messages.push_back({{"role", "assistant"}, {"content", filler + filler + filler + filler}});
-    messages.push_back({{"role", "user"}, {"content", filler + filler + "What should we do next?"}});
+    messages.push_back(
+        {{"role", "user"}, {"content", filler + filler + "What should we do next?"}});
     nlohmann::json body = {{"model", "fast"}, {"messages", messages}, {"max_tokens", 4096}};
     return body.dump();
 }
@@ -106,8 +108,10 @@ std::size_t run_chain(const llmproxy::RouteRuntime& route, const std::string& re
     lp_request_outcome outcome{sizeof outcome, 200, 200, 0, 0, 1.0, 0.5, {}, 10, 20, 30};
     for (std::size_t i = 0; i < route.processors.size(); ++i) {
         const auto* p = route.processors[i];
-        if (p->type->vtable.on_finish) p->type->vtable.on_finish(p->instance, states[i], &outcome);
-        if (p->type->vtable.request_free) p->type->vtable.request_free(p->instance, states[i]);
+        if (p->type->vtable.on_finish)
+            p->type->vtable.on_finish(p->instance, states[i], &outcome);
+        if (p->type->vtable.request_free)
+            p->type->vtable.request_free(p->instance, states[i]);
     }
     return body.size();
 }
@@ -120,15 +124,18 @@ template <typename Fn>
 Stats measure(int iterations, Fn&& fn) {
     std::vector<double> ns(static_cast<std::size_t>(iterations));
     std::size_t sink = 0;
-    for (int i = 0; i < iterations / 10; ++i) sink += fn();  // warm up
+    for (int i = 0; i < iterations / 10; ++i)
+        sink += fn();  // warm up
     for (auto& sample : ns) {
         auto t0 = Clock::now();
         sink += fn();
         sample = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
     }
-    if (sink == 0) std::puts("");
+    if (sink == 0)
+        std::puts("");
     double total = 0;
-    for (double v : ns) total += v;
+    for (double v : ns)
+        total += v;
     std::sort(ns.begin(), ns.end());
     auto at = [&](double q) { return ns[static_cast<std::size_t>(q * (ns.size() - 1))]; };
     return {at(0.50) / 1000, at(0.90) / 1000, at(0.99) / 1000, total / ns.size() / 1000};
@@ -138,9 +145,11 @@ Stats measure(int iterations, Fn&& fn) {
 
 int main(int argc, char** argv) {
     int iterations = argc > 1 ? std::atoi(argv[1]) : 200000;
-    spdlog::set_level(spdlog::level::info);  // as in production: the debug-level logger writes nothing
+    spdlog::set_level(
+        spdlog::level::info);  // as in production: the debug-level logger writes nothing
     llmproxy::PluginRegistry plugins;
-    auto dir = std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / "plugins";
+    auto dir =
+        std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / "plugins";
     plugins.load_directory(dir.string());
     llmproxy::Runtime runtime(llmproxy::parse_config(kConfig, "bench.toml"), plugins);
     const auto* chain = runtime.route_for("/v1/chat/completions");
@@ -150,22 +159,25 @@ int main(int argc, char** argv) {
     std::vector<std::vector<double>> per_hook(chain->processors.size());
     Stats with = measure(iterations, [&] {
         std::size_t size = run_chain(*chain, request);
-        for (std::size_t i = 0; i < g_hook_ns.size(); ++i) per_hook[i].push_back(g_hook_ns[i]);
+        for (std::size_t i = 0; i < g_hook_ns.size(); ++i)
+            per_hook[i].push_back(g_hook_ns[i]);
         return size;
     });
     Stats without = measure(iterations, [&] { return run_chain(*bare, request); });
-    std::printf("processor chain: system_prompt, params, guard, redact, logger (debug, not written)\n");
+    std::printf(
+        "processor chain: system_prompt, params, guard, redact, logger (debug, not written)\n");
     std::printf("request body: %zu bytes; %d iterations\n\n", request.size(), iterations);
     std::printf("%-28s %8s %8s %8s %8s\n", "microseconds per request", "p50", "p90", "p99", "mean");
-    std::printf("%-28s %8.2f %8.2f %8.2f %8.2f\n", "five processors", with.p50, with.p90, with.p99, with.mean);
-    std::printf("%-28s %8.2f %8.2f %8.2f %8.2f\n", "no processors (body copy)", without.p50, without.p90,
-                without.p99, without.mean);
+    std::printf("%-28s %8.2f %8.2f %8.2f %8.2f\n", "five processors", with.p50, with.p90, with.p99,
+                with.mean);
+    std::printf("%-28s %8.2f %8.2f %8.2f %8.2f\n", "no processors (body copy)", without.p50,
+                without.p90, without.p99, without.mean);
     std::printf("%-28s %8.2f\n\n", "added by the chain (p50)", with.p50 - without.p50);
     for (std::size_t i = 0; i < per_hook.size(); ++i) {
         auto& ns = per_hook[i];
         std::sort(ns.begin(), ns.end());
-        std::printf("  on_request of %-13s p50 %6.2f us\n", chain->processors[i]->config->type.c_str(),
-                    ns[ns.size() / 2] / 1000);
+        std::printf("  on_request of %-13s p50 %6.2f us\n",
+                    chain->processors[i]->config->type.c_str(), ns[ns.size() / 2] / 1000);
     }
     return 0;
 }

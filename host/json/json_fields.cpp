@@ -9,10 +9,13 @@ namespace llmproxy::json_fields {
 
 namespace {
 
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_ws(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 std::size_t skip_ws(std::string_view s, std::size_t i) {
-    while (i < s.size() && is_ws(s[i])) ++i;
+    while (i < s.size() && is_ws(s[i]))
+        ++i;
     return i;
 }
 
@@ -23,11 +26,14 @@ std::size_t skip_string(std::string_view s, std::size_t i) {
     ++i;
     while (i < s.size()) {
         const void* hit = std::memchr(data + i, '"', s.size() - i);
-        if (!hit) return s.size();
+        if (!hit)
+            return s.size();
         std::size_t quote = static_cast<std::size_t>(static_cast<const char*>(hit) - data);
         std::size_t backslashes = 0;
-        while (quote - backslashes > i && data[quote - backslashes - 1] == '\\') ++backslashes;
-        if (backslashes % 2 == 0) return quote + 1;
+        while (quote - backslashes > i && data[quote - backslashes - 1] == '\\')
+            ++backslashes;
+        if (backslashes % 2 == 0)
+            return quote + 1;
         i = quote + 1;
     }
     return s.size();
@@ -35,9 +41,11 @@ std::size_t skip_string(std::string_view s, std::size_t i) {
 
 // i is at the first byte of a value; returns one past its last byte.
 std::size_t skip_value(std::string_view s, std::size_t i) {
-    if (i >= s.size()) return i;
+    if (i >= s.size())
+        return i;
     char c = s[i];
-    if (c == '"') return skip_string(s, i);
+    if (c == '"')
+        return skip_string(s, i);
     if (c == '{' || c == '[') {
         int depth = 0;
         for (; i < s.size(); ++i) {
@@ -47,18 +55,21 @@ std::size_t skip_value(std::string_view s, std::size_t i) {
             } else if (d == '{' || d == '[') {
                 ++depth;
             } else if (d == '}' || d == ']') {
-                if (--depth == 0) return i + 1;
+                if (--depth == 0)
+                    return i + 1;
             }
         }
         return s.size();
     }
-    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !is_ws(s[i])) ++i;
+    while (i < s.size() && s[i] != ',' && s[i] != '}' && s[i] != ']' && !is_ws(s[i]))
+        ++i;
     return i;
 }
 
 // A raw key (between quotes) equals the wanted, unescaped token?
 bool key_equals(std::string_view raw, std::string_view wanted) {
-    if (raw.find('\\') == std::string_view::npos) return raw == wanted;
+    if (raw.find('\\') == std::string_view::npos)
+        return raw == wanted;
     auto decoded = nlohmann::json::parse("\"" + std::string(raw) + "\"", nullptr, false);
     return decoded.is_string() && decoded.get_ref<const std::string&>() == wanted;
 }
@@ -66,8 +77,10 @@ bool key_equals(std::string_view raw, std::string_view wanted) {
 // Splits a pointer into unescaped reference tokens; nullopt when malformed.
 std::optional<std::vector<std::string>> tokens_of(std::string_view pointer) {
     std::vector<std::string> tokens;
-    if (pointer.empty()) return tokens;
-    if (pointer[0] != '/') return std::nullopt;
+    if (pointer.empty())
+        return tokens;
+    if (pointer[0] != '/')
+        return std::nullopt;
     std::size_t i = 1;
     while (true) {
         std::size_t end = pointer.find('/', i);
@@ -78,21 +91,25 @@ std::optional<std::vector<std::string>> tokens_of(std::string_view pointer) {
                 token += raw[k];
                 continue;
             }
-            if (k + 1 >= raw.size() || (raw[k + 1] != '0' && raw[k + 1] != '1')) return std::nullopt;
+            if (k + 1 >= raw.size() || (raw[k + 1] != '0' && raw[k + 1] != '1'))
+                return std::nullopt;
             token += raw[++k] == '0' ? '~' : '/';
         }
         tokens.push_back(std::move(token));
-        if (end == std::string_view::npos) break;
+        if (end == std::string_view::npos)
+            break;
         i = end + 1;
     }
     return tokens;
 }
 
 std::optional<std::size_t> array_index(std::string_view token) {
-    if (token.empty() || token.size() > 9 || (token.size() > 1 && token[0] == '0')) return std::nullopt;
+    if (token.empty() || token.size() > 9 || (token.size() > 1 && token[0] == '0'))
+        return std::nullopt;
     std::size_t n = 0;
     for (char c : token) {
-        if (c < '0' || c > '9') return std::nullopt;
+        if (c < '0' || c > '9')
+            return std::nullopt;
         n = n * 10 + static_cast<std::size_t>(c - '0');
     }
     return n;
@@ -127,7 +144,8 @@ std::optional<Slot> member(std::string_view s, std::size_t at, std::string_view 
             return Slot{{value_begin, value_end}, removal};
         }
         previous_end = value_end;
-        if (next >= s.size() || s[next] != ',') break;
+        if (next >= s.size() || s[next] != ',')
+            break;
         i = skip_ws(s, next + 1);
     }
     return std::nullopt;
@@ -135,7 +153,8 @@ std::optional<Slot> member(std::string_view s, std::size_t at, std::string_view 
 
 // The element `index` of the array at `at` (which is at '['), or the count of elements through
 // `count` when the index is past the end.
-std::optional<Slot> element(std::string_view s, std::size_t at, std::size_t index, std::size_t* count) {
+std::optional<Slot> element(std::string_view s, std::size_t at, std::size_t index,
+                            std::size_t* count) {
     std::size_t i = skip_ws(s, at + 1);
     std::size_t n = 0;
     std::size_t previous_end = std::string_view::npos;
@@ -154,10 +173,12 @@ std::optional<Slot> element(std::string_view s, std::size_t at, std::size_t inde
         }
         ++n;
         previous_end = value_end;
-        if (next >= s.size() || s[next] != ',') break;
+        if (next >= s.size() || s[next] != ',')
+            break;
         i = skip_ws(s, next + 1);
     }
-    if (count) *count = n;
+    if (count)
+        *count = n;
     return std::nullopt;
 }
 
@@ -168,10 +189,13 @@ std::size_t validate_value(std::string_view s, std::size_t i, int depth);
 std::size_t validate_string(std::string_view s, std::size_t i) {
     for (++i; i < s.size(); ++i) {
         unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c == '"') return i + 1;
-        if (c < 0x20) return std::string_view::npos;
+        if (c == '"')
+            return i + 1;
+        if (c < 0x20)
+            return std::string_view::npos;
         if (c == '\\') {
-            if (++i >= s.size()) return std::string_view::npos;
+            if (++i >= s.size())
+                return std::string_view::npos;
             char e = s[i];
             if (e == 'u') {
                 for (int k = 0; k < 4; ++k)
@@ -188,19 +212,24 @@ std::size_t validate_string(std::string_view s, std::size_t i) {
 std::size_t validate_number(std::string_view s, std::size_t i) {
     auto digits = [&](std::size_t& at) {
         std::size_t start = at;
-        while (at < s.size() && s[at] >= '0' && s[at] <= '9') ++at;
+        while (at < s.size() && s[at] >= '0' && s[at] <= '9')
+            ++at;
         return at > start;
     };
-    if (i < s.size() && s[i] == '-') ++i;
+    if (i < s.size() && s[i] == '-')
+        ++i;
     if (i < s.size() && s[i] == '0')
         ++i;
     else if (!digits(i))
         return std::string_view::npos;
-    if (i < s.size() && s[i] == '.' && !digits(++i)) return std::string_view::npos;
+    if (i < s.size() && s[i] == '.' && !digits(++i))
+        return std::string_view::npos;
     if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
         ++i;
-        if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-        if (!digits(i)) return std::string_view::npos;
+        if (i < s.size() && (s[i] == '+' || s[i] == '-'))
+            ++i;
+        if (!digits(i))
+            return std::string_view::npos;
     }
     return i;
 }
@@ -208,24 +237,31 @@ std::size_t validate_number(std::string_view s, std::size_t i) {
 std::size_t validate_value(std::string_view s, std::size_t i, int depth) {
     constexpr int kMaxDepth = 256;
     i = skip_ws(s, i);
-    if (i >= s.size() || depth > kMaxDepth) return std::string_view::npos;
+    if (i >= s.size() || depth > kMaxDepth)
+        return std::string_view::npos;
     char c = s[i];
-    if (c == '"') return validate_string(s, i);
+    if (c == '"')
+        return validate_string(s, i);
     if (c == '{' || c == '[') {
         const char close = c == '{' ? '}' : ']';
         i = skip_ws(s, i + 1);
-        if (i < s.size() && s[i] == close) return i + 1;
+        if (i < s.size() && s[i] == close)
+            return i + 1;
         while (true) {
             if (c == '{') {
-                if (i >= s.size() || s[i] != '"') return std::string_view::npos;
+                if (i >= s.size() || s[i] != '"')
+                    return std::string_view::npos;
                 i = validate_string(s, i);
-                if (i == std::string_view::npos) return i;
+                if (i == std::string_view::npos)
+                    return i;
                 i = skip_ws(s, i);
-                if (i >= s.size() || s[i] != ':') return std::string_view::npos;
+                if (i >= s.size() || s[i] != ':')
+                    return std::string_view::npos;
                 ++i;
             }
             i = validate_value(s, i, depth + 1);
-            if (i == std::string_view::npos) return i;
+            if (i == std::string_view::npos)
+                return i;
             i = skip_ws(s, i);
             if (i < s.size() && s[i] == ',') {
                 i = skip_ws(s, i + 1);
@@ -235,32 +271,38 @@ std::size_t validate_value(std::string_view s, std::size_t i, int depth) {
         }
     }
     for (std::string_view literal : {"true", "false", "null"})
-        if (s.substr(i, literal.size()) == literal) return i + literal.size();
+        if (s.substr(i, literal.size()) == literal)
+            return i + literal.size();
     return validate_number(s, i);
 }
 
 // The whole document's span, without scanning it: it ends where the text does.
 Span root_span(std::string_view s) {
     std::size_t end = s.size();
-    while (end > 0 && is_ws(s[end - 1])) --end;
+    while (end > 0 && is_ws(s[end - 1]))
+        --end;
     return {skip_ws(s, 0), end};
 }
 
 // Resolves tokens[0..depth) from the root; the span of that value, or nullopt.
-std::optional<Slot> resolve(std::string_view s, const std::vector<std::string>& tokens, std::size_t depth) {
+std::optional<Slot> resolve(std::string_view s, const std::vector<std::string>& tokens,
+                            std::size_t depth) {
     Slot slot{root_span(s), root_span(s)};
     for (std::size_t t = 0; t < depth; ++t) {
-        if (slot.value.begin >= s.size()) return std::nullopt;
+        if (slot.value.begin >= s.size())
+            return std::nullopt;
         char c = s[slot.value.begin];
         std::optional<Slot> next;
         if (c == '{') {
             next = member(s, slot.value.begin, tokens[t]);
         } else if (c == '[') {
             auto index = array_index(tokens[t]);
-            if (!index) return std::nullopt;
+            if (!index)
+                return std::nullopt;
             next = element(s, slot.value.begin, *index, nullptr);
         }
-        if (!next) return std::nullopt;
+        if (!next)
+            return std::nullopt;
         slot = *next;
     }
     return slot;
@@ -269,14 +311,17 @@ std::optional<Slot> resolve(std::string_view s, const std::vector<std::string>& 
 }  // namespace
 
 struct IndexAccess {
-    static std::vector<std::pair<std::string, Span>>& entries(Index& index) { return index.entries_; }
+    static std::vector<std::pair<std::string, Span>>& entries(Index& index) {
+        return index.entries_;
+    }
 };
 
 namespace {
 
 const Span* cached(const std::vector<std::pair<std::string, Span>>& entries, std::string_view key) {
     for (const auto& [k, span] : entries)
-        if (k == key) return &span;
+        if (k == key)
+            return &span;
     return nullptr;
 }
 
@@ -291,12 +336,14 @@ std::optional<Span> resolve_indexed(std::string_view s, std::string_view pointer
     std::size_t at = 0;  // pointer[at] is the '/' before the next token
     while (at < pointer.size()) {
         std::size_t end = pointer.find('/', at + 1);
-        if (end == std::string_view::npos) end = pointer.size();
+        if (end == std::string_view::npos)
+            end = pointer.size();
         std::string_view prefix = pointer.substr(0, end);
         std::string_view token = pointer.substr(at + 1, end - at - 1);
         if (token.find('~') != std::string_view::npos) {
             auto tokens = tokens_of(pointer.substr(at, end - at));
-            if (!tokens || tokens->size() != 1) return std::nullopt;
+            if (!tokens || tokens->size() != 1)
+                return std::nullopt;
             unescaped = (*tokens)[0];
             token = unescaped;
         }
@@ -305,14 +352,16 @@ std::optional<Span> resolve_indexed(std::string_view s, std::string_view pointer
             at = end;
             continue;
         }
-        if (current.begin >= s.size()) return std::nullopt;
+        if (current.begin >= s.size())
+            return std::nullopt;
         std::optional<Slot> next;
         char c = s[current.begin];
         if (c == '{') {
             next = member(s, current.begin, token);
         } else if (c == '[') {
             auto i = array_index(token);
-            if (!i) return std::nullopt;
+            if (!i)
+                return std::nullopt;
             const Span* previous = nullptr;
             if (*i > 0) {
                 previous_key.assign(pointer.substr(0, at + 1));
@@ -321,14 +370,16 @@ std::optional<Span> resolve_indexed(std::string_view s, std::string_view pointer
             }
             if (previous) {
                 std::size_t after = skip_ws(s, previous->end);
-                if (after >= s.size() || s[after] != ',') return std::nullopt;
+                if (after >= s.size() || s[after] != ',')
+                    return std::nullopt;
                 std::size_t first = skip_ws(s, after + 1);
                 next = Slot{{first, skip_value(s, first)}, {}};
             } else {
                 next = element(s, current.begin, *i, nullptr);
             }
         }
-        if (!next) return std::nullopt;
+        if (!next)
+            return std::nullopt;
         current = next->value;
         entries.emplace_back(std::string(prefix), current);
         at = end;
@@ -342,7 +393,8 @@ std::optional<Span> resolve_indexed(std::string_view s, std::string_view pointer
 void splice(std::string& json, std::size_t at, std::size_t length, std::string_view text,
             Index* index, std::string_view renumbered) {
     json.replace(at, length, text);
-    if (!index) return;
+    if (!index)
+        return;
     const std::size_t end = at + length;
     std::erase_if(IndexAccess::entries(*index), [&](std::pair<std::string, Span>& entry) {
         Span& span = entry.second;
@@ -350,8 +402,9 @@ void splice(std::string& json, std::size_t at, std::size_t length, std::string_v
         if (!renumbered.empty() && key.size() > renumbered.size() &&
             key.compare(0, renumbered.size(), renumbered) == 0 && key[renumbered.size()] == '/')
             return true;
-        if (span.end <= at) return false;  // before the change
-        if (span.begin >= end) {           // after the change
+        if (span.end <= at)
+            return false;         // before the change
+        if (span.begin >= end) {  // after the change
             span.begin = span.begin - length + text.size();
             span.end = span.end - length + text.size();
             return false;
@@ -367,7 +420,8 @@ void splice(std::string& json, std::size_t at, std::size_t length, std::string_v
 // Offset of the closing bracket of the container spanning `span`, with any whitespace before it.
 std::size_t closing_position(std::string_view s, Span span) {
     std::size_t i = span.end - 1;
-    while (i > span.begin && is_ws(s[i - 1])) --i;
+    while (i > span.begin && is_ws(s[i - 1]))
+        --i;
     return i;
 }
 
@@ -379,29 +433,36 @@ bool container_is_empty(std::string_view s, Span span) {
 
 std::optional<Span> find(std::string_view json, std::string_view pointer, Index* index) {
     if (index) {
-        if (!pointer.empty() && pointer[0] != '/') return std::nullopt;
+        if (!pointer.empty() && pointer[0] != '/')
+            return std::nullopt;
         return resolve_indexed(json, pointer, *index);
     }
     auto tokens = tokens_of(pointer);
-    if (!tokens) return std::nullopt;
+    if (!tokens)
+        return std::nullopt;
     auto slot = resolve(json, *tokens, tokens->size());
-    if (!slot) return std::nullopt;
+    if (!slot)
+        return std::nullopt;
     return slot->value;
 }
 
 std::optional<std::string_view> get(std::string_view json, std::string_view pointer, Index* index) {
     auto span = find(json, pointer, index);
-    if (!span) return std::nullopt;
+    if (!span)
+        return std::nullopt;
     return json.substr(span->begin, span->end - span->begin);
 }
 
 std::optional<std::string> get_string(std::string_view json, std::string_view pointer,
                                       Index* index) {
     auto text = get(json, pointer, index);
-    if (!text || text->empty() || (*text)[0] != '"') return std::nullopt;
-    if (text->find('\\') == std::string_view::npos) return std::string(text->substr(1, text->size() - 2));
+    if (!text || text->empty() || (*text)[0] != '"')
+        return std::nullopt;
+    if (text->find('\\') == std::string_view::npos)
+        return std::string(text->substr(1, text->size() - 2));
     auto value = nlohmann::json::parse(*text, nullptr, false);
-    if (!value.is_string()) return std::nullopt;
+    if (!value.is_string())
+        return std::nullopt;
     return value.get<std::string>();
 }
 
@@ -411,25 +472,29 @@ bool valid(std::string_view json) {
 }
 
 std::string quote(std::string_view text) {
-    return nlohmann::json(std::string(text)).dump(-1, ' ', false,
-                                                 nlohmann::json::error_handler_t::replace);
+    return nlohmann::json(std::string(text))
+        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string edit(std::string& json, Edit op, std::string_view pointer, std::string_view value_json,
                  Index* index) {
     auto tokens = tokens_of(pointer);
-    if (!tokens) return "malformed JSON pointer '" + std::string(pointer) + "'";
+    if (!tokens)
+        return "malformed JSON pointer '" + std::string(pointer) + "'";
     if (op != Edit::remove && !valid(value_json))
         return "the value for '" + std::string(pointer) + "' is not valid JSON";
     if (tokens->empty()) {
-        if (op == Edit::remove) return "cannot remove the whole document";
+        if (op == Edit::remove)
+            return "cannot remove the whole document";
         json.assign(value_json);
-        if (index) index->clear();
+        if (index)
+            index->clear();
         return "";
     }
     const std::string_view parent_pointer = pointer.substr(0, pointer.rfind('/'));
     auto parent = find(json, parent_pointer, index);
-    if (!parent) return "'" + std::string(pointer) + "': the parent does not exist";
+    if (!parent)
+        return "'" + std::string(pointer) + "': the parent does not exist";
     const char kind = json[parent->begin];
     if (kind != '{' && kind != '[')
         return "'" + std::string(pointer) + "': the parent is not an object or array";
@@ -438,7 +503,8 @@ std::string edit(std::string& json, Edit op, std::string_view pointer, std::stri
 
     if (op == Edit::remove) {
         auto slot = resolve(json, *tokens, tokens->size());  // the extent with its comma
-        if (!slot) return "'" + std::string(pointer) + "' does not exist";
+        if (!slot)
+            return "'" + std::string(pointer) + "' does not exist";
         splice(json, slot->removal.begin, slot->removal.end - slot->removal.begin, "", index,
                renumbered);
         return "";
@@ -446,7 +512,8 @@ std::string edit(std::string& json, Edit op, std::string_view pointer, std::stri
     auto target = find(json, pointer, index);
     // replace, and add on an existing object member, overwrite the value in place.
     if (op == Edit::replace || (kind == '{' && target)) {
-        if (!target) return "'" + std::string(pointer) + "' does not exist";
+        if (!target)
+            return "'" + std::string(pointer) + "' does not exist";
         splice(json, target->begin, target->end - target->begin, value_json, index, {});
         return "";
     }
@@ -460,7 +527,8 @@ std::string edit(std::string& json, Edit op, std::string_view pointer, std::stri
     }
     if (last != "-") {
         auto position = array_index(last);
-        if (!position) return "'" + std::string(pointer) + "': not an array index";
+        if (!position)
+            return "'" + std::string(pointer) + "': not an array index";
         if (target) {
             splice(json, target->begin, 0, std::string(value_json) + ",", index, renumbered);
             return "";

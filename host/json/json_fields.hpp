@@ -25,10 +25,10 @@ struct Span {
 // ("/messages/0/role", "/messages/1/role", ...) scans the text once rather than once per step.
 // Valid for one text only: clear() it whenever the text changes.
 class Index {
-public:
+  public:
     void clear() { entries_.clear(); }
 
-private:
+  private:
     friend struct IndexAccess;
     // pointer prefix (as written, e.g. "/messages/3") -> value span; a handful of entries, so a
     // flat list searched without allocating beats a hash map

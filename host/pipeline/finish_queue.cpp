@@ -31,7 +31,8 @@ void FinishQueue::run() {
     std::unique_lock lock(mutex_);
     while (true) {
         wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;  // stopping, and nothing left
+        if (jobs_.empty())
+            return;  // stopping, and nothing left
         auto job = std::move(jobs_.front());
         jobs_.pop_front();
         lock.unlock();

@@ -11,7 +11,7 @@
 namespace llmproxy {
 
 class FinishQueue {
-public:
+  public:
     // Past this many waiting jobs, submit() runs the job on the caller's thread: slow on_finish
     // hooks then slow their own requests down instead of growing memory without bound.
     static constexpr std::size_t kMaxWaiting = 10000;
@@ -24,7 +24,7 @@ public:
     // [thread-safe] Runs job soon, in submission order.
     void submit(std::function<void()> job);
 
-private:
+  private:
     void run();
 
     std::mutex mutex_;

@@ -10,14 +10,19 @@ namespace llmproxy {
 namespace {
 
 Answer make_answer(int status, std::string_view content_type, std::string_view body) {
-    if (status < 100 || status > 599) status = 500;
-    return {status, content_type.empty() ? "application/json" : std::string(content_type),
-            std::string(body), {}};
+    if (status < 100 || status > 599)
+        status = 500;
+    return {status,
+            content_type.empty() ? "application/json" : std::string(content_type),
+            std::string(body),
+            {}};
 }
 
 }  // namespace
 
-std::string_view BodyCall::keep(std::string text) { return kept_.emplace_back(std::move(text)); }
+std::string_view BodyCall::keep(std::string text) {
+    return kept_.emplace_back(std::move(text));
+}
 
 void BodyCall::retire_body(std::string next) {
     // The plugin may still hold pointers into the old text (its view, earlier get_field results).
@@ -33,20 +38,23 @@ void BodyCall::set_body(std::string_view body) {
 
 bool BodyCall::get_field(std::string_view pointer, lp_str& out) {
     auto value = json_fields::get(body_, pointer, &index_);
-    if (!value) return false;
+    if (!value)
+        return false;
     out = to_lp(*value);  // points into body_, which edits retire rather than overwrite
     return true;
 }
 
 bool BodyCall::get_string_field(std::string_view pointer, lp_str& out) {
     auto raw = json_fields::get(body_, pointer, &index_);
-    if (!raw || raw->size() < 2 || raw->front() != '"') return false;
+    if (!raw || raw->size() < 2 || raw->front() != '"')
+        return false;
     if (raw->find('\\') == std::string_view::npos) {  // no escapes: the text between the quotes
         out = to_lp(raw->substr(1, raw->size() - 2));
         return true;
     }
     auto value = json_fields::get_string(*raw, "");
-    if (!value) return false;
+    if (!value)
+        return false;
     out = to_lp(keep(std::move(*value)));
     return true;
 }
@@ -61,7 +69,8 @@ bool BodyCall::edit_field(lp_edit op, std::string_view pointer, std::string_view
     }
     std::string next = body_;
     // The index is kept true for `next` by the edit itself.
-    if (std::string error = json_fields::edit(next, edit, pointer, value, &index_); !error.empty()) {
+    if (std::string error = json_fields::edit(next, edit, pointer, value, &index_);
+        !error.empty()) {
         spdlog::debug("{}: edit_field failed: {}", where(), error);
         return false;
     }
@@ -73,11 +82,13 @@ bool BodyCall::edit_field(lp_edit op, std::string_view pointer, std::string_view
 bool BodyCall::call_llm(std::string_view llm_name, std::string_view body, lp_llm_answer& out) {
     if (!side_caller_) {
         misuse("call_llm");
-        set_error(500, "server_error", "side_call_unavailable", where() + " cannot make side calls");
+        set_error(500, "server_error", "side_call_unavailable",
+                  where() + " cannot make side calls");
         return false;
     }
     auto answer = side_caller_->call_llm(llm_name, std::string(body), *this);
-    if (!answer) return false;
+    if (!answer)
+        return false;
     out.http_status = answer->status;
     out.body = to_lp(keep(std::move(answer->body)));
     return true;
@@ -88,23 +99,27 @@ void RequestCall::respond(int status, std::string_view content_type, std::string
 }
 
 void RequestCall::set_upstream_method(std::string_view method) {
-    if (!upstream_) return misuse("set_upstream_method");
+    if (!upstream_)
+        return misuse("set_upstream_method");
     upstream_->method.assign(method);
 }
 
 void RequestCall::set_upstream_path(std::string_view path) {
-    if (!upstream_) return misuse("set_upstream_path");
+    if (!upstream_)
+        return misuse("set_upstream_path");
     upstream_->path.assign(path);
 }
 
 void RequestCall::set_upstream_header(std::string_view name, std::string_view value) {
-    if (!upstream_) return misuse("set_upstream_header");
+    if (!upstream_)
+        return misuse("set_upstream_header");
     auto& headers = upstream_->headers;
     std::erase_if(headers, [&](const auto& h) {
         return h.first.size() == name.size() &&
                strncasecmp(h.first.data(), name.data(), name.size()) == 0;
     });
-    if (!value.empty()) headers.emplace_back(name, value);
+    if (!value.empty())
+        headers.emplace_back(name, value);
 }
 
 void ResponseCall::respond(int status, std::string_view content_type, std::string_view body) {

@@ -23,7 +23,7 @@ struct Answer {
 
 // Makes side calls (lp_host_api.call_llm) on behalf of a hook.
 class SideCaller {
-public:
+  public:
     virtual ~SideCaller() = default;
     // The answer, or nullopt after call.set_error(...) described why there is none.
     virtual std::optional<Answer> call_llm(std::string_view llm_name, std::string body,
@@ -32,7 +32,7 @@ public:
 
 // A hook that works on a JSON body (request or answer): field reads and edits, side calls.
 class BodyCall : public lp_call {
-public:
+  public:
     // index: where values of body were found, shared by the hooks of one request so that they
     // scan the body once between them; null gives this call an index of its own.
     BodyCall(std::string where, std::string& body, SideCaller* side_caller,
@@ -51,10 +51,10 @@ public:
     bool body_replaced() const { return body_replaced_; }  // set_body was called
     bool fields_edited() const { return fields_edited_; }  // edit_field changed something
 
-protected:
+  protected:
     std::string& body_;
 
-private:
+  private:
     // Texts handed out to the plugin, kept until the hook returns.
     std::string_view keep(std::string text);
     void retire_body(std::string next);
@@ -70,7 +70,7 @@ private:
 // on_request and encode_request: may change the body, answer directly, or (encode only) shape
 // the upstream request.
 class RequestCall : public BodyCall {
-public:
+  public:
     RequestCall(std::string where, std::string& body, UpstreamRequest* upstream,
                 SideCaller* side_caller, json_fields::Index* index = nullptr)
         : BodyCall(std::move(where), body, side_caller, index), upstream_(upstream) {}
@@ -84,24 +84,24 @@ public:
     std::optional<Answer> answer;
     std::vector<std::string> events;
 
-private:
+  private:
     UpstreamRequest* upstream_;  // null for processors
 };
 
 // decode_response and on_response: may edit or replace the answer.
 class ResponseCall : public BodyCall {
-public:
+  public:
     ResponseCall(std::string where, Answer& answer, SideCaller* side_caller)
         : BodyCall(std::move(where), answer.body, side_caller), answer_(answer) {}
     void respond(int status, std::string_view content_type, std::string_view body) override;
 
-private:
+  private:
     Answer& answer_;
 };
 
 // decode_stream_event, end_stream and on_stream_event: may emit events.
 class StreamCall : public lp_call {
-public:
+  public:
     using lp_call::lp_call;
     void emit_event(std::string_view data) override { events.emplace_back(data); }
     std::vector<std::string> events;

@@ -3,7 +3,8 @@
 namespace llmproxy {
 
 ProviderCall::ProviderCall(const LlmRuntime& llm) : llm_(llm), vtable_(llm.provider->vtable) {
-    if (!vtable_.request_new) return;
+    if (!vtable_.request_new)
+        return;
     lp_call call(where("request_new"));
     if (invoke_hook(call, [&] { return vtable_.request_new(llm_.instance, &call, &state_); }) !=
         LP_CONTINUE)
@@ -11,7 +12,8 @@ ProviderCall::ProviderCall(const LlmRuntime& llm) : llm_(llm), vtable_(llm.provi
 }
 
 ProviderCall::~ProviderCall() {
-    if (vtable_.request_free) vtable_.request_free(llm_.instance, state_);
+    if (vtable_.request_free)
+        vtable_.request_free(llm_.instance, state_);
 }
 
 std::string ProviderCall::where(const char* hook) const {
@@ -21,16 +23,19 @@ std::string ProviderCall::where(const char* hook) const {
 lp_status ProviderCall::encode(RequestCall& call, const lp_request_view& request) {
     lp_status status = invoke_hook(
         call, [&] { return vtable_.encode_request(llm_.instance, state_, &call, &request); });
-    if (status == LP_FAILED) throw ApiException(call.error_or_default());
+    if (status == LP_FAILED)
+        throw ApiException(call.error_or_default());
     return status == LP_RESPONDED ? LP_RESPONDED : LP_CONTINUE;
 }
 
 void ProviderCall::decode(Answer& answer, SideCaller* side_caller) {
-    if (!vtable_.decode_response) return;
+    if (!vtable_.decode_response)
+        return;
     ResponseCall call(where("decode_response"), answer, side_caller);
     const std::string body = answer.body;  // stable while the hook may replace the answer
     if (invoke_hook(call, [&] {
-            return vtable_.decode_response(llm_.instance, state_, &call, answer.status, to_lp(body));
+            return vtable_.decode_response(llm_.instance, state_, &call, answer.status,
+                                           to_lp(body));
         }) == LP_FAILED)
         throw ApiException(call.error_or_default());
 }
@@ -44,21 +49,26 @@ void ProviderCall::decode(const SseEvent& event, std::vector<std::string>& out) 
     lp_sse_event e{sizeof(lp_sse_event), to_lp(event.event), to_lp(event.data), to_lp(event.id)};
     lp_status status = invoke_hook(
         call, [&] { return vtable_.decode_stream_event(llm_.instance, state_, &call, &e); });
-    if (status == LP_FAILED) throw ApiException(call.error_or_default());
+    if (status == LP_FAILED)
+        throw ApiException(call.error_or_default());
     if (!call.events.empty()) {
-        for (auto& ev : call.events) out.push_back(std::move(ev));
+        for (auto& ev : call.events)
+            out.push_back(std::move(ev));
     } else if (status != LP_DROP) {
         out.push_back(event.data);
     }
 }
 
 void ProviderCall::end(std::vector<std::string>& out) {
-    if (!vtable_.end_stream) return;
+    if (!vtable_.end_stream)
+        return;
     StreamCall call(where("end_stream"));
     lp_status status =
         invoke_hook(call, [&] { return vtable_.end_stream(llm_.instance, state_, &call); });
-    for (auto& ev : call.events) out.push_back(std::move(ev));
-    if (status == LP_FAILED) throw ApiException(call.error_or_default());
+    for (auto& ev : call.events)
+        out.push_back(std::move(ev));
+    if (status == LP_FAILED)
+        throw ApiException(call.error_or_default());
 }
 
 }  // namespace llmproxy

@@ -24,7 +24,7 @@ lp_status invoke_hook(lp_call& call, Hook&& hook) {
 }
 
 class ProviderCall {
-public:
+  public:
     // Calls request_new. Throws ApiException when it fails.
     explicit ProviderCall(const LlmRuntime& llm);
     ~ProviderCall();  // request_free
@@ -43,7 +43,7 @@ public:
 
     std::string where(const char* hook) const;
 
-private:
+  private:
     const LlmRuntime& llm_;
     const lp_provider& vtable_;
     void* state_ = nullptr;

@@ -40,7 +40,8 @@ struct Usage {
             if (auto text = json_fields::get(json, pointer)) {
                 int64_t value = 0;
                 auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-                if (ec == std::errc() && end == text->data() + text->size()) out = value;
+                if (ec == std::errc() && end == text->data() + text->size())
+                    out = value;
             }
         };
         number("/usage/prompt_tokens", prompt);
@@ -75,19 +76,22 @@ struct Finish {
             const auto* proc = route->processors[i];
             const auto& vtable = proc->type->vtable;
             try {
-                if (vtable.on_finish) vtable.on_finish(proc->instance, states[i], &o);
-                if (vtable.request_free) vtable.request_free(proc->instance, states[i]);
+                if (vtable.on_finish)
+                    vtable.on_finish(proc->instance, states[i], &o);
+                if (vtable.request_free)
+                    vtable.request_free(proc->instance, states[i]);
             } catch (...) {
-                spdlog::error("processor '{}' threw an exception across the plugin ABI at the end "
-                              "of a request",
-                              proc->config->name);
+                spdlog::error(
+                    "processor '{}' threw an exception across the plugin ABI at the end "
+                    "of a request",
+                    proc->config->name);
             }
         }
     }
 };
 
 class RequestFlow : public SideCaller {
-public:
+  public:
     RequestFlow(Runtime& runtime, const RouteRuntime& route, std::string body,
                 const Poco::Net::HTTPServerRequest& request, int client_fd,
                 Poco::Net::HTTPServerResponse& response)
@@ -152,13 +156,14 @@ public:
             return answer;
         } catch (const ApiException& e) {
             const ApiError& error = e.error();
-            call.set_error(error.status, error.type, error.code,
-                           "side call to [llm." + std::string(llm_name) + "] failed: " + error.message);
+            call.set_error(
+                error.status, error.type, error.code,
+                "side call to [llm." + std::string(llm_name) + "] failed: " + error.message);
             return std::nullopt;
         }
     }
 
-private:
+  private:
     void serve() {
         facts_ = scan_request(body_, llm_.config->endpoint);
         check_allowed();
@@ -166,12 +171,14 @@ private:
             throw ApiException({500, "server_error", "missing_api_key",
                                 "llm '" + llm_.config->name + "' needs the environment variable " +
                                     llm_.config->token_env + " (its token_env), which is not set"});
-        for (const auto& [name, value] : request_) headers_.push_back({to_lp(name), to_lp(value)});
+        for (const auto& [name, value] : request_)
+            headers_.push_back({to_lp(name), to_lp(value)});
 
         create_processor_states();
         for (std::size_t i = 0; i < route_.processors.size(); ++i) {
             const auto* proc = route_.processors[i];
-            if (!proc->type->vtable.on_request) continue;
+            if (!proc->type->vtable.on_request)
+                continue;
             RequestCall call("processor '" + proc->config->name + "' on_request", body_, nullptr,
                              this, &body_index_);
             lp_request_view view = view_of(body_, facts_, llm_);
@@ -179,8 +186,10 @@ private:
                 return proc->type->vtable.on_request(proc->instance, processor_states_[i], &call,
                                                      &view);
             });
-            if (status == LP_FAILED) throw ApiException(call.error_or_default());
-            if (status == LP_RESPONDED) return answer_locally(call, i);
+            if (status == LP_FAILED)
+                throw ApiException(call.error_or_default());
+            if (status == LP_RESPONDED)
+                return answer_locally(call, i);
             refresh_facts(call);
         }
 
@@ -195,10 +204,9 @@ private:
         if (provider_->encode(call, view) == LP_RESPONDED)
             return answer_locally(call, route_.processors.size());
         if (!llm_.upstream)
-            throw ApiException(ApiError::internal("llm '" + llm_.config->name +
-                                                  "' has no base_url, and its provider '" +
-                                                  llm_.config->provider +
-                                                  "' did not answer locally"));
+            throw ApiException(ApiError::internal(
+                "llm '" + llm_.config->name + "' has no base_url, and its provider '" +
+                llm_.config->provider + "' did not answer locally"));
         upstream.body = body_;
         watch_client();
         auto answer = llm_.upstream->send(upstream, *cancel_);
@@ -211,13 +219,16 @@ private:
 
     // From the first upstream call on, a departing client cancels the upstream work at once.
     void watch_client() {
-        if (!watch_) watch_ = runtime_.watcher().watch(client_fd_, cancel_);
+        if (!watch_)
+            watch_ = runtime_.watcher().watch(client_fd_, cancel_);
     }
 
     // A whole exchange with an upstream, for side calls.
-    Answer exchange_whole(const LlmRuntime& llm, UpstreamRequest& upstream, const std::string& body) {
+    Answer exchange_whole(const LlmRuntime& llm, UpstreamRequest& upstream,
+                          const std::string& body) {
         if (!llm.upstream)
-            throw ApiException(ApiError::internal("llm '" + llm.config->name + "' has no base_url"));
+            throw ApiException(
+                ApiError::internal("llm '" + llm.config->name + "' has no base_url"));
         upstream.body = body;
         watch_client();
         auto response = llm.upstream->send(upstream, *cancel_);
@@ -231,21 +242,22 @@ private:
     void check_allowed() {
         const auto& route = *route_.config;
         if (facts_.stream && !route.allow_streaming)
-            throw ApiException(ApiError::bad_request(
-                "streaming_not_allowed", "the route '" + route.path_prefix +
-                                             "' does not allow streaming (allow_streaming = false); "
-                                             "send \"stream\": false"));
+            throw ApiException(
+                ApiError::bad_request("streaming_not_allowed",
+                                      "the route '" + route.path_prefix +
+                                          "' does not allow streaming (allow_streaming = false); "
+                                          "send \"stream\": false"));
         if (!facts_.stream && !route.allow_non_streaming)
             throw ApiException(ApiError::bad_request(
-                "non_streaming_not_allowed",
-                "the route '" + route.path_prefix +
-                    "' only allows streaming (allow_non_streaming = false); send \"stream\": true"));
+                "non_streaming_not_allowed", "the route '" + route.path_prefix +
+                                                 "' only allows streaming (allow_non_streaming = "
+                                                 "false); send \"stream\": true"));
         if (facts_.stream && !llm_.config->supports_streaming)
             throw ApiException(ApiError::bad_request(
-                "streaming_not_supported", "llm '" + llm_.config->name + "' of route '" +
-                                               route.path_prefix +
-                                               "' does not support streaming "
-                                               "(supports_streaming = false); send \"stream\": false"));
+                "streaming_not_supported",
+                "llm '" + llm_.config->name + "' of route '" + route.path_prefix +
+                    "' does not support streaming "
+                    "(supports_streaming = false); send \"stream\": false"));
     }
 
     // After a request hook: a replaced body is checked again in full; edited fields only need
@@ -256,7 +268,8 @@ private:
         } else if (call.fields_edited()) {
             auto model = json_fields::get_string(body_, "/model", &body_index_);
             if (!model || model->empty())
-                throw ApiException(ApiError::internal(call.where() + " left the request without a model"));
+                throw ApiException(
+                    ApiError::internal(call.where() + " left the request without a model"));
             facts_.model = std::move(*model);
             facts_.stream = json_fields::get(body_, "/stream", &body_index_) == "true";
         } else {
@@ -309,9 +322,11 @@ private:
         Answer answer;
         answer.status = upstream.status();
         answer.content_type = upstream.head().getContentType();
-        if (answer.content_type.empty()) answer.content_type = "application/json";
+        if (answer.content_type.empty())
+            answer.content_type = "application/json";
         for (const auto& [name, value] : upstream.head())
-            if (forward_response_header(name)) answer.headers.emplace_back(name, value);
+            if (forward_response_header(name))
+                answer.headers.emplace_back(name, value);
         answer.body = upstream.read_all(kMaxUpstreamAnswerBytes);
         provider_->decode(answer, this);
         deliver(std::move(answer), route_.processors.size());
@@ -320,21 +335,26 @@ private:
     void deliver(Answer answer, std::size_t depth) {
         for (std::size_t i = depth; i-- > 0;) {
             const auto* proc = route_.processors[i];
-            if (!proc->type->vtable.on_response) continue;
+            if (!proc->type->vtable.on_response)
+                continue;
             ResponseCall call("processor '" + proc->config->name + "' on_response", answer, this);
             const std::string body = answer.body;  // stable while the hook may replace the answer
             lp_status status = invoke_hook(call, [&] {
                 return proc->type->vtable.on_response(proc->instance, processor_states_[i], &call,
                                                       answer.status, to_lp(body));
             });
-            if (status == LP_FAILED) throw ApiException(call.error_or_default());
+            if (status == LP_FAILED)
+                throw ApiException(call.error_or_default());
         }
-        if (answer.status < 300) usage_.read(answer.body);
-        for (const auto& [name, value] : answer.headers) response_.set(name, value);
+        if (answer.status < 300)
+            usage_.read(answer.body);
+        for (const auto& [name, value] : answer.headers)
+            response_.set(name, value);
         first_byte_ = Clock::now();
         send_body(response_, answer.status, answer.content_type, answer.body);
         outcome_.status = answer.status;
-        if (answer.status >= 400) outcome_.error = "answered " + std::to_string(answer.status);
+        if (answer.status >= 400)
+            outcome_.error = "answered " + std::to_string(answer.status);
     }
 
     ClientEventStream& start_stream() {
@@ -346,7 +366,8 @@ private:
 
     void relay_stream(UpstreamResponse& upstream) {
         for (const auto& [name, value] : upstream.head())
-            if (forward_response_header(name)) response_.set(name, value);
+            if (forward_response_header(name))
+                response_.set(name, value);
         ClientEventStream& stream = start_stream();
         SseParser parser;
         std::vector<std::string> batch;
@@ -355,7 +376,8 @@ private:
         // Failures from here on propagate to fail(), which ends the stream with an error event.
         while (std::size_t n = upstream.read_some(buffer, sizeof buffer)) {
             parser.feed(std::string_view(buffer, n), collect);
-            if (!write_events(stream, std::move(batch), route_.processors.size()) || !stream.flush())
+            if (!write_events(stream, std::move(batch), route_.processors.size()) ||
+                !stream.flush())
                 return client_left();
             batch.clear();
         }
@@ -372,10 +394,12 @@ private:
 
     // Runs events through the stream hooks of the first `depth` processors (in reverse) and
     // queues what comes out. Returns false when the client is gone.
-    bool write_events(ClientEventStream& stream, std::vector<std::string> events, std::size_t depth) {
+    bool write_events(ClientEventStream& stream, std::vector<std::string> events,
+                      std::size_t depth) {
         for (std::size_t i = depth; i-- > 0;) {
             const auto* proc = route_.processors[i];
-            if (!proc->type->vtable.on_stream_event) continue;
+            if (!proc->type->vtable.on_stream_event)
+                continue;
             std::vector<std::string> out;
             for (auto& data : events) {
                 StreamCall call("processor '" + proc->config->name + "' on_stream_event");
@@ -385,11 +409,13 @@ private:
                                                               &call, &e);
                 });
                 if (status == LP_FAILED) {
-                    for (auto& done : out) stream.write(done);
+                    for (auto& done : out)
+                        stream.write(done);
                     throw ApiException(call.error_or_default());
                 }
                 if (!call.events.empty()) {
-                    for (auto& ev : call.events) out.push_back(std::move(ev));
+                    for (auto& ev : call.events)
+                        out.push_back(std::move(ev));
                 } else if (status != LP_DROP) {
                     out.push_back(std::move(data));
                 }
@@ -397,8 +423,10 @@ private:
             events = std::move(out);
         }
         for (const auto& data : events) {
-            if (data.find("\"usage\"") != std::string::npos) usage_.read(data);
-            if (!stream.write(data)) return false;
+            if (data.find("\"usage\"") != std::string::npos)
+                usage_.read(data);
+            if (!stream.write(data))
+                return false;
         }
         return true;
     }
@@ -413,12 +441,13 @@ private:
         outcome_.error = error.message;
         if (cancel_->cancelled()) {  // nobody is listening any more
             outcome_.client_gone = true;
-            if (!stream_) outcome_.status = 499;
+            if (!stream_)
+                outcome_.status = 499;
             return;
         }
         if (stream_) {
-            spdlog::warn("stream on route {} failed after it started: {}", route_.config->path_prefix,
-                         error.message);
+            spdlog::warn("stream on route {} failed after it started: {}",
+                         route_.config->path_prefix, error.message);
             try {
                 stream_->write_error(error);
             } catch (const std::exception& e) {

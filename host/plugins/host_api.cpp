@@ -112,16 +112,17 @@ lp_status host_get_string_field(lp_call* call, lp_str pointer, lp_str* value) {
 lp_status host_edit_field(lp_call* call, lp_edit op, lp_str pointer, lp_str value_json) {
     bool done = false;
     if (call)
-        guarded("edit_field", [&] { done = call->edit_field(op, view(pointer), view(value_json)); });
+        guarded("edit_field",
+                [&] { done = call->edit_field(op, view(pointer), view(value_json)); });
     return done ? LP_CONTINUE : LP_FAILED;
 }
 
-lp_status host_call_llm(lp_call* call, lp_str llm_name, lp_str request_body, lp_llm_answer* answer) {
+lp_status host_call_llm(lp_call* call, lp_str llm_name, lp_str request_body,
+                        lp_llm_answer* answer) {
     bool answered = false;
     if (call && answer)
-        guarded("call_llm", [&] {
-            answered = call->call_llm(view(llm_name), view(request_body), *answer);
-        });
+        guarded("call_llm",
+                [&] { answered = call->call_llm(view(llm_name), view(request_body), *answer); });
     return answered ? LP_CONTINUE : LP_FAILED;
 }
 

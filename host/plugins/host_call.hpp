@@ -37,8 +37,12 @@ struct lp_call {
     // Field access and side calls: false when not done (absent field, failed edit, no answer).
     virtual bool get_field(std::string_view, lp_str&) { return misused("get_field"); }
     virtual bool get_string_field(std::string_view, lp_str&) { return misused("get_string_field"); }
-    virtual bool edit_field(lp_edit, std::string_view, std::string_view) { return misused("edit_field"); }
-    virtual bool call_llm(std::string_view, std::string_view, lp_llm_answer&) { return misused("call_llm"); }
+    virtual bool edit_field(lp_edit, std::string_view, std::string_view) {
+        return misused("edit_field");
+    }
+    virtual bool call_llm(std::string_view, std::string_view, lp_llm_answer&) {
+        return misused("call_llm");
+    }
 
   protected:
     void misuse(const char* function) const;

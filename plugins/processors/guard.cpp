@@ -24,8 +24,9 @@ lp_status instance_new(const lp_processor_config* config, lp_call* call, void** 
         PatternSet patterns(settings.strings("patterns"), settings.strings("custom"),
                             "additional_config");
         if (patterns.empty())
-            throw ConfigMistake("additional_config needs patterns (built-in: email, card, api_key) "
-                                "or custom regular expressions");
+            throw ConfigMistake(
+                "additional_config needs patterns (built-in: email, card, api_key) "
+                "or custom regular expressions");
         std::size_t status = settings.count("status", 400);
         if (status < 400 || status > 499)
             throw ConfigMistake("additional_config.status must be from 400 to 499");
@@ -37,7 +38,9 @@ lp_status instance_new(const lp_processor_config* config, lp_call* call, void** 
     });
 }
 
-void instance_free(void* instance) { delete static_cast<Guard*>(instance); }
+void instance_free(void* instance) {
+    delete static_cast<Guard*>(instance);
+}
 
 lp_status on_request(void* instance, void*, lp_call* call, const lp_request_view*) {
     const auto& guard = *static_cast<Guard*>(instance);
@@ -45,9 +48,11 @@ lp_status on_request(void* instance, void*, lp_call* call, const lp_request_view
         Body body(call);
         std::optional<std::string> hit;
         body.for_each_message_text([&](const std::string&, std::string_view text) {
-            if (!hit) hit = guard.patterns.find(text);
+            if (!hit)
+                hit = guard.patterns.find(text);
         });
-        if (!hit) return LP_CONTINUE;
+        if (!hit)
+            return LP_CONTINUE;
         std::string message = guard.message.empty()
                                   ? "the request was refused by '" + guard.name +
                                         "': its messages contain content that is not allowed (" +

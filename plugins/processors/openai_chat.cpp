@@ -30,8 +30,9 @@ lp_status instance_new(const lp_processor_config* config, lp_call* call, void** 
         enhancer->name = std::string(view(config->name));
         enhancer->model = std::string(view(config->config_value));
         if (enhancer->model.empty())
-            throw ConfigMistake("config_value must name the model that rewrites the query, e.g. "
-                                "config_value = \"gpt-4o-mini\"");
+            throw ConfigMistake(
+                "config_value must name the model that rewrites the query, e.g. "
+                "config_value = \"gpt-4o-mini\"");
         Settings settings(config->additional_config_json);
         enhancer->system_prompt = settings.string("system_prompt", kDefaultPrompt);
         enhancer->llm = settings.string("llm", "");
@@ -41,7 +42,9 @@ lp_status instance_new(const lp_processor_config* config, lp_call* call, void** 
     });
 }
 
-void instance_free(void* instance) { delete static_cast<Enhancer*>(instance); }
+void instance_free(void* instance) {
+    delete static_cast<Enhancer*>(instance);
+}
 
 // The pointer to the content of the last user message, and its text; nullopt when none.
 std::optional<std::pair<std::string, std::string>> last_user_text(Body& body) {
@@ -50,15 +53,18 @@ std::optional<std::pair<std::string, std::string>> last_user_text(Body& body) {
         std::string message = "/messages/" + std::to_string(i);
         auto role = body.get_string(message + "/role");
         if (!role) {
-            if (!body.get(message)) break;
+            if (!body.get(message))
+                break;
             continue;
         }
-        if (*role != "user") continue;
+        if (*role != "user")
+            continue;
         if (auto text = body.get_string(message + "/content")) {
             found.emplace(message + "/content", std::string(*text));
         } else {
             std::string joined;  // an array of parts: its text parts, joined
-            for (std::size_t j = 0; auto part = body.get(message + "/content/" + std::to_string(j)); ++j)
+            for (std::size_t j = 0; auto part = body.get(message + "/content/" + std::to_string(j));
+                 ++j)
                 if (auto t = body.get_string(message + "/content/" + std::to_string(j) + "/text"))
                     joined += *t;
             found.emplace(message + "/content", joined);
@@ -72,7 +78,8 @@ lp_status on_request(void* instance, void*, lp_call* call, const lp_request_view
     return lp_support::guarded(host(), call, [&]() -> lp_status {
         Body body(call);
         auto target = last_user_text(body);
-        if (!target || target->second.empty()) return LP_CONTINUE;
+        if (!target || target->second.empty())
+            return LP_CONTINUE;
         auto give_up = [&](const std::string& why) -> lp_status {
             if (enhancer.pass_on_error) {
                 log(LP_LOG_WARN, "[" + enhancer.name + "] query enhancement skipped: " + why);
@@ -82,17 +89,19 @@ lp_status on_request(void* instance, void*, lp_call* call, const lp_request_view
                                     "processor '" + enhancer.name + "' (openai_chat) could not " +
                                         "enhance the query: " + why);
         };
-        json side = {{"model", enhancer.model},
-                     {"messages", json::array({{{"role", "system"}, {"content", enhancer.system_prompt}},
-                                               {{"role", "user"}, {"content", target->second}}})}};
+        json side = {
+            {"model", enhancer.model},
+            {"messages", json::array({{{"role", "system"}, {"content", enhancer.system_prompt}},
+                                      {{"role", "user"}, {"content", target->second}}})}};
         std::string side_body = side.dump(-1, ' ', false, json::error_handler_t::replace);
-        std::string llm = enhancer.llm.empty() ? std::string(view(request->llm_name)) : enhancer.llm;
+        std::string llm =
+            enhancer.llm.empty() ? std::string(view(request->llm_name)) : enhancer.llm;
         lp_llm_answer answer{sizeof(lp_llm_answer), 0, {}};
         if (host()->call_llm(call, str(llm), str(side_body), &answer) != LP_CONTINUE)
             return give_up("the call to [llm." + llm + "] failed");
         if (answer.http_status != 200)
-            return give_up("[llm." + llm + "] answered " + std::to_string(answer.http_status) + ": " +
-                           std::string(view(answer.body)).substr(0, 300));
+            return give_up("[llm." + llm + "] answered " + std::to_string(answer.http_status) +
+                           ": " + std::string(view(answer.body)).substr(0, 300));
         json parsed = json::parse(view(answer.body), nullptr, false);
         const json* content = nullptr;
         if (parsed.is_object() && parsed.contains("choices") && parsed["choices"].is_array() &&

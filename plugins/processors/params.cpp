@@ -11,16 +11,17 @@ namespace processors {
 namespace {
 
 struct Params {
-    std::vector<std::pair<std::string, std::string>> aliases;    // model -> JSON string
-    std::vector<std::string> allowed_models;                     // empty: any
-    std::vector<std::pair<std::string, std::string>> defaults;   // pointer -> JSON value
-    std::vector<std::pair<std::string, double>> limits;          // pointer -> maximum
-    std::vector<std::pair<std::string, std::string>> limit_json; // pointer -> JSON of maximum
+    std::vector<std::pair<std::string, std::string>> aliases;     // model -> JSON string
+    std::vector<std::string> allowed_models;                      // empty: any
+    std::vector<std::pair<std::string, std::string>> defaults;    // pointer -> JSON value
+    std::vector<std::pair<std::string, double>> limits;           // pointer -> maximum
+    std::vector<std::pair<std::string, std::string>> limit_json;  // pointer -> JSON of maximum
 };
 
 std::string pointer_of(const std::string& key) {
     std::string out = "/";
-    for (char c : key) out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+    for (char c : key)
+        out += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
     return out;
 }
 
@@ -48,13 +49,16 @@ lp_status instance_new(const lp_processor_config* config, lp_call* call, void** 
         settings.finish();
         if (params->aliases.empty() && params->allowed_models.empty() && params->defaults.empty() &&
             params->limits.empty())
-            throw ConfigMistake("additional_config sets nothing: give aliases, allowed_models, "
-                                "defaults or limits");
+            throw ConfigMistake(
+                "additional_config sets nothing: give aliases, allowed_models, "
+                "defaults or limits");
         return static_cast<void*>(params.release());
     });
 }
 
-void instance_free(void* instance) { delete static_cast<Params*>(instance); }
+void instance_free(void* instance) {
+    delete static_cast<Params*>(instance);
+}
 
 lp_status on_request(void* instance, void*, lp_call* call, const lp_request_view* request) {
     const auto& params = *static_cast<Params*>(instance);
@@ -71,17 +75,20 @@ lp_status on_request(void* instance, void*, lp_call* call, const lp_request_view
             std::find(params.allowed_models.begin(), params.allowed_models.end(), model) ==
                 params.allowed_models.end()) {
             std::string list;
-            for (const auto& m : params.allowed_models) list += (list.empty() ? "" : ", ") + m;
-            return lp_support::fail(host(), call, 400, "invalid_request_error", "model_not_allowed",
-                                    "the model '" + model + "' is not allowed on this route (allowed: " +
-                                        list + ")");
+            for (const auto& m : params.allowed_models)
+                list += (list.empty() ? "" : ", ") + m;
+            return lp_support::fail(
+                host(), call, 400, "invalid_request_error", "model_not_allowed",
+                "the model '" + model + "' is not allowed on this route (allowed: " + list + ")");
         }
         for (const auto& [pointer, value] : params.defaults)
-            if (!body.get(pointer)) body.add(pointer, value);
+            if (!body.get(pointer))
+                body.add(pointer, value);
         for (std::size_t i = 0; i < params.limits.size(); ++i) {
             const auto& [pointer, maximum] = params.limits[i];
             auto current = body.get(pointer);
-            if (!current) continue;
+            if (!current)
+                continue;
             json number = json::parse(*current, nullptr, false);
             if (number.is_number() && number.get<double>() > maximum)
                 body.replace(pointer, params.limit_json[i].second);

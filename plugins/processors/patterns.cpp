@@ -10,18 +10,22 @@ namespace {
 
 // Cheap tests that rule a built-in pattern out before any regular expression runs: most text
 // has no '@', no long run of digits and no key prefix.
-bool has_at_sign(std::string_view text) { return text.find('@') != std::string_view::npos; }
+bool has_at_sign(std::string_view text) {
+    return text.find('@') != std::string_view::npos;
+}
 
 bool has_13_digits(std::string_view text) {
     int digits = 0;
     for (char c : text)
-        if (c >= '0' && c <= '9' && ++digits >= 13) return true;
+        if (c >= '0' && c <= '9' && ++digits >= 13)
+            return true;
     return false;
 }
 
 bool has_key_prefix(std::string_view text) {
     for (std::string_view prefix : {"sk-", "AKIA", "gh", "xox", "AIza"})
-        if (text.find(prefix) != std::string_view::npos) return true;
+        if (text.find(prefix) != std::string_view::npos)
+            return true;
     return false;
 }
 
@@ -45,11 +49,13 @@ bool luhn_valid(std::string_view text) {
     int sum = 0;
     int digits = 0;
     for (auto it = text.rbegin(); it != text.rend(); ++it) {
-        if (*it < '0' || *it > '9') continue;
+        if (*it < '0' || *it > '9')
+            continue;
         int d = *it - '0';
         if (digits++ % 2 == 1) {
             d *= 2;
-            if (d > 9) d -= 9;
+            if (d > 9)
+                d -= 9;
         }
         sum += d;
     }
@@ -61,18 +67,20 @@ bool luhn_valid(std::string_view text) {
 const std::vector<std::string>& PatternSet::builtin_names() {
     static const std::vector<std::string> names = [] {
         std::vector<std::string> out;
-        for (const auto& b : kBuiltins) out.push_back(b.name);
+        for (const auto& b : kBuiltins)
+            out.push_back(b.name);
         return out;
     }();
     return names;
 }
 
-PatternSet::PatternSet(const std::vector<std::string>& builtin, const std::vector<std::string>& custom,
-                       const std::string& config_key) {
+PatternSet::PatternSet(const std::vector<std::string>& builtin,
+                       const std::vector<std::string>& custom, const std::string& config_key) {
     for (const auto& name : builtin) {
         const Builtin* found = nullptr;
         for (const auto& b : kBuiltins)
-            if (name == b.name) found = &b;
+            if (name == b.name)
+                found = &b;
         if (!found)
             throw ConfigMistake(config_key + ": unknown pattern \"" + name +
                                 "\" (built-in patterns: email, card, api_key; use custom for "
@@ -98,14 +106,18 @@ bool PatternSet::accepts(const Pattern& p, std::string_view match) const {
 std::optional<std::string> PatternSet::find(std::string_view text) const {
     re2::StringPiece input(text.data(), text.size());
     for (const auto& p : patterns_) {
-        if (p.may_match && !p.may_match(text)) continue;
-        if (!RE2::PartialMatch(input, *p.re)) continue;  // the fast test, without match bounds
+        if (p.may_match && !p.may_match(text))
+            continue;
+        if (!RE2::PartialMatch(input, *p.re))
+            continue;  // the fast test, without match bounds
         std::size_t pos = 0;
         re2::StringPiece match;
-        while (pos <= text.size() && p.re->Match(input, pos, text.size(), RE2::UNANCHORED, &match, 1)) {
+        while (pos <= text.size() &&
+               p.re->Match(input, pos, text.size(), RE2::UNANCHORED, &match, 1)) {
             if (!match.empty() && accepts(p, std::string_view(match.data(), match.size())))
                 return p.name;
-            pos = static_cast<std::size_t>(match.data() - text.data()) + std::max<std::size_t>(match.size(), 1);
+            pos = static_cast<std::size_t>(match.data() - text.data()) +
+                  std::max<std::size_t>(match.size(), 1);
         }
     }
     return std::nullopt;
@@ -115,8 +127,10 @@ std::optional<std::string> PatternSet::redact(std::string_view text, std::string
     std::string current(text);
     bool changed = false;
     for (const auto& p : patterns_) {
-        if (p.may_match && !p.may_match(current)) continue;
-        if (!RE2::PartialMatch(current, *p.re)) continue;  // the fast test, without match bounds
+        if (p.may_match && !p.may_match(current))
+            continue;
+        if (!RE2::PartialMatch(current, *p.re))
+            continue;  // the fast test, without match bounds
         std::string out;
         std::size_t pos = 0;
         re2::StringPiece input(current);
@@ -133,12 +147,15 @@ std::optional<std::string> PatternSet::redact(std::string_view text, std::string
                 out.append(current, begin, match.size());
             }
             pos = match.empty() ? end + 1 : end;
-            if (match.empty() && begin < current.size()) out.push_back(current[begin]);
+            if (match.empty() && begin < current.size())
+                out.push_back(current[begin]);
         }
-        if (pos < current.size()) out.append(current, pos, std::string::npos);
+        if (pos < current.size())
+            out.append(current, pos, std::string::npos);
         current = std::move(out);
     }
-    if (!changed) return std::nullopt;
+    if (!changed)
+        return std::nullopt;
     return current;
 }
 

@@ -13,7 +13,7 @@
 namespace processors {
 
 class PatternSet {
-public:
+  public:
     // builtin: names among "email", "card" (Luhn-checked), "api_key"; custom: RE2 expressions.
     // Throws ConfigMistake naming config_key for an unknown name or an invalid expression.
     PatternSet(const std::vector<std::string>& builtin, const std::vector<std::string>& custom,
@@ -27,7 +27,7 @@ public:
     // text with every match replaced by mask; nullopt when nothing matched.
     std::optional<std::string> redact(std::string_view text, std::string_view mask) const;
 
-private:
+  private:
     struct Pattern {
         std::string name;
         std::unique_ptr<RE2> re;

@@ -6,12 +6,17 @@ namespace {
 const lp_host_api* g_host = nullptr;
 }
 
-const lp_host_api* host() { return g_host; }
-void set_host(const lp_host_api* h) { g_host = h; }
+const lp_host_api* host() {
+    return g_host;
+}
+void set_host(const lp_host_api* h) {
+    g_host = h;
+}
 
 Settings::Settings(lp_str additional_config_json)
     : object_(json::parse(view(additional_config_json), nullptr, false)) {
-    if (!object_.is_object()) throw ConfigMistake("additional_config must be a table");
+    if (!object_.is_object())
+        throw ConfigMistake("additional_config must be a table");
 }
 
 const json& Settings::value(const std::string& key) {
@@ -23,21 +28,26 @@ const json& Settings::value(const std::string& key) {
 
 std::string Settings::string(const std::string& key, std::string fallback) {
     const json& v = value(key);
-    if (v.is_null()) return fallback;
-    if (!v.is_string()) throw ConfigMistake("additional_config." + key + " must be a string");
+    if (v.is_null())
+        return fallback;
+    if (!v.is_string())
+        throw ConfigMistake("additional_config." + key + " must be a string");
     return v.get<std::string>();
 }
 
 bool Settings::boolean(const std::string& key, bool fallback) {
     const json& v = value(key);
-    if (v.is_null()) return fallback;
-    if (!v.is_boolean()) throw ConfigMistake("additional_config." + key + " must be true or false");
+    if (v.is_null())
+        return fallback;
+    if (!v.is_boolean())
+        throw ConfigMistake("additional_config." + key + " must be true or false");
     return v.get<bool>();
 }
 
 std::size_t Settings::count(const std::string& key, std::size_t fallback) {
     const json& v = value(key);
-    if (v.is_null()) return fallback;
+    if (v.is_null())
+        return fallback;
     if (!v.is_number_unsigned())
         throw ConfigMistake("additional_config." + key + " must be a non-negative integer");
     return v.get<std::size_t>();
@@ -46,21 +56,27 @@ std::size_t Settings::count(const std::string& key, std::size_t fallback) {
 std::vector<std::string> Settings::strings(const std::string& key) {
     const json& v = value(key);
     std::vector<std::string> out;
-    if (v.is_null()) return out;
+    if (v.is_null())
+        return out;
     bool ok = v.is_array();
     if (ok)
         for (const auto& item : v) {
-            if (!item.is_string()) ok = false;
-            else out.push_back(item.get<std::string>());
+            if (!item.is_string())
+                ok = false;
+            else
+                out.push_back(item.get<std::string>());
         }
-    if (!ok) throw ConfigMistake("additional_config." + key + " must be an array of strings");
+    if (!ok)
+        throw ConfigMistake("additional_config." + key + " must be an array of strings");
     return out;
 }
 
 json Settings::table(const std::string& key) {
     const json& v = value(key);
-    if (v.is_null()) return json::object();
-    if (!v.is_object()) throw ConfigMistake("additional_config." + key + " must be a table");
+    if (v.is_null())
+        return json::object();
+    if (!v.is_object())
+        throw ConfigMistake("additional_config." + key + " must be a table");
     return v;
 }
 
@@ -69,30 +85,36 @@ std::string Settings::choice(const std::string& key, std::string fallback,
     std::string v = string(key, std::move(fallback));
     if (!choices.count(v)) {
         std::string list;
-        for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
-        throw ConfigMistake("additional_config." + key + " must be one of " + list + ", not \"" + v + "\"");
+        for (const auto& c : choices)
+            list += (list.empty() ? "" : ", ") + c;
+        throw ConfigMistake("additional_config." + key + " must be one of " + list + ", not \"" +
+                            v + "\"");
     }
     return v;
 }
 
 void Settings::finish() {
     for (auto& [key, v] : object_.items()) {
-        if (known_.count(key)) continue;
+        if (known_.count(key))
+            continue;
         std::string list;
-        for (const auto& k : known_) list += (list.empty() ? "" : ", ") + k;
+        for (const auto& k : known_)
+            list += (list.empty() ? "" : ", ") + k;
         throw ConfigMistake("unknown key additional_config." + key + " (known: " + list + ")");
     }
 }
 
 std::optional<std::string_view> Body::get(std::string_view pointer) const {
     lp_str out{};
-    if (host()->get_field(call_, str(pointer), &out) != LP_CONTINUE) return std::nullopt;
+    if (host()->get_field(call_, str(pointer), &out) != LP_CONTINUE)
+        return std::nullopt;
     return view(out);
 }
 
 std::optional<std::string_view> Body::get_string(std::string_view pointer) const {
     lp_str out{};
-    if (host()->get_string_field(call_, str(pointer), &out) != LP_CONTINUE) return std::nullopt;
+    if (host()->get_string_field(call_, str(pointer), &out) != LP_CONTINUE)
+        return std::nullopt;
     return view(out);
 }
 
@@ -108,13 +130,15 @@ bool Body::remove(std::string_view pointer) {
     return host()->edit_field(call_, LP_EDIT_REMOVE, str(pointer), str("")) == LP_CONTINUE;
 }
 
-void Body::for_each_message_text(const std::function<void(const std::string&, std::string_view)>& fn) {
+void Body::for_each_message_text(
+    const std::function<void(const std::string&, std::string_view)>& fn) {
     for (std::size_t i = 0;; ++i) {
         std::string content = "/messages/" + std::to_string(i) + "/content";
         auto value = get(content);
         if (!value) {
-            if (!get("/messages/" + std::to_string(i))) return;  // past the last message
-            continue;                                            // a message without content
+            if (!get("/messages/" + std::to_string(i)))
+                return;  // past the last message
+            continue;    // a message without content
         }
         if (!value->empty() && value->front() == '"') {
             // Without escapes the JSON text is the string itself: no second lookup needed.
@@ -125,8 +149,10 @@ void Body::for_each_message_text(const std::function<void(const std::string&, st
         } else if (!value->empty() && value->front() == '[') {
             for (std::size_t j = 0;; ++j) {
                 std::string part = content + "/" + std::to_string(j);
-                if (!get(part)) break;
-                if (auto text = get_string(part + "/text")) fn(part + "/text", *text);
+                if (!get(part))
+                    break;
+                if (auto text = get_string(part + "/text"))
+                    fn(part + "/text", *text);
             }
         }
     }
@@ -140,15 +166,26 @@ std::string json_string(std::string_view text) {
     std::size_t run = 0;  // start of the current run of characters that need no escape
     for (std::size_t i = 0; i < text.size(); ++i) {
         unsigned char c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
         out.append(text, run, i - run);
         run = i + 1;
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 out += "\\u00";
                 out.push_back(kHex[c >> 4]);
@@ -161,6 +198,8 @@ std::string json_string(std::string_view text) {
     return out;
 }
 
-void log(lp_log_level level, std::string_view message) { host()->log(level, str(message)); }
+void log(lp_log_level level, std::string_view message) {
+    host()->log(level, str(message));
+}
 
 }  // namespace processors

@@ -33,7 +33,7 @@ struct ConfigMistake : std::runtime_error {
 
 // Reads `additional_config`. Every key must be asked for: finish() rejects the rest.
 class Settings {
-public:
+  public:
     explicit Settings(lp_str additional_config_json);
 
     bool has(const std::string& key) const { return object_.contains(key); }
@@ -44,11 +44,12 @@ public:
     // A table (object) value, as JSON; an empty object when absent.
     json table(const std::string& key);
     // One of `choices`.
-    std::string choice(const std::string& key, std::string fallback, const std::set<std::string>& choices);
+    std::string choice(const std::string& key, std::string fallback,
+                       const std::set<std::string>& choices);
     // Throws ConfigMistake naming any key nobody asked for.
     void finish();
 
-private:
+  private:
     const json& value(const std::string& key);
     json object_;
     std::set<std::string> known_;
@@ -69,7 +70,7 @@ lp_status create_instance(lp_call* call, void** out, Create&& create) {
 
 // The body a hook works on, through the host's field functions.
 class Body {
-public:
+  public:
     explicit Body(lp_call* call) : call_(call) {}
     std::optional<std::string_view> get(std::string_view pointer) const;
     std::optional<std::string_view> get_string(std::string_view pointer) const;
@@ -81,7 +82,7 @@ public:
     // array contents' parts. fn may replace the text through replace(pointer, ...).
     void for_each_message_text(const std::function<void(const std::string&, std::string_view)>& fn);
 
-private:
+  private:
     lp_call* call_;
 };
 

@@ -22,26 +22,33 @@ lp_status instance_new(const lp_processor_config* config, lp_call* call, void** 
     return create_instance(call, out, [&] {
         auto prompt = std::make_unique<SystemPrompt>();
         std::string_view text = view(config->config_value);
-        if (text.empty()) throw ConfigMistake("config_value must be the system message's text");
+        if (text.empty())
+            throw ConfigMistake("config_value must be the system message's text");
         prompt->content_json = json_string(text);
         prompt->message_json = R"({"role":"system","content":)" + prompt->content_json + "}";
         Settings settings(config->additional_config_json);
         std::string mode = settings.choice("mode", "insert", {"insert", "prepend", "replace"});
-        prompt->mode = mode == "prepend" ? Mode::prepend : mode == "replace" ? Mode::replace : Mode::insert;
+        prompt->mode = mode == "prepend"   ? Mode::prepend
+                       : mode == "replace" ? Mode::replace
+                                           : Mode::insert;
         settings.finish();
         return static_cast<void*>(prompt.release());
     });
 }
 
-void instance_free(void* instance) { delete static_cast<SystemPrompt*>(instance); }
+void instance_free(void* instance) {
+    delete static_cast<SystemPrompt*>(instance);
+}
 
 // The index of the first system message, or nullopt.
 std::optional<std::size_t> first_system(const Body& body) {
     for (std::size_t i = 0;; ++i) {
         std::string message = "/messages/" + std::to_string(i);
         auto role = body.get_string(message + "/role");
-        if (role == "system") return i;
-        if (!role && !body.get(message)) return std::nullopt;
+        if (role == "system")
+            return i;
+        if (!role && !body.get(message))
+            return std::nullopt;
     }
 }
 
@@ -57,7 +64,8 @@ lp_status on_request(void* instance, void*, lp_call* call, const lp_request_view
         if (!existing)
             body.add("/messages/0", prompt.message_json);
         else if (prompt.mode == Mode::replace)
-            body.replace("/messages/" + std::to_string(*existing) + "/content", prompt.content_json);
+            body.replace("/messages/" + std::to_string(*existing) + "/content",
+                         prompt.content_json);
         return LP_CONTINUE;
     });
 }

@@ -14,14 +14,16 @@ const std::string kBody =
     {"role":"user","content":"hi \u00e9 {[,]}"} ], "a/b": {"m~n": 1}, "stream": false, "n": null } )";
 
 // Applies an edit and returns the document, checking it is still valid JSON.
-std::string edited(std::string json, Edit op, std::string_view pointer, std::string_view value = "") {
+std::string edited(std::string json, Edit op, std::string_view pointer,
+                   std::string_view value = "") {
     std::string error = jf::edit(json, op, pointer, value);
     REQUIRE_MESSAGE(error.empty(), error);
     REQUIRE(nlohmann::json::accept(json));
     return nlohmann::json::parse(json).dump();
 }
 
-std::string edit_error(std::string json, Edit op, std::string_view pointer, std::string_view value = "") {
+std::string edit_error(std::string json, Edit op, std::string_view pointer,
+                       std::string_view value = "") {
     std::string before = json;
     std::string error = jf::edit(json, op, pointer, value);
     CHECK(json == before);
@@ -81,7 +83,8 @@ TEST_CASE("add creates object members and inserts into arrays") {
     expected = nlohmann::json::parse(kBody);
     nlohmann::json system = {{"role", "system"}, {"content", "new"}};
     expected["messages"].insert(expected["messages"].begin(), system);
-    CHECK(edited(kBody, Edit::add, "/messages/0", R"({"role":"system","content":"new"})") == expected.dump());
+    CHECK(edited(kBody, Edit::add, "/messages/0", R"({"role":"system","content":"new"})") ==
+          expected.dump());
 
     expected = nlohmann::json::parse(kBody);
     expected["messages"].push_back(1);
@@ -112,8 +115,10 @@ TEST_CASE("impossible edits change nothing and say why") {
     CHECK(edit_error(kBody, Edit::replace, "/missing", "1") == "'/missing' does not exist");
     CHECK(edit_error(kBody, Edit::remove, "/messages/5") == "'/messages/5' does not exist");
     CHECK(edit_error(kBody, Edit::add, "/x/y", "1") == "'/x/y': the parent does not exist");
-    CHECK(edit_error(kBody, Edit::add, "/messages/9", "1") == "'/messages/9': index past the end of the array");
-    CHECK(edit_error(kBody, Edit::add, "/model/x", "1") == "'/model/x': the parent is not an object or array");
+    CHECK(edit_error(kBody, Edit::add, "/messages/9", "1") ==
+          "'/messages/9': index past the end of the array");
+    CHECK(edit_error(kBody, Edit::add, "/model/x", "1") ==
+          "'/model/x': the parent is not an object or array");
     CHECK(edit_error(kBody, Edit::add, "/t", "{bad") == "the value for '/t' is not valid JSON");
     CHECK(edit_error(kBody, Edit::add, "t", "1") == "malformed JSON pointer 't'");
     CHECK(edit_error(kBody, Edit::remove, "") == "cannot remove the whole document");
@@ -123,9 +128,26 @@ TEST_CASE("the validator accepts exactly RFC 8259 values") {
     for (const char* good : {"0", "-1.5e+10", "\"a\\u00e9\\n\"", "true", " null ", "[]", "{}",
                              R"({"a":[1,{"b":null}],"c":"\\\""})", "[ 1 , 2 ]", "1E3", "0.5"})
         CHECK_MESSAGE(jf::valid(good), good);
-    for (const char* bad : {"", "01", "1.", ".5", "-", "+1", "\"unterminated", "\"bad \\x\"",
-                            "\"\\u12\"", "[1,]", "{\"a\"}", "{\"a\":1,}", "[1 2]", "tru", "nul",
-                            "{a:1}", "1 2", "\"tab\there\"", "[", "{\"a\":1"})
+    for (const char* bad : {"",
+                            "01",
+                            "1.",
+                            ".5",
+                            "-",
+                            "+1",
+                            "\"unterminated",
+                            "\"bad \\x\"",
+                            "\"\\u12\"",
+                            "[1,]",
+                            "{\"a\"}",
+                            "{\"a\":1,}",
+                            "[1 2]",
+                            "tru",
+                            "nul",
+                            "{a:1}",
+                            "1 2",
+                            "\"tab\there\"",
+                            "[",
+                            "{\"a\":1"})
         CHECK_MESSAGE(!jf::valid(bad), bad);
     std::string deep(300, '[');
     deep += std::string(300, ']');
@@ -135,10 +157,23 @@ TEST_CASE("the validator accepts exactly RFC 8259 values") {
 TEST_CASE("an index stays true through every kind of edit") {
     // After each edit made through the index, every lookup through it must agree with a fresh
     // scan of the text.
-    const std::vector<std::string> probes = {
-        "", "/model", "/messages", "/messages/0", "/messages/0/role", "/messages/0/content",
-        "/messages/1", "/messages/1/content", "/messages/1/content/0/text", "/messages/2",
-        "/messages/2/content", "/messages/3", "/a~1b", "/a~1b/m~0n", "/stream", "/n", "/t"};
+    const std::vector<std::string> probes = {"",
+                                             "/model",
+                                             "/messages",
+                                             "/messages/0",
+                                             "/messages/0/role",
+                                             "/messages/0/content",
+                                             "/messages/1",
+                                             "/messages/1/content",
+                                             "/messages/1/content/0/text",
+                                             "/messages/2",
+                                             "/messages/2/content",
+                                             "/messages/3",
+                                             "/a~1b",
+                                             "/a~1b/m~0n",
+                                             "/stream",
+                                             "/n",
+                                             "/t"};
     struct Step {
         Edit op;
         const char* pointer;
@@ -159,7 +194,8 @@ TEST_CASE("an index stays true through every kind of edit") {
     };
     std::string json = kBody;
     jf::Index index;
-    for (const auto& probe : probes) jf::find(json, probe, &index);  // fill the index
+    for (const auto& probe : probes)
+        jf::find(json, probe, &index);  // fill the index
     for (const auto& step : steps) {
         CAPTURE(step.pointer);
         std::string error = jf::edit(json, step.op, step.pointer, step.value, &index);
@@ -170,7 +206,8 @@ TEST_CASE("an index stays true through every kind of edit") {
             auto indexed = jf::get(json, probe, &index);
             auto scanned = jf::get(json, probe);
             CHECK(indexed.has_value() == scanned.has_value());
-            if (indexed && scanned) CHECK(*indexed == *scanned);
+            if (indexed && scanned)
+                CHECK(*indexed == *scanned);
         }
     }
     auto result = nlohmann::json::parse(json);

@@ -84,7 +84,7 @@ typedef struct lp_header {
 
 /* Field edits (lp_host_api.edit_field), with RFC 6902 (JSON Patch) meanings. */
 typedef int32_t lp_edit;
-#define LP_EDIT_ADD ((lp_edit)0)     /* set an object member, or insert into an array ("-" appends) */
+#define LP_EDIT_ADD ((lp_edit)0) /* set an object member, or insert into an array ("-" appends) */
 #define LP_EDIT_REPLACE ((lp_edit)1) /* replace an existing value */
 #define LP_EDIT_REMOVE ((lp_edit)2)  /* remove an existing value */
 
@@ -194,7 +194,8 @@ typedef struct lp_host_api {
      * it to name your plugin). Available in on_request and on_response.
      * OWNERSHIP: request_body is copied; answer->body is borrowed until the hook returns.
      * THREADS: [request]. */
-    lp_status (*call_llm)(lp_call* call, lp_str llm_name, lp_str request_body, lp_llm_answer* answer);
+    lp_status (*call_llm)(lp_call* call, lp_str llm_name, lp_str request_body,
+                          lp_llm_answer* answer);
 
     /* 1 when a line at `level` would be written by log(), else 0: skip building lines nobody
      * reads. THREADS: [thread-safe]. */

@@ -29,13 +29,13 @@ typedef struct lp_processor_config {
 /* How a request ended, for on_finish. OWNERSHIP: borrowed for the call. */
 typedef struct lp_request_outcome {
     uint32_t struct_size;
-    int32_t http_status;     /* the status the client got (200 for a stream that started) */
-    int32_t upstream_status; /* 0 when no upstream answer was received */
-    int32_t streamed;        /* 1 when the answer was a stream */
-    int32_t client_gone;     /* 1 when the client disconnected before the end */
-    double duration_ms;      /* from request arrival to the end */
+    int32_t http_status;          /* the status the client got (200 for a stream that started) */
+    int32_t upstream_status;      /* 0 when no upstream answer was received */
+    int32_t streamed;             /* 1 when the answer was a stream */
+    int32_t client_gone;          /* 1 when the client disconnected before the end */
+    double duration_ms;           /* from request arrival to the end */
     double time_to_first_byte_ms; /* until the first byte of the answer went out; -1 if none */
-    lp_str error_message;    /* empty on success */
+    lp_str error_message;         /* empty on success */
     /* Token usage from the answer's "usage" (streams: when the upstream sent it); -1 if unknown. */
     int64_t prompt_tokens;
     int64_t completion_tokens;
