@@ -54,7 +54,7 @@ std::vector<std::string> bundled_plugin_dirs() {
         return {};
     auto dir = exe.parent_path();
     std::vector<std::string> dirs;
-    for (auto candidate : {dir / "plugins", dir / ".." / "lib" / "llm-proxy" / "plugins"})
+    for (auto candidate : {dir / "plugins", dir / LLM_PROXY_INSTALLED_PLUGIN_DIR})
         if (std::filesystem::is_directory(candidate, ec))
             dirs.push_back(candidate.lexically_normal().string());
     return dirs;

@@ -22,9 +22,9 @@ export function runProxy(args, env = {}) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-export async function startProxy(configText, { env = {}, args = [] } = {}) {
+export async function startProxy(configText, { env = {}, args = [], bin = BIN } = {}) {
   const file = writeConfig(configText);
-  const child = spawn(BIN, ['--config', file, ...args], {
+  const child = spawn(bin, ['--config', file, ...args], {
     env: { ...process.env, LLM_PROXY_LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
