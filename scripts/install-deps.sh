@@ -9,6 +9,8 @@ if [ "${1:-}" = "--test" ]; then
   packages+=(openssl curl)
   # node and npm may come from outside Debian (e.g. nodesource); any working install will do.
   command -v node > /dev/null && command -v npm > /dev/null || packages+=(nodejs npm)
+  # The Rust example plugin; any cargo will do (rustup's or Debian's).
+  command -v cargo > /dev/null || packages+=(cargo)
 fi
 
 missing=()

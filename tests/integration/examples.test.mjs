@@ -1,5 +1,6 @@
 // The example plugins under examples/, built against the installed SDK alone (ctest's
-// sdk.build_examples), loaded by the installed llm-proxy: a C processor and a C provider.
+// sdk.build_examples), loaded by the installed llm-proxy: a C processor, a C provider and a
+// Rust processor.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -28,10 +29,19 @@ token_env = "EXAMPLE_KEY"
 type = "tag_user"
 config_value = "team-42"
 
+[processor.loud]
+type = "shout"
+config_value = "!"
+
 [[route]]
 path_prefix = "/v1/chat/completions"
 target_llm = "local"
 processors = ["tag"]
+
+[[route]]
+path_prefix = "/loud/v1/chat/completions"
+target_llm = "local"
+processors = ["loud", "tag"]
 `;
 
 before(async () => {
@@ -48,8 +58,8 @@ after(async () => {
 test('the installed llm-proxy loads its bundled plugins and the example plugins', async () => {
   const health = await (await fetch(`${proxy.url}/healthz`)).json();
   const ids = health.plugins.map((p) => p.id).sort();
-  assert.deepEqual(ids, ['org.example.simple-openai', 'org.example.tag-user', 'org.llm-proxy.echo',
-    'org.llm-proxy.openai', 'org.llm-proxy.processors']);
+  assert.deepEqual(ids, ['org.example.shout', 'org.example.simple-openai', 'org.example.tag-user',
+    'org.llm-proxy.echo', 'org.llm-proxy.openai', 'org.llm-proxy.processors']);
 });
 
 test('the C provider and the C processor serve a whole answer', async () => {
@@ -68,6 +78,14 @@ test('the C provider relays a stream', async () => {
   const events = await readEvents(res);
   assert.equal(events.length, 5);
   assert.equal(events.at(-1), '[DONE]');
+});
+
+test('the Rust processor changes stream events', async () => {
+  const res = await post(`${proxy.url}/loud/v1/chat/completions`, chatBody('stream:2', { stream: true }));
+  const events = await readEvents(res);
+  assert.deepEqual(events.slice(0, 2).map((e) => JSON.parse(e).choices[0].delta.content), ['W0 !', 'W1 !']);
+  assert.equal(events.at(-1), '[DONE]');
+  assert.equal(mock.requests.at(-1).json.user, 'team-42');
 });
 
 test('the C plugins check their settings', () => {

@@ -3,6 +3,7 @@
 # (PREFIX) only, then copies the plugins into OUT/plugins. C plugins must not need the C++ runtime.
 #   build_examples.sh SOURCE_DIR PREFIX OUT
 set -euo pipefail
+[ -d "$HOME/.cargo/bin" ] && PATH="$HOME/.cargo/bin:$PATH"
 source_dir=$1 prefix=$2 out=$3
 rm -rf "$out"
 mkdir -p "$out/plugins"
@@ -17,4 +18,11 @@ for example in c-processor c-provider; do
     cp "$plugin" "$out/plugins/"
   done
 done
+# The Rust processor: only the standard library, so it builds offline. It proves the ABI is
+# plain C: no bindings generator, no C compiler, just #[repr(C)] mirrors of the headers.
+cargo test --offline --quiet --manifest-path "$source_dir/examples/rust-processor/Cargo.toml" \
+  --target-dir "$out/rust-processor"
+cargo build --offline --release --quiet --manifest-path "$source_dir/examples/rust-processor/Cargo.toml" \
+  --target-dir "$out/rust-processor"
+cp "$out/rust-processor/release/libshout.so" "$out/plugins/shout.so"
 echo "built: $(ls "$out/plugins" | tr '\n' ' ')"
