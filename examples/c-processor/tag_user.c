@@ -34,14 +34,17 @@ static lp_status fail(lp_call* call, const char* message) {
 static lp_status tag_new(const lp_processor_config* config, lp_call* call, void** instance) {
     tagger* t;
     size_t i;
-    if (config->config_value.len == 0) return fail(call, "config_value must be the user tag to set");
+    if (config->config_value.len == 0)
+        return fail(call, "config_value must be the user tag to set");
     for (i = 0; i < config->config_value.len; ++i) {
         char c = config->config_value.ptr[i];
         if (c == '"' || c == '\\' || (unsigned char)c < 0x20)
-            return fail(call, "config_value may not contain quotes, backslashes or control characters");
+            return fail(call,
+                        "config_value may not contain quotes, backslashes or control characters");
     }
     t = calloc(1, sizeof *t);
-    if (!t) return fail(call, "out of memory");
+    if (!t)
+        return fail(call, "out of memory");
     t->user_json_len = config->config_value.len + 2;
     t->user_json = malloc(t->user_json_len);
     if (!t->user_json) {
@@ -68,7 +71,8 @@ static lp_status tag_on_request(void* instance, void* state, lp_call* call,
     lp_str value;
     (void)state;
     (void)request;
-    if (host->get_field(call, text("/user"), &existing) == LP_CONTINUE) return LP_CONTINUE;
+    if (host->get_field(call, text("/user"), &existing) == LP_CONTINUE)
+        return LP_CONTINUE;
     value.ptr = t->user_json;
     value.len = t->user_json_len;
     if (host->edit_field(call, LP_EDIT_ADD, text("/user"), value) != LP_CONTINUE)
@@ -91,6 +95,14 @@ static lp_status tag_init(const lp_host_api* api, lp_call* call) {
 }
 
 LP_DECLARE_PLUGIN_ENTRY = {
-    sizeof(lp_plugin_entry), LP_ABI_MAJOR, LP_ABI_MINOR, "org.example.tag-user", "1.0.0",
-    "Sets the request's user field", tag_init, NULL, exports, sizeof exports / sizeof exports[0],
+    sizeof(lp_plugin_entry),
+    LP_ABI_MAJOR,
+    LP_ABI_MINOR,
+    "org.example.tag-user",
+    "1.0.0",
+    "Sets the request's user field",
+    tag_init,
+    NULL,
+    exports,
+    sizeof exports / sizeof exports[0],
 };

@@ -42,16 +42,21 @@ static int read_path_option(lp_str options, char* out, size_t cap) {
     const char* start;
     const char* end;
     char buffer[1024];
-    if (options.len >= sizeof buffer) return -1;
+    if (options.len >= sizeof buffer)
+        return -1;
     memcpy(buffer, options.ptr, options.len);
     buffer[options.len] = '\0';
-    if (strcmp(buffer, "{}") == 0) return 0;
+    if (strcmp(buffer, "{}") == 0)
+        return 0;
     at = strstr(buffer, key);
-    if (!at) return -1;
+    if (!at)
+        return -1;
     start = strchr(at + strlen(key), '"');
-    if (!start) return -1;
+    if (!start)
+        return -1;
     end = strchr(start + 1, '"');
-    if (!end || (size_t)(end - start - 1) >= cap) return -1;
+    if (!end || (size_t)(end - start - 1) >= cap)
+        return -1;
     memcpy(out, start + 1, (size_t)(end - start - 1));
     out[end - start - 1] = '\0';
     return 1;
@@ -59,11 +64,15 @@ static int read_path_option(lp_str options, char* out, size_t cap) {
 
 static lp_status simple_new(const lp_provider_config* config, lp_call* call, void** instance) {
     simple* s;
-    if (config->base_url.len == 0) return fail(call, "base_url is required");
-    if (config->endpoint != LP_ENDPOINT_CHAT) return fail(call, "simple_openai serves type = \"chat\" only");
-    if (config->api_key.len > 400) return fail(call, "the API key is too long");
+    if (config->base_url.len == 0)
+        return fail(call, "base_url is required");
+    if (config->endpoint != LP_ENDPOINT_CHAT)
+        return fail(call, "simple_openai serves type = \"chat\" only");
+    if (config->api_key.len > 400)
+        return fail(call, "the API key is too long");
     s = calloc(1, sizeof *s);
-    if (!s) return fail(call, "out of memory");
+    if (!s)
+        return fail(call, "out of memory");
     strcpy(s->path, "/chat/completions");
     if (read_path_option(config->options_json, s->path, sizeof s->path) < 0) {
         free(s);
@@ -76,7 +85,9 @@ static lp_status simple_new(const lp_provider_config* config, lp_call* call, voi
     return LP_CONTINUE;
 }
 
-static void simple_free(void* instance) { free(instance); }
+static void simple_free(void* instance) {
+    free(instance);
+}
 
 static lp_status simple_encode(void* instance, void* state, lp_call* call,
                                const lp_request_view* request) {
@@ -85,7 +96,8 @@ static lp_status simple_encode(void* instance, void* state, lp_call* call,
     (void)request;
     host->set_upstream_path(call, text(s->path));
     host->set_upstream_header(call, text("Content-Type"), text("application/json"));
-    if (s->authorization[0]) host->set_upstream_header(call, text("Authorization"), text(s->authorization));
+    if (s->authorization[0])
+        host->set_upstream_header(call, text("Authorization"), text(s->authorization));
     return LP_CONTINUE;
 }
 
@@ -104,7 +116,14 @@ static lp_status simple_init(const lp_host_api* api, lp_call* call) {
 }
 
 LP_DECLARE_PLUGIN_ENTRY = {
-    sizeof(lp_plugin_entry), LP_ABI_MAJOR, LP_ABI_MINOR, "org.example.simple-openai", "1.0.0",
-    "A plain C provider for OpenAI-compatible servers", simple_init, NULL, exports,
+    sizeof(lp_plugin_entry),
+    LP_ABI_MAJOR,
+    LP_ABI_MINOR,
+    "org.example.simple-openai",
+    "1.0.0",
+    "A plain C provider for OpenAI-compatible servers",
+    simple_init,
+    NULL,
+    exports,
     sizeof exports / sizeof exports[0],
 };

@@ -1,4 +1,5 @@
-/* Compiled as C11 and C17 with -pedantic-errors -Wall -Wextra -Werror: the SDK headers are plain C. */
+/* Compiled as C11 and C17 with -pedantic-errors -Wall -Wextra -Werror: the SDK headers are plain C.
+ */
 #include <llm_proxy/plugin.h>
 
 /* A translation unit must declare something. */
