@@ -16,11 +16,13 @@
 #include "http/gateway_handler.hpp"
 #include "http/server.hpp"
 #include "plugins/plugin_registry.hpp"
+#include "tools/plugin_check.hpp"
 #include "version.hpp"
 
 namespace {
 
 constexpr const char* kUsage = R"(usage: llm-proxy --config FILE [--check] [--plugin-dir DIR]...
+       llm-proxy plugin check FILE.so [--type NAME] [--config JSON]
 
 An OpenAI-compatible LLM gateway with provider and processor plugins.
 
@@ -31,6 +33,13 @@ An OpenAI-compatible LLM gateway with provider and processor plugins.
                      config adds more). The plugins built with llm-proxy are always loaded.
   --help             show this help
   --version          show the version and the plugin ABI version
+
+plugin check FILE.so  load one plugin alone and exercise it as the host would (lifecycle, error
+                     paths, concurrency, streams split at every byte); prints a verdict per
+                     check and exits non-zero when any fails. --type checks one export only;
+                     --config gives instance settings
+                     as JSON: {"base_url","api_key","options"} for providers,
+                     {"config_value","additional_config"} for processors.
 
 Environment: LLM_PROXY_LOG_LEVEL (trace|debug|info|warn|error|off) overrides [server] log_level.
 )";
@@ -68,9 +77,30 @@ void setup_logging(const std::string& config_level) {
     spdlog::set_level(spdlog::level::from_str(env && *env ? env : config_level));
 }
 
+int plugin_check_command(int argc, char** argv) {
+    llmproxy::PluginCheckOptions options;
+    for (int i = 3; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--config" && i + 1 < argc)
+            options.config_json = argv[++i];
+        else if (arg == "--type" && i + 1 < argc)
+            options.type = argv[++i];
+        else if (options.file.empty() && arg.rfind("--", 0) != 0)
+            options.file = arg;
+        else
+            return usage_error("unknown or incomplete argument '" + arg + "'");
+    }
+    if (options.file.empty())
+        return usage_error("plugin check needs the plugin file");
+    spdlog::set_level(spdlog::level::off);  // the verdicts carry the messages
+    return llmproxy::run_plugin_check(options, std::cout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc >= 3 && std::string(argv[1]) == "plugin" && std::string(argv[2]) == "check")
+        return plugin_check_command(argc, argv);
     Options options;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];

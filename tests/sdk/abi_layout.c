@@ -9,9 +9,10 @@
 
 #if defined(__LP64__) || defined(_LP64)
 #define LP_SIZE(type, size) _Static_assert(sizeof(type) == (size), "ABI: size of " #type " changed")
-#define LP_FIELD(type, field, offset)                                                              \
-    _Static_assert(offsetof(type, field) == (offset), "ABI: offset of " #type "." #field " change" \
-                                                                                         "d")
+#define LP_FIELD(type, field, offset)                                                    \
+    _Static_assert(offsetof(type, field) == (offset), "ABI: offset of " #type "." #field \
+                                                      " change"                          \
+                                                      "d")
 
 LP_SIZE(lp_str, 16);
 LP_FIELD(lp_str, ptr, 0);
