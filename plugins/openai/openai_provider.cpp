@@ -2,129 +2,82 @@
 // OpenRouter, llama.cpp, ...). The canonical format is OpenAI's own, so bodies and events pass
 // through untouched; the provider adds the upstream path and credentials, and checks that a
 // stream really ended with [DONE].
-#include <llm_proxy/plugin.h>
+#include <llm_proxy/cpp/plugin.hpp>
 
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "plugin_support.hpp"
-
 namespace {
 
-using lp_support::fail;
-using lp_support::str;
-using lp_support::view;
+using llm_proxy::Call;
+using llm_proxy::Error;
+using llm_proxy::RequestState;
 
-const lp_host_api* g_host = nullptr;
-
-struct Instance {
-    std::string path;           // "/chat/completions" or "/embeddings"
-    std::string authorization;  // "Bearer <key>", empty when no key
-    std::string organization;
-    std::string project;
-};
-
-struct RequestState {
-    bool saw_done = false;
-};
-
-lp_status create_instance(const lp_provider_config* config, lp_call* call, void** out) {
-    if (view(config->base_url).empty())
-        return fail(g_host, call, 500, "", "",
-                    "base_url is required: the API root of the OpenAI-compatible server, e.g. "
-                    "base_url = \"https://api.openai.com/v1\"");
-    auto instance = std::make_unique<Instance>();
-    instance->path =
-        config->endpoint == LP_ENDPOINT_EMBEDDING ? "/embeddings" : "/chat/completions";
-    if (config->api_key.len)
-        instance->authorization = "Bearer " + std::string(view(config->api_key));
-    auto options = nlohmann::json::parse(view(config->options_json), nullptr, false);
-    if (!options.is_object())
-        return fail(g_host, call, 500, "", "", "options must be a table");
-    for (auto& [key, value] : options.items()) {
-        std::string* target = key == "organization" ? &instance->organization
-                              : key == "project"    ? &instance->project
-                                                    : nullptr;
-        if (!target)
-            return fail(g_host, call, 500, "", "",
-                        "unknown key options." + key + " (known: organization, project)");
-        if (!value.is_string())
-            return fail(g_host, call, 500, "", "", "options." + key + " must be a string");
-        *target = value.get<std::string>();
+class OpenAiProvider : public llm_proxy::Provider {
+  public:
+    explicit OpenAiProvider(const llm_proxy::ProviderSettings& settings) {
+        if (settings.base_url.empty())
+            throw Error(
+                "base_url is required: the API root of the OpenAI-compatible server, e.g. "
+                "base_url = \"https://api.openai.com/v1\"");
+        path_ = settings.endpoint == LP_ENDPOINT_EMBEDDING ? "/embeddings" : "/chat/completions";
+        if (!settings.api_key.empty())
+            authorization_ = "Bearer " + std::string(settings.api_key);
+        auto options = nlohmann::json::parse(settings.options_json, nullptr, false);
+        if (!options.is_object())
+            throw Error("options must be a table");
+        for (auto& [key, value] : options.items()) {
+            std::string* target = key == "organization" ? &organization_
+                                  : key == "project"    ? &project_
+                                                        : nullptr;
+            if (!target)
+                throw Error("unknown key options." + key + " (known: organization, project)");
+            if (!value.is_string())
+                throw Error("options." + key + " must be a string");
+            *target = value.get<std::string>();
+        }
     }
-    *out = instance.release();
-    return LP_CONTINUE;
-}
 
-lp_status instance_new(const lp_provider_config* config, lp_call* call, void** out) {
-    return lp_support::guarded(g_host, call, [&] { return create_instance(config, call, out); });
-}
+    struct Request : RequestState {
+        bool saw_done = false;
+    };
 
-void instance_free(void* instance) {
-    delete static_cast<Instance*>(instance);
-}
+    std::unique_ptr<RequestState> new_request() override { return std::make_unique<Request>(); }
 
-lp_status request_new(void*, lp_call*, void** state) {
-    *state = new RequestState;
-    return LP_CONTINUE;
-}
-
-void request_free(void*, void* state) {
-    delete static_cast<RequestState*>(state);
-}
-
-lp_status encode_request(void* instance_ptr, void*, lp_call* call, const lp_request_view*) {
-    const auto& instance = *static_cast<Instance*>(instance_ptr);
-    g_host->set_upstream_path(call, str(instance.path));
-    g_host->set_upstream_header(call, str("Content-Type"), str("application/json"));
-    if (!instance.authorization.empty())
-        g_host->set_upstream_header(call, str("Authorization"), str(instance.authorization));
-    if (!instance.organization.empty())
-        g_host->set_upstream_header(call, str("OpenAI-Organization"), str(instance.organization));
-    if (!instance.project.empty())
-        g_host->set_upstream_header(call, str("OpenAI-Project"), str(instance.project));
-    return LP_CONTINUE;
-}
-
-lp_status decode_stream_event(void*, void* state, lp_call*, const lp_sse_event* event) {
-    if (view(event->data) == "[DONE]")
-        static_cast<RequestState*>(state)->saw_done = true;
-    return LP_CONTINUE;
-}
-
-lp_status end_stream(void*, void* state, lp_call* call) {
-    if (static_cast<RequestState*>(state)->saw_done)
+    lp_status encode_request(Call& call, const lp_request_view&, RequestState*) override {
+        call.set_upstream_path(path_);
+        call.set_upstream_header("Content-Type", "application/json");
+        if (!authorization_.empty())
+            call.set_upstream_header("Authorization", authorization_);
+        if (!organization_.empty())
+            call.set_upstream_header("OpenAI-Organization", organization_);
+        if (!project_.empty())
+            call.set_upstream_header("OpenAI-Project", project_);
         return LP_CONTINUE;
-    return fail(g_host, call, 502, "upstream_error", "upstream_stream_truncated",
-                "the upstream stream ended without data: [DONE]; the answer may be incomplete");
-}
+    }
 
-const lp_provider kProvider = {
-    sizeof(lp_provider), instance_new, instance_free,       request_new, request_free,
-    encode_request,      nullptr,      decode_stream_event, end_stream,
+    lp_status decode_stream_event(Call&, const lp_sse_event& event, RequestState* state) override {
+        if (llm_proxy::view(event.data) == "[DONE]")
+            static_cast<Request*>(state)->saw_done = true;
+        return LP_CONTINUE;
+    }
+
+    lp_status end_stream(Call&, RequestState* state) override {
+        if (static_cast<Request*>(state)->saw_done)
+            return LP_CONTINUE;
+        throw Error("the upstream stream ended without data: [DONE]; the answer may be incomplete",
+                    502, "upstream_error", "upstream_stream_truncated");
+    }
+
+  private:
+    std::string path_;           // "/chat/completions" or "/embeddings"
+    std::string authorization_;  // "Bearer <key>", empty when no key
+    std::string organization_;
+    std::string project_;
 };
-
-const lp_export kExports[] = {
-    {sizeof(lp_export), LP_PROVIDER_INTERFACE, "openai", &kProvider},
-};
-
-lp_status init(const lp_host_api* host, lp_call*) {
-    g_host = host;
-    return LP_CONTINUE;
-}
 
 }  // namespace
 
-LP_DECLARE_PLUGIN_ENTRY = {
-    sizeof(lp_plugin_entry),
-    LP_ABI_MAJOR,
-    LP_ABI_MINOR,
-    "org.llm-proxy.openai",
-    "1.0.0",
-    "OpenAI chat completions and embeddings, and any OpenAI-compatible server",
-    init,
-    nullptr,
-    kExports,
-    sizeof(kExports) / sizeof(kExports[0]),
-};
+LLM_PROXY_PLUGIN("org.llm-proxy.openai", "1.0.0",
+                 "OpenAI chat completions and embeddings, and any OpenAI-compatible server",
+                 llm_proxy::provider_export<OpenAiProvider>("openai"));

@@ -11,63 +11,50 @@ namespace processors {
 
 namespace {
 
-struct Guard {
-    std::string name;
-    PatternSet patterns;
-    int status = 400;
-    std::string message;
-};
-
-lp_status instance_new(const lp_processor_config* config, lp_call* call, void** out) {
-    return create_instance(call, out, [&] {
-        Settings settings(config->additional_config_json);
-        PatternSet patterns(settings.strings("patterns"), settings.strings("custom"),
-                            "additional_config");
-        if (patterns.empty())
-            throw ConfigMistake(
-                "additional_config needs patterns (built-in: email, card, api_key) "
-                "or custom regular expressions");
-        std::size_t status = settings.count("status", 400);
+class Guard : public llm_proxy::Processor {
+  public:
+    explicit Guard(const llm_proxy::ProcessorSettings& settings) : name_(settings.name) {
+        Settings extra(settings.additional_config_json);
+        patterns_ = std::make_unique<PatternSet>(extra.strings("patterns"), extra.strings("custom"),
+                                                 "additional_config");
+        if (patterns_->empty())
+            throw Error(
+                "additional_config needs patterns (built-in: email, card, api_key) or custom "
+                "regular expressions");
+        std::size_t status = extra.count("status", 400);
         if (status < 400 || status > 499)
-            throw ConfigMistake("additional_config.status must be from 400 to 499");
-        auto guard = std::make_unique<Guard>(Guard{std::string(view(config->name)),
-                                                   std::move(patterns), static_cast<int>(status),
-                                                   settings.string("message", "")});
-        settings.finish();
-        return static_cast<void*>(guard.release());
-    });
-}
+            throw Error("additional_config.status must be from 400 to 499");
+        status_ = static_cast<int>(status);
+        message_ = extra.string("message", "");
+        extra.finish();
+    }
 
-void instance_free(void* instance) {
-    delete static_cast<Guard*>(instance);
-}
-
-lp_status on_request(void* instance, void*, lp_call* call, const lp_request_view*) {
-    const auto& guard = *static_cast<Guard*>(instance);
-    return lp_support::guarded(host(), call, [&]() -> lp_status {
-        Body body(call);
+    lp_status on_request(Call& call, const lp_request_view&, RequestState*) override {
         std::optional<std::string> hit;
-        body.for_each_message_text([&](const std::string&, std::string_view text) {
+        for_each_message_text(call, [&](const std::string&, std::string_view text) {
             if (!hit)
-                hit = guard.patterns.find(text);
+                hit = patterns_->find(text);
         });
         if (!hit)
             return LP_CONTINUE;
-        std::string message = guard.message.empty()
-                                  ? "the request was refused by '" + guard.name +
-                                        "': its messages contain content that is not allowed (" +
-                                        *hit + ")"
-                                  : guard.message;
-        return lp_support::fail(host(), call, guard.status, "invalid_request_error",
-                                "content_blocked", message);
-    });
-}
+        throw Error(message_.empty()
+                        ? "the request was refused by '" + name_ +
+                              "': its messages contain content that is not allowed (" + *hit + ")"
+                        : message_,
+                    status_, "invalid_request_error", "content_blocked");
+    }
+
+  private:
+    std::string name_;
+    std::unique_ptr<PatternSet> patterns_;
+    int status_ = 400;
+    std::string message_;
+};
 
 }  // namespace
 
-const lp_processor kGuard = {
-    sizeof(lp_processor), instance_new, instance_free, nullptr, nullptr,
-    on_request,           nullptr,      nullptr,       nullptr,
-};
+lp_export guard_export() {
+    return llm_proxy::processor_export<Guard>("guard");
+}
 
 }  // namespace processors

@@ -6,6 +6,8 @@
 // authorization headers are masked, and API-key shapes inside message texts are masked too.
 #include <strings.h>
 
+#include <cstring>
+
 #include "patterns.hpp"
 #include "processor_kit.hpp"
 #include "processors.hpp"
@@ -13,14 +15,6 @@
 namespace processors {
 
 namespace {
-
-struct Logger {
-    std::string name;
-    lp_log_level level = LP_LOG_INFO;
-    std::size_t max_content_chars = 200;
-    bool headers = false;
-    PatternSet secrets{{"api_key"}, {}, "logger"};
-};
 
 lp_log_level parse_level(std::string_view text) {
     static const std::pair<std::string_view, lp_log_level> kLevels[] = {{"trace", LP_LOG_TRACE},
@@ -31,7 +25,7 @@ lp_log_level parse_level(std::string_view text) {
     for (const auto& [name, value] : kLevels)
         if (name == text)
             return value;
-    throw ConfigMistake("config_value must be a log level: trace, debug, info, warn or error");
+    throw Error("config_value must be a log level: trace, debug, info, warn or error");
 }
 
 bool is_credential(std::string_view header) {
@@ -43,90 +37,80 @@ bool is_credential(std::string_view header) {
     return false;
 }
 
-std::string shown(const Logger& logger, std::string_view text) {
-    std::string safe = logger.secrets.redact(text, "[REDACTED]").value_or(std::string(text));
-    if (safe.size() <= logger.max_content_chars)
-        return safe;
-    std::size_t cut = logger.max_content_chars;
-    while (cut > 0 && (static_cast<unsigned char>(safe[cut]) & 0xC0) == 0x80)
-        --cut;  // UTF-8
-    return safe.substr(0, cut) + "... (" + std::to_string(safe.size()) + " chars)";
-}
+class Logger : public llm_proxy::Processor {
+  public:
+    explicit Logger(const llm_proxy::ProcessorSettings& settings) : name_(settings.name) {
+        if (!settings.config_value.empty())
+            level_ = parse_level(settings.config_value);
+        Settings extra(settings.additional_config_json);
+        max_content_chars_ = extra.count("max_content_chars", 200);
+        headers_ = extra.boolean("headers", false);
+        extra.finish();
+    }
 
-lp_status instance_new(const lp_processor_config* config, lp_call* call, void** out) {
-    return create_instance(call, out, [&] {
-        auto logger = std::make_unique<Logger>();
-        logger->name = std::string(view(config->name));
-        if (config->config_value.len)
-            logger->level = parse_level(view(config->config_value));
-        Settings settings(config->additional_config_json);
-        logger->max_content_chars = settings.count("max_content_chars", 200);
-        logger->headers = settings.boolean("headers", false);
-        settings.finish();
-        return static_cast<void*>(logger.release());
-    });
-}
-
-void instance_free(void* instance) {
-    delete static_cast<Logger*>(instance);
-}
-
-lp_status on_request(void* instance, void*, lp_call* call, const lp_request_view* request) {
-    const auto& logger = *static_cast<Logger*>(instance);
-    if (!host()->log_enabled(logger.level))
-        return LP_CONTINUE;
-    return lp_support::guarded(host(), call, [&] {
-        std::string line = "[" + logger.name +
-                           "] request route=" + std::string(view(request->route_prefix)) +
-                           " model=" + std::string(view(request->model)) +
-                           " stream=" + (request->stream ? "true" : "false");
-        if (logger.headers)
-            for (std::size_t i = 0; i < request->header_count; ++i) {
-                std::string_view name = view(request->headers[i].name);
+    lp_status on_request(Call& call, const lp_request_view& request, RequestState*) override {
+        if (!llm_proxy::Host::log_enabled(level_))
+            return LP_CONTINUE;
+        std::string line = "[" + name_ +
+                           "] request route=" + std::string(llm_proxy::view(request.route_prefix)) +
+                           " model=" + std::string(llm_proxy::view(request.model)) +
+                           " stream=" + (request.stream ? "true" : "false");
+        if (headers_)
+            for (std::size_t i = 0; i < request.header_count; ++i) {
+                std::string_view name = llm_proxy::view(request.headers[i].name);
                 line += " header." + std::string(name) + "=" +
                         (is_credential(name) ? std::string("[REDACTED]")
-                                             : shown(logger, view(request->headers[i].value)));
+                                             : shown(llm_proxy::view(request.headers[i].value)));
             }
-        Body body(call);
         std::size_t index = 0;
-        body.for_each_message_text([&](const std::string& pointer, std::string_view text) {
-            auto slash = pointer.find('/', 10);  // "/messages/N/..."
-            std::string message = pointer.substr(0, slash);
-            auto role = body.get_string(message + "/role");
+        for_each_message_text(call, [&](const std::string& pointer, std::string_view text) {
+            std::string message = pointer.substr(0, pointer.find('/', 10));  // "/messages/N"
+            auto role = call.get_string(message + "/role");
             line += " message[" + std::to_string(index++) + "]." + std::string(role.value_or("?")) +
-                    "=" + json_string(shown(logger, text));
+                    "=" + json_string(shown(text));
         });
-        log(logger.level, line);
+        llm_proxy::Host::log(level_, line);
         return LP_CONTINUE;
-    });
-}
-
-void on_finish(void* instance, void*, const lp_request_outcome* outcome) {
-    const auto& logger = *static_cast<Logger*>(instance);
-    if (!host()->log_enabled(logger.level))
-        return;
-    try {
-        std::string line = "[" + logger.name +
-                           "] finished status=" + std::to_string(outcome->http_status) +
-                           " upstream_status=" + std::to_string(outcome->upstream_status) +
-                           " streamed=" + (outcome->streamed ? "true" : "false") +
-                           " client_gone=" + (outcome->client_gone ? "true" : "false") +
-                           " duration_ms=" + std::to_string(outcome->duration_ms) +
-                           " prompt_tokens=" + std::to_string(outcome->prompt_tokens) +
-                           " completion_tokens=" + std::to_string(outcome->completion_tokens);
-        if (outcome->error_message.len)
-            line += " error=" + std::string(view(outcome->error_message));
-        log(logger.level, line);
-    } catch (...) {
-        // Logging must never take the host down.
     }
-}
+
+    void on_finish(const lp_request_outcome& outcome, RequestState*) override {
+        if (!llm_proxy::Host::log_enabled(level_))
+            return;
+        std::string line = "[" + name_ +
+                           "] finished status=" + std::to_string(outcome.http_status) +
+                           " upstream_status=" + std::to_string(outcome.upstream_status) +
+                           " streamed=" + (outcome.streamed ? "true" : "false") +
+                           " client_gone=" + (outcome.client_gone ? "true" : "false") +
+                           " duration_ms=" + std::to_string(outcome.duration_ms) +
+                           " prompt_tokens=" + std::to_string(outcome.prompt_tokens) +
+                           " completion_tokens=" + std::to_string(outcome.completion_tokens);
+        if (outcome.error_message.len)
+            line += " error=" + std::string(llm_proxy::view(outcome.error_message));
+        llm_proxy::Host::log(level_, line);
+    }
+
+  private:
+    std::string shown(std::string_view text) const {
+        std::string safe = secrets_.redact(text, "[REDACTED]").value_or(std::string(text));
+        if (safe.size() <= max_content_chars_)
+            return safe;
+        std::size_t cut = max_content_chars_;
+        while (cut > 0 && (static_cast<unsigned char>(safe[cut]) & 0xC0) == 0x80)
+            --cut;  // never cut a UTF-8 sequence
+        return safe.substr(0, cut) + "... (" + std::to_string(safe.size()) + " chars)";
+    }
+
+    std::string name_;
+    lp_log_level level_ = LP_LOG_INFO;
+    std::size_t max_content_chars_ = 200;
+    bool headers_ = false;
+    PatternSet secrets_{{"api_key"}, {}, "logger"};
+};
 
 }  // namespace
 
-const lp_processor kLogger = {
-    sizeof(lp_processor), instance_new, instance_free, nullptr,   nullptr,
-    on_request,           nullptr,      nullptr,       on_finish,
-};
+lp_export logger_export() {
+    return llm_proxy::processor_export<Logger>("logger");
+}
 
 }  // namespace processors

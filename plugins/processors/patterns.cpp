@@ -82,9 +82,9 @@ PatternSet::PatternSet(const std::vector<std::string>& builtin,
             if (name == b.name)
                 found = &b;
         if (!found)
-            throw ConfigMistake(config_key + ": unknown pattern \"" + name +
-                                "\" (built-in patterns: email, card, api_key; use custom for "
-                                "your own regular expressions)");
+            throw Error(config_key + ": unknown pattern \"" + name +
+                        "\" (built-in patterns: email, card, api_key; use custom for "
+                        "your own regular expressions)");
         patterns_.push_back(
             {found->name, std::make_unique<RE2>(found->expression), found->luhn, found->may_match});
     }
@@ -93,8 +93,8 @@ PatternSet::PatternSet(const std::vector<std::string>& builtin,
         options.set_log_errors(false);
         auto re = std::make_unique<RE2>(expression, options);
         if (!re->ok())
-            throw ConfigMistake(config_key + ": the regular expression \"" + expression +
-                                "\" is invalid: " + re->error());
+            throw Error(config_key + ": the regular expression \"" + expression +
+                        "\" is invalid: " + re->error());
         patterns_.push_back({"custom", std::move(re), false, nullptr});
     }
 }

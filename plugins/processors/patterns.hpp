@@ -15,7 +15,7 @@ namespace processors {
 class PatternSet {
   public:
     // builtin: names among "email", "card" (Luhn-checked), "api_key"; custom: RE2 expressions.
-    // Throws ConfigMistake naming config_key for an unknown name or an invalid expression.
+    // Throws llm_proxy::Error naming config_key for an unknown name or an invalid expression.
     PatternSet(const std::vector<std::string>& builtin, const std::vector<std::string>& custom,
                const std::string& config_key);
 

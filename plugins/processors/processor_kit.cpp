@@ -2,21 +2,10 @@
 
 namespace processors {
 
-namespace {
-const lp_host_api* g_host = nullptr;
-}
-
-const lp_host_api* host() {
-    return g_host;
-}
-void set_host(const lp_host_api* h) {
-    g_host = h;
-}
-
-Settings::Settings(lp_str additional_config_json)
-    : object_(json::parse(view(additional_config_json), nullptr, false)) {
+Settings::Settings(std::string_view additional_config_json)
+    : object_(json::parse(additional_config_json, nullptr, false)) {
     if (!object_.is_object())
-        throw ConfigMistake("additional_config must be a table");
+        throw Error("additional_config must be a table");
 }
 
 const json& Settings::value(const std::string& key) {
@@ -31,7 +20,7 @@ std::string Settings::string(const std::string& key, std::string fallback) {
     if (v.is_null())
         return fallback;
     if (!v.is_string())
-        throw ConfigMistake("additional_config." + key + " must be a string");
+        throw Error("additional_config." + key + " must be a string");
     return v.get<std::string>();
 }
 
@@ -40,7 +29,7 @@ bool Settings::boolean(const std::string& key, bool fallback) {
     if (v.is_null())
         return fallback;
     if (!v.is_boolean())
-        throw ConfigMistake("additional_config." + key + " must be true or false");
+        throw Error("additional_config." + key + " must be true or false");
     return v.get<bool>();
 }
 
@@ -49,7 +38,7 @@ std::size_t Settings::count(const std::string& key, std::size_t fallback) {
     if (v.is_null())
         return fallback;
     if (!v.is_number_unsigned())
-        throw ConfigMistake("additional_config." + key + " must be a non-negative integer");
+        throw Error("additional_config." + key + " must be a non-negative integer");
     return v.get<std::size_t>();
 }
 
@@ -67,7 +56,7 @@ std::vector<std::string> Settings::strings(const std::string& key) {
                 out.push_back(item.get<std::string>());
         }
     if (!ok)
-        throw ConfigMistake("additional_config." + key + " must be an array of strings");
+        throw Error("additional_config." + key + " must be an array of strings");
     return out;
 }
 
@@ -76,7 +65,7 @@ json Settings::table(const std::string& key) {
     if (v.is_null())
         return json::object();
     if (!v.is_object())
-        throw ConfigMistake("additional_config." + key + " must be a table");
+        throw Error("additional_config." + key + " must be a table");
     return v;
 }
 
@@ -87,8 +76,7 @@ std::string Settings::choice(const std::string& key, std::string fallback,
         std::string list;
         for (const auto& c : choices)
             list += (list.empty() ? "" : ", ") + c;
-        throw ConfigMistake("additional_config." + key + " must be one of " + list + ", not \"" +
-                            v + "\"");
+        throw Error("additional_config." + key + " must be one of " + list + ", not \"" + v + "\"");
     }
     return v;
 }
@@ -100,43 +88,18 @@ void Settings::finish() {
         std::string list;
         for (const auto& k : known_)
             list += (list.empty() ? "" : ", ") + k;
-        throw ConfigMistake("unknown key additional_config." + key + " (known: " + list + ")");
+        throw Error("unknown key additional_config." + key + " (known: " + list + ")");
     }
 }
 
-std::optional<std::string_view> Body::get(std::string_view pointer) const {
-    lp_str out{};
-    if (host()->get_field(call_, str(pointer), &out) != LP_CONTINUE)
-        return std::nullopt;
-    return view(out);
-}
-
-std::optional<std::string_view> Body::get_string(std::string_view pointer) const {
-    lp_str out{};
-    if (host()->get_string_field(call_, str(pointer), &out) != LP_CONTINUE)
-        return std::nullopt;
-    return view(out);
-}
-
-bool Body::add(std::string_view pointer, std::string_view value_json) {
-    return host()->edit_field(call_, LP_EDIT_ADD, str(pointer), str(value_json)) == LP_CONTINUE;
-}
-
-bool Body::replace(std::string_view pointer, std::string_view value_json) {
-    return host()->edit_field(call_, LP_EDIT_REPLACE, str(pointer), str(value_json)) == LP_CONTINUE;
-}
-
-bool Body::remove(std::string_view pointer) {
-    return host()->edit_field(call_, LP_EDIT_REMOVE, str(pointer), str("")) == LP_CONTINUE;
-}
-
-void Body::for_each_message_text(
-    const std::function<void(const std::string&, std::string_view)>& fn) {
+void for_each_message_text(const Call& call,
+                           const std::function<void(const std::string&, std::string_view)>& fn) {
     for (std::size_t i = 0;; ++i) {
-        std::string content = "/messages/" + std::to_string(i) + "/content";
-        auto value = get(content);
+        std::string message = "/messages/" + std::to_string(i);
+        std::string content = message + "/content";
+        auto value = call.get_field(content);
         if (!value) {
-            if (!get("/messages/" + std::to_string(i)))
+            if (!call.get_field(message))
                 return;  // past the last message
             continue;    // a message without content
         }
@@ -144,14 +107,14 @@ void Body::for_each_message_text(
             // Without escapes the JSON text is the string itself: no second lookup needed.
             if (value->find('\\') == std::string_view::npos)
                 fn(content, value->substr(1, value->size() - 2));
-            else if (auto text = get_string(content))
+            else if (auto text = call.get_string(content))
                 fn(content, *text);
         } else if (!value->empty() && value->front() == '[') {
             for (std::size_t j = 0;; ++j) {
                 std::string part = content + "/" + std::to_string(j);
-                if (!get(part))
+                if (!call.get_field(part))
                     break;
-                if (auto text = get_string(part + "/text"))
+                if (auto text = call.get_string(part + "/text"))
                     fn(part + "/text", *text);
             }
         }
@@ -196,10 +159,6 @@ std::string json_string(std::string_view text) {
     out.push_back('"');
     // Texts come from bodies the host validated on arrival, so they are UTF-8 already.
     return out;
-}
-
-void log(lp_log_level level, std::string_view message) {
-    host()->log(level, str(message));
 }
 
 }  // namespace processors

@@ -1,15 +1,15 @@
-// The bundled processors, each a function table exported by processors.so.
+// The bundled processors, exported by processors.so; each file defines one.
 #pragma once
 
-#include <llm_proxy/processor.h>
+#include <llm_proxy/plugin.h>
 
 namespace processors {
 
-extern const lp_processor kLogger;        // logger.cpp
-extern const lp_processor kOpenAiChat;    // openai_chat.cpp
-extern const lp_processor kSystemPrompt;  // system_prompt.cpp
-extern const lp_processor kParams;        // params.cpp
-extern const lp_processor kRedact;        // redact.cpp
-extern const lp_processor kGuard;         // guard.cpp
+lp_export logger_export();         // logger.cpp
+lp_export openai_chat_export();    // openai_chat.cpp
+lp_export system_prompt_export();  // system_prompt.cpp
+lp_export params_export();         // params.cpp
+lp_export redact_export();         // redact.cpp
+lp_export guard_export();          // guard.cpp
 
 }  // namespace processors

@@ -13,102 +13,80 @@ namespace processors {
 
 namespace {
 
-struct Redactor {
-    PatternSet patterns;
-    std::string mask;
-    bool answers = false;
-};
-
-lp_status instance_new(const lp_processor_config* config, lp_call* call, void** out) {
-    return create_instance(call, out, [&] {
-        Settings settings(config->additional_config_json);
+class Redactor : public llm_proxy::Processor {
+  public:
+    explicit Redactor(const llm_proxy::ProcessorSettings& settings) {
+        Settings extra(settings.additional_config_json);
         std::vector<std::string> builtin =
-            settings.has("patterns") ? settings.strings("patterns") : PatternSet::builtin_names();
-        PatternSet patterns(builtin, settings.strings("custom"), "additional_config");
-        if (patterns.empty())
-            throw ConfigMistake("additional_config names no pattern to redact");
-        auto redactor = std::make_unique<Redactor>(Redactor{std::move(patterns),
-                                                            settings.string("mask", "[REDACTED]"),
-                                                            settings.boolean("answers", false)});
-        settings.finish();
-        return static_cast<void*>(redactor.release());
-    });
-}
+            extra.has("patterns") ? extra.strings("patterns") : PatternSet::builtin_names();
+        patterns_ =
+            std::make_unique<PatternSet>(builtin, extra.strings("custom"), "additional_config");
+        if (patterns_->empty())
+            throw Error("additional_config names no pattern to redact");
+        mask_ = extra.string("mask", "[REDACTED]");
+        answers_ = extra.boolean("answers", false);
+        extra.finish();
+    }
 
-void instance_free(void* instance) {
-    delete static_cast<Redactor*>(instance);
-}
-
-lp_status on_request(void* instance, void*, lp_call* call, const lp_request_view*) {
-    const auto& redactor = *static_cast<Redactor*>(instance);
-    return lp_support::guarded(host(), call, [&] {
-        Body body(call);
-        body.for_each_message_text([&](const std::string& pointer, std::string_view text) {
-            if (auto masked = redactor.patterns.redact(text, redactor.mask))
-                body.replace(pointer, json_string(*masked));
+    lp_status on_request(Call& call, const lp_request_view&, RequestState*) override {
+        for_each_message_text(call, [&](const std::string& pointer, std::string_view text) {
+            if (auto masked = patterns_->redact(text, mask_))
+                call.replace(pointer, json_string(*masked));
         });
         return LP_CONTINUE;
-    });
-}
-
-// Masks the string at choices[i].<field>.content of a parsed answer or chunk; true if changed.
-bool mask_choices(const Redactor& redactor, json& document, const char* field) {
-    bool changed = false;
-    if (!document.is_object() || !document.contains("choices") || !document["choices"].is_array())
-        return false;
-    for (auto& choice : document["choices"]) {
-        if (!choice.is_object() || !choice.contains(field))
-            continue;
-        json& content = choice[field]["content"];
-        if (!content.is_string())
-            continue;
-        if (auto masked =
-                redactor.patterns.redact(content.get_ref<const std::string&>(), redactor.mask)) {
-            content = *masked;
-            changed = true;
-        }
     }
-    return changed;
-}
 
-lp_status on_response(void* instance, void*, lp_call* call, int32_t status, lp_str body) {
-    const auto& redactor = *static_cast<Redactor*>(instance);
-    if (!redactor.answers || status != 200)
-        return LP_CONTINUE;
-    return lp_support::guarded(host(), call, [&] {
-        Body answer(call);
-        for (std::size_t i = 0;; ++i) {
+    lp_status on_response(Call& call, int status, std::string_view, RequestState*) override {
+        if (!answers_ || status != 200)
+            return LP_CONTINUE;
+        for (std::size_t i = 0; call.get_field("/choices/" + std::to_string(i)); ++i) {
             std::string pointer = "/choices/" + std::to_string(i) + "/message/content";
-            if (!answer.get("/choices/" + std::to_string(i)))
-                break;
-            if (auto text = answer.get_string(pointer))
-                if (auto masked = redactor.patterns.redact(*text, redactor.mask))
-                    answer.replace(pointer, json_string(*masked));
+            if (auto text = call.get_string(pointer))
+                if (auto masked = patterns_->redact(*text, mask_))
+                    call.replace(pointer, json_string(*masked));
         }
-        (void)body;
         return LP_CONTINUE;
-    });
-}
+    }
 
-lp_status on_stream_event(void* instance, void*, lp_call* call, const lp_sse_event* event) {
-    const auto& redactor = *static_cast<Redactor*>(instance);
-    if (!redactor.answers || view(event->data) == "[DONE]")
+    lp_status on_stream_event(Call& call, const lp_sse_event& event, RequestState*) override {
+        std::string_view data = llm_proxy::view(event.data);
+        if (!answers_ || data == "[DONE]")
+            return LP_CONTINUE;
+        json chunk = json::parse(data, nullptr, false);
+        if (mask_deltas(chunk))
+            call.emit_event(chunk.dump(-1, ' ', false, json::error_handler_t::replace));
         return LP_CONTINUE;
-    return lp_support::guarded(host(), call, [&] {
-        json chunk = json::parse(view(event->data), nullptr, false);
-        if (mask_choices(redactor, chunk, "delta")) {
-            std::string text = chunk.dump(-1, ' ', false, json::error_handler_t::replace);
-            host()->emit_event(call, str(text));
+    }
+
+  private:
+    // Masks choices[].delta.content of a parsed chunk; true if anything changed.
+    bool mask_deltas(json& chunk) const {
+        bool changed = false;
+        if (!chunk.is_object() || !chunk.contains("choices") || !chunk["choices"].is_array())
+            return false;
+        for (auto& choice : chunk["choices"]) {
+            if (!choice.is_object() || !choice.contains("delta"))
+                continue;
+            json& content = choice["delta"]["content"];
+            if (!content.is_string())
+                continue;
+            if (auto masked = patterns_->redact(content.get_ref<const std::string&>(), mask_)) {
+                content = *masked;
+                changed = true;
+            }
         }
-        return LP_CONTINUE;
-    });
-}
+        return changed;
+    }
+
+    std::unique_ptr<PatternSet> patterns_;
+    std::string mask_;
+    bool answers_ = false;
+};
 
 }  // namespace
 
-const lp_processor kRedact = {
-    sizeof(lp_processor), instance_new, instance_free,   nullptr, nullptr,
-    on_request,           on_response,  on_stream_event, nullptr,
-};
+lp_export redact_export() {
+    return llm_proxy::processor_export<Redactor>("redact");
+}
 
 }  // namespace processors

@@ -10,71 +10,57 @@ namespace processors {
 
 namespace {
 
-enum class Mode { insert, prepend, replace };
-
-struct SystemPrompt {
-    std::string message_json;  // {"role":"system","content":...}
-    std::string content_json;
-    Mode mode = Mode::insert;
-};
-
-lp_status instance_new(const lp_processor_config* config, lp_call* call, void** out) {
-    return create_instance(call, out, [&] {
-        auto prompt = std::make_unique<SystemPrompt>();
-        std::string_view text = view(config->config_value);
-        if (text.empty())
-            throw ConfigMistake("config_value must be the system message's text");
-        prompt->content_json = json_string(text);
-        prompt->message_json = R"({"role":"system","content":)" + prompt->content_json + "}";
-        Settings settings(config->additional_config_json);
-        std::string mode = settings.choice("mode", "insert", {"insert", "prepend", "replace"});
-        prompt->mode = mode == "prepend"   ? Mode::prepend
-                       : mode == "replace" ? Mode::replace
-                                           : Mode::insert;
-        settings.finish();
-        return static_cast<void*>(prompt.release());
-    });
-}
-
-void instance_free(void* instance) {
-    delete static_cast<SystemPrompt*>(instance);
-}
-
 // The index of the first system message, or nullopt.
-std::optional<std::size_t> first_system(const Body& body) {
+std::optional<std::size_t> first_system(const Call& call) {
     for (std::size_t i = 0;; ++i) {
         std::string message = "/messages/" + std::to_string(i);
-        auto role = body.get_string(message + "/role");
+        auto role = call.get_string(message + "/role");
         if (role == "system")
             return i;
-        if (!role && !body.get(message))
+        if (!role && !call.get_field(message))
             return std::nullopt;
     }
 }
 
-lp_status on_request(void* instance, void*, lp_call* call, const lp_request_view*) {
-    const auto& prompt = *static_cast<SystemPrompt*>(instance);
-    return lp_support::guarded(host(), call, [&] {
-        Body body(call);
-        if (prompt.mode == Mode::prepend) {
-            body.add("/messages/0", prompt.message_json);
+class SystemPrompt : public llm_proxy::Processor {
+  public:
+    explicit SystemPrompt(const llm_proxy::ProcessorSettings& settings) {
+        if (settings.config_value.empty())
+            throw Error("config_value must be the system message's text");
+        content_json_ = json_string(settings.config_value);
+        message_json_ = R"({"role":"system","content":)" + content_json_ + "}";
+        Settings extra(settings.additional_config_json);
+        std::string mode = extra.choice("mode", "insert", {"insert", "prepend", "replace"});
+        mode_ = mode == "prepend"   ? Mode::prepend
+                : mode == "replace" ? Mode::replace
+                                    : Mode::insert;
+        extra.finish();
+    }
+
+    lp_status on_request(Call& call, const lp_request_view&, RequestState*) override {
+        if (mode_ == Mode::prepend) {
+            call.add("/messages/0", message_json_);
             return LP_CONTINUE;
         }
-        auto existing = first_system(body);
+        auto existing = first_system(call);
         if (!existing)
-            body.add("/messages/0", prompt.message_json);
-        else if (prompt.mode == Mode::replace)
-            body.replace("/messages/" + std::to_string(*existing) + "/content",
-                         prompt.content_json);
+            call.add("/messages/0", message_json_);
+        else if (mode_ == Mode::replace)
+            call.replace("/messages/" + std::to_string(*existing) + "/content", content_json_);
         return LP_CONTINUE;
-    });
-}
+    }
+
+  private:
+    enum class Mode { insert, prepend, replace };
+    std::string message_json_;  // {"role":"system","content":...}
+    std::string content_json_;
+    Mode mode_ = Mode::insert;
+};
 
 }  // namespace
 
-const lp_processor kSystemPrompt = {
-    sizeof(lp_processor), instance_new, instance_free, nullptr, nullptr,
-    on_request,           nullptr,      nullptr,       nullptr,
-};
+lp_export system_prompt_export() {
+    return llm_proxy::processor_export<SystemPrompt>("system_prompt");
+}
 
 }  // namespace processors

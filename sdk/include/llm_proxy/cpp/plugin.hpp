@@ -1,0 +1,364 @@
+// llm-proxy plugin SDK: an optional, header-only C++17 layer over the C ABI.
+//
+// The C headers stay the contract; this maps their function tables onto classes:
+//   - derive from llm_proxy::Provider or llm_proxy::Processor, construct from the settings
+//     (throw llm_proxy::Error to refuse them), override the hooks you need;
+//   - export them with LLM_PROXY_PLUGIN(id, version, description, exports...), using
+//     llm_proxy::provider_export<T>("name") and llm_proxy::processor_export<T>("name").
+// Every exception is caught at the boundary: llm_proxy::Error fails the hook with its status and
+// message, any other exception with a 500 naming it. Nothing C++ crosses into the host.
+#pragma once
+
+#include <llm_proxy/plugin.h>
+
+#include <exception>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace llm_proxy {
+
+inline std::string_view view(lp_str s) {
+    return s.len ? std::string_view(s.ptr, s.len) : std::string_view();
+}
+inline lp_str str(std::string_view s) {
+    return {s.data(), s.size()};
+}
+
+// The host API, available from init until deinit.
+class Host {
+  public:
+    static const lp_host_api& api() { return *api_; }
+    static void set(const lp_host_api* api) { api_ = api; }
+    // [thread-safe]
+    static void log(lp_log_level level, std::string_view message) {
+        api_->log(level, str(message));
+    }
+    static bool log_enabled(lp_log_level level) { return api_->log_enabled(level) != 0; }
+
+  private:
+    static inline const lp_host_api* api_ = nullptr;
+};
+
+// Throw to fail a hook (status: what the client gets) or to refuse settings (the message is
+// shown at start-up).
+struct Error : std::runtime_error {
+    explicit Error(std::string message, int status = 500, std::string type = "server_error",
+                   std::string code = "")
+        : std::runtime_error(std::move(message)),
+          status(status),
+          type(std::move(type)),
+          code(std::move(code)) {}
+    int status;
+    std::string type;
+    std::string code;
+};
+
+// One hook invocation: the host functions that act on it. Valid until the hook returns.
+class Call {
+  public:
+    explicit Call(lp_call* call) : call_(call) {}
+    lp_call* raw() const { return call_; }
+
+    void fail(const Error& e) const {
+        Host::api().set_error(call_, e.status, str(e.type), str(e.code), str(e.what()));
+    }
+
+    // Fields of the body the hook works on, by JSON Pointer ("/messages/0/content").
+    std::optional<std::string_view> get_field(std::string_view pointer) const {
+        lp_str out{};
+        if (Host::api().get_field(call_, str(pointer), &out) != LP_CONTINUE)
+            return std::nullopt;
+        return view(out);
+    }
+    std::optional<std::string_view> get_string(std::string_view pointer) const {
+        lp_str out{};
+        if (Host::api().get_string_field(call_, str(pointer), &out) != LP_CONTINUE)
+            return std::nullopt;
+        return view(out);
+    }
+    bool add(std::string_view pointer, std::string_view value_json) const {
+        return edit(LP_EDIT_ADD, pointer, value_json);
+    }
+    bool replace(std::string_view pointer, std::string_view value_json) const {
+        return edit(LP_EDIT_REPLACE, pointer, value_json);
+    }
+    bool remove(std::string_view pointer) const { return edit(LP_EDIT_REMOVE, pointer, ""); }
+
+    void set_body(std::string_view body) const { Host::api().set_body(call_, str(body)); }
+    void respond(int status, std::string_view content_type, std::string_view body) const {
+        Host::api().respond(call_, status, str(content_type), str(body));
+    }
+    void emit_event(std::string_view data) const { Host::api().emit_event(call_, str(data)); }
+    void set_upstream_method(std::string_view method) const {
+        Host::api().set_upstream_method(call_, str(method));
+    }
+    void set_upstream_path(std::string_view path) const {
+        Host::api().set_upstream_path(call_, str(path));
+    }
+    void set_upstream_header(std::string_view name, std::string_view value) const {
+        Host::api().set_upstream_header(call_, str(name), str(value));
+    }
+
+    struct LlmAnswer {
+        int status;
+        std::string_view body;  // valid until the hook returns
+    };
+    // A side call to [llm.NAME]; nullopt when no answer could be had (the host has then set an
+    // error on this call, which a throw of Error replaces).
+    std::optional<LlmAnswer> call_llm(std::string_view llm_name, std::string_view body) const {
+        lp_llm_answer answer{sizeof(lp_llm_answer), 0, {}};
+        if (Host::api().call_llm(call_, str(llm_name), str(body), &answer) != LP_CONTINUE)
+            return std::nullopt;
+        return LlmAnswer{answer.http_status, view(answer.body)};
+    }
+
+  private:
+    bool edit(lp_edit op, std::string_view pointer, std::string_view value) const {
+        return Host::api().edit_field(call_, op, str(pointer), str(value)) == LP_CONTINUE;
+    }
+    lp_call* call_;
+};
+
+// Per-request state of a provider or processor: derive, and return one from new_request().
+struct RequestState {
+    virtual ~RequestState() = default;
+};
+
+struct ProviderSettings {
+    std::string_view llm_name;
+    lp_endpoint endpoint;
+    std::string_view base_url;
+    std::string_view api_key;
+    std::string_view options_json;
+};
+
+class Provider {
+  public:
+    virtual ~Provider() = default;
+    // [request] Called for every request; nullptr when the provider keeps no request state.
+    virtual std::unique_ptr<RequestState> new_request() { return nullptr; }
+    virtual lp_status encode_request(Call& call, const lp_request_view& request,
+                                     RequestState* state) = 0;
+    virtual lp_status decode_response(Call&, int /*status*/, std::string_view /*body*/,
+                                      RequestState*) {
+        return LP_CONTINUE;
+    }
+    virtual lp_status decode_stream_event(Call&, const lp_sse_event&, RequestState*) {
+        return LP_CONTINUE;
+    }
+    virtual lp_status end_stream(Call&, RequestState*) { return LP_CONTINUE; }
+};
+
+struct ProcessorSettings {
+    std::string_view name;
+    std::string_view config_value;
+    std::string_view additional_config_json;
+};
+
+class Processor {
+  public:
+    virtual ~Processor() = default;
+    virtual std::unique_ptr<RequestState> new_request() { return nullptr; }
+    virtual lp_status on_request(Call&, const lp_request_view&, RequestState*) {
+        return LP_CONTINUE;
+    }
+    virtual lp_status on_response(Call&, int /*status*/, std::string_view /*body*/, RequestState*) {
+        return LP_CONTINUE;
+    }
+    virtual lp_status on_stream_event(Call&, const lp_sse_event&, RequestState*) {
+        return LP_CONTINUE;
+    }
+    // Must not throw; exceptions are swallowed.
+    virtual void on_finish(const lp_request_outcome&, RequestState*) {}
+};
+
+// Runs a hook body, turning exceptions into LP_FAILED with an error on the call.
+template <typename Body>
+lp_status guarded(lp_call* raw, Body&& body) noexcept {
+    Call call(raw);
+    try {
+        return body(call);
+    } catch (const Error& e) {
+        call.fail(e);
+    } catch (const std::exception& e) {
+        call.fail(Error(std::string("plugin error: ") + e.what()));
+    } catch (...) {
+        call.fail(Error("plugin error: unknown exception"));
+    }
+    return LP_FAILED;
+}
+
+namespace detail {
+
+template <typename Base>
+lp_status request_new(void* instance, lp_call* call, void** state) noexcept {
+    return guarded(call, [&](Call&) {
+        *state = static_cast<Base*>(instance)->new_request().release();
+        return LP_CONTINUE;
+    });
+}
+
+inline void request_free(void*, void* state) noexcept {
+    delete static_cast<RequestState*>(state);
+}
+
+template <typename Base>
+void instance_free(void* instance) noexcept {
+    delete static_cast<Base*>(instance);
+}
+
+inline RequestState* state_of(void* state) {
+    return static_cast<RequestState*>(state);
+}
+
+template <typename P>
+lp_status provider_new(const lp_provider_config* c, lp_call* call, void** out) noexcept {
+    return guarded(call, [&](Call&) {
+        ProviderSettings settings{view(c->llm_name), c->endpoint, view(c->base_url),
+                                  view(c->api_key), view(c->options_json)};
+        *out = static_cast<Provider*>(new P(settings));
+        return LP_CONTINUE;
+    });
+}
+
+inline lp_status encode_request(void* instance, void* state, lp_call* call,
+                                const lp_request_view* request) noexcept {
+    return guarded(call, [&](Call& c) {
+        return static_cast<Provider*>(instance)->encode_request(c, *request, state_of(state));
+    });
+}
+
+inline lp_status decode_response(void* instance, void* state, lp_call* call, int32_t status,
+                                 lp_str body) noexcept {
+    return guarded(call, [&](Call& c) {
+        return static_cast<Provider*>(instance)->decode_response(c, status, view(body),
+                                                                 state_of(state));
+    });
+}
+
+inline lp_status decode_stream_event(void* instance, void* state, lp_call* call,
+                                     const lp_sse_event* event) noexcept {
+    return guarded(call, [&](Call& c) {
+        return static_cast<Provider*>(instance)->decode_stream_event(c, *event, state_of(state));
+    });
+}
+
+inline lp_status end_stream(void* instance, void* state, lp_call* call) noexcept {
+    return guarded(call, [&](Call& c) {
+        return static_cast<Provider*>(instance)->end_stream(c, state_of(state));
+    });
+}
+
+template <typename P>
+lp_status processor_new(const lp_processor_config* c, lp_call* call, void** out) noexcept {
+    return guarded(call, [&](Call&) {
+        ProcessorSettings settings{view(c->name), view(c->config_value),
+                                   view(c->additional_config_json)};
+        *out = static_cast<Processor*>(new P(settings));
+        return LP_CONTINUE;
+    });
+}
+
+inline lp_status on_request(void* instance, void* state, lp_call* call,
+                            const lp_request_view* request) noexcept {
+    return guarded(call, [&](Call& c) {
+        return static_cast<Processor*>(instance)->on_request(c, *request, state_of(state));
+    });
+}
+
+inline lp_status on_response(void* instance, void* state, lp_call* call, int32_t status,
+                             lp_str body) noexcept {
+    return guarded(call, [&](Call& c) {
+        return static_cast<Processor*>(instance)->on_response(c, status, view(body),
+                                                              state_of(state));
+    });
+}
+
+inline lp_status on_stream_event(void* instance, void* state, lp_call* call,
+                                 const lp_sse_event* event) noexcept {
+    return guarded(call, [&](Call& c) {
+        return static_cast<Processor*>(instance)->on_stream_event(c, *event, state_of(state));
+    });
+}
+
+inline void on_finish(void* instance, void* state, const lp_request_outcome* outcome) noexcept {
+    try {
+        static_cast<Processor*>(instance)->on_finish(*outcome, state_of(state));
+    } catch (...) {
+    }
+}
+
+inline lp_status init(const lp_host_api* host, lp_call*) noexcept {
+    Host::set(host);
+    return LP_CONTINUE;
+}
+
+}  // namespace detail
+
+// The function table of provider P (derived from Provider, constructible from ProviderSettings).
+template <typename P>
+const lp_provider* provider_table() {
+    static const lp_provider table = {
+        sizeof(lp_provider),
+        &detail::provider_new<P>,
+        &detail::instance_free<Provider>,
+        &detail::request_new<Provider>,
+        &detail::request_free,
+        &detail::encode_request,
+        &detail::decode_response,
+        &detail::decode_stream_event,
+        &detail::end_stream,
+    };
+    return &table;
+}
+
+// The function table of processor P (derived from Processor, constructible from ProcessorSettings).
+template <typename P>
+const lp_processor* processor_table() {
+    static const lp_processor table = {
+        sizeof(lp_processor),
+        &detail::processor_new<P>,
+        &detail::instance_free<Processor>,
+        &detail::request_new<Processor>,
+        &detail::request_free,
+        &detail::on_request,
+        &detail::on_response,
+        &detail::on_stream_event,
+        &detail::on_finish,
+    };
+    return &table;
+}
+
+template <typename P>
+lp_export provider_export(const char* type_name) {
+    return {sizeof(lp_export), LP_PROVIDER_INTERFACE, type_name, provider_table<P>()};
+}
+
+template <typename P>
+lp_export processor_export(const char* type_name) {
+    return {sizeof(lp_export), LP_PROCESSOR_INTERFACE, type_name, processor_table<P>()};
+}
+
+}  // namespace llm_proxy
+
+// Declares the plugin's entry: its id, version, description and exports. init stores the host
+// API for llm_proxy::Host.
+#define LLM_PROXY_PLUGIN(ID, VERSION, DESCRIPTION, ...)         \
+    namespace {                                                 \
+    const lp_export llm_proxy_plugin_exports[] = {__VA_ARGS__}; \
+    }                                                           \
+    LP_DECLARE_PLUGIN_ENTRY = {                                 \
+        sizeof(lp_plugin_entry),                                \
+        LP_ABI_MAJOR,                                           \
+        LP_ABI_MINOR,                                           \
+        ID,                                                     \
+        VERSION,                                                \
+        DESCRIPTION,                                            \
+        &::llm_proxy::detail::init,                             \
+        nullptr,                                                \
+        llm_proxy_plugin_exports,                               \
+        sizeof(llm_proxy_plugin_exports) / sizeof(llm_proxy_plugin_exports[0])}
