@@ -186,6 +186,13 @@ void check_provider(Report& report, const ProviderType& type, const json& config
             // A refusal is fine here: what is checked is the release of the request's state.
         }
     });
+    report.check(who + ": request state is freed when the client leaves mid-stream", [&] {
+        ProviderCall provider(llm);  // request_free runs when it goes out of scope
+        std::vector<std::string> events;
+        SseParser parser;
+        parser.feed(std::string_view(kUpstreamStream).substr(0, kUpstreamStream.size() / 2),
+                    [&](const SseEvent& e) { provider.decode(e, events); });
+    });
     report.check(who + ": an upstream error answer goes through decode_response", [&] {
         ProviderCall provider(llm);
         Answer answer{429, "application/json", R"({"error":{"message":"slow down"}})", {}};

@@ -99,6 +99,16 @@ TEST_CASE("a provider table from an older minor version loads; absent hooks read
     CHECK(type->plugin->abi_minor == 0);
 }
 
+TEST_CASE("a plugin from a newer minor version loads; what it added is ignored") {
+    PluginRegistry registry;
+    REQUIRE(registry.load_file(kDir + "/newer_minor_provider.so"));
+    const auto* type = registry.provider("newer");
+    REQUIRE(type != nullptr);
+    CHECK(type->plugin->abi_minor == 5);
+    CHECK(type->vtable.struct_size == sizeof(lp_provider));
+    CHECK((type->vtable.encode_request != nullptr));
+}
+
 TEST_CASE("loading a directory loads the good plugins and records the bad ones") {
     PluginRegistry registry;
     registry.load_directory(kDir);
@@ -106,7 +116,7 @@ TEST_CASE("loading a directory loads the good plugins and records the bad ones")
     CHECK(registry.provider("picky") != nullptr);
     CHECK(registry.provider("future") == nullptr);
     CHECK(registry.refused().size() == 7);
-    CHECK(registry.plugins().size() == 4);
+    CHECK(registry.plugins().size() == 5);
 }
 
 TEST_CASE("a config that needs a refused or absent plugin cannot start, and says why") {
@@ -134,7 +144,7 @@ target_llm = "a"
         CHECK(missing.key == "llm.a.provider");
         CHECK(missing.message.rfind(
                   "no loaded plugin provides provider 'unlicensed' (available: "
-                  "picky, silent, older). These plugins were refused and may be the one "
+                  "picky, silent, newer, older). These plugins were refused and may be the one "
                   "meant:\n",
                   0) == 0);
         CHECK(missing.message.find(
