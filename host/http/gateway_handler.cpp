@@ -127,9 +127,10 @@ void GatewayHandlerFactory::handle(Poco::Net::HTTPServerRequest& request,
             .count();
     spdlog::info(
         "access method={} path={} route={} status={} upstream_status={} stream={} "
-        "duration_ms={:.3f}{}{}",
+        "duration_ms={:.3f} overhead_ms={:.3f}{}{}",
         method, path, route_name, outcome.status, outcome.upstream_status,
-        outcome.streamed ? "true" : "false", ms, outcome.client_gone ? " client_gone=true" : "",
+        outcome.streamed ? "true" : "false", ms, outcome.overhead_ms,
+        outcome.client_gone ? " client_gone=true" : "",
         outcome.error.empty() ? "" : " error=\"" + outcome.error + "\"");
 }
 

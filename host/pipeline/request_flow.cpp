@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <optional>
 
 #include "http/header_rules.hpp"
@@ -209,7 +211,7 @@ class RequestFlow : public SideCaller {
                 llm_.config->provider + "' did not answer locally"));
         upstream.body = body_;
         watch_client();
-        auto answer = llm_.upstream->send(upstream, *cancel_);
+        auto answer = upstream_timed([&] { return llm_.upstream->send(upstream, *cancel_); });
         outcome_.upstream_status = answer->status();
         if (facts_.stream && answer->status() < 400 && is_event_stream(answer->head()))
             relay_stream(*answer);
@@ -231,11 +233,11 @@ class RequestFlow : public SideCaller {
                 ApiError::internal("llm '" + llm.config->name + "' has no base_url"));
         upstream.body = body;
         watch_client();
-        auto response = llm.upstream->send(upstream, *cancel_);
+        auto response = upstream_timed([&] { return llm.upstream->send(upstream, *cancel_); });
         Answer answer;
         answer.status = response->status();
         answer.content_type = response->head().getContentType();
-        answer.body = response->read_all(kMaxUpstreamAnswerBytes);
+        answer.body = upstream_timed([&] { return response->read_all(kMaxUpstreamAnswerBytes); });
         return answer;
     }
 
@@ -327,7 +329,7 @@ class RequestFlow : public SideCaller {
         for (const auto& [name, value] : upstream.head())
             if (forward_response_header(name))
                 answer.headers.emplace_back(name, value);
-        answer.body = upstream.read_all(kMaxUpstreamAnswerBytes);
+        answer.body = upstream_timed([&] { return upstream.read_all(kMaxUpstreamAnswerBytes); });
         provider_->decode(answer, this);
         deliver(std::move(answer), route_.processors.size());
     }
@@ -350,7 +352,7 @@ class RequestFlow : public SideCaller {
             usage_.read(answer.body);
         for (const auto& [name, value] : answer.headers)
             response_.set(name, value);
-        first_byte_ = Clock::now();
+        mark_first_byte();
         send_body(response_, answer.status, answer.content_type, answer.body);
         outcome_.status = answer.status;
         if (answer.status >= 400)
@@ -360,7 +362,7 @@ class RequestFlow : public SideCaller {
     ClientEventStream& start_stream() {
         outcome_.streamed = true;
         outcome_.status = 200;
-        first_byte_ = Clock::now();
+        mark_first_byte();
         return stream_.emplace(response_);
     }
 
@@ -431,6 +433,28 @@ class RequestFlow : public SideCaller {
         return true;
     }
 
+    // Runs upstream I/O, counting its time as the upstream's rather than llm-proxy's own.
+    template <typename Io>
+    auto upstream_timed(Io&& io) -> decltype(io()) {
+        auto t0 = Clock::now();
+        struct Account {
+            double& total;
+            Clock::time_point t0;
+            ~Account() { total += ms_between(t0, Clock::now()); }
+        } account{upstream_ms_, t0};
+        return io();
+    }
+
+    // The answer's head is about to go out: llm-proxy's own share of the time so far is known,
+    // and travels with it so that users can check what the gateway costs them.
+    void mark_first_byte() {
+        first_byte_ = Clock::now();
+        outcome_.overhead_ms = std::max(0.0, ms_between(started_, *first_byte_) - upstream_ms_);
+        char value[32];
+        std::snprintf(value, sizeof value, "%.3f", outcome_.overhead_ms);
+        response_.set("x-llm-proxy-overhead-ms", value);
+    }
+
     void client_left() {
         outcome_.client_gone = true;
         cancel_->cancel();  // closes the upstream connection now
@@ -482,6 +506,7 @@ class RequestFlow : public SideCaller {
     std::optional<ProviderCall> provider_;
     std::optional<ClientEventStream> stream_;  // set once the answer is a stream
     Usage usage_;
+    double upstream_ms_ = 0;  // time spent waiting on upstreams (side calls included)
     FlowOutcome outcome_;
 };
 

@@ -18,6 +18,9 @@ struct FlowOutcome {
     bool streamed = false;
     bool client_gone = false;
     std::string error;  // empty on success
+    // llm-proxy's own time until the answer's head went out, upstream waits excluded; -1 when
+    // no answer was sent (an error before the flow answered).
+    double overhead_ms = -1;
 };
 
 // Never throws: every failure becomes an error response, or an SSE error event once a stream has

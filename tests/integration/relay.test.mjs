@@ -113,3 +113,15 @@ test('each request leaves one access-log line with route, status and stream flag
   await (await post(`${proxy.url}/v1/chat/completions`, chatBody('stream:1', { stream: true }))).text();
   await proxy.waitForLog(/access method=POST path=\/v1\/chat\/completions route=\/v1\/chat\/completions status=200 upstream_status=200 stream=true duration_ms=[\d.]+/);
 });
+
+test('llm-proxy reports its own added time, without the upstream wait', async () => {
+  const res = await post(`${proxy.url}/v1/chat/completions`, chatBody('slow:300'));
+  assert.equal(res.status, 200);
+  const overhead = Number(res.headers.get('x-llm-proxy-overhead-ms'));
+  assert.ok(Number.isFinite(overhead) && overhead >= 0, `x-llm-proxy-overhead-ms: ${res.headers.get('x-llm-proxy-overhead-ms')}`);
+  assert.ok(overhead < 250, `the 300 ms the upstream took were counted as overhead: ${overhead}`);
+  const stream = await post(`${proxy.url}/v1/chat/completions`, chatBody('stream:1', { stream: true }));
+  assert.ok(Number(stream.headers.get('x-llm-proxy-overhead-ms')) >= 0);
+  await stream.text();
+  await proxy.waitForLog(/access method=POST path=\/v1\/chat\/completions .*overhead_ms=[\d.]+/);
+});
