@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The proxy benchmark: the same mock OpenAI upstream reached directly, through nginx (a plain
+# keep-alive reverse proxy, one worker) and through llm-proxy, measured in one run with wrk, on
+# 127.0.0.1 only; every load run is bounded in time. Prints a table.
+#
+#   bench/run.sh [seconds per run, default 10]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration=${1:-10}
+
+command -v nginx > /dev/null && command -v wrk > /dev/null || {
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light wrk
+}
+scripts/install-deps.sh
+scripts/build.sh > /dev/null
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2> /dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
+
+mock_port=$(free_port); nginx_port=$(free_port); proxy_port=$(free_port)
+build/bench/mock_upstream --port "$mock_port" > /dev/null & pids+=($!)
+wait_port "$mock_port"
+
+mkdir -p "$work/nginx"
+cat > "$work/nginx/nginx.conf" <<CONF
+worker_processes 1;
+error_log $work/nginx/error.log warn;
+pid $work/nginx/nginx.pid;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  client_max_body_size 64m;
+  client_body_buffer_size 4m;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  upstream mock { server 127.0.0.1:$mock_port; keepalive 128; }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+CONF
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
+wait_port "$nginx_port"
+
+cat > "$work/proxy.toml" <<CONF
+[server]
+host = "127.0.0.1"
+port = $proxy_port
+log_level = "warn"
+max_threads = 256
+
+[llm.mock]
+provider = "openai"
+base_url = "http://127.0.0.1:$mock_port/v1"
+
+[[route]]
+path_prefix = "/v1/chat/completions"
+target_llm = "mock"
+CONF
+start_ns=$(date +%s%N)
+build/llm-proxy --config "$work/proxy.toml" 2> "$work/proxy.log" & proxy_pid=$!; pids+=($proxy_pid)
+wait_port "$proxy_port"
+startup_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+idle_rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$proxy_pid/status)
+
+# A 2 KB chat request, and a 2 MB one.
+python3 - "$work" <<'PY'
+import json, sys
+text = "The quick brown fox jumps over the lazy dog. " * 40
+small = {"model": "bench", "messages": [{"role": "system", "content": "Be brief."},
+         {"role": "user", "content": text[:1900]}]}
+large = {"model": "bench", "messages": [{"role": "user", "content": text * 1165}]}
+open(sys.argv[1] + "/small.json", "w").write(json.dumps(small))
+open(sys.argv[1] + "/large.json", "w").write(json.dumps(large))
+PY
+
+# wrk's latency line value in microseconds.
+to_us() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000; else print n * 1000000 }'; }
+# run NAME URL CONNECTIONS BODY -> "p50_us p99_us rps"
+run() {
+  local out
+  out=$(BODY_FILE="$4" wrk -t"$(( $3 > 1 ? 2 : 1 ))" -c"$3" -d"${duration}s" --latency -s bench/post.lua "$2/v1/chat/completions")
+  local p50 p99 rps
+  p50=$(to_us "$(echo "$out" | awk '$1 == "50%" {print $2}')")
+  p99=$(to_us "$(echo "$out" | awk '$1 == "99%" {print $2}')")
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  if echo "$out" | grep -q "Non-2xx"; then echo "$1: errors during the run:" >&2; echo "$out" >&2; fi
+  echo "$p50 $p99 $rps"
+}
+
+declare -A lat thr big
+for path in direct nginx llm-proxy; do
+  case $path in direct) url=http://127.0.0.1:$mock_port ;; nginx) url=http://127.0.0.1:$nginx_port ;; *) url=http://127.0.0.1:$proxy_port ;; esac
+  lat[$path]=$(run "$path" "$url" 1 "$work/small.json")
+  thr[$path]=$(run "$path" "$url" 64 "$work/small.json")
+  big[$path]=$(run "$path" "$url" 1 "$work/large.json")
+done
+busy_rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$proxy_pid/status)
+
+field() { echo "$1" | awk -v i="$2" '{print $i}'; }
+printf '\n%s, %d s per run, %s\n\n' "$(nproc) cores" "$duration" "$(date -u +%Y-%m-%d)"
+printf '%-10s | %-28s | %-28s | %-22s\n' "" "1 connection, 2 KB request" "64 connections, 2 KB" "1 connection, 2 MB"
+printf '%-10s | %8s %8s %10s | %8s %8s %10s | %10s %10s\n' path "p50 µs" "p99 µs" "req/s" "p50 µs" "p99 µs" "req/s" "p50 µs" "p99 µs"
+for path in direct nginx llm-proxy; do
+  printf '%-10s | %8.0f %8.0f %10.0f | %8.0f %8.0f %10.0f | %10.0f %10.0f\n' "$path" \
+    "$(field "${lat[$path]}" 1)" "$(field "${lat[$path]}" 2)" "$(field "${lat[$path]}" 3)" \
+    "$(field "${thr[$path]}" 1)" "$(field "${thr[$path]}" 2)" "$(field "${thr[$path]}" 3)" \
+    "$(field "${big[$path]}" 1)" "$(field "${big[$path]}" 2)"
+done
+added() { awk -v a="$(field "${lat[$1]}" "$2")" -v d="$(field "${lat[direct]}" "$2")" 'BEGIN { printf "%.0f", a - d }'; }
+printf '\nadded over direct, 1 connection: nginx p50 +%s µs, p99 +%s µs; llm-proxy p50 +%s µs, p99 +%s µs\n' \
+  "$(added nginx 1)" "$(added nginx 2)" "$(added llm-proxy 1)" "$(added llm-proxy 2)"
+awk -v l="$(field "${thr[llm-proxy]}" 3)" -v n="$(field "${thr[nginx]}" 3)" 'BEGIN { printf "throughput, 64 connections: llm-proxy / nginx = %.2f\n", l / n }'
+awk -v l="$(field "${big[llm-proxy]}" 1)" -v d="$(field "${big[direct]}" 1)" 'BEGIN { printf "2 MB request: llm-proxy adds %.2f ms at p50\n", (l - d) / 1000 }'
+printf 'llm-proxy: ready in %d ms (to an open port); RSS idle %d KB, after the runs %d KB\n' "$startup_ms" "$idle_rss_kb" "$busy_rss_kb"
