@@ -1,6 +1,6 @@
 // What the host itself needs to know about a canonical request body (the model, whether it asks
-// for a stream, whether the required fields are there), found in one pass without building a
-// document: the body itself travels on untouched.
+// for a stream, whether the required fields are there), found without building a document: one
+// validating pass, then lookups of a few top-level fields. The body itself travels on untouched.
 #pragma once
 
 #include <string>
@@ -8,6 +8,7 @@
 
 #include "config/config.hpp"
 #include "http/api_error.hpp"
+#include "json/json_fields.hpp"
 
 namespace llmproxy {
 
@@ -19,6 +20,8 @@ struct RequestFacts {
 // Scans a body for `endpoint`. Throws ApiException (400) when the body is not a JSON object, or
 // lacks `model` (string) and `messages` (array, chat) or `input` (embedding), or has a `stream`
 // that is not a boolean.
-RequestFacts scan_request(std::string_view body, Endpoint endpoint);
+// index, when given, keeps where the fields were found, for later lookups in the same body.
+RequestFacts scan_request(std::string_view body, Endpoint endpoint,
+                          json_fields::Index* index = nullptr);
 
 }  // namespace llmproxy

@@ -186,6 +186,29 @@ std::optional<Slot> element(std::string_view s, std::size_t at, std::size_t inde
 // bodies), without building anything. Returns one past the value, or npos when invalid.
 std::size_t validate_value(std::string_view s, std::size_t i, int depth);
 
+// The length of the UTF-8 sequence that starts at s[i] (a byte >= 0x80), or 0 when it is not
+// well-formed (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+    auto in = [&](std::size_t k, unsigned lo, unsigned hi) {
+        if (k >= s.size())
+            return false;
+        unsigned b = static_cast<unsigned char>(s[k]);
+        return b >= lo && b <= hi;
+    };
+    const unsigned c = static_cast<unsigned char>(s[i]);
+    if (c >= 0xC2 && c <= 0xDF)
+        return in(i + 1, 0x80, 0xBF) ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        return in(i + 1, lo, hi) && in(i + 2, 0x80, 0xBF) ? 3 : 0;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        return in(i + 1, lo, hi) && in(i + 2, 0x80, 0xBF) && in(i + 3, 0x80, 0xBF) ? 4 : 0;
+    }
+    return 0;
+}
+
 std::size_t validate_string(std::string_view s, std::size_t i) {
     for (++i; i < s.size(); ++i) {
         unsigned char c = static_cast<unsigned char>(s[i]);
@@ -193,6 +216,13 @@ std::size_t validate_string(std::string_view s, std::size_t i) {
             return i + 1;
         if (c < 0x20)
             return std::string_view::npos;
+        if (c >= 0x80) {
+            std::size_t length = utf8_sequence(s, i);
+            if (length == 0)
+                return std::string_view::npos;
+            i += length - 1;
+            continue;
+        }
         if (c == '\\') {
             if (++i >= s.size())
                 return std::string_view::npos;

@@ -57,7 +57,8 @@ enum class Edit {
 std::string edit(std::string& json, Edit op, std::string_view pointer, std::string_view value_json,
                  Index* index = nullptr);
 
-// Whether text is exactly one valid JSON value (RFC 8259), surrounding whitespace allowed.
+// Whether text is exactly one valid JSON value (RFC 8259), surrounding whitespace allowed, with
+// strings in well-formed UTF-8.
 bool valid(std::string_view text);
 
 // The JSON text of a string value (quoted and escaped).

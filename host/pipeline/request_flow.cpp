@@ -167,7 +167,7 @@ class RequestFlow : public SideCaller {
 
   private:
     void serve() {
-        facts_ = scan_request(body_, llm_.config->endpoint);
+        facts_ = scan_request(body_, llm_.config->endpoint, &body_index_);
         check_allowed();
         if (llm_.token_missing)
             throw ApiException({500, "server_error", "missing_api_key",
@@ -266,7 +266,7 @@ class RequestFlow : public SideCaller {
     // the facts the host relies on read again.
     void refresh_facts(const BodyCall& call) {
         if (call.body_replaced()) {
-            facts_ = scan_request(body_, llm_.config->endpoint);
+            facts_ = scan_request(body_, llm_.config->endpoint, &body_index_);
         } else if (call.fields_edited()) {
             auto model = json_fields::get_string(body_, "/model", &body_index_);
             if (!model || model->empty())
