@@ -7,6 +7,8 @@
 #include <Poco/URI.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "http/api_error.hpp"
 #include "upstream/tls_context.hpp"
 
@@ -41,6 +43,17 @@ bool stale_connection(const Poco::Exception& e) {
            dynamic_cast<const Poco::IOException*>(&e);
 }
 
+// Writes the body straight to the socket: Poco's request stream would cut it into 4 KiB writes,
+// hundreds of system calls for a long-context request. The head went out first, through Poco.
+void send_body(Poco::Net::StreamSocket& socket, std::string_view body) {
+    while (!body.empty()) {
+        int chunk = static_cast<int>(std::min<std::size_t>(body.size(), 1u << 30));
+        int sent = socket.sendBytes(body.data(), chunk);
+        if (sent <= 0) throw Poco::IOException("the upstream connection closed while sending");
+        body.remove_prefix(static_cast<std::size_t>(sent));
+    }
+}
+
 }  // namespace
 
 UpstreamClient::UpstreamClient(const LlmConfig& llm)
@@ -73,10 +86,10 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
             std::ostream& out = lease.session->sendRequest(head);
             if (!lease.reused)
                 cancel.attach(lease.session->socket().impl()->sockfd());
-            out.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
-            out.flush();
+            out.flush();  // the head
             if (!out.good())
                 throw Poco::IOException("the upstream connection closed while sending");
+            send_body(lease.session->socket(), request.body);
             sent = true;
             auto response = std::make_unique<UpstreamResponse>(*this, std::move(lease), cancel);
             return response;
