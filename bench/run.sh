@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The proxy benchmark: the same mock OpenAI upstream reached directly, through nginx (a plain
 # keep-alive reverse proxy, one worker) and through llm-proxy, measured in one run with wrk, on
-# 127.0.0.1 only; every load run is bounded in time. Prints a table.
+# 127.0.0.1 only; every load run is bounded in time. The three paths take turns, round after
+# round, and the table shows each figure's median over the rounds: on a shared machine one run
+# of one path says little. Prints a table.
 #
-#   bench/run.sh [seconds per run, default 10]
+#   bench/run.sh [seconds per run, default 10] [rounds, default 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-10}
+rounds=${2:-3}
 
 command -v nginx > /dev/null && command -v wrk > /dev/null || {
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -103,17 +106,31 @@ run() {
   echo "$p50 $p99 $rps"
 }
 
+# The median of each column of the lines on stdin.
+medians() { awk '{ for (i = 1; i <= NF; ++i) v[i, NR] = $i; n = NF } END {
+  for (i = 1; i <= n; ++i) { m = 0; for (r = 1; r <= NR; ++r) a[r] = v[i, r]
+    for (x = 1; x <= NR; ++x) for (y = x + 1; y <= NR; ++y) if (a[y] < a[x]) { t = a[x]; a[x] = a[y]; a[y] = t }
+    printf "%s%s", a[int((NR + 1) / 2)], (i < n ? " " : "\n") } }'; }
+
 declare -A lat thr big
+for round in $(seq "$rounds"); do
+  for path in direct nginx llm-proxy; do
+    case $path in direct) url=http://127.0.0.1:$mock_port ;; nginx) url=http://127.0.0.1:$nginx_port ;; *) url=http://127.0.0.1:$proxy_port ;; esac
+    lat[$path]+="$(run "$path" "$url" 1 "$work/small.json")"$'\n'
+    thr[$path]+="$(run "$path" "$url" 64 "$work/small.json")"$'\n'
+    big[$path]+="$(run "$path" "$url" 1 "$work/large.json")"$'\n'
+  done
+  echo "round $round of $rounds done" >&2
+done
 for path in direct nginx llm-proxy; do
-  case $path in direct) url=http://127.0.0.1:$mock_port ;; nginx) url=http://127.0.0.1:$nginx_port ;; *) url=http://127.0.0.1:$proxy_port ;; esac
-  lat[$path]=$(run "$path" "$url" 1 "$work/small.json")
-  thr[$path]=$(run "$path" "$url" 64 "$work/small.json")
-  big[$path]=$(run "$path" "$url" 1 "$work/large.json")
+  lat[$path]=$(printf '%s' "${lat[$path]}" | medians)
+  thr[$path]=$(printf '%s' "${thr[$path]}" | medians)
+  big[$path]=$(printf '%s' "${big[$path]}" | medians)
 done
 busy_rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$proxy_pid/status)
 
 field() { echo "$1" | awk -v i="$2" '{print $i}'; }
-printf '\n%s, %d s per run, %s\n\n' "$(nproc) cores" "$duration" "$(date -u +%Y-%m-%d)"
+printf '\n%s, %d s per run, medians of %d rounds, %s\n\n' "$(nproc) cores" "$duration" "$rounds" "$(date -u +%Y-%m-%d)"
 printf '%-10s | %-28s | %-28s | %-22s\n' "" "1 connection, 2 KB request" "64 connections, 2 KB" "1 connection, 2 MB"
 printf '%-10s | %8s %8s %10s | %8s %8s %10s | %10s %10s\n' path "p50 µs" "p99 µs" "req/s" "p50 µs" "p99 µs" "req/s" "p50 µs" "p99 µs"
 for path in direct nginx llm-proxy; do

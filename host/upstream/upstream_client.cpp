@@ -84,8 +84,11 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
             if (lease.reused)
                 cancel.attach(lease.session->socket().impl()->sockfd());
             std::ostream& out = lease.session->sendRequest(head);
-            if (!lease.reused)
+            if (!lease.reused) {
                 cancel.attach(lease.session->socket().impl()->sockfd());
+                // The body follows the head at once: Nagle must not hold it back for an ACK.
+                lease.session->socket().setNoDelay(true);
+            }
             out.flush();  // the head
             if (!out.good())
                 throw Poco::IOException("the upstream connection closed while sending");
