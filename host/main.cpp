@@ -164,7 +164,8 @@ int main(int argc, char** argv) {
     }
 
     try {
-        llmproxy::Server server(config.server, new llmproxy::GatewayHandlerFactory(*runtime));
+        llmproxy::GatewayHandler handler(*runtime);
+        llmproxy::Server server(config.server, handler, runtime->watcher());
         server.start();
         spdlog::info("llm-proxy {} listening on http://{}:{} ({} routes, {} plugins)",
                      LLM_PROXY_VERSION, config.server.host, server.port(), config.routes.size(),

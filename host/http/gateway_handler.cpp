@@ -1,6 +1,5 @@
 #include "http/gateway_handler.hpp"
 
-#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/URI.h>
 #include <spdlog/spdlog.h>
 
@@ -12,18 +11,6 @@
 namespace llmproxy {
 
 namespace {
-
-class GatewayHandler : public Poco::Net::HTTPRequestHandler {
-  public:
-    explicit GatewayHandler(GatewayHandlerFactory& factory) : factory_(factory) {}
-    void handleRequest(Poco::Net::HTTPServerRequest& request,
-                       Poco::Net::HTTPServerResponse& response) override {
-        factory_.handle(request, response);
-    }
-
-  private:
-    GatewayHandlerFactory& factory_;
-};
 
 // Reads the request body, refusing (413) one over limit before reading more than limit bytes.
 std::string read_body(Poco::Net::HTTPServerRequest& request, std::size_t limit) {
@@ -56,16 +43,12 @@ std::string path_of(const std::string& uri) {
 
 }  // namespace
 
-GatewayHandlerFactory::GatewayHandlerFactory(Runtime& runtime)
+GatewayHandler::GatewayHandler(Runtime& runtime)
     : runtime_(runtime), cors_(runtime.config().server.cors_allowed_origins) {}
 
-Poco::Net::HTTPRequestHandler* GatewayHandlerFactory::createRequestHandler(
-    const Poco::Net::HTTPServerRequest&) {
-    return new GatewayHandler(*this);
-}
-
-void GatewayHandlerFactory::handle(Poco::Net::HTTPServerRequest& request,
-                                   Poco::Net::HTTPServerResponse& response) {
+void GatewayHandler::handle(Poco::Net::HTTPServerRequest& request,
+                            Poco::Net::HTTPServerResponse& response,
+                            DisconnectWatcher::Watch& watch) {
     auto started = std::chrono::steady_clock::now();
     ++in_progress_;
     struct Done {
@@ -104,9 +87,7 @@ void GatewayHandlerFactory::handle(Poco::Net::HTTPServerRequest& request,
             }
             std::string body = read_body(request, runtime_.config().server.max_body_bytes);
             body_read = true;
-            auto& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(request).socket();
-            outcome = run_request_flow(runtime_, *route, std::move(body), request,
-                                       socket.impl()->sockfd(), response);
+            outcome = run_request_flow(runtime_, *route, std::move(body), request, watch, response);
         }
     } catch (const ApiException& e) {
         outcome.status = e.error().status;

@@ -2,26 +2,31 @@
 // flow; one access-log line per request.
 #pragma once
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <atomic>
 
 #include "app/runtime.hpp"
 #include "http/cors.hpp"
-#include "http/server.hpp"
+#include "upstream/disconnect_watcher.hpp"
 
 namespace llmproxy {
 
-class GatewayHandlerFactory : public DrainableHandlerFactory {
+class GatewayHandler {
   public:
-    explicit GatewayHandlerFactory(Runtime& runtime);
-    Poco::Net::HTTPRequestHandler* createRequestHandler(
-        const Poco::Net::HTTPServerRequest& request) override;
+    explicit GatewayHandler(Runtime& runtime);
 
-    void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+    // [thread-safe] Answers one request; watch is the connection's disconnect watch.
+    void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                DisconnectWatcher::Watch& watch);
+
+    int requests_in_progress() const { return in_progress_; }
 
   private:
     Runtime& runtime_;
     Cors cors_;
+    std::atomic<int> in_progress_{0};
 };
 
 }  // namespace llmproxy

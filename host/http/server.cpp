@@ -1,6 +1,5 @@
 #include "http/server.hpp"
 
-#include <Poco/Net/HTTPServerConnectionFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <spdlog/spdlog.h>
 
@@ -31,16 +30,15 @@ Poco::Net::HTTPServerParams::Ptr server_params(const ServerConfig& c) {
 
 }  // namespace
 
-Server::Server(const ServerConfig& config, DrainableHandlerFactory* factory)
+Server::Server(const ServerConfig& config, GatewayHandler& handler, DisconnectWatcher& watcher)
     : config_(config),
-      factory_owner_(factory),
-      factory_(factory),
+      handler_(handler),
       socket_(Poco::Net::SocketAddress(config.host, static_cast<uint16_t>(config.port)), 1024),
       threads_("worker", std::min(2, config.max_threads), config.max_threads, 60,
                kWorkerStackBytes) {
     auto params = server_params(config);
     dispatcher_ = new Poco::Net::TCPServerDispatcher(
-        new Poco::Net::HTTPServerConnectionFactory(params, factory_owner_), threads_, params);
+        new GatewayConnectionFactory(params, handler_, connections_, watcher), threads_, params);
 }
 
 Server::~Server() {
@@ -58,15 +56,15 @@ void Server::stop() {
     if (acceptor_.joinable())
         acceptor_.join();
     socket_.close();
-    factory_->stop_connections(false);  // no new request on any connection
+    connections_.stop(false);  // no new request on any connection
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.shutdown_grace_ms);
-    while (factory_->requests_in_progress() > 0 && std::chrono::steady_clock::now() < deadline)
+    while (handler_.requests_in_progress() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (factory_->requests_in_progress() > 0)
+    if (handler_.requests_in_progress() > 0)
         spdlog::warn("shutdown_grace_ms = {} passed with {} requests in progress; closing them",
-                     config_.shutdown_grace_ms, factory_->requests_in_progress());
-    factory_->stop_connections(true);  // wakes idle keep-alive connections, ends the rest
+                     config_.shutdown_grace_ms, handler_.requests_in_progress());
+    connections_.stop(true);  // wakes idle keep-alive connections, ends the rest
     dispatcher_->stop();
     threads_.joinAll();
 }

@@ -3,7 +3,6 @@
 // full, a new connection gets an immediate 503 instead of Poco's silent close.
 #pragma once
 
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/TCPServerDispatcher.h>
 #include <Poco/ThreadPool.h>
@@ -13,25 +12,16 @@
 #include <thread>
 
 #include "config/config.hpp"
+#include "http/connection.hpp"
+#include "http/gateway_handler.hpp"
 
 namespace llmproxy {
-
-// A handler factory the Server can drain at shut-down: it counts the requests in progress, and
-// can tell every open connection to stop after its current request or at once.
-class DrainableHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
-  public:
-    int requests_in_progress() const { return in_progress_; }
-    void stop_connections(bool abort_now) { serverStopped(this, abort_now); }
-
-  protected:
-    std::atomic<int> in_progress_{0};
-};
 
 class Server {
   public:
     // Binds now (throws Poco::Exception with the reason when it cannot); serves after start().
-    // Takes ownership of factory.
-    Server(const ServerConfig& config, DrainableHandlerFactory* factory);
+    // handler and watcher must outlive the server.
+    Server(const ServerConfig& config, GatewayHandler& handler, DisconnectWatcher& watcher);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -47,8 +37,8 @@ class Server {
     void refuse_overloaded(Poco::Net::StreamSocket& socket);
 
     ServerConfig config_;
-    Poco::Net::HTTPRequestHandlerFactory::Ptr factory_owner_;  // shared with Poco's connections
-    DrainableHandlerFactory* factory_;
+    GatewayHandler& handler_;
+    ConnectionRegistry connections_;
     Poco::Net::ServerSocket socket_;
     Poco::ThreadPool threads_;
     Poco::Net::TCPServerDispatcher* dispatcher_ = nullptr;  // reference-counted by Poco

@@ -95,7 +95,7 @@ struct Finish {
 class RequestFlow : public SideCaller {
   public:
     RequestFlow(Runtime& runtime, const RouteRuntime& route, std::string body,
-                const Poco::Net::HTTPServerRequest& request, int client_fd,
+                const Poco::Net::HTTPServerRequest& request, DisconnectWatcher::Watch& watch,
                 Poco::Net::HTTPServerResponse& response)
         : runtime_(runtime),
           route_(route),
@@ -103,7 +103,7 @@ class RequestFlow : public SideCaller {
           body_(std::move(body)),
           request_(request),
           response_(response),
-          client_fd_(client_fd),
+          watch_(watch),
           cancel_(std::make_shared<Cancellation>()),
           processor_states_(route.processors.size(), nullptr) {}
 
@@ -119,7 +119,8 @@ class RequestFlow : public SideCaller {
         } catch (const std::exception& e) {
             fail(ApiError::internal(std::string("unexpected failure: ") + e.what()));
         }
-        watch_.reset();
+        if (watching_)
+            watch_.set(nullptr);
         provider_.reset();
         outcome_.client_gone = outcome_.client_gone || cancel_->cancelled();
         auto now = Clock::now();
@@ -221,8 +222,9 @@ class RequestFlow : public SideCaller {
 
     // From the first upstream call on, a departing client cancels the upstream work at once.
     void watch_client() {
-        if (!watch_)
-            watch_ = runtime_.watcher().watch(client_fd_, cancel_);
+        if (!watching_)
+            watch_.set(cancel_);
+        watching_ = true;
     }
 
     // A whole exchange with an upstream, for side calls.
@@ -494,9 +496,9 @@ class RequestFlow : public SideCaller {
     json_fields::Index body_index_;  // of body_, shared by the request hooks
     const Poco::Net::HTTPServerRequest& request_;
     Poco::Net::HTTPServerResponse& response_;
-    int client_fd_;
+    DisconnectWatcher::Watch& watch_;
+    bool watching_ = false;
     std::shared_ptr<Cancellation> cancel_;
-    std::unique_ptr<DisconnectWatcher::Watch> watch_;
     Clock::time_point started_ = Clock::now();
     std::optional<Clock::time_point> first_byte_;
     RequestFacts facts_;
@@ -513,9 +515,10 @@ class RequestFlow : public SideCaller {
 }  // namespace
 
 FlowOutcome run_request_flow(Runtime& runtime, const RouteRuntime& route, std::string body,
-                             const Poco::Net::HTTPServerRequest& request, int client_fd,
+                             const Poco::Net::HTTPServerRequest& request,
+                             DisconnectWatcher::Watch& watch,
                              Poco::Net::HTTPServerResponse& response) {
-    RequestFlow flow(runtime, route, std::move(body), request, client_fd, response);
+    RequestFlow flow(runtime, route, std::move(body), request, watch, response);
     return flow.run();
 }
 

@@ -24,9 +24,10 @@ struct FlowOutcome {
 };
 
 // Never throws: every failure becomes an error response, or an SSE error event once a stream has
-// started. client_fd is watched so that a departing client cancels the upstream call at once.
+// started. watch is the client connection's: a departing client cancels the upstream call at once.
 FlowOutcome run_request_flow(Runtime& runtime, const RouteRuntime& route, std::string body,
-                             const Poco::Net::HTTPServerRequest& request, int client_fd,
+                             const Poco::Net::HTTPServerRequest& request,
+                             DisconnectWatcher::Watch& watch,
                              Poco::Net::HTTPServerResponse& response);
 
 }  // namespace llmproxy

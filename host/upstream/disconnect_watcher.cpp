@@ -30,32 +30,32 @@ DisconnectWatcher::~DisconnectWatcher() {
     ::close(epoll_fd_);
 }
 
-std::unique_ptr<DisconnectWatcher::Watch> DisconnectWatcher::watch(
-    int client_fd, std::shared_ptr<Cancellation> cancellation) {
-    uint64_t id;
+DisconnectWatcher::Watch::Watch(DisconnectWatcher& owner, int fd) : owner_(owner), fd_(fd) {
     {
-        std::lock_guard lock(mutex_);
-        id = next_id_++;
-        watched_.emplace(id, std::move(cancellation));
+        std::lock_guard lock(owner_.mutex_);
+        id_ = owner_.next_id_++;
+        owner_.watched_.emplace(id_, this);
     }
     // Only hang-ups are watched (EPOLLRDHUP; EPOLLHUP and EPOLLERR always report), never
-    // readability: a pipelined next request must not look like a departure.
+    // readability: the next request on a kept-alive connection must not look like a departure.
     epoll_event ev{};
-    ev.events = EPOLLRDHUP | EPOLLONESHOT;  // fire once; unwatch removes it
-    ev.data.u64 = id;
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, client_fd, &ev) != 0)
-        spdlog::debug("cannot watch client socket {}: {}", client_fd, errno);
-    return std::make_unique<Watch>(this, id, client_fd);
+    ev.events = EPOLLRDHUP | EPOLLONESHOT;  // a connection hangs up once
+    ev.data.u64 = id_;
+    if (epoll_ctl(owner_.epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0)
+        spdlog::debug("cannot watch client socket {}: {}", fd, errno);
 }
 
 DisconnectWatcher::Watch::~Watch() {
-    owner_->unwatch(id_, fd_);
+    epoll_ctl(owner_.epoll_fd_, EPOLL_CTL_DEL, fd_, nullptr);
+    std::lock_guard lock(owner_.mutex_);  // the watcher thread holds it while it uses a Watch
+    owner_.watched_.erase(id_);
 }
 
-void DisconnectWatcher::unwatch(uint64_t id, int fd) {
-    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+void DisconnectWatcher::Watch::set(std::shared_ptr<Cancellation> cancellation) {
     std::lock_guard lock(mutex_);
-    watched_.erase(id);
+    current_ = std::move(cancellation);
+    if (hung_up_ && current_)
+        current_->cancel();  // the client left before this request went upstream
 }
 
 void DisconnectWatcher::run() {
@@ -66,16 +66,15 @@ void DisconnectWatcher::run() {
             uint64_t id = events[i].data.u64;
             if (id == 0)
                 continue;
-            std::shared_ptr<Cancellation> cancellation;
-            {
-                std::lock_guard lock(mutex_);
-                auto it = watched_.find(id);
-                if (it == watched_.end())
-                    continue;  // unwatched meanwhile
-                cancellation = std::move(it->second);
-                watched_.erase(it);
-            }
-            cancellation->cancel();
+            std::lock_guard lock(mutex_);
+            auto it = watched_.find(id);
+            if (it == watched_.end())
+                continue;  // the connection ended meanwhile
+            Watch& watch = *it->second;
+            std::lock_guard watch_lock(watch.mutex_);
+            watch.hung_up_ = true;
+            if (watch.current_)
+                watch.current_->cancel();
         }
     }
 }

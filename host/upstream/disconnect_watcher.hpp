@@ -1,6 +1,7 @@
-// Watches the client connections of requests in flight and cancels a request the moment its
-// client goes away, whether the request is streaming or not, and also before the first upstream
-// byte: a provider must not go on generating (and billing) for nobody. One thread, one epoll set.
+// Watches client connections and cancels the request in progress the moment its client goes
+// away, whether the request is streaming or not, and also before the first upstream byte: a
+// provider must not go on generating (and billing) for nobody. One thread, one epoll set; a
+// connection is registered once, and each request only swaps the cancellation it carries.
 #pragma once
 
 #include <atomic>
@@ -21,32 +22,38 @@ class DisconnectWatcher {
     DisconnectWatcher(const DisconnectWatcher&) = delete;
     DisconnectWatcher& operator=(const DisconnectWatcher&) = delete;
 
-    // [thread-safe] Watches client_fd until the returned guard is destroyed; when the peer hangs
-    // up, cancellation->cancel() is called. Destroy the guard before closing client_fd.
+    // One client connection under watch, from construction until destruction (which must come
+    // before the socket is closed).
     class Watch {
       public:
-        Watch(DisconnectWatcher* owner, uint64_t id, int fd) : owner_(owner), id_(id), fd_(fd) {}
+        Watch(DisconnectWatcher& owner, int fd);
         ~Watch();
         Watch(const Watch&) = delete;
         Watch& operator=(const Watch&) = delete;
 
+        // [thread-safe] The request in progress on this connection; a hang-up cancels it.
+        // nullptr: no request is waiting on an upstream.
+        void set(std::shared_ptr<Cancellation> cancellation);
+
       private:
-        DisconnectWatcher* owner_;
-        uint64_t id_;
+        friend class DisconnectWatcher;
+        DisconnectWatcher& owner_;
         int fd_;
+        uint64_t id_;
+        std::mutex mutex_;
+        std::shared_ptr<Cancellation> current_;
+        bool hung_up_ = false;
     };
-    std::unique_ptr<Watch> watch(int client_fd, std::shared_ptr<Cancellation> cancellation);
 
   private:
     void run();
-    void unwatch(uint64_t id, int fd);
 
     int epoll_fd_ = -1;
     int wake_fd_ = -1;
     std::atomic<bool> stopping_{false};
     std::mutex mutex_;
     uint64_t next_id_ = 1;
-    std::unordered_map<uint64_t, std::shared_ptr<Cancellation>> watched_;
+    std::unordered_map<uint64_t, Watch*> watched_;
     std::thread thread_;
 };
 
