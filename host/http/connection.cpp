@@ -74,14 +74,13 @@ class GatewayConnection : public Poco::Net::TCPServerConnection {
                 response.setDate(Poco::Timestamp());
                 response.setVersion(request.getVersion());
                 response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive() &&
-                                      session.canKeepAlive() && !registry_.stopping());
+                                      !registry_.stopping());
                 response.set("Server", "llm-proxy");
                 if (request.getExpectContinue() &&
                     response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK)
                     response.sendContinue();
                 handler_.handle(request, response, watch);
-                session.setKeepAlive(params_->getKeepAlive() && response.getKeepAlive() &&
-                                     session.canKeepAlive());
+                session.setKeepAlive(params_->getKeepAlive() && response.getKeepAlive());
             } catch (const Poco::Net::NoMessageException&) {
                 break;  // the client closed the connection between requests
             } catch (const Poco::Net::MessageException& e) {

@@ -125,3 +125,21 @@ test('llm-proxy reports its own added time, without the upstream wait', async ()
   await stream.text();
   await proxy.waitForLog(/access method=POST path=\/v1\/chat\/completions .*overhead_ms=[\d.]+/);
 });
+
+test('client connections are kept alive between requests', async () => {
+  const http = await import('node:http');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const ask = () => new Promise((resolve, reject) => {
+    const req = http.request(`${proxy.url}/v1/chat/completions`, { method: 'POST', agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ headers: res.headers, socket: req.socket }));
+    });
+    req.on('error', reject);
+    req.end(chatBody('json'));
+  });
+  const first = await ask();
+  const second = await ask();
+  assert.equal(first.headers.connection?.toLowerCase(), 'keep-alive');
+  assert.equal(first.socket, second.socket, 'the second request came on a new connection');
+  agent.destroy();
+});
