@@ -11,20 +11,12 @@ cd "$(dirname "$0")/.."
 duration=${1:-10}
 rounds=${2:-3}
 
-command -v nginx > /dev/null && command -v wrk > /dev/null || {
-  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light wrk
-}
 scripts/install-deps.sh
 scripts/build.sh > /dev/null
 
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2> /dev/null && return 0; sleep 0.05; done; echo "port $1 never opened" >&2; exit 1; }
+source bench/lib.sh
+need nginx nginx-light
+need wrk wrk
 
 mock_port=$(free_port); nginx_port=$(free_port); proxy_port=$(free_port)
 build/bench/mock_upstream --port "$mock_port" > /dev/null & pids+=($!)

@@ -11,12 +11,7 @@ ulimit -n "$(ulimit -Hn)"  # thousands of sockets per process
 scripts/install-deps.sh --test > /dev/null
 scripts/build.sh > /dev/null
 
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$1) 2> /dev/null && return 0; sleep 0.05; done; exit 1; }
+source bench/lib.sh
 
 mock_port=$(free_port); proxy_port=$(free_port)
 build/bench/mock_upstream --port "$mock_port" --events 10 --gap-ms 500 > /dev/null & pids+=($!)
