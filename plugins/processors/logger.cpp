@@ -6,6 +6,7 @@
 // authorization headers are masked, and API-key shapes inside message texts are masked too.
 #include <strings.h>
 
+#include <cstdio>
 #include <cstring>
 
 #include "patterns.hpp"
@@ -35,6 +36,12 @@ bool is_credential(std::string_view header) {
             strncasecmp(header.data(), name, header.size()) == 0)
             return true;
     return false;
+}
+
+std::string milliseconds(double ms) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3f", ms);
+    return text;
 }
 
 class Logger : public llm_proxy::Processor {
@@ -81,7 +88,7 @@ class Logger : public llm_proxy::Processor {
                            " upstream_status=" + std::to_string(outcome.upstream_status) +
                            " streamed=" + (outcome.streamed ? "true" : "false") +
                            " client_gone=" + (outcome.client_gone ? "true" : "false") +
-                           " duration_ms=" + std::to_string(outcome.duration_ms) +
+                           " duration_ms=" + milliseconds(outcome.duration_ms) +
                            " prompt_tokens=" + std::to_string(outcome.prompt_tokens) +
                            " completion_tokens=" + std::to_string(outcome.completion_tokens);
         if (outcome.error_message.len)
