@@ -39,9 +39,4 @@ void ConnectionPool::release(std::unique_ptr<Poco::Net::HTTPClientSession> sessi
     idle_.push_back({std::move(session), Clock::now()});
 }
 
-std::size_t ConnectionPool::idle_count() const {
-    std::lock_guard lock(mutex_);
-    return idle_.size();
-}
-
 }  // namespace llmproxy

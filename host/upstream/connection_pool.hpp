@@ -37,8 +37,6 @@ class ConnectionPool {
     // [thread-safe] Gives back a session whose last response was read completely.
     void release(std::unique_ptr<Poco::Net::HTTPClientSession> session);
 
-    std::size_t idle_count() const;
-
   private:
     using Clock = std::chrono::steady_clock;
     struct Idle {

@@ -69,7 +69,6 @@ class UpstreamClient {
     std::unique_ptr<UpstreamResponse> send(const UpstreamRequest& request, Cancellation& cancel);
 
     const std::string& llm_name() const { return llm_name_; }
-    const std::string& base_url() const { return base_url_; }
     int read_timeout_ms() const { return read_timeout_ms_; }
     ConnectionPool& pool() { return pool_; }
 

@@ -326,3 +326,18 @@ TEST_CASE("logger settings are checked") {
     CHECK(ok.creation_error().empty());
     CHECK(ok.on_request(chat({user_message("hello")})).status == LP_CONTINUE);
 }
+
+TEST_CASE("the C++ layer leaves hooks a class does not override out of the table") {
+    const auto* logger = registry().processor("logger");
+    REQUIRE(logger != nullptr);
+    CHECK((logger->vtable.on_request != nullptr));
+    CHECK((logger->vtable.on_finish != nullptr));
+    CHECK((logger->vtable.on_response == nullptr));
+    CHECK((logger->vtable.on_stream_event == nullptr));
+    CHECK((logger->vtable.request_new == nullptr));
+    const auto* redact = registry().processor("redact");
+    REQUIRE(redact != nullptr);
+    CHECK((redact->vtable.on_response != nullptr));
+    CHECK((redact->vtable.on_stream_event != nullptr));
+    CHECK((redact->vtable.on_finish == nullptr));
+}

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace llm_proxy {
@@ -299,36 +300,57 @@ inline lp_status init(const lp_host_api* host, lp_call*) noexcept {
 
 }  // namespace detail
 
+namespace detail {
+
+// Whether T overrides a hook of Base: &T::hook then names a member of T (or of a class between),
+// not Base's own.
+template <typename Base, typename Own, typename Found>
+constexpr bool overrides(Own Base::*, Found) {
+    return !std::is_same_v<Own Base::*, Found>;
+}
+
+}  // namespace detail
+
 // The function table of provider P (derived from Provider, constructible from ProviderSettings).
+// Hooks P does not override are left out (NULL), so the host skips them entirely.
 template <typename P>
 const lp_provider* provider_table() {
+    using detail::overrides;
     static const lp_provider table = {
         sizeof(lp_provider),
         &detail::provider_new<P>,
         &detail::instance_free<Provider>,
-        &detail::request_new<Provider>,
-        &detail::request_free,
+        overrides(&Provider::new_request, &P::new_request) ? &detail::request_new<Provider>
+                                                           : nullptr,
+        overrides(&Provider::new_request, &P::new_request) ? &detail::request_free : nullptr,
         &detail::encode_request,
-        &detail::decode_response,
-        &detail::decode_stream_event,
-        &detail::end_stream,
+        overrides(&Provider::decode_response, &P::decode_response) ? &detail::decode_response
+                                                                   : nullptr,
+        overrides(&Provider::decode_stream_event, &P::decode_stream_event)
+            ? &detail::decode_stream_event
+            : nullptr,
+        overrides(&Provider::end_stream, &P::end_stream) ? &detail::end_stream : nullptr,
     };
     return &table;
 }
 
-// The function table of processor P (derived from Processor, constructible from ProcessorSettings).
+// The function table of processor P (derived from Processor, constructible from
+// ProcessorSettings). Hooks P does not override are left out (NULL), so the host skips them.
 template <typename P>
 const lp_processor* processor_table() {
+    using detail::overrides;
     static const lp_processor table = {
         sizeof(lp_processor),
         &detail::processor_new<P>,
         &detail::instance_free<Processor>,
-        &detail::request_new<Processor>,
-        &detail::request_free,
-        &detail::on_request,
-        &detail::on_response,
-        &detail::on_stream_event,
-        &detail::on_finish,
+        overrides(&Processor::new_request, &P::new_request) ? &detail::request_new<Processor>
+                                                            : nullptr,
+        overrides(&Processor::new_request, &P::new_request) ? &detail::request_free : nullptr,
+        overrides(&Processor::on_request, &P::on_request) ? &detail::on_request : nullptr,
+        overrides(&Processor::on_response, &P::on_response) ? &detail::on_response : nullptr,
+        overrides(&Processor::on_stream_event, &P::on_stream_event) ? &detail::on_stream_event
+                                                                    : nullptr,
+        overrides(&Processor::on_finish, &P::on_finish) ? &detail::on_finish : nullptr,
     };
     return &table;
 }
