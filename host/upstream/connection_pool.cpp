@@ -1,7 +1,5 @@
 #include "upstream/connection_pool.hpp"
 
-#include <Poco/Net/HTTPSClientSession.h>
-
 namespace llmproxy {
 
 ConnectionPool::Lease ConnectionPool::acquire() {
@@ -11,28 +9,24 @@ ConnectionPool::Lease ConnectionPool::acquire() {
         while (!idle_.empty()) {
             Idle idle = std::move(idle_.back());
             idle_.pop_back();
-            if (now - idle.since < settings_.idle_ttl && idle.session->connected())
+            if (now - idle.since < settings_.idle_ttl && idle.session->http().connected())
                 return {std::move(idle.session), true};
         }
     }
-    std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    if (settings_.tls)
-        session = std::make_unique<Poco::Net::HTTPSClientSession>(settings_.host, settings_.port,
-                                                                  settings_.tls);
-    else
-        session = std::make_unique<Poco::Net::HTTPClientSession>(settings_.host, settings_.port);
+    auto session = UpstreamSession::create(settings_.host, settings_.port, settings_.tls);
+    Poco::Net::HTTPClientSession& http = session->http();
     using Poco::Timespan;
     Timespan read = Timespan(static_cast<Timespan::TimeDiff>(settings_.read_timeout_ms) * 1000);
-    session->setTimeout(
-        Timespan(static_cast<Timespan::TimeDiff>(settings_.connect_timeout_ms) * 1000), read, read);
-    session->setKeepAlive(true);
+    http.setTimeout(Timespan(static_cast<Timespan::TimeDiff>(settings_.connect_timeout_ms) * 1000),
+                    read, read);
+    http.setKeepAlive(true);
     // The pool decides when an idle connection is too old; Poco's own timer counts from the
     // start of the last request, so a long stream would otherwise force a reconnect.
-    session->setKeepAliveTimeout(Timespan(24 * Timespan::HOURS));
+    http.setKeepAliveTimeout(Timespan(24 * Timespan::HOURS));
     return {std::move(session), false};
 }
 
-void ConnectionPool::release(std::unique_ptr<Poco::Net::HTTPClientSession> session) {
+void ConnectionPool::release(std::unique_ptr<UpstreamSession> session) {
     std::lock_guard lock(mutex_);
     if (idle_.size() >= settings_.max_idle)
         return;

@@ -3,13 +3,14 @@
 #pragma once
 
 #include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPClientSession.h>
 
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "upstream/upstream_session.hpp"
 
 namespace llmproxy {
 
@@ -28,19 +29,19 @@ class ConnectionPool {
     explicit ConnectionPool(PoolSettings settings) : settings_(std::move(settings)) {}
 
     struct Lease {
-        std::unique_ptr<Poco::Net::HTTPClientSession> session;
+        std::unique_ptr<UpstreamSession> session;
         bool reused = false;  // a reused connection may have been closed by the peer meanwhile
     };
 
     // [thread-safe] An idle connection if one is fresh, else a new unconnected session.
     Lease acquire();
     // [thread-safe] Gives back a session whose last response was read completely.
-    void release(std::unique_ptr<Poco::Net::HTTPClientSession> session);
+    void release(std::unique_ptr<UpstreamSession> session);
 
   private:
     using Clock = std::chrono::steady_clock;
     struct Idle {
-        std::unique_ptr<Poco::Net::HTTPClientSession> session;
+        std::unique_ptr<UpstreamSession> session;
         Clock::time_point since;
     };
 

@@ -7,12 +7,6 @@
 #include <Poco/URI.h>
 #include <spdlog/spdlog.h>
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
-#include <algorithm>
-
 #include "http/api_error.hpp"
 #include "upstream/tls_context.hpp"
 
@@ -47,34 +41,6 @@ bool stale_connection(const Poco::Exception& e) {
            dynamic_cast<const Poco::IOException*>(&e);
 }
 
-// Holds back partial segments on fd (TCP_CORK) while it lives; -1 does nothing.
-class Cork {
-  public:
-    explicit Cork(int fd) : fd_(fd) { set(1); }
-    ~Cork() { set(0); }
-    Cork(const Cork&) = delete;
-    Cork& operator=(const Cork&) = delete;
-
-  private:
-    void set(int on) {
-        if (fd_ >= 0)
-            setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
-    }
-    int fd_;
-};
-
-// Writes the body straight to the socket: Poco's request stream would cut it into 4 KiB writes,
-// hundreds of system calls for a long-context request. The head went out first, through Poco.
-void send_body(Poco::Net::StreamSocket& socket, std::string_view body) {
-    while (!body.empty()) {
-        int chunk = static_cast<int>(std::min<std::size_t>(body.size(), 1u << 30));
-        int sent = socket.sendBytes(body.data(), chunk);
-        if (sent <= 0)
-            throw Poco::IOException("the upstream connection closed while sending");
-        body.remove_prefix(static_cast<std::size_t>(sent));
-    }
-}
-
 }  // namespace
 
 UpstreamClient::UpstreamClient(const LlmConfig& llm)
@@ -102,23 +68,23 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
         ConnectionPool::Lease lease = pool_.acquire();
         bool sent = false;
         try {
+            Poco::Net::HTTPClientSession& http = lease.session->http();
             if (lease.reused)
-                cancel.attach(lease.session->socket().impl()->sockfd());
-            {
-                // Head and body leave as one segment: Poco writes the head on its own, and a
-                // separate small segment costs the upstream a second wake-up.
-                Cork cork(lease.reused ? lease.session->socket().impl()->sockfd() : -1);
-                std::ostream& out = lease.session->sendRequest(head);
-                if (!lease.reused) {
-                    cancel.attach(lease.session->socket().impl()->sockfd());
-                    // Never let Nagle hold a segment back for an ACK.
-                    lease.session->socket().setNoDelay(true);
-                }
-                out.flush();  // the head
-                if (!out.good())
-                    throw Poco::IOException("the upstream connection closed while sending");
-                send_body(lease.session->socket(), request.body);
-            }  // uncorked: everything goes out now
+                cancel.attach(http.socket().impl()->sockfd());
+            lease.session->hold_writes();
+            // Connects a new session; the head is written (and held back) on flush.
+            std::ostream& head_out = http.sendRequest(head);
+            head_out.flush();
+            if (!head_out.good())
+                throw Poco::IOException("the upstream connection closed while sending");
+            if (!lease.reused) {
+                cancel.attach(http.socket().impl()->sockfd());
+                // Never let Nagle hold a segment back for an ACK.
+                http.socket().setNoDelay(true);
+            }
+            // Poco's request stream would cut the body into 4 KiB writes, hundreds of system
+            // calls for a long-context request; head and body leave together instead.
+            lease.session->send_held_with(request.body);
             sent = true;
             auto response = std::make_unique<UpstreamResponse>(*this, std::move(lease), cancel);
             return response;
@@ -149,7 +115,7 @@ UpstreamResponse::UpstreamResponse(UpstreamClient& client, ConnectionPool::Lease
                                    Cancellation& cancel)
     : client_(client), lease_(std::move(lease)), cancel_(cancel) {
     // Exceptions here propagate to UpstreamClient::send, which maps them.
-    body_ = &lease_.session->receiveResponse(head_);
+    body_ = &lease_.session->http().receiveResponse(head_);
     body_->exceptions(std::ios::badbit);
 }
 

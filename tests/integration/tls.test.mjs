@@ -51,7 +51,7 @@ test('an upstream whose certificate is not trusted is refused with 502', async (
 
 test('with ca_file the HTTPS upstream serves whole answers and streams', async () => {
   let res = await post(`${proxy.url}/v1/chat/completions`, chatBody('json'));
-  assert.equal(res.status, 200);
+  assert.equal(res.status, 200, await res.clone().text());
   assert.equal((await res.json()).choices[0].message.content, 'mock says hi');
   res = await post(`${proxy.url}/v1/chat/completions`, chatBody('stream:3', { stream: true }));
   const events = await readEvents(res);

@@ -1,0 +1,111 @@
+#include "upstream/upstream_session.hpp"
+
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetException.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <type_traits>
+
+namespace llmproxy {
+
+namespace {
+
+// Writes every byte of head and body on the plain TCP socket fd with sendmsg, both in one call
+// when the socket buffer takes them.
+void send_all(int fd, std::string_view head, std::string_view body) {
+    while (!head.empty() || !body.empty()) {
+        iovec parts[2];
+        int count = 0;
+        if (!head.empty())
+            parts[count++] = {const_cast<char*>(head.data()), head.size()};
+        if (!body.empty())
+            parts[count++] = {const_cast<char*>(body.data()), body.size()};
+        msghdr message{};
+        message.msg_iov = parts;
+        message.msg_iovlen = static_cast<std::size_t>(count);
+        ssize_t sent = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)  // SO_SNDTIMEO passed
+                throw Poco::TimeoutException("sending to the upstream timed out");
+            throw Poco::IOException(std::string("sending to the upstream failed: ") +
+                                    std::strerror(errno));
+        }
+        auto taken = static_cast<std::size_t>(sent);
+        std::size_t from_head = std::min(taken, head.size());
+        head.remove_prefix(from_head);
+        body.remove_prefix(taken - from_head);
+    }
+}
+
+// Base is HTTPClientSession or HTTPSClientSession; Poco routes every write of the session through
+// the virtual write() overridden here.
+template <class Base>
+class HoldingSession final : public Base, public UpstreamSession {
+  public:
+    using Base::Base;
+
+    Poco::Net::HTTPClientSession& http() override { return *this; }
+
+    void hold_writes() override {
+        holding_ = true;
+        held_.clear();
+    }
+
+    void send_held_with(std::string_view body) override {
+        holding_ = false;
+        if constexpr (std::is_same_v<Base, Poco::Net::HTTPClientSession>) {
+            send_all(this->socket().impl()->sockfd(), held_, body);
+        } else {
+            // TLS: one record stream; a small body joins the head, a large one follows it.
+            if (body.size() <= kJoinLimit) {
+                held_.append(body);
+                write_through(held_);
+            } else {
+                write_through(held_);
+                write_through(body);
+            }
+        }
+        held_.clear();
+    }
+
+  protected:
+    int write(const char* buffer, std::streamsize length) override {
+        if (!holding_)
+            return Base::write(buffer, length);
+        held_.append(buffer, static_cast<std::size_t>(length));
+        return static_cast<int>(length);
+    }
+
+  private:
+    static constexpr std::size_t kJoinLimit = 64 * 1024;
+
+    void write_through(std::string_view data) {
+        while (!data.empty()) {
+            int chunk = static_cast<int>(std::min<std::size_t>(data.size(), 1u << 30));
+            int sent = Base::write(data.data(), chunk);
+            if (sent <= 0)
+                throw Poco::IOException("the upstream connection closed while sending");
+            data.remove_prefix(static_cast<std::size_t>(sent));
+        }
+    }
+
+    bool holding_ = false;
+    std::string held_;
+};
+
+}  // namespace
+
+std::unique_ptr<UpstreamSession> UpstreamSession::create(const std::string& host, uint16_t port,
+                                                         Poco::Net::Context::Ptr tls) {
+    if (tls)
+        return std::make_unique<HoldingSession<Poco::Net::HTTPSClientSession>>(host, port, tls);
+    return std::make_unique<HoldingSession<Poco::Net::HTTPClientSession>>(host, port);
+}
+
+}  // namespace llmproxy
