@@ -1,10 +1,10 @@
-// Serves one client connection: HTTP/1.1 requests one after another (keep-alive) on the worker
-// thread Poco's dispatcher gives it. It replaces Poco's HTTPServerConnection, which polls with a
-// fresh epoll set for every request (three system calls where one will do), and it registers
-// the connection with the disconnect watcher once rather than once per request.
+// Serves one client connection: HTTP/1.x requests one after another (keep-alive, pipelining) on
+// the worker thread Poco's dispatcher gives it. llm-proxy reads request heads and writes answers
+// itself (http_request, client_socket, http_response): Poco's HTTPServerConnection opened an
+// epoll set for every request and its request object asked the kernel for both socket addresses
+// every time. The connection is registered with the disconnect watcher once, not per request.
 #pragma once
 
-#include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/TCPServerConnection.h>
 #include <Poco/Net/TCPServerConnectionFactory.h>
 
@@ -35,17 +35,21 @@ class ConnectionRegistry {
     std::set<Poco::Net::StreamSocket*> sockets_;
 };
 
+struct ConnectionSettings {
+    int keep_alive_timeout_ms = 15000;  // 0: one request per connection
+};
+
 class GatewayConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
   public:
-    GatewayConnectionFactory(Poco::Net::HTTPServerParams::Ptr params, GatewayHandler& handler,
+    GatewayConnectionFactory(ConnectionSettings settings, GatewayHandler& handler,
                              ConnectionRegistry& registry, DisconnectWatcher& watcher)
-        : params_(params), handler_(handler), registry_(registry), watcher_(watcher) {}
+        : settings_(settings), handler_(handler), registry_(registry), watcher_(watcher) {}
 
     Poco::Net::TCPServerConnection* createConnection(
         const Poco::Net::StreamSocket& socket) override;
 
   private:
-    Poco::Net::HTTPServerParams::Ptr params_;
+    ConnectionSettings settings_;
     GatewayHandler& handler_;
     ConnectionRegistry& registry_;
     DisconnectWatcher& watcher_;

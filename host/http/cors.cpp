@@ -10,13 +10,12 @@ Cors::Cors(std::vector<std::string> allowed_origins) : origins_(std::move(allowe
     any_ = std::find(origins_.begin(), origins_.end(), "*") != origins_.end();
 }
 
-bool Cors::allowed(const std::string& origin) const {
+bool Cors::allowed(std::string_view origin) const {
     return any_ || std::find(origins_.begin(), origins_.end(), origin) != origins_.end();
 }
 
-void Cors::decorate(const Poco::Net::HTTPServerRequest& request,
-                    Poco::Net::HTTPServerResponse& response) const {
-    const std::string& origin = request.get("Origin", "");
+void Cors::decorate(const HttpRequest& request, HttpResponse& response) const {
+    std::string_view origin = request.get("Origin");
     if (origin.empty() || !allowed(origin))
         return;
     response.set("Access-Control-Allow-Origin", any_ ? "*" : origin);
@@ -27,27 +26,24 @@ void Cors::decorate(const Poco::Net::HTTPServerRequest& request,
         "x-request-id, retry-after, x-ratelimit-remaining-requests, x-ratelimit-remaining-tokens");
 }
 
-void Cors::answer_preflight(const Poco::Net::HTTPServerRequest& request,
-                            Poco::Net::HTTPServerResponse& response) const {
-    const std::string& origin = request.get("Origin", "");
+void Cors::answer_preflight(const HttpRequest& request, HttpResponse& response) const {
+    std::string_view origin = request.get("Origin");
     if (!origin.empty() && !allowed(origin)) {
-        send_error(response,
-                   {403, "invalid_request_error", "cors_origin_not_allowed",
-                    "the origin '" + origin + "' is not in [server] cors_allowed_origins"});
+        send_error(response, {403, "invalid_request_error", "cors_origin_not_allowed",
+                              "the origin '" + std::string(origin) +
+                                  "' is not in [server] cors_allowed_origins"});
         return;
     }
     decorate(request, response);
     response.set("Allow", "GET, POST, OPTIONS");
     if (!origin.empty()) {
         response.set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-        const std::string& asked = request.get("Access-Control-Request-Headers", "");
+        std::string_view asked = request.get("Access-Control-Request-Headers");
         response.set("Access-Control-Allow-Headers",
                      asked.empty() ? "authorization, content-type" : asked);
         response.set("Access-Control-Max-Age", "86400");
     }
-    response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NO_CONTENT);
-    response.setContentLength(0);
-    response.send();
+    response.send(204, {}, {});
 }
 
 }  // namespace llmproxy

@@ -2,11 +2,12 @@
 // origin must be listed exactly (e.g. "https://app.example.com").
 #pragma once
 
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "http/http_request.hpp"
+#include "http/http_response.hpp"
 
 namespace llmproxy {
 
@@ -15,16 +16,14 @@ class Cors {
     explicit Cors(std::vector<std::string> allowed_origins);
 
     // Adds Access-Control-Allow-Origin (and Vary: Origin) when the request's Origin is allowed.
-    void decorate(const Poco::Net::HTTPServerRequest& request,
-                  Poco::Net::HTTPServerResponse& response) const;
+    void decorate(const HttpRequest& request, HttpResponse& response) const;
 
     // Answers an OPTIONS request: 204 with the allowed methods and headers for an allowed origin,
     // 403 with an error naming the origin otherwise.
-    void answer_preflight(const Poco::Net::HTTPServerRequest& request,
-                          Poco::Net::HTTPServerResponse& response) const;
+    void answer_preflight(const HttpRequest& request, HttpResponse& response) const;
 
   private:
-    bool allowed(const std::string& origin) const;
+    bool allowed(std::string_view origin) const;
 
     std::vector<std::string> origins_;
     bool any_ = false;

@@ -1,6 +1,5 @@
 #include "http/gateway_handler.hpp"
 
-#include <Poco/URI.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -12,30 +11,6 @@ namespace llmproxy {
 
 namespace {
 
-// Reads the request body, refusing (413) one over limit before reading more than limit bytes.
-std::string read_body(Poco::Net::HTTPServerRequest& request, std::size_t limit) {
-    auto too_large = [&] {
-        return ApiException({413, "invalid_request_error", "request_too_large",
-                             "the request body is larger than [server] max_body_bytes = " +
-                                 std::to_string(limit) + " bytes"});
-    };
-    std::string body;
-    if (request.hasContentLength()) {
-        auto length = request.getContentLength64();
-        if (length > static_cast<Poco::Int64>(limit))
-            throw too_large();
-        body.reserve(static_cast<std::size_t>(length));
-    }
-    std::istream& in = request.stream();
-    char buffer[65536];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        body.append(buffer, static_cast<std::size_t>(in.gcount()));
-        if (body.size() > limit)
-            throw too_large();
-    }
-    return body;
-}
-
 std::string path_of(const std::string& uri) {
     auto end = uri.find_first_of("?#");
     return end == std::string::npos ? uri : uri.substr(0, end);
@@ -46,17 +21,16 @@ std::string path_of(const std::string& uri) {
 GatewayHandler::GatewayHandler(Runtime& runtime)
     : runtime_(runtime), cors_(runtime.config().server.cors_allowed_origins) {}
 
-void GatewayHandler::handle(Poco::Net::HTTPServerRequest& request,
-                            Poco::Net::HTTPServerResponse& response,
-                            DisconnectWatcher::Watch& watch) {
+void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
+                            HttpResponse& response, DisconnectWatcher::Watch& watch) {
     auto started = std::chrono::steady_clock::now();
     ++in_progress_;
     struct Done {
         std::atomic<int>& count;
         ~Done() { --count; }
     } done{in_progress_};
-    const std::string path = path_of(request.getURI());
-    const std::string& method = request.getMethod();
+    const std::string path = path_of(request.target);
+    const std::string& method = request.method;
     FlowOutcome outcome;
     std::string route_name = "-";
     bool body_read = false;
@@ -64,7 +38,7 @@ void GatewayHandler::handle(Poco::Net::HTTPServerRequest& request,
         cors_.decorate(request, response);
         if (method == "OPTIONS") {
             cors_.answer_preflight(request, response);
-            outcome.status = response.getStatus();
+            outcome.status = response.status();
         } else if (path == "/healthz") {
             if (method != "GET" && method != "HEAD") {
                 response.set("Allow", "GET");
@@ -85,7 +59,7 @@ void GatewayHandler::handle(Poco::Net::HTTPServerRequest& request,
                 throw ApiException({405, "invalid_request_error", "method_not_allowed",
                                     "the route '" + route_name + "' answers POST, not " + method});
             }
-            std::string body = read_body(request, runtime_.config().server.max_body_bytes);
+            std::string body = client.read_body(request, runtime_.config().server.max_body_bytes);
             body_read = true;
             outcome = run_request_flow(runtime_, *route, std::move(body), request, watch, response);
         }
@@ -93,8 +67,8 @@ void GatewayHandler::handle(Poco::Net::HTTPServerRequest& request,
         outcome.status = e.error().status;
         outcome.error = e.error().message;
         // An unread body would be taken for the next request on this connection.
-        if (!body_read && method != "GET" && method != "HEAD" && method != "OPTIONS")
-            response.setKeepAlive(false);
+        if (!body_read && request.has_body())
+            response.set_keep_alive(false);
         if (!response.sent())
             send_error(response, e.error());
     } catch (const std::exception& e) {

@@ -2,13 +2,13 @@
 // flow; one access-log line per request.
 #pragma once
 
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-
 #include <atomic>
 
 #include "app/runtime.hpp"
+#include "http/client_socket.hpp"
 #include "http/cors.hpp"
+#include "http/http_request.hpp"
+#include "http/http_response.hpp"
 #include "upstream/disconnect_watcher.hpp"
 
 namespace llmproxy {
@@ -17,8 +17,9 @@ class GatewayHandler {
   public:
     explicit GatewayHandler(Runtime& runtime);
 
-    // [thread-safe] Answers one request; watch is the connection's disconnect watch.
-    void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+    // [thread-safe] Answers one request whose head was read from client (the body, if any, is
+    // still to be read from it); watch is the connection's disconnect watch.
+    void handle(ClientSocket& client, const HttpRequest& request, HttpResponse& response,
                 DisconnectWatcher::Watch& watch);
 
     int requests_in_progress() const { return in_progress_; }

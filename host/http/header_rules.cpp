@@ -1,21 +1,17 @@
 #include "http/header_rules.hpp"
 
-#include <strings.h>
-
 #include <array>
+
+#include "http/headers.hpp"
 
 namespace llmproxy {
 
 namespace {
 
-bool equals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
 template <std::size_t N>
 bool one_of(std::string_view name, const std::array<std::string_view, N>& names) {
     for (auto n : names)
-        if (equals(name, n))
+        if (equals_ignoring_case(name, n))
             return true;
     return false;
 }
@@ -43,7 +39,8 @@ bool forward_request_header(std::string_view name, bool llm_has_own_key) {
     if (one_of(name, kHostOwned))
         return false;
     if (llm_has_own_key &&
-        (equals(name, "authorization") || equals(name, "api-key") || equals(name, "x-api-key")))
+        (equals_ignoring_case(name, "authorization") || equals_ignoring_case(name, "api-key") ||
+         equals_ignoring_case(name, "x-api-key")))
         return false;
     return true;
 }

@@ -2,26 +2,20 @@
 
 namespace llmproxy {
 
-void send_body(Poco::Net::HTTPServerResponse& response, int status, std::string_view content_type,
+void send_body(HttpResponse& response, int status, std::string_view content_type,
                std::string_view body) {
-    response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
-    response.setContentType(std::string(content_type));
-    response.setContentLength(static_cast<std::streamsize>(body.size()));
-    response.sendBuffer(body.data(), body.size());
+    response.send(status, content_type, body);
 }
 
-void send_error(Poco::Net::HTTPServerResponse& response, const ApiError& error) {
+void send_error(HttpResponse& response, const ApiError& error) {
     send_body(response, error.status, "application/json", error.to_json());
 }
 
-ClientEventStream::ClientEventStream(Poco::Net::HTTPServerResponse& response)
-    : out_([&]() -> std::ostream& {
-          response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
-          response.setContentType("text/event-stream");
+ClientEventStream::ClientEventStream(HttpResponse& response)
+    : response_(response), open_([&] {
           response.set("Cache-Control", "no-cache");
           response.set("X-Accel-Buffering", "no");  // tell proxies in front of us not to buffer
-          response.setChunkedTransferEncoding(true);
-          return response.send();
+          return response.start_stream(200, "text/event-stream");
       }()) {}
 
 bool ClientEventStream::write(std::string_view data) {
@@ -31,20 +25,19 @@ bool ClientEventStream::write(std::string_view data) {
         std::size_t end = data.find('\n', start);
         std::string_view line =
             data.substr(start, end == std::string_view::npos ? end : end - start);
-        out_.write("data: ", 6);
-        out_.write(line.data(), static_cast<std::streamsize>(line.size()));
-        out_.put('\n');
+        queued_.append("data: ").append(line).push_back('\n');
         if (end == std::string_view::npos)
             break;
         start = end + 1;
     }
-    out_.put('\n');
-    return out_.good();
+    queued_.push_back('\n');
+    return open_;
 }
 
 bool ClientEventStream::flush() {
-    out_.flush();
-    return out_.good();
+    open_ = open_ && response_.send_piece(queued_);
+    queued_.clear();
+    return open_;
 }
 
 void ClientEventStream::write_error(const ApiError& error) {

@@ -1,23 +1,23 @@
 // Writing answers to the client: whole JSON bodies, errors, and event streams. The one place where
-// the host's HTTP responses take shape.
+// the host's HTTP answers take shape.
 #pragma once
 
-#include <Poco/Net/HTTPServerResponse.h>
-
+#include <string>
 #include <string_view>
 
 #include "http/api_error.hpp"
+#include "http/http_response.hpp"
 
 namespace llmproxy {
 
-void send_body(Poco::Net::HTTPServerResponse& response, int status, std::string_view content_type,
+void send_body(HttpResponse& response, int status, std::string_view content_type,
                std::string_view body);
-void send_error(Poco::Net::HTTPServerResponse& response, const ApiError& error);
+void send_error(HttpResponse& response, const ApiError& error);
 
 // A server-sent event stream to the client. The head goes out on construction.
 class ClientEventStream {
   public:
-    explicit ClientEventStream(Poco::Net::HTTPServerResponse& response);
+    explicit ClientEventStream(HttpResponse& response);
 
     // Queues "data: <data>\n\n". Returns false when the client is gone.
     bool write(std::string_view data);
@@ -27,7 +27,9 @@ class ClientEventStream {
     void write_error(const ApiError& error);
 
   private:
-    std::ostream& out_;
+    HttpResponse& response_;
+    std::string queued_;
+    bool open_;
 };
 
 }  // namespace llmproxy

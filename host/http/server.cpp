@@ -1,6 +1,6 @@
 #include "http/server.hpp"
 
-#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/TCPServerParams.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -14,17 +14,11 @@ namespace {
 
 constexpr int kWorkerStackBytes = 256 * 1024;  // thousands of streams must fit in memory
 
-Poco::Net::HTTPServerParams::Ptr server_params(const ServerConfig& c) {
-    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+Poco::Net::TCPServerParams::Ptr dispatcher_params(const ServerConfig& c) {
+    Poco::Net::TCPServerParams::Ptr params = new Poco::Net::TCPServerParams;
     params->setMaxThreads(c.max_threads);
     // Our acceptor refuses before Poco's queue limit is reached; Poco's limit is only a backstop.
     params->setMaxQueued(c.max_queued + c.max_threads + 64);
-    params->setKeepAlive(c.keep_alive_timeout_ms > 0);
-    params->setKeepAliveTimeout(
-        Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(c.keep_alive_timeout_ms) * 1000));
-    params->setMaxKeepAliveRequests(0);         // unlimited
-    params->setTimeout(Poco::Timespan(60, 0));  // reading a request head or body
-    params->setServerName("llm-proxy");
     return params;
 }
 
@@ -36,9 +30,11 @@ Server::Server(const ServerConfig& config, GatewayHandler& handler, DisconnectWa
       socket_(Poco::Net::SocketAddress(config.host, static_cast<uint16_t>(config.port)), 1024),
       threads_("worker", std::min(2, config.max_threads), config.max_threads, 60,
                kWorkerStackBytes) {
-    auto params = server_params(config);
+    ConnectionSettings settings;
+    settings.keep_alive_timeout_ms = config.keep_alive_timeout_ms;
     dispatcher_ = new Poco::Net::TCPServerDispatcher(
-        new GatewayConnectionFactory(params, handler_, connections_, watcher), threads_, params);
+        new GatewayConnectionFactory(settings, handler_, connections_, watcher), threads_,
+        dispatcher_params(config));
 }
 
 Server::~Server() {

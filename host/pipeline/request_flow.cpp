@@ -95,8 +95,7 @@ struct Finish {
 class RequestFlow : public SideCaller {
   public:
     RequestFlow(Runtime& runtime, const RouteRuntime& route, std::string body,
-                const Poco::Net::HTTPServerRequest& request, DisconnectWatcher::Watch& watch,
-                Poco::Net::HTTPServerResponse& response)
+                const HttpRequest& request, DisconnectWatcher::Watch& watch, HttpResponse& response)
         : runtime_(runtime),
           route_(route),
           llm_(*route.llm),
@@ -174,7 +173,7 @@ class RequestFlow : public SideCaller {
             throw ApiException({500, "server_error", "missing_api_key",
                                 "llm '" + llm_.config->name + "' needs the environment variable " +
                                     llm_.config->token_env + " (its token_env), which is not set"});
-        for (const auto& [name, value] : request_)
+        for (const auto& [name, value] : request_.headers)
             headers_.push_back({to_lp(name), to_lp(value)});
 
         create_processor_states();
@@ -198,7 +197,7 @@ class RequestFlow : public SideCaller {
 
         provider_.emplace(llm_);
         UpstreamRequest upstream;
-        for (const auto& [name, value] : request_)
+        for (const auto& [name, value] : request_.headers)
             if (forward_request_header(name, !llm_.config->token_env.empty()))
                 upstream.headers.emplace_back(name, value);
         RequestCall call(provider_->where("encode_request"), body_, &upstream, nullptr,
@@ -287,7 +286,7 @@ class RequestFlow : public SideCaller {
         lp_request_view v{};
         v.struct_size = sizeof v;
         v.body = to_lp(body);
-        v.path = to_lp(request_.getURI());
+        v.path = to_lp(request_.target);
         v.model = to_lp(facts.model);
         v.route_prefix = to_lp(route_.config->path_prefix);
         v.llm_name = to_lp(llm.config->name);
@@ -494,8 +493,8 @@ class RequestFlow : public SideCaller {
     const LlmRuntime& llm_;
     std::string body_;
     json_fields::Index body_index_;  // of body_, shared by the request hooks
-    const Poco::Net::HTTPServerRequest& request_;
-    Poco::Net::HTTPServerResponse& response_;
+    const HttpRequest& request_;
+    HttpResponse& response_;
     DisconnectWatcher::Watch& watch_;
     bool watching_ = false;
     std::shared_ptr<Cancellation> cancel_;
@@ -515,9 +514,8 @@ class RequestFlow : public SideCaller {
 }  // namespace
 
 FlowOutcome run_request_flow(Runtime& runtime, const RouteRuntime& route, std::string body,
-                             const Poco::Net::HTTPServerRequest& request,
-                             DisconnectWatcher::Watch& watch,
-                             Poco::Net::HTTPServerResponse& response) {
+                             const HttpRequest& request, DisconnectWatcher::Watch& watch,
+                             HttpResponse& response) {
     RequestFlow flow(runtime, route, std::move(body), request, watch, response);
     return flow.run();
 }

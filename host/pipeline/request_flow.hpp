@@ -3,12 +3,12 @@
 // called, and the answer is written whole or as a relayed event stream.
 #pragma once
 
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-
 #include <string>
 
 #include "app/runtime.hpp"
+#include "http/http_request.hpp"
+#include "http/http_response.hpp"
+#include "upstream/disconnect_watcher.hpp"
 
 namespace llmproxy {
 
@@ -26,8 +26,7 @@ struct FlowOutcome {
 // Never throws: every failure becomes an error response, or an SSE error event once a stream has
 // started. watch is the client connection's: a departing client cancels the upstream call at once.
 FlowOutcome run_request_flow(Runtime& runtime, const RouteRuntime& route, std::string body,
-                             const Poco::Net::HTTPServerRequest& request,
-                             DisconnectWatcher::Watch& watch,
-                             Poco::Net::HTTPServerResponse& response);
+                             const HttpRequest& request, DisconnectWatcher::Watch& watch,
+                             HttpResponse& response);
 
 }  // namespace llmproxy

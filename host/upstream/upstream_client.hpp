@@ -13,12 +13,11 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "http/headers.hpp"
 #include "upstream/cancellation.hpp"
 #include "upstream/connection_pool.hpp"
 
 namespace llmproxy {
-
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct UpstreamRequest {
     std::string method = "POST";

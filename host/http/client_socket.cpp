@@ -1,0 +1,236 @@
+#include "http/client_socket.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+
+#include "http/api_error.hpp"
+
+namespace llmproxy {
+
+namespace {
+
+constexpr std::size_t kReadSize = 16 * 1024;
+
+ApiError timed_out() {
+    return {408, "invalid_request_error", "request_timeout",
+            "the client sent nothing more for too long in the middle of its request"};
+}
+
+ApiException too_large(std::size_t limit) {
+    return ApiException({413, "invalid_request_error", "request_too_large",
+                         "the request body is larger than [server] max_body_bytes = " +
+                             std::to_string(limit) + " bytes"});
+}
+
+}  // namespace
+
+bool ClientSocket::wait_for_request(int timeout_ms) {
+    if (!buffered().empty())
+        return true;  // a pipelined request is already here
+    pollfd p{fd_, POLLIN, 0};
+    int ready;
+    do {
+        ready = ::poll(&p, 1, timeout_ms);
+    } while (ready < 0 && errno == EINTR);
+    return ready > 0;
+}
+
+std::size_t ClientSocket::receive(char* to, std::size_t cap) {
+    ssize_t n;
+    do {
+        n = ::recv(fd_, to, cap, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            throw ApiException(timed_out());
+        throw ApiException(ApiError::client_closed());
+    }
+    return static_cast<std::size_t>(n);
+}
+
+std::size_t ClientSocket::fill() {
+    if (start_ == end_) {
+        start_ = end_ = 0;
+    } else if (start_ > 0) {
+        buffer_.erase(0, start_);  // keep the unread bytes at the front
+        end_ -= start_;
+        start_ = 0;
+    }
+    if (buffer_.size() - end_ < kReadSize / 2)
+        buffer_.resize(std::max(kReadSize, buffer_.size() * 2));
+    std::size_t n = receive(buffer_.data() + end_, buffer_.size() - end_);
+    end_ += n;
+    return n;
+}
+
+bool ClientSocket::read_head(HttpRequest& request) {
+    std::size_t searched = 0;
+    while (true) {
+        std::string_view data = buffered();
+        // The head ends at the first empty line: "\n\n" or "\n\r\n".
+        for (std::size_t i = searched; i < data.size(); ++i) {
+            if (data[i] != '\n')
+                continue;
+            std::size_t end = 0;
+            if (i + 1 < data.size() && data[i + 1] == '\n')
+                end = i + 2;
+            else if (i + 2 < data.size() && data[i + 1] == '\r' && data[i + 2] == '\n')
+                end = i + 3;
+            if (end > kMaxHeadBytes)
+                break;
+            if (end > 2) {  // a blank line right at the start is not a head
+                parse_request_head(data.substr(0, end), request);
+                consume(end);
+                return true;
+            }
+        }
+        searched = data.size() >= 2 ? data.size() - 2 : 0;
+        if (data.size() > kMaxHeadBytes)
+            throw ApiException(
+                {431, "invalid_request_error", "request_header_fields_too_large",
+                 "the request head is larger than " + std::to_string(kMaxHeadBytes) + " bytes"});
+        if (fill() == 0) {
+            if (data.empty())
+                return false;
+            throw ApiException(ApiError::client_closed());
+        }
+    }
+}
+
+void ClientSocket::read_exact(std::size_t n, std::string& out) {
+    std::size_t take = std::min(n, buffered().size());
+    out.append(buffered().substr(0, take));
+    consume(take);
+    std::size_t at = out.size();
+    out.resize(at + (n - take));
+    while (at < out.size()) {
+        std::size_t got = receive(out.data() + at, out.size() - at);
+        if (got == 0)
+            throw ApiException(ApiError::client_closed());
+        at += got;
+    }
+}
+
+std::string ClientSocket::read_line(std::size_t max) {
+    while (true) {
+        auto end = buffered().find('\n');
+        if (end != std::string_view::npos) {
+            std::string line(buffered().substr(0, end));
+            consume(end + 1);
+            if (!line.empty() && line.back() == '\r')
+                line.pop_back();
+            return line;
+        }
+        if (buffered().size() > max)
+            throw ApiException(ApiError::bad_request(
+                "invalid_http", "malformed HTTP request: a chunk line is too long"));
+        if (fill() == 0)
+            throw ApiException(ApiError::client_closed());
+    }
+}
+
+void ClientSocket::read_chunked(std::string& out, std::size_t limit) {
+    auto broken = [](const char* why) {
+        return ApiException(
+            ApiError::bad_request("invalid_http", std::string("malformed chunked body: ") + why));
+    };
+    while (true) {
+        std::string line = read_line(1024);
+        std::string_view size_text = line.substr(0, line.find(';'));  // chunk extensions ignored
+        while (!size_text.empty() && (size_text.back() == ' ' || size_text.back() == '\t'))
+            size_text.remove_suffix(1);
+        std::uint64_t size = 0;
+        auto [end, error] =
+            std::from_chars(size_text.data(), size_text.data() + size_text.size(), size, 16);
+        if (size_text.empty() || error != std::errc() || end != size_text.data() + size_text.size())
+            throw broken("a chunk size is not hexadecimal");
+        if (size == 0)
+            break;
+        if (size > limit - out.size())
+            throw too_large(limit);
+        read_exact(static_cast<std::size_t>(size), out);
+        if (!read_line(2).empty())
+            throw broken("a chunk is longer than its size");
+    }
+    while (!read_line(8192).empty()) {
+        // Trailer fields: read and dropped.
+    }
+}
+
+std::string ClientSocket::read_body(const HttpRequest& request, std::size_t limit) {
+    if (!request.chunked && request.content_length > limit)
+        throw too_large(limit);
+    if (request.expect_continue && buffered().empty() && !write({"HTTP/1.1 100 Continue\r\n\r\n"}))
+        throw ApiException(ApiError::client_closed());
+    std::string body;
+    if (request.chunked) {
+        read_chunked(body, limit);
+    } else {
+        body.reserve(static_cast<std::size_t>(request.content_length));
+        read_exact(static_cast<std::size_t>(request.content_length), body);
+    }
+    return body;
+}
+
+bool ClientSocket::write(std::initializer_list<std::string_view> parts) {
+    if (broken_)
+        return false;
+    constexpr std::size_t kMaxParts = 8;
+    iovec io[kMaxParts];
+    std::size_t count = 0;
+    for (std::string_view part : parts)
+        if (!part.empty() && count < kMaxParts)
+            io[count++] = {const_cast<char*>(part.data()), part.size()};
+    std::size_t next = 0;
+    while (next < count) {
+        msghdr message{};
+        message.msg_iov = io + next;
+        message.msg_iovlen = count - next;
+        ssize_t sent = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EINTR)
+                continue;
+            broken_ = true;  // gone, or not reading for its send timeout
+            return false;
+        }
+        auto left = static_cast<std::size_t>(sent);
+        while (next < count && left >= io[next].iov_len)
+            left -= io[next++].iov_len;
+        if (next < count) {
+            io[next].iov_base = static_cast<char*>(io[next].iov_base) + left;
+            io[next].iov_len -= left;
+        }
+    }
+    return true;
+}
+
+void ClientSocket::linger_before_close() {
+    if (broken_)
+        return;
+    ::shutdown(fd_, SHUT_WR);
+    constexpr auto kLinger = std::chrono::seconds(2);
+    constexpr std::size_t kMaxDropped = 8u << 20;
+    auto deadline = std::chrono::steady_clock::now() + kLinger;
+    std::size_t dropped = 0;
+    char scratch[16384];
+    while (dropped < kMaxDropped) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        pollfd p{fd_, POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+            return;
+        ssize_t n = ::recv(fd_, scratch, sizeof scratch, 0);
+        if (n <= 0)
+            return;
+        dropped += static_cast<std::size_t>(n);
+    }
+}
+
+}  // namespace llmproxy

@@ -1,0 +1,201 @@
+#include "http/http_request.hpp"
+
+#include <charconv>
+
+#include "http/api_error.hpp"
+
+namespace llmproxy {
+
+namespace {
+
+[[noreturn]] void malformed(const std::string& why) {
+    throw ApiException(ApiError::bad_request("invalid_http", "malformed HTTP request: " + why));
+}
+
+// RFC 9110 tchar: the characters of methods, header names and tokens.
+bool is_token_char(unsigned char c) {
+    if (c >= '0' && c <= '9')
+        return true;
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+        return true;
+    switch (c) {
+        case '!':
+        case '#':
+        case '$':
+        case '%':
+        case '&':
+        case '\'':
+        case '*':
+        case '+':
+        case '-':
+        case '.':
+        case '^':
+        case '_':
+        case '`':
+        case '|':
+        case '~':
+            return true;
+        default:
+            return false;
+    }
+}
+
+bool is_token(std::string_view s) {
+    if (s.empty())
+        return false;
+    for (unsigned char c : s)
+        if (!is_token_char(c))
+            return false;
+    return true;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+// Takes the next line off text (without its CRLF or LF).
+std::string_view next_line(std::string_view& text) {
+    auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    if (!line.empty() && line.back() == '\r')
+        line.remove_suffix(1);
+    return line;
+}
+
+// Calls each(token) for every element of a comma-separated header value, trimmed, empty ones
+// skipped.
+template <typename Each>
+void for_each_element(std::string_view value, Each&& each) {
+    while (!value.empty()) {
+        auto comma = value.find(',');
+        std::string_view element = trim(value.substr(0, comma));
+        if (!element.empty())
+            each(element);
+        value.remove_prefix(comma == std::string_view::npos ? value.size() : comma + 1);
+    }
+}
+
+void parse_request_line(std::string_view line, HttpRequest& request) {
+    auto first_space = line.find(' ');
+    auto last_space = line.rfind(' ');
+    if (first_space == std::string_view::npos || first_space == last_space)
+        malformed("the request line must be 'METHOD target HTTP/1.1'");
+    std::string_view method = line.substr(0, first_space);
+    std::string_view target = line.substr(first_space + 1, last_space - first_space - 1);
+    std::string_view version = line.substr(last_space + 1);
+    if (!is_token(method))
+        malformed("the method is not a token");
+    if (target.empty())
+        malformed("the request target is empty");
+    for (unsigned char c : target)
+        if (c <= ' ' || c == 0x7f)
+            malformed("the request target contains a space or a control character");
+    if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' ||
+        version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9')
+        malformed("'" + std::string(version) + "' is not an HTTP version");
+    if (version[5] != '1' || version[7] > '1')
+        throw ApiException({505, "invalid_request_error", "http_version_not_supported",
+                            "llm-proxy speaks HTTP/1.0 and HTTP/1.1, not " + std::string(version)});
+    request.method.assign(method);
+    request.target.assign(target);
+    request.minor_version = version[7] - '0';
+}
+
+void read_content_length(std::string_view value, bool seen_before, HttpRequest& request) {
+    std::uint64_t length = 0;
+    auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), length);
+    if (value.empty() || error != std::errc() || end != value.data() + value.size())
+        malformed("Content-Length '" + std::string(value) + "' is not a number of bytes");
+    if (seen_before && length != request.content_length)
+        malformed("the request has two different Content-Length headers");
+    request.content_length = length;
+}
+
+void read_transfer_encoding(std::string_view value, HttpRequest& request) {
+    bool chunked_last = false;
+    for_each_element(value, [&](std::string_view coding) {
+        if (chunked_last)
+            malformed("chunked must be the last transfer coding");
+        if (!equals_ignoring_case(coding, "chunked"))
+            throw ApiException({501, "invalid_request_error", "unsupported_transfer_encoding",
+                                "llm-proxy accepts request bodies as they are or chunked, not "
+                                "with the transfer coding '" +
+                                    std::string(coding) + "'"});
+        chunked_last = true;
+    });
+    if (!chunked_last)
+        malformed("Transfer-Encoding names no coding");
+    request.chunked = true;
+}
+
+}  // namespace
+
+std::string_view HttpRequest::get(std::string_view name, std::string_view fallback) const {
+    const std::string* value = find_header(headers, name);
+    return value ? std::string_view(*value) : fallback;
+}
+
+void parse_request_head(std::string_view head, HttpRequest& request) {
+    request.headers.clear();
+    request.chunked = false;
+    request.content_length = 0;
+    request.expect_continue = false;
+
+    std::string_view line = next_line(head);
+    if (line.empty())  // RFC 9112 2.2: tolerate one empty line before the request line
+        line = next_line(head);
+    parse_request_line(line, request);
+
+    bool has_length = false;
+    bool close = false;
+    bool keep_alive = false;
+    while (!(line = next_line(head)).empty()) {
+        if (line.front() == ' ' || line.front() == '\t')
+            malformed("header lines folded over several lines are not accepted");
+        auto colon = line.find(':');
+        if (colon == std::string_view::npos)
+            malformed("the header line '" + std::string(line.substr(0, 64)) + "' has no colon");
+        std::string_view name = line.substr(0, colon);
+        std::string_view value = trim(line.substr(colon + 1));
+        if (!is_token(name))
+            malformed("'" + std::string(name.substr(0, 64)) + "' is not a header name");
+        for (unsigned char c : value)
+            if ((c < ' ' && c != '\t') || c == 0x7f)
+                malformed("the header '" + std::string(name) + "' has a control character");
+        if (request.headers.size() == kMaxHeaderFields)
+            throw ApiException({431, "invalid_request_error", "request_header_fields_too_large",
+                                "the request has more than " + std::to_string(kMaxHeaderFields) +
+                                    " header fields"});
+        request.headers.emplace_back(name, value);
+
+        if (equals_ignoring_case(name, "content-length")) {
+            read_content_length(value, has_length, request);
+            has_length = true;
+        } else if (equals_ignoring_case(name, "transfer-encoding")) {
+            read_transfer_encoding(value, request);
+        } else if (equals_ignoring_case(name, "connection")) {
+            for_each_element(value, [&](std::string_view option) {
+                close = close || equals_ignoring_case(option, "close");
+                keep_alive = keep_alive || equals_ignoring_case(option, "keep-alive");
+            });
+        } else if (equals_ignoring_case(name, "expect")) {
+            if (!equals_ignoring_case(value, "100-continue"))
+                throw ApiException({417, "invalid_request_error", "expectation_failed",
+                                    "llm-proxy meets the expectation 100-continue only, not '" +
+                                        std::string(value) + "'"});
+            request.expect_continue = request.minor_version >= 1;
+        }
+    }
+    if (request.chunked && has_length)
+        malformed("the request has both Content-Length and Transfer-Encoding");
+    if (request.chunked && request.minor_version == 0)
+        malformed("HTTP/1.0 has no chunked transfer coding");
+    request.keep_alive = request.minor_version >= 1 ? !close : keep_alive && !close;
+}
+
+}  // namespace llmproxy
