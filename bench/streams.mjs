@@ -1,9 +1,11 @@
-// Opens N streaming chat requests at once against URL and reports, for all of them: how many
-// completed with every event and [DONE], the time to first event (p50, p99) and errors.
-//   node streams.mjs URL N EVENTS
+// Opens N streaming chat requests against URL, all at once or spread evenly over RAMP_MS, and
+// reports, for all of them: how many completed with every event and [DONE], the time to first
+// event (p50, p99) and errors.
+//   node streams.mjs URL N EVENTS [RAMP_MS, default 0: all at once]
 import http from 'node:http';
 
 const [url, count, events] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+const rampMs = Number(process.argv[5] ?? 0);
 const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
 const body = JSON.stringify({ model: 'bench', stream: true, messages: [{ role: 'user', content: 'stream please' }] });
 
@@ -30,7 +32,19 @@ function one() {
   });
 }
 
-const results = await Promise.all(Array.from({ length: count }, one));
+// Starts stream i at i * rampMs / count (in 5 ms steps).
+async function all() {
+  const started = [];
+  const t0 = Date.now();
+  while (started.length < count) {
+    const due = rampMs > 0 ? Math.min(count, Math.floor(((Date.now() - t0) / rampMs) * count) + 1) : count;
+    while (started.length < due) started.push(one());
+    if (started.length < count) await new Promise((r) => setTimeout(r, 5));
+  }
+  return Promise.all(started);
+}
+
+const results = await all();
 const firsts = results.map((r) => r.first).filter((f) => f !== null).sort((a, b) => a - b);
 const at = (q) => firsts[Math.min(firsts.length - 1, Math.floor(q * firsts.length))];
 const errors = results.filter((r) => !r.complete);

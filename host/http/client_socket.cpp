@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 
 #include "http/api_error.hpp"
 
@@ -16,7 +17,9 @@ namespace llmproxy {
 
 namespace {
 
-constexpr std::size_t kReadSize = 16 * 1024;
+// A request head and a small body fit in the first read; larger bodies go straight from the
+// socket into the body.
+constexpr std::size_t kInitialBuffer = 4096;
 
 ApiError timed_out() {
     return {408, "invalid_request_error", "request_timeout",
@@ -34,6 +37,7 @@ ApiException too_large(std::size_t limit) {
 bool ClientSocket::wait_for_request(int timeout_ms) {
     if (!buffered().empty())
         return true;  // a pipelined request is already here
+    release_if_empty();
     pollfd p{fd_, POLLIN, 0};
     int ready;
     do {
@@ -59,15 +63,27 @@ std::size_t ClientSocket::fill() {
     if (start_ == end_) {
         start_ = end_ = 0;
     } else if (start_ > 0) {
-        buffer_.erase(0, start_);  // keep the unread bytes at the front
+        std::memmove(buffer_.get(), buffer_.get() + start_, end_ - start_);
         end_ -= start_;
         start_ = 0;
     }
-    if (buffer_.size() - end_ < kReadSize / 2)
-        buffer_.resize(std::max(kReadSize, buffer_.size() * 2));
-    std::size_t n = receive(buffer_.data() + end_, buffer_.size() - end_);
+    if (capacity_ - end_ < kInitialBuffer / 2) {
+        std::size_t capacity = std::max(kInitialBuffer, capacity_ * 2);
+        auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+        std::memcpy(grown.get(), buffer_.get(), end_);
+        buffer_ = std::move(grown);
+        capacity_ = capacity;
+    }
+    std::size_t n = receive(buffer_.get() + end_, capacity_ - end_);
     end_ += n;
     return n;
+}
+
+void ClientSocket::release_if_empty() {
+    if (start_ != end_)
+        return;
+    buffer_.reset();
+    capacity_ = start_ = end_ = 0;
 }
 
 bool ClientSocket::read_head(HttpRequest& request) {
@@ -176,6 +192,7 @@ std::string ClientSocket::read_body(const HttpRequest& request, std::size_t limi
         body.reserve(static_cast<std::size_t>(request.content_length));
         read_exact(static_cast<std::size_t>(request.content_length), body);
     }
+    release_if_empty();
     return body;
 }
 

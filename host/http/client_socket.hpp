@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -51,7 +52,10 @@ class ClientSocket {
     std::size_t receive(char* to, std::size_t cap);
     // Appends what the socket has to the buffer; as receive().
     std::size_t fill();
-    std::string_view buffered() const { return {buffer_.data() + start_, end_ - start_}; }
+    std::string_view buffered() const { return {buffer_.get() + start_, end_ - start_}; }
+    // Frees the read buffer when it holds nothing unread: a connection between requests, or
+    // streaming an answer, keeps no read memory.
+    void release_if_empty();
     void consume(std::size_t n) { start_ += n; }
     // Appends exactly n body bytes to out, the buffered ones first, the rest straight from the
     // socket.
@@ -60,7 +64,8 @@ class ClientSocket {
     std::string read_line(std::size_t max);
 
     int fd_;
-    std::string buffer_;  // storage; the unread bytes are [start_, end_)
+    std::unique_ptr<char[]> buffer_;  // the unread bytes are [start_, end_)
+    std::size_t capacity_ = 0;
     std::size_t start_ = 0;
     std::size_t end_ = 0;
     bool broken_ = false;

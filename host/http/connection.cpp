@@ -1,8 +1,11 @@
 #include "http/connection.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "http/client_socket.hpp"
 #include "http/gateway_handler.hpp"
@@ -17,72 +20,55 @@ namespace {
 // The longest a client may pause while sending a request, and before its first one.
 constexpr int kRequestReadTimeoutMs = 60000;
 
-class GatewayConnection : public Poco::Net::TCPServerConnection {
-  public:
-    GatewayConnection(const Poco::Net::StreamSocket& socket, const ConnectionSettings& settings,
-                      GatewayHandler& handler, ConnectionRegistry& registry,
-                      DisconnectWatcher& watcher)
-        : TCPServerConnection(socket),
-          settings_(settings),
-          handler_(handler),
-          registry_(registry),
-          watcher_(watcher) {}
+void set_timeout(int fd, int option, int ms) {
+    timeval timeout{ms / 1000, (ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, option, &timeout, sizeof timeout);
+}
 
-    void run() override {
-        registry_.add(socket());
-        struct Unregister {
-            ConnectionRegistry& registry;
-            Poco::Net::StreamSocket& socket;
-            ~Unregister() { registry.remove(socket); }
-        } unregister{registry_, socket()};
-        const int fd = socket().impl()->sockfd();
-        timeval read_timeout{kRequestReadTimeoutMs / 1000, 0};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &read_timeout, sizeof read_timeout);
+// A request whose head cannot be read gets an OpenAI-style error rather than a bare close.
+void refuse(ClientSocket& client, const ApiError& error) {
+    if (error.status == ApiError::client_closed().status)
+        return;  // nobody to tell
+    spdlog::info("access status={} error=\"{}\"", error.status, error.message);
+    HttpResponse response(client, nullptr, false);
+    send_error(response, error);
+    client.linger_before_close();
+}
 
-        DisconnectWatcher::Watch watch(watcher_, fd);
-        ClientSocket client(fd);
-        HttpRequest request;
-        int wait_ms = kRequestReadTimeoutMs;
-        while (!registry_.stopping() && client.wait_for_request(wait_ms)) {
-            wait_ms = settings_.keep_alive_timeout_ms;
-            try {
-                if (!client.read_head(request))
-                    break;  // the client closed the connection between requests
-            } catch (const ApiException& e) {
-                refuse(client, e.error());
-                break;
-            }
-            HttpResponse response(client, &request,
-                                  settings_.keep_alive_timeout_ms > 0 && !registry_.stopping());
-            handler_.handle(client, request, response, watch);
-            response.finish();
-            if (client.broken())
-                break;
-            if (!response.keep_alive()) {
-                // The client may still be sending a body we refused.
-                if (request.has_body())
-                    client.linger_before_close();
-                break;
-            }
+void serve_requests(int fd, const ConnectionSettings& settings, GatewayHandler& handler,
+                    ConnectionRegistry& registry, DisconnectWatcher& watcher) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // never hold back an event
+    set_timeout(fd, SO_SNDTIMEO, settings.client_send_timeout_ms);
+    set_timeout(fd, SO_RCVTIMEO, kRequestReadTimeoutMs);
+
+    DisconnectWatcher::Watch watch(watcher, fd);
+    ClientSocket client(fd);
+    HttpRequest request;
+    int wait_ms = kRequestReadTimeoutMs;
+    while (!registry.stopping() && client.wait_for_request(wait_ms)) {
+        wait_ms = settings.keep_alive_timeout_ms;
+        try {
+            if (!client.read_head(request))
+                break;  // the client closed the connection between requests
+        } catch (const ApiException& e) {
+            refuse(client, e.error());
+            break;
+        }
+        HttpResponse response(client, &request,
+                              settings.keep_alive_timeout_ms > 0 && !registry.stopping());
+        handler.handle(client, request, response, watch);
+        response.finish();
+        if (client.broken())
+            break;
+        if (!response.keep_alive()) {
+            // The client may still be sending a body we refused.
+            if (request.has_body())
+                client.linger_before_close();
+            break;
         }
     }
-
-  private:
-    // A request whose head cannot be read gets an OpenAI-style error rather than a bare close.
-    void refuse(ClientSocket& client, const ApiError& error) {
-        if (error.status == ApiError::client_closed().status)
-            return;  // nobody to tell
-        spdlog::info("access status={} error=\"{}\"", error.status, error.message);
-        HttpResponse response(client, nullptr, false);
-        send_error(response, error);
-        client.linger_before_close();
-    }
-
-    const ConnectionSettings& settings_;
-    GatewayHandler& handler_;
-    ConnectionRegistry& registry_;
-    DisconnectWatcher& watcher_;
-};
+}
 
 }  // namespace
 
@@ -91,23 +77,30 @@ void ConnectionRegistry::stop(bool abort) {
     if (!abort)
         return;
     std::lock_guard lock(mutex_);
-    for (auto* socket : sockets_)
-        ::shutdown(socket->impl()->sockfd(), SHUT_RDWR);
+    for (int fd : fds_)
+        ::shutdown(fd, SHUT_RDWR);
 }
 
-void ConnectionRegistry::add(Poco::Net::StreamSocket& socket) {
+void ConnectionRegistry::add(int fd) {
     std::lock_guard lock(mutex_);
-    sockets_.insert(&socket);
+    fds_.insert(fd);
 }
 
-void ConnectionRegistry::remove(Poco::Net::StreamSocket& socket) {
+void ConnectionRegistry::remove(int fd) {
     std::lock_guard lock(mutex_);
-    sockets_.erase(&socket);
+    fds_.erase(fd);
 }
 
-Poco::Net::TCPServerConnection* GatewayConnectionFactory::createConnection(
-    const Poco::Net::StreamSocket& socket) {
-    return new GatewayConnection(socket, settings_, handler_, registry_, watcher_);
+void serve_connection(int fd, const ConnectionSettings& settings, GatewayHandler& handler,
+                      ConnectionRegistry& registry, DisconnectWatcher& watcher) {
+    registry.add(fd);
+    try {
+        serve_requests(fd, settings, handler, registry, watcher);
+    } catch (const std::exception& e) {
+        spdlog::error("a client connection failed: {}", e.what());
+    }
+    registry.remove(fd);
+    ::close(fd);
 }
 
 }  // namespace llmproxy

@@ -1,16 +1,13 @@
 // Serves one client connection: HTTP/1.x requests one after another (keep-alive, pipelining) on
-// the worker thread Poco's dispatcher gives it. llm-proxy reads request heads and writes answers
-// itself (http_request, client_socket, http_response): Poco's HTTPServerConnection opened an
-// epoll set for every request and its request object asked the kernel for both socket addresses
-// every time. The connection is registered with the disconnect watcher once, not per request.
+// a worker thread. llm-proxy reads request heads and writes answers itself (http_request,
+// client_socket, http_response): Poco's HTTPServerConnection opened an epoll set for every
+// request and its request object asked the kernel for both socket addresses every time. The
+// connection is registered with the disconnect watcher once, not per request.
 #pragma once
-
-#include <Poco/Net/TCPServerConnection.h>
-#include <Poco/Net/TCPServerConnectionFactory.h>
 
 #include <atomic>
 #include <mutex>
-#include <set>
+#include <unordered_set>
 
 #include "upstream/disconnect_watcher.hpp"
 
@@ -26,33 +23,22 @@ class ConnectionRegistry {
     void stop(bool abort);
     bool stopping() const { return stopping_; }
 
-    void add(Poco::Net::StreamSocket& socket);
-    void remove(Poco::Net::StreamSocket& socket);
+    void add(int fd);
+    void remove(int fd);
 
   private:
     std::atomic<bool> stopping_{false};
     std::mutex mutex_;
-    std::set<Poco::Net::StreamSocket*> sockets_;
+    std::unordered_set<int> fds_;
 };
 
 struct ConnectionSettings {
-    int keep_alive_timeout_ms = 15000;  // 0: one request per connection
+    int keep_alive_timeout_ms = 15000;   // 0: one request per connection
+    int client_send_timeout_ms = 60000;  // a client that stops reading is dropped after this
 };
 
-class GatewayConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
-  public:
-    GatewayConnectionFactory(ConnectionSettings settings, GatewayHandler& handler,
-                             ConnectionRegistry& registry, DisconnectWatcher& watcher)
-        : settings_(settings), handler_(handler), registry_(registry), watcher_(watcher) {}
-
-    Poco::Net::TCPServerConnection* createConnection(
-        const Poco::Net::StreamSocket& socket) override;
-
-  private:
-    ConnectionSettings settings_;
-    GatewayHandler& handler_;
-    ConnectionRegistry& registry_;
-    DisconnectWatcher& watcher_;
-};
+// Serves the client connection fd until it ends, then closes fd. Never throws.
+void serve_connection(int fd, const ConnectionSettings& settings, GatewayHandler& handler,
+                      ConnectionRegistry& registry, DisconnectWatcher& watcher);
 
 }  // namespace llmproxy

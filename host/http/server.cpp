@@ -1,10 +1,14 @@
 #include "http/server.hpp"
 
-#include <Poco/Net/TCPServerParams.h>
+#include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "http/api_error.hpp"
 
@@ -13,13 +17,16 @@ namespace llmproxy {
 namespace {
 
 constexpr int kWorkerStackBytes = 256 * 1024;  // thousands of streams must fit in memory
+// Connections the kernel may hold for us while the acceptor catches up with a burst (it caps the
+// figure at net.core.somaxconn): a full queue drops connection attempts, which clients only
+// retry after a second.
+constexpr int kListenBacklog = 4096;
 
-Poco::Net::TCPServerParams::Ptr dispatcher_params(const ServerConfig& c) {
-    Poco::Net::TCPServerParams::Ptr params = new Poco::Net::TCPServerParams;
-    params->setMaxThreads(c.max_threads);
-    // Our acceptor refuses before Poco's queue limit is reached; Poco's limit is only a backstop.
-    params->setMaxQueued(c.max_queued + c.max_threads + 64);
-    return params;
+ConnectionSettings connection_settings(const ServerConfig& c) {
+    ConnectionSettings settings;
+    settings.keep_alive_timeout_ms = c.keep_alive_timeout_ms;
+    settings.client_send_timeout_ms = c.client_send_timeout_ms;
+    return settings;
 }
 
 }  // namespace
@@ -27,19 +34,16 @@ Poco::Net::TCPServerParams::Ptr dispatcher_params(const ServerConfig& c) {
 Server::Server(const ServerConfig& config, GatewayHandler& handler, DisconnectWatcher& watcher)
     : config_(config),
       handler_(handler),
-      socket_(Poco::Net::SocketAddress(config.host, static_cast<uint16_t>(config.port)), 1024),
-      threads_("worker", std::min(2, config.max_threads), config.max_threads, 60,
-               kWorkerStackBytes) {
-    ConnectionSettings settings;
-    settings.keep_alive_timeout_ms = config.keep_alive_timeout_ms;
-    dispatcher_ = new Poco::Net::TCPServerDispatcher(
-        new GatewayConnectionFactory(settings, handler_, connections_, watcher), threads_,
-        dispatcher_params(config));
-}
+      watcher_(watcher),
+      settings_(connection_settings(config)),
+      socket_(Poco::Net::SocketAddress(config.host, static_cast<uint16_t>(config.port)),
+              kListenBacklog),
+      workers_(config.max_threads, kWorkerStackBytes, [this](int fd) {
+          serve_connection(fd, settings_, handler_, connections_, watcher_);
+      }) {}
 
 Server::~Server() {
     stop();
-    dispatcher_->release();
 }
 
 void Server::start() {
@@ -61,35 +65,46 @@ void Server::stop() {
         spdlog::warn("shutdown_grace_ms = {} passed with {} requests in progress; closing them",
                      config_.shutdown_grace_ms, handler_.requests_in_progress());
     connections_.stop(true);  // wakes idle keep-alive connections, ends the rest
-    dispatcher_->stop();
-    threads_.joinAll();
+    workers_.stop();
 }
 
 void Server::accept_loop() {
     const int capacity = config_.max_threads + config_.max_queued;
+    const int listener = socket_.impl()->sockfd();
+    socket_.setBlocking(false);
     while (!stopping_) {
-        try {
-            if (!socket_.poll(Poco::Timespan(0, 200000), Poco::Net::Socket::SELECT_READ))
-                continue;
-            Poco::Net::StreamSocket client = socket_.acceptConnection();
-            client.setNoDelay(true);  // never let Nagle hold back a small response or event
-            client.setSendTimeout(Poco::Timespan(
-                static_cast<Poco::Timespan::TimeDiff>(config_.client_send_timeout_ms) * 1000));
-            if (dispatcher_->currentConnections() + dispatcher_->queuedConnections() >= capacity) {
-                refuse_overloaded(client);
+        pollfd ready{listener, POLLIN, 0};
+        if (::poll(&ready, 1, 200) <= 0)
+            continue;
+        // Take every connection waiting, so that a burst leaves the kernel's queue at once.
+        while (!stopping_) {
+            int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+            if (fd < 0) {
+                if (errno == EINTR || errno == ECONNABORTED)
+                    continue;
+                if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                    spdlog::error("accepting a connection failed: {}", std::strerror(errno));
+                    // Out of file descriptors, say: let some connections end first.
+                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                }
+                break;
+            }
+            if (workers_.busy() + workers_.queued() >= capacity) {
+                refuse_overloaded(fd);
+                ::close(fd);
                 continue;
             }
-            dispatcher_->enqueue(client);
-        } catch (const Poco::Exception& e) {
-            if (!stopping_)
-                spdlog::error("accepting a connection failed: {}", e.displayText());
+            if (!workers_.submit(fd)) {
+                refuse_overloaded(fd);
+                ::close(fd);
+            }
         }
     }
 }
 
-void Server::refuse_overloaded(Poco::Net::StreamSocket& socket) {
-    spdlog::warn("overloaded: {} threads busy and {} connections waiting; answering 503",
-                 dispatcher_->currentConnections(), dispatcher_->queuedConnections());
+void Server::refuse_overloaded(int fd) {
+    spdlog::warn("overloaded: {} connections being served and {} waiting; answering 503",
+                 workers_.busy(), workers_.queued());
     ApiError error{
         503, "server_error", "overloaded",
         "llm-proxy is at capacity ([server] max_threads = " + std::to_string(config_.max_threads) +
@@ -99,18 +114,14 @@ void Server::refuse_overloaded(Poco::Net::StreamSocket& socket) {
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
         "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
         std::to_string(body.size()) + "\r\n\r\n" + body;
-    try {
-        socket.setSendTimeout(Poco::Timespan(0, 100000));
-        socket.sendBytes(reply.data(), static_cast<int>(reply.size()));
-        socket.shutdownSend();
-        // Read what the client sent before closing: closing with unread data sends a reset,
-        // which can destroy the 503 before the client reads it.
-        char scratch[4096];
-        if (socket.poll(Poco::Timespan(0, 50000), Poco::Net::Socket::SELECT_READ))
-            socket.receiveBytes(scratch, sizeof scratch);
-    } catch (const Poco::Exception&) {
-        // The client is already gone; nothing more to do.
-    }
+    ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::shutdown(fd, SHUT_WR);
+    // Read what the client sent before closing: closing with unread data sends a reset, which
+    // can destroy the 503 before the client reads it.
+    pollfd readable{fd, POLLIN, 0};
+    char scratch[4096];
+    if (::poll(&readable, 1, 50) > 0)
+        ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
 }
 
 }  // namespace llmproxy

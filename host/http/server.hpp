@@ -1,19 +1,17 @@
-// The listening side: one acceptor thread hands connections to a pool of worker threads (one
-// thread serves one connection, Poco's model). When every thread is busy and the waiting queue is
-// full, a new connection gets an immediate 503 instead of Poco's silent close.
+// The listening side: one acceptor thread hands connections to worker threads (one thread serves
+// one connection at a time). When every thread is busy and the waiting queue is full, a new
+// connection gets an immediate 503 instead of a silent close.
 #pragma once
 
 #include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/TCPServerDispatcher.h>
-#include <Poco/ThreadPool.h>
 
 #include <atomic>
-#include <memory>
 #include <thread>
 
 #include "config/config.hpp"
 #include "http/connection.hpp"
 #include "http/gateway_handler.hpp"
+#include "http/worker_threads.hpp"
 
 namespace llmproxy {
 
@@ -34,14 +32,15 @@ class Server {
 
   private:
     void accept_loop();
-    void refuse_overloaded(Poco::Net::StreamSocket& socket);
+    void refuse_overloaded(int fd);
 
     ServerConfig config_;
     GatewayHandler& handler_;
+    DisconnectWatcher& watcher_;
+    ConnectionSettings settings_;
     ConnectionRegistry connections_;
     Poco::Net::ServerSocket socket_;
-    Poco::ThreadPool threads_;
-    Poco::Net::TCPServerDispatcher* dispatcher_ = nullptr;  // reference-counted by Poco
+    WorkerThreads workers_;
     std::atomic<bool> stopping_{false};
     std::thread acceptor_;
 };
