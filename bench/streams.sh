@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # Thousands of concurrent streams: N streaming requests (default 5,000), the mock upstream sending
-# 10 events 500 ms apart, directly and through llm-proxy, on 127.0.0.1. Two ways of starting
-# them: spread evenly over RAMP_MS (default 2,500 ms: every stream lasts about 4.5 s, so all N are
-# open together at the end of the ramp), and all at once (a burst, which even direct overflows
-# the kernel's connection queues). Reports completed streams, time to first event, what
-# llm-proxy adds to it, and llm-proxy's peak RSS.
+# 10 events 500 ms apart, directly and through llm-proxy, on 127.0.0.1, each on a new connection.
+# Three measures:
+#   cold:  the first N streams llm-proxy ever serves, spread evenly over RAMP_MS (default
+#          2,500 ms; every stream lasts about 4.5 s, so all N are open together at the end of
+#          the ramp): every stream needs a new worker thread and a new upstream connection;
+#   warm:  the same ramp again, ROUNDS times (default 3), alternating direct and llm-proxy, with
+#          the threads and upstream connections of the first ramp kept: a proxy in service;
+#   burst: all N at once, which overflows the kernel's connection queues even direct.
+# Reports completed streams, time to first event (TTFE), what llm-proxy adds to it (medians over
+# the warm rounds), and llm-proxy's peak RSS.
 #
-#   bench/streams.sh [streams, default 5000] [RAMP_MS, default 2500]
+#   bench/streams.sh [streams, default 5000] [RAMP_MS, default 2500] [ROUNDS, default 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 streams=${1:-5000}
 ramp_ms=${2:-2500}
+rounds=${3:-3}
 ulimit -n "$(ulimit -Hn)"  # thousands of sockets per process
 scripts/install-deps.sh --test > /dev/null
 scripts/build.sh > /dev/null
@@ -37,19 +43,39 @@ CONF
 build/llm-proxy --config "$work/proxy.toml" 2> "$work/proxy.log" & proxy=$!; pids+=($proxy)
 wait_port "$proxy_port"
 
-# measure NAME RAMP_MS: runs both paths, prints their results and what llm-proxy adds.
-measure() {
-  local direct proxied
-  direct=$(node bench/streams.mjs "http://127.0.0.1:$mock_port/v1/chat/completions" "$streams" 10 "$2")
+# run URL RAMP_MS -> the JSON line of bench/streams.mjs; fails on any incomplete stream.
+run() {
+  local out
+  out=$(node bench/streams.mjs "$1" "$streams" 10 "$2")
   sleep 1
-  proxied=$(node bench/streams.mjs "http://127.0.0.1:$proxy_port/v1/chat/completions" "$streams" 10 "$2")
-  sleep 1
-  echo "$1 direct:    $direct"
-  echo "$1 llm-proxy: $proxied"
-  node -e 'const [d, p] = process.argv.slice(1, 3).map(JSON.parse);
-    console.log(`${process.argv[3]} added time to first event: p50 ${(p.ttfe_p50_ms - d.ttfe_p50_ms).toFixed(2)} ms, p99 ${(p.ttfe_p99_ms - d.ttfe_p99_ms).toFixed(2)} ms`)' \
-    "$direct" "$proxied" "$1"
+  echo "$out"
+  echo "$out" | grep -q '"first_error":null' || { echo "incomplete streams: $out" >&2; exit 1; }
 }
-measure "ramp ${ramp_ms} ms" "$ramp_ms"
-measure "burst" 0
-echo "llm-proxy peak RSS: $(awk '/VmHWM/ {print $2}' /proc/$proxy/status) KB"
+direct_url="http://127.0.0.1:$mock_port/v1/chat/completions"
+proxy_url="http://127.0.0.1:$proxy_port/v1/chat/completions"
+# stat FIELD LINES... -> the median of FIELD over the JSON lines.
+stat() { node -e 'const [f, ...l] = process.argv.slice(1); const v = l.map((x) => JSON.parse(x)[f]).sort((a, b) => a - b);
+  console.log(v[Math.floor((v.length - 1) / 2)].toFixed(2))' "$@"; }
+
+cold=$(run "$proxy_url" "$ramp_ms")
+echo "cold ramp, llm-proxy: $cold"
+directs=(); proxies=()
+for round in $(seq "$rounds"); do
+  directs+=("$(run "$direct_url" "$ramp_ms")")
+  proxies+=("$(run "$proxy_url" "$ramp_ms")")
+  echo "warm round $round: direct ${directs[-1]}" >&2
+  echo "warm round $round: llm-proxy ${proxies[-1]}" >&2
+done
+burst_direct=$(run "$direct_url" 0)
+burst_proxy=$(run "$proxy_url" 0)
+
+d50=$(stat ttfe_p50_ms "${directs[@]}"); d99=$(stat ttfe_p99_ms "${directs[@]}")
+p50=$(stat ttfe_p50_ms "${proxies[@]}"); p99=$(stat ttfe_p99_ms "${proxies[@]}")
+printf '\n%d streams of 10 events 500 ms apart, ramp %d ms, %d warm rounds, %s\n' "$streams" "$ramp_ms" "$rounds" "$(date -u +%Y-%m-%d)"
+printf 'all %d streams of every run complete with every event and [DONE]\n' "$streams"
+printf 'warm, medians: TTFE direct p50 %s ms p99 %s ms; llm-proxy p50 %s ms p99 %s ms; added p50 %s ms, p99 %s ms\n' \
+  "$d50" "$d99" "$p50" "$p99" "$(awk -v a="$p50" -v b="$d50" 'BEGIN{printf "%.2f", a-b}')" "$(awk -v a="$p99" -v b="$d99" 'BEGIN{printf "%.2f", a-b}')"
+printf 'cold ramp, llm-proxy: TTFE p50 %s ms, p99 %s ms\n' "$(stat ttfe_p50_ms "$cold")" "$(stat ttfe_p99_ms "$cold")"
+printf 'burst: TTFE direct p50 %s ms p99 %s ms; llm-proxy p50 %s ms p99 %s ms\n' \
+  "$(stat ttfe_p50_ms "$burst_direct")" "$(stat ttfe_p99_ms "$burst_direct")" "$(stat ttfe_p50_ms "$burst_proxy")" "$(stat ttfe_p99_ms "$burst_proxy")"
+echo "llm-proxy peak RSS: $(awk '/VmHWM/ {print $2}' /proc/$proxy/status) KB; threads at the end: $(awk '/Threads/ {print $2}' /proc/$proxy/status)"
