@@ -39,6 +39,7 @@ bool WorkerThreads::start_thread() {
         return false;
     }
     ++threads_;
+    ++starting_;
     return true;
 }
 
@@ -46,8 +47,8 @@ bool WorkerThreads::submit(int fd) {
     std::lock_guard lock(mutex_);
     if (stopping_)
         return false;
-    // Idle threads already woken for earlier connections are spoken for.
-    int unclaimed_idle = idle_ - static_cast<int>(queue_.size());
+    // Idle and starting threads are spoken for by the connections already waiting.
+    int unclaimed_idle = idle_ + starting_ - static_cast<int>(queue_.size());
     if (unclaimed_idle <= 0 && threads_ < max_threads_ && !start_thread() && threads_ == 0)
         return false;
     queue_.push_back(fd);
@@ -57,7 +58,7 @@ bool WorkerThreads::submit(int fd) {
 
 int WorkerThreads::busy() const {
     std::lock_guard lock(mutex_);
-    return threads_ - idle_;
+    return threads_ - idle_ - starting_;
 }
 
 int WorkerThreads::queued() const {
@@ -82,6 +83,7 @@ void* WorkerThreads::thread_main(void* self) {
 
 void WorkerThreads::work() {
     std::unique_lock lock(mutex_);
+    --starting_;
     while (true) {
         ++idle_;
         bool woken =

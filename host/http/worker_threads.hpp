@@ -28,7 +28,7 @@ class WorkerThreads {
     // caller keeps fd.
     bool submit(int fd);
 
-    // [thread-safe] Connections being served, and waiting for a thread.
+    // [thread-safe] Connections being served (taken by a thread), and waiting for a thread.
     int busy() const;
     int queued() const;
 
@@ -50,6 +50,7 @@ class WorkerThreads {
     std::deque<int> queue_;
     int threads_ = 0;
     int idle_ = 0;
+    int starting_ = 0;  // started, not yet running
     bool stopping_ = false;
 };
 

@@ -83,7 +83,7 @@ TEST_CASE("stop closes the connections still waiting and waits for those in serv
     auto workers = std::make_unique<WorkerThreads>(1, 256 * 1024, [&](int fd) { held.serve(fd); });
     Connection in_service, waiting;
     REQUIRE(workers->submit(in_service.fd()));
-    CHECK(eventually([&] { return workers->busy() == 1; }));
+    CHECK(eventually([&] { return workers->busy() == 1 && workers->queued() == 0; }));
     REQUIRE(workers->submit(waiting.fd()));
     std::thread releaser([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
