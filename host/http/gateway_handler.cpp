@@ -45,7 +45,7 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
                 throw ApiException({405, "invalid_request_error", "method_not_allowed",
                                     "/healthz answers GET, not " + method});
             }
-            send_body(response, 200, "application/json", runtime_.health_json());
+            response.send(200, "application/json", runtime_.health_json());
             outcome.status = 200;
         } else {
             const RouteRuntime* route = runtime_.route_for(path);

@@ -2,13 +2,8 @@
 
 namespace llmproxy {
 
-void send_body(HttpResponse& response, int status, std::string_view content_type,
-               std::string_view body) {
-    response.send(status, content_type, body);
-}
-
 void send_error(HttpResponse& response, const ApiError& error) {
-    send_body(response, error.status, "application/json", error.to_json());
+    response.send(error.status, "application/json", error.to_json());
 }
 
 ClientEventStream::ClientEventStream(HttpResponse& response)

@@ -1,5 +1,5 @@
-// Writing answers to the client: whole JSON bodies, errors, and event streams. The one place where
-// the host's HTTP answers take shape.
+// Answers to the client built on HttpResponse: OpenAI-style errors, and server-sent event
+// streams.
 #pragma once
 
 #include <string>
@@ -10,8 +10,6 @@
 
 namespace llmproxy {
 
-void send_body(HttpResponse& response, int status, std::string_view content_type,
-               std::string_view body);
 void send_error(HttpResponse& response, const ApiError& error);
 
 // A server-sent event stream to the client. The head goes out on construction.

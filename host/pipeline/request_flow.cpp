@@ -354,7 +354,7 @@ class RequestFlow : public SideCaller {
         for (const auto& [name, value] : answer.headers)
             response_.set(name, value);
         mark_first_byte();
-        send_body(response_, answer.status, answer.content_type, answer.body);
+        response_.send(answer.status, answer.content_type, answer.body);
         outcome_.status = answer.status;
         if (answer.status >= 400)
             outcome_.error = "answered " + std::to_string(answer.status);
