@@ -1,8 +1,8 @@
 #include "pipeline/hook_calls.hpp"
 
 #include <spdlog/spdlog.h>
-#include <strings.h>
 
+#include "http/headers.hpp"
 #include "json/json_fields.hpp"
 
 namespace llmproxy {
@@ -114,10 +114,7 @@ void RequestCall::set_upstream_header(std::string_view name, std::string_view va
     if (!upstream_)
         return misuse("set_upstream_header");
     auto& headers = upstream_->headers;
-    std::erase_if(headers, [&](const auto& h) {
-        return h.first.size() == name.size() &&
-               strncasecmp(h.first.data(), name.data(), name.size()) == 0;
-    });
+    std::erase_if(headers, [&](const auto& h) { return equals_ignoring_case(h.first, name); });
     if (!value.empty())
         headers.emplace_back(name, value);
 }

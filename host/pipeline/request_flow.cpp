@@ -25,8 +25,8 @@ using Clock = std::chrono::steady_clock;
 // A non-streaming upstream answer larger than this is refused rather than held in memory.
 constexpr std::size_t kMaxUpstreamAnswerBytes = 256u << 20;
 
-bool is_event_stream(const Poco::Net::HTTPResponse& head) {
-    return head.getContentType().rfind("text/event-stream", 0) == 0;
+bool is_event_stream(std::string_view content_type) {
+    return content_type.substr(0, 17) == "text/event-stream";
 }
 
 double ms_between(Clock::time_point from, Clock::time_point to) {
@@ -213,7 +213,7 @@ class RequestFlow : public SideCaller {
         watch_client();
         auto answer = upstream_timed([&] { return llm_.upstream->send(upstream, *cancel_); });
         outcome_.upstream_status = answer->status();
-        if (facts_.stream && answer->status() < 400 && is_event_stream(answer->head()))
+        if (facts_.stream && answer->status() < 400 && is_event_stream(answer->content_type()))
             relay_stream(*answer);
         else
             relay_whole(*answer);
@@ -237,7 +237,7 @@ class RequestFlow : public SideCaller {
         auto response = upstream_timed([&] { return llm.upstream->send(upstream, *cancel_); });
         Answer answer;
         answer.status = response->status();
-        answer.content_type = response->head().getContentType();
+        answer.content_type = response->content_type();
         answer.body = upstream_timed([&] { return response->read_all(kMaxUpstreamAnswerBytes); });
         return answer;
     }
@@ -324,10 +324,10 @@ class RequestFlow : public SideCaller {
     void relay_whole(UpstreamResponse& upstream) {
         Answer answer;
         answer.status = upstream.status();
-        answer.content_type = upstream.head().getContentType();
+        answer.content_type = upstream.content_type();
         if (answer.content_type.empty())
             answer.content_type = "application/json";
-        for (const auto& [name, value] : upstream.head())
+        for (const auto& [name, value] : upstream.headers())
             if (forward_response_header(name))
                 answer.headers.emplace_back(name, value);
         answer.body = upstream_timed([&] { return upstream.read_all(kMaxUpstreamAnswerBytes); });
@@ -368,7 +368,7 @@ class RequestFlow : public SideCaller {
     }
 
     void relay_stream(UpstreamResponse& upstream) {
-        for (const auto& [name, value] : upstream.head())
+        for (const auto& [name, value] : upstream.headers())
             if (forward_response_header(name))
                 response_.set(name, value);
         ClientEventStream& stream = start_stream();

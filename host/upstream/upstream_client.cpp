@@ -1,11 +1,13 @@
 #include "upstream/upstream_client.hpp"
 
 #include <Poco/Exception.h>
-#include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/URI.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
 
 #include "http/api_error.hpp"
 #include "upstream/tls_context.hpp"
@@ -43,6 +45,35 @@ bool stale_connection(const Poco::Exception& e) {
 
 }  // namespace
 
+std::string UpstreamClient::request_head(const UpstreamRequest& request) const {
+    std::string head;
+    head.reserve(256);
+    head.append(request.method)
+        .append(" ")
+        .append(base_path_)
+        .append(request.path)
+        .append(" HTTP/1.1\r\nHost: ")
+        .append(host_header_)
+        .append("\r\n");
+    for (const auto& [name, value] : request.headers) {
+        // The framing is the host's; plugins set the rest.
+        if (equals_ignoring_case(name, "host") || equals_ignoring_case(name, "content-length") ||
+            equals_ignoring_case(name, "connection") ||
+            equals_ignoring_case(name, "transfer-encoding"))
+            continue;
+        if (name.find_first_of("\r\n:") != std::string::npos ||
+            value.find_first_of("\r\n") != std::string::npos ||
+            name.find('\0') != std::string::npos || value.find('\0') != std::string::npos)
+            throw ApiException(ApiError::internal("the upstream header '" + name.substr(0, 64) +
+                                                  "' contains a line break or NUL"));
+        head.append(name).append(": ").append(value).append("\r\n");
+    }
+    head.append("Content-Length: ")
+        .append(std::to_string(request.body.size()))
+        .append("\r\nConnection: keep-alive\r\n\r\n");
+    return head;
+}
+
 UpstreamClient::UpstreamClient(const LlmConfig& llm)
     : llm_name_(llm.name),
       base_url_(llm.base_url),
@@ -54,39 +85,24 @@ UpstreamClient::UpstreamClient(const LlmConfig& llm)
 
 std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& request,
                                                        Cancellation& cancel) {
-    Poco::Net::HTTPRequest head(request.method, base_path_ + request.path,
-                                Poco::Net::HTTPMessage::HTTP_1_1);
-    head.setHost(host_header_);
-    for (const auto& [name, value] : request.headers)
-        head.set(name, value);
-    head.setContentLength(static_cast<std::streamsize>(request.body.size()));
-    head.setKeepAlive(true);
-
+    const std::string head = request_head(request);
     for (int attempt = 0;; ++attempt) {
         if (cancel.cancelled())
             throw ApiException(ApiError::client_closed());
         ConnectionPool::Lease lease = pool_.acquire();
         bool sent = false;
         try {
-            Poco::Net::HTTPClientSession& http = lease.session->http();
+            Poco::Net::StreamSocket& socket = lease.session->http().socket();
             if (lease.reused)
-                cancel.attach(http.socket().impl()->sockfd());
-            lease.session->hold_writes();
-            // Connects a new session; the head is written (and held back) on flush.
-            std::ostream& head_out = http.sendRequest(head);
-            head_out.flush();
-            if (!head_out.good())
-                throw Poco::IOException("the upstream connection closed while sending");
-            if (!lease.reused) {
-                cancel.attach(http.socket().impl()->sockfd());
-                // Never let Nagle hold a segment back for an ACK.
-                http.socket().setNoDelay(true);
+                cancel.attach(socket.impl()->sockfd());
+            if (lease.session->connect_if_needed()) {
+                cancel.attach(socket.impl()->sockfd());
+                socket.setNoDelay(true);  // never let Nagle hold a segment back for an ACK
             }
-            // Poco's request stream would cut the body into 4 KiB writes, hundreds of system
-            // calls for a long-context request; head and body leave together instead.
-            lease.session->send_held_with(request.body);
+            lease.session->send(head, request.body);
             sent = true;
-            auto response = std::make_unique<UpstreamResponse>(*this, std::move(lease), cancel);
+            auto response = std::make_unique<UpstreamResponse>(*this, std::move(lease), cancel,
+                                                               request.method == "HEAD");
             return response;
         } catch (const Poco::Exception& e) {
             cancel.detach();
@@ -111,18 +127,192 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
     }
 }
 
+namespace {
+
+constexpr std::size_t kReadSize = 16 * 1024;
+constexpr std::size_t kMaxHeadBytes = 64 * 1024;
+
+// The upstream closed the connection before the end of the body's framing.
+struct ClosedEarly {};
+
+}  // namespace
+
 UpstreamResponse::UpstreamResponse(UpstreamClient& client, ConnectionPool::Lease lease,
-                                   Cancellation& cancel)
+                                   Cancellation& cancel, bool head_request)
     : client_(client), lease_(std::move(lease)), cancel_(cancel) {
-    // Exceptions here propagate to UpstreamClient::send, which maps them.
-    body_ = &lease_.session->http().receiveResponse(head_);
-    body_->exceptions(std::ios::badbit);
+    read_head(head_request);
 }
 
 UpstreamResponse::~UpstreamResponse() {
     cancel_.detach();
-    if (at_end_ && !cancel_.cancelled() && head_.getKeepAlive())
+    // Bytes after the end of the answer mean the connection is out of step: not reused.
+    if (body_ == Body::done && buffered().empty() && !cancel_.cancelled() && head_.keep_alive)
         client_.pool().release(std::move(lease_.session));
+}
+
+std::size_t UpstreamResponse::receive(char* to, std::size_t cap) {
+    int n = lease_.session->http().socket().receiveBytes(
+        to, static_cast<int>(std::min<std::size_t>(cap, 1u << 30)));
+    if (n <= 0 && cancel_.cancelled())
+        throw Poco::IOException("cancelled");
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+std::size_t UpstreamResponse::fill() {
+    if (start_ > 0) {
+        buffer_.erase(0, start_);
+        start_ = 0;
+    }
+    std::size_t old = buffer_.size();
+    buffer_.resize(old + kReadSize);
+    std::size_t n = 0;
+    try {
+        n = receive(buffer_.data() + old, kReadSize);
+    } catch (...) {
+        buffer_.resize(old);
+        throw;
+    }
+    buffer_.resize(old + n);
+    return n;
+}
+
+void UpstreamResponse::read_head(bool head_request) {
+    while (true) {
+        std::size_t end = std::string_view::npos;
+        std::size_t searched = 0;
+        while (true) {
+            std::string_view data = buffered();
+            for (std::size_t i = searched; i < data.size() && end == std::string_view::npos; ++i)
+                if (data[i] == '\n' && i + 1 < data.size() &&
+                    (data[i + 1] == '\n' ||
+                     (data[i + 1] == '\r' && i + 2 < data.size() && data[i + 2] == '\n')))
+                    end = i + (data[i + 1] == '\n' ? 2 : 3);
+            if (end != std::string_view::npos)
+                break;
+            searched = data.size() >= 2 ? data.size() - 2 : 0;
+            if (data.size() > kMaxHeadBytes)
+                throw Poco::Net::MessageException("the upstream's response head is larger than " +
+                                                  std::to_string(kMaxHeadBytes) + " bytes");
+            if (fill() == 0) {
+                if (buffered().empty())  // a reused connection the upstream had closed
+                    throw Poco::Net::NoMessageException("the upstream closed the connection");
+                throw Poco::Net::MessageException("the upstream closed mid-head");
+            }
+        }
+        parse_response_head(buffered().substr(0, end), head_);
+        start_ += end;
+        if (head_.status >= 200 || head_.status == 101)
+            break;  // 1xx answers are interim: the real one follows
+    }
+    if (head_request || head_.status < 200 || head_.status == 204 || head_.status == 304) {
+        body_ = Body::done;
+    } else if (head_.chunked) {
+        body_ = Body::chunk_size;
+    } else if (head_.has_length) {
+        left_ = head_.content_length;
+        body_ = left_ > 0 ? Body::length : Body::done;
+    } else {
+        body_ = Body::until_close;  // the end of the body is the end of the connection
+        head_.keep_alive = false;
+    }
+}
+
+std::string UpstreamResponse::take_line() {
+    while (true) {
+        auto end = buffered().find('\n');
+        if (end != std::string_view::npos) {
+            std::string line(buffered().substr(0, end));
+            start_ += end + 1;
+            if (!line.empty() && line.back() == '\r')
+                line.pop_back();
+            return line;
+        }
+        if (buffered().size() > 4096)
+            throw Poco::Net::MessageException("a chunk line of the upstream's body is too long");
+        if (fill() == 0)
+            throw ClosedEarly();
+    }
+}
+
+std::size_t UpstreamResponse::end_early() {
+    body_ = Body::done;
+    head_.keep_alive = false;
+    return 0;
+}
+
+std::size_t UpstreamResponse::read_body(char* out, std::size_t cap) {
+    try {
+        return read_framed(out, cap);
+    } catch (const ClosedEarly&) {
+        truncated_ = true;
+        return end_early();
+    }
+}
+
+std::size_t UpstreamResponse::read_framed(char* out, std::size_t cap) {
+    std::size_t produced = 0;
+    while (produced < cap) {
+        switch (body_) {
+            case Body::done:
+                return produced;
+            case Body::until_close:
+            case Body::length:
+            case Body::chunk_data: {
+                std::size_t want = cap - produced;
+                if (body_ != Body::until_close)
+                    want = static_cast<std::size_t>(std::min<std::uint64_t>(want, left_));
+                std::size_t got = std::min(want, buffered().size());
+                if (got > 0) {
+                    buffered().copy(out + produced, got);
+                    start_ += got;
+                } else if (produced > 0) {
+                    return produced;  // hand over what is here before blocking again
+                } else {
+                    got = receive(out, want);
+                    if (got == 0) {
+                        truncated_ = body_ != Body::until_close;
+                        return end_early();
+                    }
+                }
+                produced += got;
+                if (body_ != Body::until_close && (left_ -= got) == 0)
+                    body_ = body_ == Body::length ? Body::done : Body::chunk_end;
+                break;
+            }
+            case Body::chunk_size: {
+                if (produced > 0 && buffered().find('\n') == std::string_view::npos)
+                    return produced;
+                std::string line = take_line();
+                std::string_view size = std::string_view(line).substr(0, line.find(';'));
+                while (!size.empty() && (size.back() == ' ' || size.back() == '\t'))
+                    size.remove_suffix(1);
+                auto [end, error] =
+                    std::from_chars(size.data(), size.data() + size.size(), left_, 16);
+                if (size.empty() || error != std::errc() || end != size.data() + size.size())
+                    throw Poco::Net::MessageException(
+                        "a chunk size of the upstream's body is "
+                        "not hexadecimal");
+                body_ = left_ == 0 ? Body::trailers : Body::chunk_data;
+                break;
+            }
+            case Body::chunk_end:
+                if (produced > 0 && buffered().find('\n') == std::string_view::npos)
+                    return produced;
+                if (!take_line().empty())
+                    throw Poco::Net::MessageException(
+                        "a chunk of the upstream's body is longer "
+                        "than its size");
+                body_ = Body::chunk_size;
+                break;
+            case Body::trailers:
+                if (produced > 0 && buffered().find('\n') == std::string_view::npos)
+                    return produced;
+                if (take_line().empty())
+                    body_ = Body::done;
+                break;
+        }
+    }
+    return produced;
 }
 
 void UpstreamResponse::fail(const std::exception& e) {
@@ -142,28 +332,24 @@ void UpstreamResponse::fail(const std::exception& e) {
 }
 
 std::size_t UpstreamResponse::read_some(char* buffer, std::size_t cap) {
-    if (at_end_ || cap == 0)
+    if (cap == 0)
         return 0;
     try {
-        int first = body_->get();
-        if (first == std::char_traits<char>::eof()) {
-            if (cancel_.cancelled())
-                throw Poco::IOException("cancelled");
-            at_end_ = true;
-            return 0;
-        }
-        buffer[0] = static_cast<char>(first);
-        return 1 + static_cast<std::size_t>(
-                       body_->readsome(buffer + 1, static_cast<std::streamsize>(cap - 1)));
+        return read_body(buffer, cap);
     } catch (const ApiException&) {
         throw;
     } catch (const std::exception& e) {
+        body_ = Body::done;
+        head_.keep_alive = false;
         fail(e);
     }
 }
 
 std::string UpstreamResponse::read_all(std::size_t limit) {
+    // A whole answer cut short must not pass for a complete one.
     std::string body;
+    if (body_ == Body::length && left_ <= limit)
+        body.reserve(static_cast<std::size_t>(left_));
     char buffer[16384];
     while (std::size_t n = read_some(buffer, sizeof buffer)) {
         if (body.size() + n > limit) {
@@ -174,6 +360,11 @@ std::string UpstreamResponse::read_all(std::size_t limit) {
         }
         body.append(buffer, n);
     }
+    if (truncated_)
+        throw ApiException(ApiError::bad_gateway(
+            "upstream_broken", "upstream '" + client_.llm_name() +
+                                   "' closed the connection before the end of its answer (" +
+                                   std::to_string(body.size()) + " bytes arrived)"));
     return body;
 }
 

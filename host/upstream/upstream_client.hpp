@@ -3,9 +3,6 @@
 // upstream cannot be reached or breaks the protocol, 504 when it is too slow.
 #pragma once
 
-#include <Poco/Net/HTTPResponse.h>
-
-#include <istream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,6 +13,7 @@
 #include "http/headers.hpp"
 #include "upstream/cancellation.hpp"
 #include "upstream/connection_pool.hpp"
+#include "upstream/response_head.hpp"
 
 namespace llmproxy {
 
@@ -28,34 +26,54 @@ struct UpstreamRequest {
 
 class UpstreamClient;
 
-// An upstream answer whose head has arrived. Destroying it before the body was read to the end
-// closes the connection; reading to the end returns the connection to the pool.
+// An upstream answer whose head has arrived, its body read and de-chunked by llm-proxy itself.
+// Destroying it before the body was read to the end closes the connection; reading to the end
+// returns the connection to the pool.
 class UpstreamResponse {
   public:
-    UpstreamResponse(UpstreamClient& client, ConnectionPool::Lease lease, Cancellation& cancel);
+    // Reads the head (interim 1xx answers skipped). Throws Poco::Exception on I/O or protocol
+    // failures; UpstreamClient::send maps them.
+    UpstreamResponse(UpstreamClient& client, ConnectionPool::Lease lease, Cancellation& cancel,
+                     bool head_request);
     ~UpstreamResponse();
     UpstreamResponse(const UpstreamResponse&) = delete;
     UpstreamResponse& operator=(const UpstreamResponse&) = delete;
 
-    int status() const { return static_cast<int>(head_.getStatus()); }
-    const Poco::Net::HTTPResponse& head() const { return head_; }
+    int status() const { return head_.status; }
+    const HeaderList& headers() const { return head_.headers; }
+    std::string_view content_type() const { return head_.get("content-type"); }
 
     // Blocks until at least one byte arrives, then returns what is at hand (up to cap); 0 at the
-    // end of the body. Throws ApiException on timeout, reset or cancellation.
+    // end of the body, and also when the upstream closed the connection before the body's end
+    // (a cut stream then ends as the provider sees it: without its final event). Throws
+    // ApiException on timeout, reset or cancellation.
     std::size_t read_some(char* buffer, std::size_t cap);
-    // Reads the rest of the body. Throws ApiException (502) when it exceeds limit bytes.
+    // Reads the rest of the body. Throws ApiException (502) when it exceeds limit bytes, and when
+    // the upstream closed the connection before its end.
     std::string read_all(std::size_t limit);
 
   private:
-    friend class UpstreamClient;
+    enum class Body { length, chunk_size, chunk_data, chunk_end, trailers, until_close, done };
+
     [[noreturn]] void fail(const std::exception& e);
+    void read_head(bool head_request);
+    std::size_t receive(char* to, std::size_t cap);  // 0: the upstream closed
+    std::size_t fill();                              // appends to the buffer; 0: closed
+    std::string_view buffered() const { return std::string_view(buffer_).substr(start_); }
+    std::string take_line();  // the next line (without its line end), reading as needed
+    std::size_t read_body(char* out, std::size_t cap);
+    std::size_t read_framed(char* out, std::size_t cap);
+    std::size_t end_early();  // the body ends here; the connection is not reused
 
     UpstreamClient& client_;
     ConnectionPool::Lease lease_;
     Cancellation& cancel_;
-    Poco::Net::HTTPResponse head_;
-    std::istream* body_ = nullptr;
-    bool at_end_ = false;
+    ResponseHead head_;
+    std::string buffer_;  // read from the socket; the bytes before start_ are used up
+    std::size_t start_ = 0;
+    Body body_ = Body::done;
+    std::uint64_t left_ = 0;  // bytes of the body (length) or of the chunk (chunk_data) to come
+    bool truncated_ = false;  // the upstream closed the connection before the body's end
 };
 
 class UpstreamClient {
@@ -72,6 +90,8 @@ class UpstreamClient {
     ConnectionPool& pool() { return pool_; }
 
   private:
+    std::string request_head(const UpstreamRequest& request) const;
+
     std::string llm_name_;
     std::string base_url_;
     std::string base_path_;  // without a trailing '/'

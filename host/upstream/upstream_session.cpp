@@ -43,43 +43,34 @@ void send_all(int fd, std::string_view head, std::string_view body) {
     }
 }
 
-// Base is HTTPClientSession or HTTPSClientSession; Poco routes every write of the session through
-// the virtual write() overridden here.
+// Base is HTTPClientSession or HTTPSClientSession: their connect() is what llm-proxy uses.
 template <class Base>
-class HoldingSession final : public Base, public UpstreamSession {
+class ConnectedSession final : public Base, public UpstreamSession {
   public:
     using Base::Base;
 
     Poco::Net::HTTPClientSession& http() override { return *this; }
 
-    void hold_writes() override {
-        holding_ = true;
-        held_.clear();
+    bool connect_if_needed() override {
+        if (this->connected())
+            return false;
+        this->reconnect();
+        return true;
     }
 
-    void send_held_with(std::string_view body) override {
-        holding_ = false;
+    void send(std::string_view head, std::string_view body) override {
         if constexpr (std::is_same_v<Base, Poco::Net::HTTPClientSession>) {
-            send_all(this->socket().impl()->sockfd(), held_, body);
+            send_all(this->socket().impl()->sockfd(), head, body);
+        } else if (body.size() <= kJoinLimit) {
+            // TLS: a small body joins the head in one record stream write.
+            std::string joined;
+            joined.reserve(head.size() + body.size());
+            joined.append(head).append(body);
+            write_through(joined);
         } else {
-            // TLS: one record stream; a small body joins the head, a large one follows it.
-            if (body.size() <= kJoinLimit) {
-                held_.append(body);
-                write_through(held_);
-            } else {
-                write_through(held_);
-                write_through(body);
-            }
+            write_through(head);
+            write_through(body);
         }
-        held_.clear();
-    }
-
-  protected:
-    int write(const char* buffer, std::streamsize length) override {
-        if (!holding_)
-            return Base::write(buffer, length);
-        held_.append(buffer, static_cast<std::size_t>(length));
-        return static_cast<int>(length);
     }
 
   private:
@@ -88,15 +79,12 @@ class HoldingSession final : public Base, public UpstreamSession {
     void write_through(std::string_view data) {
         while (!data.empty()) {
             int chunk = static_cast<int>(std::min<std::size_t>(data.size(), 1u << 30));
-            int sent = Base::write(data.data(), chunk);
+            int sent = this->socket().sendBytes(data.data(), chunk);
             if (sent <= 0)
                 throw Poco::IOException("the upstream connection closed while sending");
             data.remove_prefix(static_cast<std::size_t>(sent));
         }
     }
-
-    bool holding_ = false;
-    std::string held_;
 };
 
 }  // namespace
@@ -104,8 +92,8 @@ class HoldingSession final : public Base, public UpstreamSession {
 std::unique_ptr<UpstreamSession> UpstreamSession::create(const std::string& host, uint16_t port,
                                                          Poco::Net::Context::Ptr tls) {
     if (tls)
-        return std::make_unique<HoldingSession<Poco::Net::HTTPSClientSession>>(host, port, tls);
-    return std::make_unique<HoldingSession<Poco::Net::HTTPClientSession>>(host, port);
+        return std::make_unique<ConnectedSession<Poco::Net::HTTPSClientSession>>(host, port, tls);
+    return std::make_unique<ConnectedSession<Poco::Net::HTTPClientSession>>(host, port);
 }
 
 }  // namespace llmproxy

@@ -1,7 +1,8 @@
-// A keep-alive client session to an upstream that sends a request's head and body in one write.
-// Poco's HTTPClientSession writes the head on its own as soon as sendRequest() returns; a separate
-// small segment costs the upstream a second wake-up, and holding it back with TCP_CORK costs two
-// more system calls per request. This session keeps the head until the body is ready instead.
+// One keep-alive connection to an upstream. Poco's client session does the connecting (TCP, and
+// for HTTPS the handshake with certificate and host name verification); llm-proxy writes the
+// request itself, head and body in one write where the transport allows, and reads the answer
+// itself (UpstreamResponse). Poco's request and response objects and stream layers cost more
+// than the rest of relaying a small answer, and its head left in a segment of its own.
 #pragma once
 
 #include <Poco/Net/Context.h>
@@ -17,14 +18,15 @@ class UpstreamSession {
   public:
     virtual ~UpstreamSession() = default;
 
-    // The Poco session, for sendRequest(), receiveResponse() and the socket.
+    // The Poco session: its settings (timeouts) and socket.
     virtual Poco::Net::HTTPClientSession& http() = 0;
 
-    // Until send_held_with() is called, what the session writes (the request head) is kept.
-    virtual void hold_writes() = 0;
-    // Sends what was kept, then body, in as few writes as the transport allows (one for plain
-    // TCP); stops holding. Throws Poco::TimeoutException or Poco::IOException.
-    virtual void send_held_with(std::string_view body) = 0;
+    // Connects when not connected (throws Poco::Exception: refused, timed out, certificate).
+    // True when this call connected.
+    virtual bool connect_if_needed() = 0;
+    // Writes head then body, in one system call for plain TCP when the socket takes them.
+    // Throws Poco::TimeoutException or Poco::IOException.
+    virtual void send(std::string_view head, std::string_view body) = 0;
 
     // A new, unconnected session; tls null for plain HTTP.
     static std::unique_ptr<UpstreamSession> create(const std::string& host, uint16_t port,

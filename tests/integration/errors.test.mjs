@@ -180,6 +180,14 @@ test('a stream cut mid-way ends with an SSE error event and no [DONE]', async ()
   await proxy.waitForLog(/stream on route \/v1\/chat\/completions failed after it started/);
 });
 
+test('a whole answer cut short by the upstream is a 502, never passed on as complete', async () => {
+  const res = await chat('/v1/chat/completions', chatBody('cut-json'));
+  assert.equal(res.status, 502);
+  const { error } = await res.json();
+  assert.equal(error.code, 'upstream_broken');
+  assert.match(error.message, /closed the connection before the end of its answer \(\d+ bytes arrived\)/);
+});
+
 test('a stream that times out mid-way ends with an SSE timeout error event', async () => {
   const res = await chat('/v1/chat/completions', chatBody('hold-stream', { stream: true }));
   const events = await readEvents(res);

@@ -76,6 +76,14 @@ const behaviours = {
     await sleep(50);
     res.socket.destroy();
   },
+  // A whole answer whose Content-Length promises more than arrives before the connection dies.
+  'cut-json': async (req, res) => {
+    const text = JSON.stringify(completion('never complete'));
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(text.length + 100) });
+    res.write(text);
+    await sleep(50);
+    res.socket.destroy();
+  },
   // Never answers until released or the proxy goes away.
   hold: async (req, res, _arg, mock) => {
     await mock.released();
