@@ -70,7 +70,8 @@ std::size_t ClientSocket::fill() {
     if (capacity_ - end_ < kInitialBuffer / 2) {
         std::size_t capacity = std::max(kInitialBuffer, capacity_ * 2);
         auto grown = std::make_unique_for_overwrite<char[]>(capacity);
-        std::memcpy(grown.get(), buffer_.get(), end_);
+        if (end_ > 0)
+            std::memcpy(grown.get(), buffer_.get(), end_);
         buffer_ = std::move(grown);
         capacity_ = capacity;
     }
@@ -159,7 +160,8 @@ void ClientSocket::read_chunked(std::string& out, std::size_t limit) {
     };
     while (true) {
         std::string line = read_line(1024);
-        std::string_view size_text = line.substr(0, line.find(';'));  // chunk extensions ignored
+        // Chunk extensions (after ";") are ignored.
+        std::string_view size_text = std::string_view(line).substr(0, line.find(';'));
         while (!size_text.empty() && (size_text.back() == ' ' || size_text.back() == '\t'))
             size_text.remove_suffix(1);
         std::uint64_t size = 0;
