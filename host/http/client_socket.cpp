@@ -161,9 +161,8 @@ void ClientSocket::read_chunked(std::string& out, std::size_t limit) {
     while (true) {
         std::string line = read_line(1024);
         // Chunk extensions (after ";") are ignored.
-        std::string_view size_text = std::string_view(line).substr(0, line.find(';'));
-        while (!size_text.empty() && (size_text.back() == ' ' || size_text.back() == '\t'))
-            size_text.remove_suffix(1);
+        std::string_view size_text =
+            trim_whitespace(std::string_view(line).substr(0, line.find(';')));
         std::uint64_t size = 0;
         auto [end, error] =
             std::from_chars(size_text.data(), size_text.data() + size_text.size(), size, 16);

@@ -28,4 +28,29 @@ void set_header(HeaderList& headers, std::string_view name, std::string_view val
     headers.erase(std::remove_if(first + 1, headers.end(), same), headers.end());
 }
 
+std::string_view trim_whitespace(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+std::string_view take_line(std::string_view& text) {
+    auto end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    if (!line.empty() && line.back() == '\r')
+        line.remove_suffix(1);
+    return line;
+}
+
+bool lists_token(std::string_view value, std::string_view token) {
+    bool found = false;
+    for_each_list_element(value, [&](std::string_view element) {
+        found = found || equals_ignoring_case(element, token);
+    });
+    return found;
+}
+
 }  // namespace llmproxy

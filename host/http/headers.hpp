@@ -1,4 +1,5 @@
-// HTTP header lists as llm-proxy keeps them: names as sent, in order, compared without case.
+// HTTP header lists as llm-proxy keeps them (names as sent, in order, compared without case), and
+// the small text helpers that reading HTTP/1.x heads needs on both sides of the proxy.
 #pragma once
 
 #include <string>
@@ -18,5 +19,27 @@ const std::string* find_header(const HeaderList& headers, std::string_view name)
 
 // Replaces the value of every header called name with one header (appended when none was there).
 void set_header(HeaderList& headers, std::string_view name, std::string_view value);
+
+// s without leading and trailing spaces and tabs.
+std::string_view trim_whitespace(std::string_view s);
+
+// Takes the next line off text and returns it without its line end (CRLF or a bare LF).
+std::string_view take_line(std::string_view& text);
+
+// Calls each(element) for every element of a comma-separated header value, trimmed, in order;
+// empty elements are skipped.
+template <typename Each>
+void for_each_list_element(std::string_view value, Each&& each) {
+    while (!value.empty()) {
+        auto comma = value.find(',');
+        std::string_view element = trim_whitespace(value.substr(0, comma));
+        if (!element.empty())
+            each(element);
+        value.remove_prefix(comma == std::string_view::npos ? value.size() : comma + 1);
+    }
+}
+
+// Whether a comma-separated header value lists token (any case), e.g. "close" in Connection.
+bool lists_token(std::string_view value, std::string_view token);
 
 }  // namespace llmproxy

@@ -49,37 +49,6 @@ bool is_token(std::string_view s) {
     return true;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
-// Takes the next line off text (without its CRLF or LF).
-std::string_view next_line(std::string_view& text) {
-    auto end = text.find('\n');
-    std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    if (!line.empty() && line.back() == '\r')
-        line.remove_suffix(1);
-    return line;
-}
-
-// Calls each(token) for every element of a comma-separated header value, trimmed, empty ones
-// skipped.
-template <typename Each>
-void for_each_element(std::string_view value, Each&& each) {
-    while (!value.empty()) {
-        auto comma = value.find(',');
-        std::string_view element = trim(value.substr(0, comma));
-        if (!element.empty())
-            each(element);
-        value.remove_prefix(comma == std::string_view::npos ? value.size() : comma + 1);
-    }
-}
-
 void parse_request_line(std::string_view line, HttpRequest& request) {
     auto first_space = line.find(' ');
     auto last_space = line.rfind(' ');
@@ -118,7 +87,7 @@ void read_content_length(std::string_view value, bool seen_before, HttpRequest& 
 
 void read_transfer_encoding(std::string_view value, HttpRequest& request) {
     bool chunked_last = false;
-    for_each_element(value, [&](std::string_view coding) {
+    for_each_list_element(value, [&](std::string_view coding) {
         if (chunked_last)
             malformed("chunked must be the last transfer coding");
         if (!equals_ignoring_case(coding, "chunked"))
@@ -146,22 +115,22 @@ void parse_request_head(std::string_view head, HttpRequest& request) {
     request.content_length = 0;
     request.expect_continue = false;
 
-    std::string_view line = next_line(head);
+    std::string_view line = take_line(head);
     if (line.empty())  // RFC 9112 2.2: tolerate one empty line before the request line
-        line = next_line(head);
+        line = take_line(head);
     parse_request_line(line, request);
 
     bool has_length = false;
     bool close = false;
     bool keep_alive = false;
-    while (!(line = next_line(head)).empty()) {
+    while (!(line = take_line(head)).empty()) {
         if (line.front() == ' ' || line.front() == '\t')
             malformed("header lines folded over several lines are not accepted");
         auto colon = line.find(':');
         if (colon == std::string_view::npos)
             malformed("the header line '" + std::string(line.substr(0, 64)) + "' has no colon");
         std::string_view name = line.substr(0, colon);
-        std::string_view value = trim(line.substr(colon + 1));
+        std::string_view value = trim_whitespace(line.substr(colon + 1));
         if (!is_token(name))
             malformed("'" + std::string(name.substr(0, 64)) + "' is not a header name");
         for (unsigned char c : value)
@@ -179,10 +148,8 @@ void parse_request_head(std::string_view head, HttpRequest& request) {
         } else if (equals_ignoring_case(name, "transfer-encoding")) {
             read_transfer_encoding(value, request);
         } else if (equals_ignoring_case(name, "connection")) {
-            for_each_element(value, [&](std::string_view option) {
-                close = close || equals_ignoring_case(option, "close");
-                keep_alive = keep_alive || equals_ignoring_case(option, "keep-alive");
-            });
+            close = close || lists_token(value, "close");
+            keep_alive = keep_alive || lists_token(value, "keep-alive");
         } else if (equals_ignoring_case(name, "expect")) {
             if (!equals_ignoring_case(value, "100-continue"))
                 throw ApiException({417, "invalid_request_error", "expectation_failed",

@@ -217,7 +217,7 @@ void UpstreamResponse::read_head(bool head_request) {
     }
 }
 
-std::string UpstreamResponse::take_line() {
+std::string UpstreamResponse::read_line() {
     while (true) {
         auto end = buffered().find('\n');
         if (end != std::string_view::npos) {
@@ -282,23 +282,21 @@ std::size_t UpstreamResponse::read_framed(char* out, std::size_t cap) {
             case Body::chunk_size: {
                 if (produced > 0 && buffered().find('\n') == std::string_view::npos)
                     return produced;
-                std::string line = take_line();
-                std::string_view size = std::string_view(line).substr(0, line.find(';'));
-                while (!size.empty() && (size.back() == ' ' || size.back() == '\t'))
-                    size.remove_suffix(1);
+                std::string line = read_line();
+                std::string_view size =
+                    trim_whitespace(std::string_view(line).substr(0, line.find(';')));
                 auto [end, error] =
                     std::from_chars(size.data(), size.data() + size.size(), left_, 16);
                 if (size.empty() || error != std::errc() || end != size.data() + size.size())
                     throw Poco::Net::MessageException(
-                        "a chunk size of the upstream's body is "
-                        "not hexadecimal");
+                        "a chunk size of the upstream's body is not hexadecimal");
                 body_ = left_ == 0 ? Body::trailers : Body::chunk_data;
                 break;
             }
             case Body::chunk_end:
                 if (produced > 0 && buffered().find('\n') == std::string_view::npos)
                     return produced;
-                if (!take_line().empty())
+                if (!read_line().empty())
                     throw Poco::Net::MessageException(
                         "a chunk of the upstream's body is longer "
                         "than its size");
@@ -307,7 +305,7 @@ std::size_t UpstreamResponse::read_framed(char* out, std::size_t cap) {
             case Body::trailers:
                 if (produced > 0 && buffered().find('\n') == std::string_view::npos)
                     return produced;
-                if (take_line().empty())
+                if (read_line().empty())
                     body_ = Body::done;
                 break;
         }

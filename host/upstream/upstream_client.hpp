@@ -60,7 +60,7 @@ class UpstreamResponse {
     std::size_t receive(char* to, std::size_t cap);  // 0: the upstream closed
     std::size_t fill();                              // appends to the buffer; 0: closed
     std::string_view buffered() const { return std::string_view(buffer_).substr(start_); }
-    std::string take_line();  // the next line (without its line end), reading as needed
+    std::string read_line();  // the next line (without its line end), reading as needed
     std::size_t read_body(char* out, std::size_t cap);
     std::size_t read_framed(char* out, std::size_t cap);
     std::size_t end_early();  // the body ends here; the connection is not reused
