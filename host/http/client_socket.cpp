@@ -105,6 +105,7 @@ bool ClientSocket::read_head(HttpRequest& request) {
             if (end > 2) {  // a blank line right at the start is not a head
                 parse_request_head(data.substr(0, end), request);
                 consume(end);
+                body_pending_ = request.has_body();
                 return true;
             }
         }
@@ -193,6 +194,7 @@ std::string ClientSocket::read_body(const HttpRequest& request, std::size_t limi
         body.reserve(static_cast<std::size_t>(request.content_length));
         read_exact(static_cast<std::size_t>(request.content_length), body);
     }
+    body_pending_ = false;
     release_if_empty();
     return body;
 }

@@ -33,6 +33,9 @@ class ClientSocket {
     // waits for it. Throws ApiException: 413 as soon as the body is known to exceed limit bytes
     // (declared or counted), 400 for broken chunk framing, 408 and 499 as read_head().
     std::string read_body(const HttpRequest& request, std::size_t limit);
+    // The body of the request last read is still (partly) unread: the next bytes are not a
+    // request head.
+    bool body_pending() const { return body_pending_; }
 
     // Writes every part, in order, with as few system calls as the socket allows. False when the
     // client is gone or stopped reading for its send timeout; the socket is then broken().
@@ -69,6 +72,7 @@ class ClientSocket {
     std::size_t start_ = 0;
     std::size_t end_ = 0;
     bool broken_ = false;
+    bool body_pending_ = false;
 };
 
 }  // namespace llmproxy

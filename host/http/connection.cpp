@@ -63,7 +63,7 @@ void serve_requests(int fd, const ConnectionSettings& settings, GatewayHandler& 
             break;
         if (!response.keep_alive()) {
             // The client may still be sending a body we refused.
-            if (request.has_body())
+            if (client.body_pending())
                 client.linger_before_close();
             break;
         }

@@ -33,7 +33,6 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
     const std::string& method = request.method;
     FlowOutcome outcome;
     std::string route_name = "-";
-    bool body_read = false;
     try {
         cors_.decorate(request, response);
         if (method == "OPTIONS") {
@@ -60,14 +59,13 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
                                     "the route '" + route_name + "' answers POST, not " + method});
             }
             std::string body = client.read_body(request, runtime_.config().server.max_body_bytes);
-            body_read = true;
             outcome = run_request_flow(runtime_, *route, std::move(body), request, watch, response);
         }
     } catch (const ApiException& e) {
         outcome.status = e.error().status;
         outcome.error = e.error().message;
         // An unread body would be taken for the next request on this connection.
-        if (!body_read && request.has_body())
+        if (client.body_pending())
             response.set_keep_alive(false);
         if (!response.sent())
             send_error(response, e.error());
