@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include <cstring>
 
 #include "http/api_error.hpp"
+#include "http/socket_write.hpp"
 
 namespace llmproxy {
 
@@ -92,22 +92,12 @@ bool ClientSocket::read_head(HttpRequest& request) {
     while (true) {
         std::string_view data = buffered();
         // The head ends at the first empty line: "\n\n" or "\n\r\n".
-        for (std::size_t i = searched; i < data.size(); ++i) {
-            if (data[i] != '\n')
-                continue;
-            std::size_t end = 0;
-            if (i + 1 < data.size() && data[i + 1] == '\n')
-                end = i + 2;
-            else if (i + 2 < data.size() && data[i + 1] == '\r' && data[i + 2] == '\n')
-                end = i + 3;
-            if (end > kMaxHeadBytes)
-                break;
-            if (end > 2) {  // a blank line right at the start is not a head
-                parse_request_head(data.substr(0, end), request);
-                consume(end);
-                body_pending_ = request.has_body();
-                return true;
-            }
+        std::size_t end = find_head_end(data, searched);
+        if (end != std::string_view::npos && end <= kMaxHeadBytes) {
+            parse_request_head(data.substr(0, end), request);
+            consume(end);
+            body_pending_ = request.has_body();
+            return true;
         }
         searched = data.size() >= 2 ? data.size() - 2 : 0;
         if (data.size() > kMaxHeadBytes)
@@ -202,33 +192,9 @@ std::string ClientSocket::read_body(const HttpRequest& request, std::size_t limi
 bool ClientSocket::write(std::initializer_list<std::string_view> parts) {
     if (broken_)
         return false;
-    constexpr std::size_t kMaxParts = 8;
-    iovec io[kMaxParts];
-    std::size_t count = 0;
-    for (std::string_view part : parts)
-        if (!part.empty() && count < kMaxParts)
-            io[count++] = {const_cast<char*>(part.data()), part.size()};
-    std::size_t next = 0;
-    while (next < count) {
-        msghdr message{};
-        message.msg_iov = io + next;
-        message.msg_iovlen = count - next;
-        ssize_t sent = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
-        if (sent < 0) {
-            if (errno == EINTR)
-                continue;
-            broken_ = true;  // gone, or not reading for its send timeout
-            return false;
-        }
-        auto left = static_cast<std::size_t>(sent);
-        while (next < count && left >= io[next].iov_len)
-            left -= io[next++].iov_len;
-        if (next < count) {
-            io[next].iov_base = static_cast<char*>(io[next].iov_base) + left;
-            io[next].iov_len -= left;
-        }
-    }
-    return true;
+    // Gone, or not reading for its send timeout.
+    broken_ = write_all(fd_, parts) != 0;
+    return !broken_;
 }
 
 void ClientSocket::linger_before_close() {

@@ -36,6 +36,18 @@ std::string_view trim_whitespace(std::string_view s) {
     return s;
 }
 
+std::size_t find_head_end(std::string_view data, std::size_t from) {
+    for (std::size_t i = from; i + 1 < data.size(); ++i) {
+        if (data[i] != '\n')
+            continue;
+        if (data[i + 1] == '\n')
+            return i + 2;
+        if (data[i + 1] == '\r' && i + 2 < data.size() && data[i + 2] == '\n')
+            return i + 3;
+    }
+    return std::string_view::npos;
+}
+
 std::string_view take_line(std::string_view& text) {
     auto end = text.find('\n');
     std::string_view line = text.substr(0, end);

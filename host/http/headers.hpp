@@ -23,6 +23,10 @@ void set_header(HeaderList& headers, std::string_view name, std::string_view val
 // s without leading and trailing spaces and tabs.
 std::string_view trim_whitespace(std::string_view s);
 
+// Where the head at the start of data ends: just past its blank line (CRLF or bare LF line
+// ends), searching from byte `from` on; npos while the blank line has not arrived.
+std::size_t find_head_end(std::string_view data, std::size_t from = 0);
+
 // Takes the next line off text and returns it without its line end (CRLF or a bare LF).
 std::string_view take_line(std::string_view& text);
 

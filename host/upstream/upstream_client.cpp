@@ -35,12 +35,10 @@ std::string strip_trailing_slash(std::string path) {
     return path;
 }
 
-// Is this the failure of a reused connection that the peer closed while it sat idle?
+// Is this the failure of a reused connection that the peer closed while it sat idle? Poco's
+// network errors (no answer, reset, aborted) are all IOExceptions; timeouts are not.
 bool stale_connection(const Poco::Exception& e) {
-    return dynamic_cast<const Poco::Net::NoMessageException*>(&e) ||
-           dynamic_cast<const Poco::Net::ConnectionResetException*>(&e) ||
-           dynamic_cast<const Poco::Net::ConnectionAbortedException*>(&e) ||
-           dynamic_cast<const Poco::IOException*>(&e);
+    return dynamic_cast<const Poco::IOException*>(&e) != nullptr;
 }
 
 }  // namespace
@@ -182,11 +180,7 @@ void UpstreamResponse::read_head(bool head_request) {
         std::size_t searched = 0;
         while (true) {
             std::string_view data = buffered();
-            for (std::size_t i = searched; i < data.size() && end == std::string_view::npos; ++i)
-                if (data[i] == '\n' && i + 1 < data.size() &&
-                    (data[i + 1] == '\n' ||
-                     (data[i + 1] == '\r' && i + 2 < data.size() && data[i + 2] == '\n')))
-                    end = i + (data[i + 1] == '\n' ? 2 : 3);
+            end = find_head_end(data, searched);
             if (end != std::string_view::npos)
                 break;
             searched = data.size() >= 2 ? data.size() - 2 : 0;

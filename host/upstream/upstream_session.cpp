@@ -2,45 +2,26 @@
 
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <type_traits>
 
+#include "http/socket_write.hpp"
+
 namespace llmproxy {
 
 namespace {
 
-// Writes every byte of head and body on the plain TCP socket fd with sendmsg, both in one call
-// when the socket buffer takes them.
+// Writes head and body on the plain TCP socket fd, in one sendmsg when the socket takes both.
 void send_all(int fd, std::string_view head, std::string_view body) {
-    while (!head.empty() || !body.empty()) {
-        iovec parts[2];
-        int count = 0;
-        if (!head.empty())
-            parts[count++] = {const_cast<char*>(head.data()), head.size()};
-        if (!body.empty())
-            parts[count++] = {const_cast<char*>(body.data()), body.size()};
-        msghdr message{};
-        message.msg_iov = parts;
-        message.msg_iovlen = static_cast<std::size_t>(count);
-        ssize_t sent = ::sendmsg(fd, &message, MSG_NOSIGNAL);
-        if (sent < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)  // SO_SNDTIMEO passed
-                throw Poco::TimeoutException("sending to the upstream timed out");
-            throw Poco::IOException(std::string("sending to the upstream failed: ") +
-                                    std::strerror(errno));
-        }
-        auto taken = static_cast<std::size_t>(sent);
-        std::size_t from_head = std::min(taken, head.size());
-        head.remove_prefix(from_head);
-        body.remove_prefix(taken - from_head);
-    }
+    int error = write_all(fd, {head, body});
+    if (error == EAGAIN)  // SO_SNDTIMEO passed
+        throw Poco::TimeoutException("sending to the upstream timed out");
+    if (error != 0)
+        throw Poco::IOException(std::string("sending to the upstream failed: ") +
+                                std::strerror(error));
 }
 
 // Base is HTTPClientSession or HTTPSClientSession: their connect() is what llm-proxy uses.

@@ -116,3 +116,14 @@ TEST_CASE("unsupported features get their own status") {
     CHECK(refusal(many + "\r\n") == 0);
     CHECK(refusal(many + "X-One-Too-Many: v\r\n\r\n") == 431);
 }
+
+TEST_CASE("the end of a head is found after its blank line, whatever the line ends") {
+    using llmproxy::find_head_end;
+    constexpr auto npos = std::string_view::npos;
+    CHECK(find_head_end("GET / HTTP/1.1\r\nA: b\r\n\r\nbody") == 24);
+    CHECK(find_head_end("GET / HTTP/1.1\nA: b\n\nbody") == 21);
+    CHECK(find_head_end("GET / HTTP/1.1\r\nA: b\r\n\r") == npos);  // not all here yet
+    CHECK(find_head_end("GET / HTTP/1.1\r\nA: b\r\n") == npos);
+    // Searching on from where an earlier search stopped finds the same end.
+    CHECK(find_head_end("GET / HTTP/1.1\r\nA: b\r\n\r\n", 20) == 24);
+}

@@ -1,0 +1,42 @@
+#include "http/socket_write.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+
+namespace llmproxy {
+
+int write_all(int fd, std::initializer_list<std::string_view> parts) {
+    iovec io[kMaxWriteParts];
+    std::size_t count = 0;
+    for (std::string_view part : parts) {
+        if (part.empty())
+            continue;
+        if (count == kMaxWriteParts)
+            return EINVAL;
+        io[count++] = {const_cast<char*>(part.data()), part.size()};
+    }
+    std::size_t next = 0;
+    while (next < count) {
+        msghdr message{};
+        message.msg_iov = io + next;
+        message.msg_iovlen = count - next;
+        ssize_t sent = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+        if (sent < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EWOULDBLOCK ? EAGAIN : errno;
+        }
+        auto left = static_cast<std::size_t>(sent);
+        while (next < count && left >= io[next].iov_len)
+            left -= io[next++].iov_len;
+        if (next < count) {
+            io[next].iov_base = static_cast<char*>(io[next].iov_base) + left;
+            io[next].iov_len -= left;
+        }
+    }
+    return 0;
+}
+
+}  // namespace llmproxy
