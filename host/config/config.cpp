@@ -281,8 +281,14 @@ class Parser {
         r.read_int("port", s.port, 0, 65535);
         r.read("cors_allowed_origins", s.cors_allowed_origins);
         r.read_int("max_body_bytes", s.max_body_bytes, 1024, 1LL << 34);
-        r.read_int("max_threads", s.max_threads, 1, 100000);
-        r.read_int("max_queued", s.max_queued, 0, 100000);
+        r.read_int("max_connections", s.max_connections, 1, 1000000);
+        r.read_int("worker_threads", s.worker_threads, 0, 1024);
+        for (const char* retired : {"max_threads", "max_queued"})
+            if (const toml::node* node = r.get(retired))
+                r.problem(node, retired,
+                          "is gone: connections are no longer served one per thread; set "
+                          "max_connections (connections served at once, beyond it a 503) and, if "
+                          "needed, worker_threads (event-loop threads, 0: one per CPU)");
         r.read_int("keep_alive_timeout_ms", s.keep_alive_timeout_ms, 0, 3600000);
         r.read_int("client_send_timeout_ms", s.client_send_timeout_ms, 1, 3600000);
         r.read_int("shutdown_grace_ms", s.shutdown_grace_ms, 0, 3600000);

@@ -15,8 +15,8 @@ struct ServerConfig {
     int port = 3000;  // 0 picks a free port (tests use it; the bound port is logged)
     std::vector<std::string> cors_allowed_origins;
     std::size_t max_body_bytes = 64u << 20;
-    int max_threads = 512;  // concurrent connections served (the server is thread-per-connection)
-    int max_queued = 256;   // accepted connections waiting for a thread; beyond that: 503
+    int max_connections = 10000;  // client connections served at once; beyond that: 503
+    int worker_threads = 0;       // event-loop threads serving connections; 0: one per CPU
     int keep_alive_timeout_ms = 15000;
     int client_send_timeout_ms = 60000;  // a client that stops reading is dropped after this
     int shutdown_grace_ms = 30000;       // how long requests in progress may finish at shut-down

@@ -1,6 +1,6 @@
 #include "http/client_socket.hpp"
 
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +12,7 @@
 
 #include "http/api_error.hpp"
 #include "http/socket_write.hpp"
+#include "loop/wait.hpp"
 
 namespace llmproxy {
 
@@ -38,25 +39,21 @@ bool ClientSocket::wait_for_request(int timeout_ms) {
     if (!buffered().empty())
         return true;  // a pipelined request is already here
     release_if_empty();
-    pollfd p{fd_, POLLIN, 0};
-    int ready;
-    do {
-        ready = ::poll(&p, 1, timeout_ms);
-    } while (ready < 0 && errno == EINTR);
-    return ready > 0;
+    return wait_ready(fd_, EPOLLIN, timeout_ms);
 }
 
 std::size_t ClientSocket::receive(char* to, std::size_t cap) {
-    ssize_t n;
-    do {
-        n = ::recv(fd_, to, cap, 0);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
+    while (true) {
+        ssize_t n = ::recv(fd_, to, cap, 0);
+        if (n >= 0)
+            return static_cast<std::size_t>(n);
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            throw ApiException(ApiError::client_closed());
+        if (!wait_ready(fd_, EPOLLIN, read_timeout_ms_))
             throw ApiException(timed_out());
-        throw ApiException(ApiError::client_closed());
     }
-    return static_cast<std::size_t>(n);
 }
 
 std::size_t ClientSocket::fill() {
@@ -193,7 +190,7 @@ bool ClientSocket::write(std::initializer_list<std::string_view> parts) {
     if (broken_)
         return false;
     // Gone, or not reading for its send timeout.
-    broken_ = write_all(fd_, parts) != 0;
+    broken_ = write_all(fd_, parts, send_timeout_ms_) != 0;
     return !broken_;
 }
 
@@ -209,10 +206,12 @@ void ClientSocket::linger_before_close() {
     while (dropped < kMaxDropped) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
-        pollfd p{fd_, POLLIN, 0};
-        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
-            return;
         ssize_t n = ::recv(fd_, scratch, sizeof scratch, 0);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (left.count() <= 0 || !wait_ready(fd_, EPOLLIN, static_cast<int>(left.count())))
+                return;
+            continue;
+        }
         if (n <= 0)
             return;
         dropped += static_cast<std::size_t>(n);

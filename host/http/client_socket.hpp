@@ -1,6 +1,7 @@
 // One client connection's socket: request heads and bodies in (through a read buffer that keeps
 // whatever the client sent ahead, such as a pipelined request), answers out in as few writes as
-// possible. Serves one thread at a time; the connection loop owns it.
+// possible. The socket is non-blocking: every wait suspends the connection's fiber (loop/wait.hpp).
+// Serves one fiber at a time; the connection loop owns it.
 #pragma once
 
 #include <cstddef>
@@ -15,9 +16,10 @@ namespace llmproxy {
 
 class ClientSocket {
   public:
-    // fd stays owned by the caller; its receive timeout (SO_RCVTIMEO) bounds every wait for
-    // request bytes once a request has begun.
-    explicit ClientSocket(int fd) : fd_(fd) {}
+    // fd, non-blocking, stays owned by the caller. read_timeout_ms bounds every wait for request
+    // bytes once a request has begun; send_timeout_ms every wait for the client to take bytes.
+    ClientSocket(int fd, int read_timeout_ms, int send_timeout_ms)
+        : fd_(fd), read_timeout_ms_(read_timeout_ms), send_timeout_ms_(send_timeout_ms) {}
 
     // Waits up to timeout_ms for the first bytes of the next request. False when the client
     // closed the connection, or sent nothing in time.
@@ -50,8 +52,8 @@ class ClientSocket {
     static constexpr std::size_t kMaxHeadBytes = 64 * 1024;
 
   private:
-    // Reads what the socket has into to[0, cap), waiting up to its receive timeout; returns the
-    // byte count, 0 when the client closed. Throws ApiException 408 (timeout) or 499 (reset).
+    // Reads what the socket has into to[0, cap), waiting up to read_timeout_ms; returns the byte
+    // count, 0 when the client closed. Throws ApiException 408 (timeout) or 499 (reset).
     std::size_t receive(char* to, std::size_t cap);
     // Appends what the socket has to the buffer; as receive().
     std::size_t fill();
@@ -67,6 +69,8 @@ class ClientSocket {
     std::string read_line(std::size_t max);
 
     int fd_;
+    int read_timeout_ms_;
+    int send_timeout_ms_;
     std::unique_ptr<char[]> buffer_;  // the unread bytes are [start_, end_)
     std::size_t capacity_ = 0;
     std::size_t start_ = 0;

@@ -4,7 +4,6 @@
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "http/client_socket.hpp"
@@ -20,11 +19,6 @@ namespace {
 // The longest a client may pause while sending a request, and before its first one.
 constexpr int kRequestReadTimeoutMs = 60000;
 
-void set_timeout(int fd, int option, int ms) {
-    timeval timeout{ms / 1000, (ms % 1000) * 1000};
-    setsockopt(fd, SOL_SOCKET, option, &timeout, sizeof timeout);
-}
-
 // A request whose head cannot be read gets an OpenAI-style error rather than a bare close.
 void refuse(ClientSocket& client, const ApiError& error) {
     if (error.status == ApiError::client_closed().status)
@@ -39,11 +33,9 @@ void serve_requests(int fd, const ConnectionSettings& settings, GatewayHandler& 
                     ConnectionRegistry& registry, DisconnectWatcher& watcher) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // never hold back an event
-    set_timeout(fd, SO_SNDTIMEO, settings.client_send_timeout_ms);
-    set_timeout(fd, SO_RCVTIMEO, kRequestReadTimeoutMs);
 
     DisconnectWatcher::Watch watch(watcher, fd);
-    ClientSocket client(fd);
+    ClientSocket client(fd, kRequestReadTimeoutMs, settings.client_send_timeout_ms);
     HttpRequest request;
     int wait_ms = kRequestReadTimeoutMs;
     while (!registry.stopping() && client.wait_for_request(wait_ms)) {

@@ -1,5 +1,5 @@
 // Serves one client connection: HTTP/1.x requests one after another (keep-alive, pipelining) on
-// a worker thread. llm-proxy reads request heads and writes answers itself (http_request,
+// an event-loop fiber. llm-proxy reads request heads and writes answers itself (http_request,
 // client_socket, http_response): Poco's HTTPServerConnection opened an epoll set for every
 // request and its request object asked the kernel for both socket addresses every time. The
 // connection is registered with the disconnect watcher once, not per request.
@@ -37,7 +37,7 @@ struct ConnectionSettings {
     int client_send_timeout_ms = 60000;  // a client that stops reading is dropped after this
 };
 
-// Serves the client connection fd until it ends, then closes fd. Never throws.
+// Serves the client connection fd (non-blocking) until it ends, then closes fd. Never throws.
 void serve_connection(int fd, const ConnectionSettings& settings, GatewayHandler& handler,
                       ConnectionRegistry& registry, DisconnectWatcher& watcher);
 

@@ -16,7 +16,12 @@ namespace llmproxy {
 
 namespace {
 
-constexpr int kWorkerStackBytes = 256 * 1024;  // thousands of streams must fit in memory
+// Each connection's fiber stack: plugin hooks run on it, and thousands of streams must fit in
+// memory (only the pages a fiber touches become resident).
+constexpr std::size_t kFiberStackBytes = 256 * 1024;
+// Threads for blocking upstream work (DNS, connect, TLS handshake); more wait their turn.
+constexpr int kBlockingThreads = 64;
+constexpr std::size_t kBlockingStackBytes = 256 * 1024;
 // Connections the kernel may hold for us while the acceptor catches up with a burst (it caps the
 // figure at net.core.somaxconn): a full queue drops connection attempts, which clients only
 // retry after a second.
@@ -29,6 +34,12 @@ ConnectionSettings connection_settings(const ServerConfig& c) {
     return settings;
 }
 
+int loop_count(const ServerConfig& c) {
+    if (c.worker_threads > 0)
+        return c.worker_threads;
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
 }  // namespace
 
 Server::Server(const ServerConfig& config, GatewayHandler& handler, DisconnectWatcher& watcher)
@@ -38,15 +49,18 @@ Server::Server(const ServerConfig& config, GatewayHandler& handler, DisconnectWa
       settings_(connection_settings(config)),
       socket_(Poco::Net::SocketAddress(config.host, static_cast<uint16_t>(config.port)),
               kListenBacklog),
-      workers_(config.max_threads, kWorkerStackBytes, [this](int fd) {
-          serve_connection(fd, settings_, handler_, connections_, watcher_);
-      }) {}
+      blocking_(kBlockingThreads, kBlockingStackBytes) {
+    for (int i = loop_count(config); i > 0; --i)
+        loops_.push_back(std::make_unique<EventLoop>(kFiberStackBytes, blocking_));
+}
 
 Server::~Server() {
     stop();
 }
 
 void Server::start() {
+    for (auto& loop : loops_)
+        loop->start();
     acceptor_ = std::thread([this] { accept_loop(); });
 }
 
@@ -65,11 +79,12 @@ void Server::stop() {
         spdlog::warn("shutdown_grace_ms = {} passed with {} requests in progress; closing them",
                      config_.shutdown_grace_ms, handler_.requests_in_progress());
     connections_.stop(true);  // wakes idle keep-alive connections, ends the rest
-    workers_.stop();
+    for (auto& loop : loops_)
+        loop->stop();
+    blocking_.stop();
 }
 
 void Server::accept_loop() {
-    const int capacity = config_.max_threads + config_.max_queued;
     const int listener = socket_.impl()->sockfd();
     socket_.setBlocking(false);
     while (!stopping_) {
@@ -78,7 +93,7 @@ void Server::accept_loop() {
             continue;
         // Take every connection waiting, so that a burst leaves the kernel's queue at once.
         while (!stopping_) {
-            int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+            int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
             if (fd < 0) {
                 if (errno == EINTR || errno == ECONNABORTED)
                     continue;
@@ -89,26 +104,35 @@ void Server::accept_loop() {
                 }
                 break;
             }
-            if (workers_.busy() + workers_.queued() >= capacity) {
-                refuse_overloaded(fd);
-                ::close(fd);
-                continue;
-            }
-            if (!workers_.submit(fd)) {
-                refuse_overloaded(fd);
-                ::close(fd);
-            }
+            hand_over(fd);
         }
     }
 }
 
+void Server::hand_over(int fd) {
+    if (open_connections_ >= config_.max_connections) {
+        refuse_overloaded(fd);
+        ::close(fd);
+        return;
+    }
+    ++open_connections_;
+    EventLoop& loop = *loops_[next_loop_++ % loops_.size()];
+    bool taken = loop.spawn([this, fd] {
+        serve_connection(fd, settings_, handler_, connections_, watcher_);
+        --open_connections_;
+    });
+    if (!taken) {  // stopping
+        --open_connections_;
+        ::close(fd);
+    }
+}
+
 void Server::refuse_overloaded(int fd) {
-    spdlog::warn("overloaded: {} connections being served and {} waiting; answering 503",
-                 workers_.busy(), workers_.queued());
-    ApiError error{
-        503, "server_error", "overloaded",
-        "llm-proxy is at capacity ([server] max_threads = " + std::to_string(config_.max_threads) +
-            ", max_queued = " + std::to_string(config_.max_queued) + "); retry shortly"};
+    spdlog::warn("overloaded: {} connections open; answering 503", open_connections_.load());
+    ApiError error{503, "server_error", "overloaded",
+                   "llm-proxy is at capacity ([server] max_connections = " +
+                       std::to_string(config_.max_connections) +
+                       " connections open); retry shortly"};
     std::string body = error.to_json();
     std::string reply =
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"

@@ -1,17 +1,20 @@
-// The listening side: one acceptor thread hands connections to worker threads (one thread serves
-// one connection at a time). When every thread is busy and the waiting queue is full, a new
+// The listening side: one acceptor thread hands connections, in turn, to the event loops (one
+// thread each, every connection a fiber of one loop). Beyond max_connections open at once, a new
 // connection gets an immediate 503 instead of a silent close.
 #pragma once
 
 #include <Poco/Net/ServerSocket.h>
 
 #include <atomic>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include "config/config.hpp"
 #include "http/connection.hpp"
 #include "http/gateway_handler.hpp"
-#include "http/worker_threads.hpp"
+#include "loop/event_loop.hpp"
+#include "loop/task_threads.hpp"
 
 namespace llmproxy {
 
@@ -32,6 +35,7 @@ class Server {
 
   private:
     void accept_loop();
+    void hand_over(int fd);
     void refuse_overloaded(int fd);
 
     ServerConfig config_;
@@ -40,7 +44,10 @@ class Server {
     ConnectionSettings settings_;
     ConnectionRegistry connections_;
     Poco::Net::ServerSocket socket_;
-    WorkerThreads workers_;
+    TaskThreads blocking_;  // connects and TLS handshakes to upstreams, off the loops
+    std::vector<std::unique_ptr<EventLoop>> loops_;
+    std::size_t next_loop_ = 0;             // acceptor thread only
+    std::atomic<int> open_connections_{0};  // handed to a loop and not yet closed
     std::atomic<bool> stopping_{false};
     std::thread acceptor_;
 };

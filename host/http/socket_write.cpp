@@ -1,13 +1,16 @@
 #include "http/socket_write.hpp"
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <cerrno>
 
+#include "loop/wait.hpp"
+
 namespace llmproxy {
 
-int write_all(int fd, std::initializer_list<std::string_view> parts) {
+int write_all(int fd, std::initializer_list<std::string_view> parts, int timeout_ms) {
     iovec io[kMaxWriteParts];
     std::size_t count = 0;
     for (std::string_view part : parts) {
@@ -26,7 +29,11 @@ int write_all(int fd, std::initializer_list<std::string_view> parts) {
         if (sent < 0) {
             if (errno == EINTR)
                 continue;
-            return errno == EWOULDBLOCK ? EAGAIN : errno;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return errno;
+            if (!wait_ready(fd, EPOLLOUT, timeout_ms))
+                return EAGAIN;
+            continue;
         }
         auto left = static_cast<std::size_t>(sent);
         while (next < count && left >= io[next].iov_len)

@@ -13,7 +13,9 @@ ConnectionPool::Lease ConnectionPool::acquire() {
                 return {std::move(idle.session), true};
         }
     }
-    auto session = UpstreamSession::create(settings_.host, settings_.port, settings_.tls);
+    auto session = UpstreamSession::create(settings_.host, settings_.port, settings_.tls,
+                                           settings_.connect_timeout_ms,
+                                           settings_.read_timeout_ms);
     Poco::Net::HTTPClientSession& http = session->http();
     using Poco::Timespan;
     Timespan read = Timespan(static_cast<Timespan::TimeDiff>(settings_.read_timeout_ms) * 1000);

@@ -149,11 +149,17 @@ UpstreamResponse::~UpstreamResponse() {
 }
 
 std::size_t UpstreamResponse::receive(char* to, std::size_t cap) {
-    int n = lease_.session->http().socket().receiveBytes(
-        to, static_cast<int>(std::min<std::size_t>(cap, 1u << 30)));
-    if (n <= 0 && cancel_.cancelled())
+    std::size_t n = 0;
+    try {
+        n = lease_.session->receive(to, cap);
+    } catch (const Poco::Exception&) {
+        if (cancel_.cancelled())
+            throw Poco::IOException("cancelled");
+        throw;
+    }
+    if (n == 0 && cancel_.cancelled())
         throw Poco::IOException("cancelled");
-    return n > 0 ? static_cast<std::size_t>(n) : 0;
+    return n;
 }
 
 std::size_t UpstreamResponse::fill() {

@@ -1,80 +1,206 @@
 #include "upstream/upstream_session.hpp"
 
-#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/IPAddress.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLException.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
-#include <type_traits>
 
 #include "http/socket_write.hpp"
+#include "loop/wait.hpp"
 
 namespace llmproxy {
 
 namespace {
 
-// Writes head and body on the plain TCP socket fd, in one sendmsg when the socket takes both.
-void send_all(int fd, std::string_view head, std::string_view body) {
-    int error = write_all(fd, {head, body});
-    if (error == EAGAIN)  // SO_SNDTIMEO passed
-        throw Poco::TimeoutException("sending to the upstream timed out");
-    if (error != 0)
-        throw Poco::IOException(std::string("sending to the upstream failed: ") +
-                                std::strerror(error));
+// A TLS request body up to this size joins the head in one record write.
+constexpr std::size_t kJoinLimit = 64 * 1024;
+
+std::string openssl_errors() {
+    std::string text;
+    while (unsigned long code = ERR_get_error()) {
+        char line[256];
+        ERR_error_string_n(code, line, sizeof line);
+        text.append(text.empty() ? "" : "; ").append(line);
+    }
+    return text;
 }
 
-// Base is HTTPClientSession or HTTPSClientSession: their connect() is what llm-proxy uses.
-template <class Base>
-class ConnectedSession final : public Base, public UpstreamSession {
+int clamp_to_int(std::size_t n) {
+    return static_cast<int>(std::min<std::size_t>(n, INT_MAX));
+}
+
+class Session final : public Poco::Net::HTTPClientSession, public UpstreamSession {
   public:
-    using Base::Base;
+    Session(const std::string& host, uint16_t port, Poco::Net::Context::Ptr tls,
+            int connect_timeout_ms, int read_timeout_ms)
+        : HTTPClientSession(host, port),
+          tls_(std::move(tls)),
+          connect_timeout_ms_(connect_timeout_ms),
+          read_timeout_ms_(read_timeout_ms) {}
+
+    ~Session() override { drop_tls(); }
 
     Poco::Net::HTTPClientSession& http() override { return *this; }
 
     bool connect_if_needed() override {
-        if (this->connected())
+        if (connected())
             return false;
-        this->reconnect();
+        drop_tls();
+        run_blocking([this] { reconnect(); });
+        socket().setBlocking(false);
+        if (tls_)
+            handshake();
         return true;
     }
 
     void send(std::string_view head, std::string_view body) override {
-        if constexpr (std::is_same_v<Base, Poco::Net::HTTPClientSession>) {
-            send_all(this->socket().impl()->sockfd(), head, body);
+        if (!ssl_) {
+            int error = write_all(fd(), {head, body}, read_timeout_ms_);
+            if (error == EAGAIN)
+                throw Poco::TimeoutException("sending to the upstream timed out");
+            if (error != 0)
+                throw Poco::IOException(std::string("sending to the upstream failed: ") +
+                                        std::strerror(error));
         } else if (body.size() <= kJoinLimit) {
-            // TLS: a small body joins the head in one record stream write.
             std::string joined;
             joined.reserve(head.size() + body.size());
             joined.append(head).append(body);
-            write_through(joined);
+            tls_write(joined);
         } else {
-            write_through(head);
-            write_through(body);
+            tls_write(head);
+            tls_write(body);
         }
+    }
+
+    std::size_t receive(char* to, std::size_t cap) override {
+        return ssl_ ? tls_read(to, cap) : plain_read(to, cap);
     }
 
   private:
-    static constexpr std::size_t kJoinLimit = 64 * 1024;
+    int fd() { return socket().impl()->sockfd(); }
 
-    void write_through(std::string_view data) {
-        while (!data.empty()) {
-            int chunk = static_cast<int>(std::min<std::size_t>(data.size(), 1u << 30));
-            int sent = this->socket().sendBytes(data.data(), chunk);
-            if (sent <= 0)
-                throw Poco::IOException("the upstream connection closed while sending");
-            data.remove_prefix(static_cast<std::size_t>(sent));
+    void wait_for(std::uint32_t events, int timeout_ms, const char* what) {
+        if (!wait_ready(fd(), events, timeout_ms))
+            throw Poco::TimeoutException(std::string(what) + " timed out");
+    }
+
+    std::size_t plain_read(char* to, std::size_t cap) {
+        while (true) {
+            ssize_t n = ::recv(fd(), to, cap, 0);
+            if (n >= 0)
+                return static_cast<std::size_t>(n);
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                throw Poco::Net::ConnectionResetException(std::strerror(errno));
+            wait_for(EPOLLIN, read_timeout_ms_, "reading from the upstream");
         }
     }
+
+    // Waits as OpenSSL asks after a call that returned rc; false when the call failed for good.
+    bool wait_for_tls(int rc, int timeout_ms, const char* what) {
+        int error = SSL_get_error(ssl_, rc);
+        if (error == SSL_ERROR_WANT_READ)
+            wait_for(EPOLLIN, timeout_ms, what);
+        else if (error == SSL_ERROR_WANT_WRITE)
+            wait_for(EPOLLOUT, timeout_ms, what);
+        else
+            return false;
+        return true;
+    }
+
+    void handshake() {
+        ssl_ = SSL_new(tls_->sslContext());
+        if (!ssl_ || SSL_set_fd(ssl_, fd()) != 1)
+            throw Poco::Net::SSLException("cannot start TLS: " + openssl_errors());
+        SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        // A close without close_notify reads as the end; the HTTP framing tells a cut answer.
+        SSL_set_options(ssl_, SSL_OP_IGNORE_UNEXPECTED_EOF);
+        const std::string& host = getHost();
+        Poco::Net::IPAddress ip;
+        if (Poco::Net::IPAddress::tryParse(host, ip)) {
+            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str());
+        } else {
+            SSL_set_tlsext_host_name(ssl_, host.c_str());
+            SSL_set1_host(ssl_, host.c_str());
+        }
+        while (true) {
+            ERR_clear_error();
+            int rc = SSL_connect(ssl_);
+            if (rc == 1)
+                return;
+            if (!wait_for_tls(rc, connect_timeout_ms_, "the TLS handshake"))
+                throw Poco::Net::SSLException(handshake_failure());
+        }
+    }
+
+    std::string handshake_failure() {
+        long verify = SSL_get_verify_result(ssl_);
+        if (verify != X509_V_OK)
+            return "the upstream's certificate was refused: " +
+                   std::string(X509_verify_cert_error_string(verify));
+        std::string errors = openssl_errors();
+        return "the TLS handshake failed: " +
+               (errors.empty() ? std::string("the upstream closed the connection") : errors);
+    }
+
+    std::size_t tls_read(char* to, std::size_t cap) {
+        while (true) {
+            ERR_clear_error();
+            int n = SSL_read(ssl_, to, clamp_to_int(cap));
+            if (n > 0)
+                return static_cast<std::size_t>(n);
+            if (SSL_get_error(ssl_, n) == SSL_ERROR_ZERO_RETURN)
+                return 0;
+            if (!wait_for_tls(n, read_timeout_ms_, "reading from the upstream"))
+                throw Poco::IOException("reading from the upstream over TLS failed: " +
+                                        openssl_errors());
+        }
+    }
+
+    void tls_write(std::string_view data) {
+        while (!data.empty()) {
+            ERR_clear_error();
+            int n = SSL_write(ssl_, data.data(), clamp_to_int(data.size()));
+            if (n > 0) {
+                data.remove_prefix(static_cast<std::size_t>(n));
+                continue;
+            }
+            if (!wait_for_tls(n, read_timeout_ms_, "sending to the upstream"))
+                throw Poco::IOException("sending to the upstream over TLS failed: " +
+                                        openssl_errors());
+        }
+    }
+
+    void drop_tls() {
+        if (ssl_)
+            SSL_free(ssl_);
+        ssl_ = nullptr;
+    }
+
+    Poco::Net::Context::Ptr tls_;
+    int connect_timeout_ms_;
+    int read_timeout_ms_;
+    SSL* ssl_ = nullptr;
 };
 
 }  // namespace
 
 std::unique_ptr<UpstreamSession> UpstreamSession::create(const std::string& host, uint16_t port,
-                                                         Poco::Net::Context::Ptr tls) {
-    if (tls)
-        return std::make_unique<ConnectedSession<Poco::Net::HTTPSClientSession>>(host, port, tls);
-    return std::make_unique<ConnectedSession<Poco::Net::HTTPClientSession>>(host, port);
+                                                         Poco::Net::Context::Ptr tls,
+                                                         int connect_timeout_ms,
+                                                         int read_timeout_ms) {
+    return std::make_unique<Session>(host, port, std::move(tls), connect_timeout_ms,
+                                     read_timeout_ms);
 }
 
 }  // namespace llmproxy

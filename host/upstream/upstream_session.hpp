@@ -1,13 +1,15 @@
-// One keep-alive connection to an upstream. Poco's client session does the connecting (TCP, and
-// for HTTPS the handshake with certificate and host name verification); llm-proxy writes the
-// request itself, head and body in one write where the transport allows, and reads the answer
-// itself (UpstreamResponse). Poco's request and response objects and stream layers cost more
-// than the rest of relaying a small answer, and its head left in a segment of its own.
+// One keep-alive connection to an upstream. Poco's client session does the TCP connect (with the
+// DNS lookup, on a task thread: loop/wait.hpp run_blocking); llm-proxy does the rest itself on
+// the non-blocking socket, so that a waiting request suspends only its fiber: TLS with OpenSSL
+// (the handshake, certificate and host name verification against the context's trust store),
+// writing the request (head and body in one write where the transport allows) and reading the
+// answer. Poco's TLS socket cannot wait without blocking its thread.
 #pragma once
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,19 +20,25 @@ class UpstreamSession {
   public:
     virtual ~UpstreamSession() = default;
 
-    // The Poco session: its settings (timeouts) and socket.
+    // The Poco session: its settings and socket.
     virtual Poco::Net::HTTPClientSession& http() = 0;
 
-    // Connects when not connected (throws Poco::Exception: refused, timed out, certificate).
-    // True when this call connected.
+    // Connects when not connected, TLS handshake included (throws Poco::Exception: refused,
+    // timed out, certificate). True when this call connected.
     virtual bool connect_if_needed() = 0;
-    // Writes head then body, in one system call for plain TCP when the socket takes them.
-    // Throws Poco::TimeoutException or Poco::IOException.
+    // Writes head then body. Throws Poco::TimeoutException (the upstream took nothing for the
+    // read timeout) or Poco::IOException.
     virtual void send(std::string_view head, std::string_view body) = 0;
+    // Reads what the connection has into to[0, cap), waiting up to the read timeout for at least
+    // one byte; 0 when the upstream closed. Throws Poco::TimeoutException or Poco::IOException.
+    virtual std::size_t receive(char* to, std::size_t cap) = 0;
 
-    // A new, unconnected session; tls null for plain HTTP.
+    // A new, unconnected session; tls null for plain HTTP. connect_timeout_ms bounds the TLS
+    // handshake's waits (the session's own timeout, its TCP connect), read_timeout_ms every wait
+    // for the upstream once connected.
     static std::unique_ptr<UpstreamSession> create(const std::string& host, uint16_t port,
-                                                   Poco::Net::Context::Ptr tls);
+                                                   Poco::Net::Context::Ptr tls,
+                                                   int connect_timeout_ms, int read_timeout_ms);
 };
 
 }  // namespace llmproxy

@@ -142,7 +142,7 @@ describe('overload', () => {
   let proxy;
   before(async () => {
     mock = await startMock();
-    proxy = await startProxy(upstreamConfig(mock.url, { server: 'max_threads = 1\nmax_queued = 0' }));
+    proxy = await startProxy(upstreamConfig(mock.url, { server: 'max_connections = 1\nworker_threads = 1' }));
   });
   after(async () => {
     mock?.release();
@@ -150,8 +150,8 @@ describe('overload', () => {
     await mock?.close();
   });
 
-  test('a connection beyond max_threads + max_queued gets a 503 JSON error, not a silent close', async () => {
-    // Occupy the only worker thread with a request the mock holds.
+  test('a connection beyond max_connections gets a 503 JSON error, not a silent close', async () => {
+    // Occupy the only connection allowed with a request the mock holds.
     const busy = http.request(`${proxy.url}/v1/chat/completions`, { method: 'POST', agent: false });
     busy.on('error', () => {});
     busy.end(chatBody('hold'));
@@ -165,7 +165,9 @@ describe('overload', () => {
     for await (const piece of res) text += piece;
     assert.equal(res.statusCode, 503);
     assert.equal(res.headers['retry-after'], '1');
-    assert.equal(JSON.parse(text).error.code, 'overloaded');
+    const { error } = JSON.parse(text);
+    assert.equal(error.code, 'overloaded');
+    assert.match(error.message, /max_connections = 1/);
     mock.release();
     busy.destroy();
   });

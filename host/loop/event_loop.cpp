@@ -1,0 +1,347 @@
+#include "loop/event_loop.hpp"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <boost/context/fiber.hpp>
+#include <boost/context/protected_fixedsize_stack.hpp>
+#include <cerrno>
+#include <chrono>
+#include <system_error>
+
+#include "loop/task_threads.hpp"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+namespace llmproxy {
+
+namespace ctx = boost::context;
+
+namespace {
+
+// How often fibers waiting with a deadline are checked: timeouts fire up to this late.
+constexpr int kTimeoutScanMs = 20;
+constexpr int kEventBatch = 256;
+// Stacks of ended fibers kept for new ones (an mmap and an mprotect saved per connection).
+constexpr std::size_t kStacksKept = 64;
+
+thread_local EventLoop* this_thread_loop = nullptr;
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// AddressSanitizer must be told when the thread changes stacks, or it takes the fiber's frames
+// for overflows of the thread's stack. No-ops in other builds.
+void start_switch([[maybe_unused]] void** fake_stack_save, [[maybe_unused]] const void* bottom,
+                  [[maybe_unused]] std::size_t size) {
+#if defined(__SANITIZE_ADDRESS__)
+    __sanitizer_start_switch_fiber(fake_stack_save, bottom, size);
+#endif
+}
+
+void finish_switch([[maybe_unused]] void* fake_stack_save, [[maybe_unused]] const void** bottom_old,
+                   [[maybe_unused]] std::size_t* size_old) {
+#if defined(__SANITIZE_ADDRESS__)
+    __sanitizer_finish_switch_fiber(fake_stack_save, bottom_old, size_old);
+#endif
+}
+
+}  // namespace
+
+// Fiber stacks: guarded, and recycled on this loop's thread.
+struct EventLoop::Stacks {
+    explicit Stacks(std::size_t bytes) : make(bytes) {}
+    ~Stacks() {
+        for (auto& stack : kept)
+            make.deallocate(stack);
+    }
+    ctx::protected_fixedsize_stack make;
+    std::vector<ctx::stack_context> kept;
+    ctx::stack_context last{};  // the stack most recently handed out
+};
+
+namespace {
+
+// Boost.Context's StackAllocator interface over EventLoop::Stacks.
+template <typename Stacks>
+class RecyclingStack {
+  public:
+    explicit RecyclingStack(Stacks& stacks) : stacks_(&stacks) {}
+    ctx::stack_context allocate() {
+        if (stacks_->kept.empty()) {
+            stacks_->last = stacks_->make.allocate();
+        } else {
+            stacks_->last = stacks_->kept.back();
+            stacks_->kept.pop_back();
+        }
+        return stacks_->last;
+    }
+    void deallocate(ctx::stack_context& stack) noexcept {
+        if (stacks_->kept.size() < kStacksKept)
+            stacks_->kept.push_back(stack);
+        else
+            stacks_->make.deallocate(stack);
+    }
+
+  private:
+    Stacks* stacks_;
+};
+
+}  // namespace
+
+struct EventLoop::Fiber {
+    explicit Fiber(std::function<void()> t) : task(std::move(t)) {}
+
+    std::function<void()> task;
+    ctx::fiber context;  // the fiber, while it is suspended
+    ctx::fiber loop;     // the loop, while the fiber runs
+    const void* stack_bottom = nullptr;
+    std::size_t stack_size = 0;
+    void* fake_stack = nullptr;  // the sanitizer's, while suspended
+    bool done = false;
+    // While waiting for a socket:
+    int fd = -1;
+    bool timed_out = false;
+    std::int64_t deadline_ms = -1;  // -1: none
+    Fiber* previous_timed = nullptr;
+    Fiber* next_timed = nullptr;
+};
+
+EventLoop::EventLoop(std::size_t stack_bytes, TaskThreads& blocking)
+    : blocking_(blocking), stacks_(std::make_unique<Stacks>(stack_bytes)) {
+    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (epoll_fd_ < 0 || wake_fd_ < 0)
+        throw std::system_error(errno, std::generic_category(), "cannot create an event loop");
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = wake_fd_;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event) < 0)
+        throw std::system_error(errno, std::generic_category(), "cannot create an event loop");
+}
+
+EventLoop::~EventLoop() {
+    stop();
+    ::close(wake_fd_);
+    ::close(epoll_fd_);
+}
+
+void EventLoop::start() {
+    thread_ = std::thread([this] { run(); });
+}
+
+bool EventLoop::spawn(std::function<void()> task) {
+    {
+        std::lock_guard lock(incoming_mutex_);
+        if (stopping_)
+            return false;
+        new_tasks_.push_back(std::move(task));
+        ++fibers_;
+    }
+    wake();
+    return true;
+}
+
+void EventLoop::stop() {
+    {
+        std::lock_guard lock(incoming_mutex_);
+        stopping_ = true;
+    }
+    wake();
+    if (thread_.joinable())
+        thread_.join();
+}
+
+EventLoop* EventLoop::current() {
+    EventLoop* loop = this_thread_loop;
+    return loop && loop->running_ ? loop : nullptr;
+}
+
+void EventLoop::wake() {
+    if (wake_pending_.exchange(true))
+        return;  // a wake-up is on its way already
+    std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+}
+
+void EventLoop::post_resume(Fiber* fiber) {
+    {
+        std::lock_guard lock(incoming_mutex_);
+        resumed_.push_back(fiber);
+    }
+    wake();
+}
+
+void EventLoop::run() {
+    this_thread_loop = this;
+    epoll_event events[kEventBatch];
+    while (true) {
+        take_incoming();
+        run_ready();
+        if (stopping_ && fibers_ == 0)
+            break;
+        int timeout = !ready_.empty() ? 0 : (timed_ || stopping_) ? kTimeoutScanMs : -1;
+        int n = ::epoll_wait(epoll_fd_, events, kEventBatch, timeout);
+        for (int i = 0; i < n; ++i) {
+            int fd = events[i].data.fd;
+            if (fd == wake_fd_) {
+                std::uint64_t count;
+                [[maybe_unused]] ssize_t r = ::read(wake_fd_, &count, sizeof count);
+                continue;  // take_incoming() picks up the news
+            }
+            if (static_cast<std::size_t>(fd) >= waiting_on_fd_.size() || !waiting_on_fd_[fd])
+                continue;  // the wait has timed out since
+            Fiber* fiber = waiting_on_fd_[fd];
+            waiting_on_fd_[fd] = nullptr;
+            forget_timeout(fiber);
+            ready_.push_back(fiber);
+        }
+        expire_timeouts();
+    }
+    this_thread_loop = nullptr;
+}
+
+void EventLoop::take_incoming() {
+    std::vector<std::function<void()>> tasks;
+    {
+        wake_pending_ = false;  // before taking: a wake-up for anything added later is not lost
+        std::lock_guard lock(incoming_mutex_);
+        tasks.swap(new_tasks_);
+        ready_.insert(ready_.end(), resumed_.begin(), resumed_.end());
+        resumed_.clear();
+    }
+    for (auto& task : tasks) {
+        auto* fiber = new Fiber(std::move(task));
+        fiber->context = ctx::fiber(
+            std::allocator_arg, RecyclingStack<Stacks>(*stacks_), [this, fiber](ctx::fiber&& loop) {
+                fiber->loop = std::move(loop);
+                finish_switch(nullptr, &thread_stack_bottom_, &thread_stack_size_);
+                try {
+                    fiber->task();
+                } catch (const std::exception& e) {
+                    spdlog::error("a connection ended on an unexpected error: {}", e.what());
+                } catch (...) {
+                    spdlog::error("a connection ended on an unexpected error");
+                }
+                fiber->task = nullptr;
+                fiber->done = true;
+                start_switch(nullptr, thread_stack_bottom_, thread_stack_size_);  // for good
+                return std::move(fiber->loop);
+            });
+        fiber->stack_bottom = static_cast<char*>(stacks_->last.sp) - stacks_->last.size;
+        fiber->stack_size = stacks_->last.size;
+        ready_.push_back(fiber);
+    }
+}
+
+void EventLoop::run_ready() {
+    // Fibers made ready while these run wait for the next round, after the sockets are polled.
+    round_.swap(ready_);
+    for (Fiber* fiber : round_)
+        resume(fiber);
+    round_.clear();
+}
+
+void EventLoop::resume(Fiber* fiber) {
+    running_ = fiber;
+    start_switch(&thread_fake_stack_, fiber->stack_bottom, fiber->stack_size);
+    fiber->context = std::move(fiber->context).resume();
+    finish_switch(thread_fake_stack_, nullptr, nullptr);
+    running_ = nullptr;
+    if (fiber->done) {
+        delete fiber;
+        --fibers_;
+    }
+}
+
+void EventLoop::suspend() {
+    Fiber* fiber = running_;
+    start_switch(&fiber->fake_stack, thread_stack_bottom_, thread_stack_size_);
+    fiber->loop = std::move(fiber->loop).resume();
+    finish_switch(fiber->fake_stack, &thread_stack_bottom_, &thread_stack_size_);
+}
+
+bool EventLoop::wait(int fd, std::uint32_t events, int timeout_ms) {
+    Fiber* fiber = running_;
+    epoll_event event{};
+    // One-shot: each wait arms the socket once, so no event arrives for a socket nobody waits on,
+    // and a socket closed and reopened under the same number needs nothing forgotten.
+    event.events = events | EPOLLONESHOT;
+    event.data.fd = fd;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event) < 0 &&
+        (errno != ENOENT || ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) < 0)) {
+        // Not something epoll watches: wait the blocking way rather than spin.
+        pollfd ready{fd, static_cast<short>(events), 0};
+        return ::poll(&ready, 1, timeout_ms) != 0;
+    }
+    if (static_cast<std::size_t>(fd) >= waiting_on_fd_.size())
+        waiting_on_fd_.resize(static_cast<std::size_t>(fd) + 64, nullptr);
+    waiting_on_fd_[fd] = fiber;
+    fiber->fd = fd;
+    fiber->timed_out = false;
+    if (timeout_ms >= 0) {
+        fiber->deadline_ms = now_ms() + timeout_ms;
+        fiber->previous_timed = nullptr;
+        fiber->next_timed = timed_;
+        if (timed_)
+            timed_->previous_timed = fiber;
+        timed_ = fiber;
+    }
+    suspend();
+    return !fiber->timed_out;
+}
+
+void EventLoop::forget_timeout(Fiber* fiber) {
+    if (fiber->deadline_ms < 0)
+        return;
+    if (fiber->previous_timed)
+        fiber->previous_timed->next_timed = fiber->next_timed;
+    else
+        timed_ = fiber->next_timed;
+    if (fiber->next_timed)
+        fiber->next_timed->previous_timed = fiber->previous_timed;
+    fiber->previous_timed = fiber->next_timed = nullptr;
+    fiber->deadline_ms = -1;
+}
+
+void EventLoop::expire_timeouts() {
+    if (!timed_)
+        return;
+    std::int64_t now = now_ms();
+    if (now < next_scan_ms_)
+        return;
+    next_scan_ms_ = now + kTimeoutScanMs;
+    for (Fiber* fiber = timed_; fiber;) {
+        Fiber* next = fiber->next_timed;
+        if (fiber->deadline_ms <= now) {
+            forget_timeout(fiber);
+            waiting_on_fd_[fiber->fd] = nullptr;
+            fiber->timed_out = true;
+            ready_.push_back(fiber);
+        }
+        fiber = next;
+    }
+}
+
+void EventLoop::run_elsewhere(const std::function<void()>& work) {
+    Fiber* fiber = running_;
+    // The fiber cannot be resumed before it has suspended: resumes are taken on this thread.
+    if (!blocking_.submit([this, fiber, &work] {
+            work();
+            post_resume(fiber);
+        })) {
+        work();  // no thread could start: blocking this loop beats failing the request
+        return;
+    }
+    suspend();
+}
+
+}  // namespace llmproxy

@@ -1,0 +1,99 @@
+// One thread serving many connections. Each connection runs on a fiber: a stack of its own,
+// switched in user space (Boost.Context), which suspends whenever a socket would block and is
+// resumed when the thread's epoll set reports the socket ready. The HTTP reader, the request flow,
+// plugin hooks and side calls stay plain sequential code, while the thread relays for thousands
+// of connections without the kernel switching threads twice per request.
+//
+// Fibers never move between threads, so thread-local state stays valid on them; a fiber runs
+// until it waits (wait(), run_elsewhere()) or ends. Code on a fiber must not block the thread:
+// sockets are non-blocking and their waits go through wait_ready() (loop/wait.hpp).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace llmproxy {
+
+class TaskThreads;
+
+class EventLoop {
+  public:
+    // stack_bytes: the stack of each fiber (a guard page below it turns an overflow into a
+    // crash, not corruption). blocking runs the work given to run_elsewhere(); it must outlive
+    // the loop. Throws std::system_error when the epoll set cannot be created.
+    EventLoop(std::size_t stack_bytes, TaskThreads& blocking);
+    // Stops (see stop()).
+    ~EventLoop();
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+    // Starts the loop's thread.
+    void start();
+    // [thread-safe] Runs task on a new fiber of this loop. task must not throw (an exception is
+    // logged and ends the fiber). False once the loop is stopping: task will not run.
+    bool spawn(std::function<void()> task);
+    // [thread-safe] Fibers spawned and not yet ended.
+    int fibers() const { return fibers_; }
+    // Takes no new fibers, waits until every fiber has ended, then ends the thread. The caller
+    // makes the fibers end (e.g. by shutting their sockets down).
+    void stop();
+
+    // The loop whose fiber is running on this thread; nullptr when the caller is not on a fiber.
+    static EventLoop* current();
+
+    // [on a fiber of this loop] Suspends the fiber until fd is ready for events (EPOLLIN or
+    // EPOLLOUT; a hang-up or an error counts as ready) or timeout_ms passes (negative: no
+    // limit). True when ready, false on timeout. Call it only after the I/O itself reported
+    // EAGAIN: readiness that came before the call is seen, none is lost.
+    bool wait(int fd, std::uint32_t events, int timeout_ms);
+    // [on a fiber of this loop] Runs work on a task thread while the fiber waits, so that
+    // blocking calls (DNS, connect, TLS handshake) do not stop the loop. work must not throw.
+    void run_elsewhere(const std::function<void()>& work);
+
+  private:
+    struct Fiber;
+    struct Stacks;
+
+    void run();
+    void take_incoming();
+    void run_ready();
+    void resume(Fiber* fiber);
+    void suspend();
+    void expire_timeouts();
+    void post_resume(Fiber* fiber);  // [thread-safe]
+    void wake();                     // [thread-safe]
+    void forget_timeout(Fiber* fiber);
+
+    TaskThreads& blocking_;
+    std::unique_ptr<Stacks> stacks_;
+    int epoll_fd_ = -1;
+    int wake_fd_ = -1;
+    std::thread thread_;
+    std::atomic<int> fibers_{0};
+    std::atomic<bool> stopping_{false};
+    std::atomic<bool> wake_pending_{false};
+
+    std::mutex incoming_mutex_;  // guards the two lists below, filled by other threads
+    std::vector<std::function<void()>> new_tasks_;
+    std::vector<Fiber*> resumed_;
+
+    // Loop thread only.
+    Fiber* running_ = nullptr;
+    std::vector<Fiber*> ready_;
+    std::vector<Fiber*> round_;          // the fibers being resumed by run_ready()
+    std::vector<Fiber*> waiting_on_fd_;  // indexed by fd
+    Fiber* timed_ = nullptr;             // fibers waiting with a deadline (a list)
+    std::int64_t next_scan_ms_ = 0;
+    // The loop thread's own stack, for the sanitizer's stack switch annotations.
+    const void* thread_stack_bottom_ = nullptr;
+    std::size_t thread_stack_size_ = 0;
+    void* thread_fake_stack_ = nullptr;
+};
+
+}  // namespace llmproxy

@@ -1,0 +1,50 @@
+#include "loop/wait.hpp"
+
+#include <poll.h>
+#include <sys/epoll.h>
+
+#include <cerrno>
+#include <chrono>
+#include <exception>
+
+#include "loop/event_loop.hpp"
+
+namespace llmproxy {
+
+bool wait_ready(int fd, std::uint32_t events, int timeout_ms) {
+    if (EventLoop* loop = EventLoop::current())
+        return loop->wait(fd, events, timeout_ms);
+    pollfd ready{
+        fd,
+        static_cast<short>(((events & EPOLLIN) ? POLLIN : 0) | ((events & EPOLLOUT) ? POLLOUT : 0)),
+        0};
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (true) {
+        int n = ::poll(&ready, 1, timeout_ms);
+        if (n >= 0 || errno != EINTR)
+            return n != 0;
+        if (timeout_ms >= 0)
+            timeout_ms = static_cast<int>(
+                std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              deadline - std::chrono::steady_clock::now())
+                                              .count()));
+    }
+}
+
+void run_blocking(const std::function<void()>& work) {
+    EventLoop* loop = EventLoop::current();
+    if (!loop)
+        return work();
+    std::exception_ptr failure;
+    loop->run_elsewhere([&] {
+        try {
+            work();
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    });
+    if (failure)
+        std::rethrow_exception(failure);
+}
+
+}  // namespace llmproxy
