@@ -57,7 +57,6 @@ cat > "$work/proxy.toml" <<CONF
 host = "127.0.0.1"
 port = $proxy_port
 log_level = "warn"
-max_threads = 256
 
 [llm.mock]
 provider = "openai"

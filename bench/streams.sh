@@ -30,8 +30,7 @@ cat > "$work/proxy.toml" <<CONF
 [server]
 port = $proxy_port
 log_level = "warn"
-max_threads = $((streams + 100))
-max_queued = 1000
+max_connections = $((streams + 1000))
 [llm.mock]
 provider = "openai"
 base_url = "http://127.0.0.1:$mock_port/v1"

@@ -101,6 +101,24 @@ prot = 3000
           "13: servre: unknown section (known: server, plugins, llm, processor, route)");
 }
 
+TEST_CASE("the retired thread settings say what replaced them") {
+    auto problems = problems_of(kMinimal + R"(
+[server]
+max_threads = 512
+max_queued = 256
+max_connections = 20000
+worker_threads = 4
+)");
+    REQUIRE(problems.size() == 2);
+    CHECK(problems[0].rfind("11: server.max_threads: is gone: ", 0) == 0);
+    CHECK(problems[1].rfind("12: server.max_queued: is gone: ", 0) == 0);
+    CHECK(problems[0].find("set max_connections") != std::string::npos);
+    auto config = parse_config(kMinimal + "[server]\nmax_connections = 20000\nworker_threads = 4\n",
+                               "test.toml");
+    CHECK(config.server.max_connections == 20000);
+    CHECK(config.server.worker_threads == 4);
+}
+
 TEST_CASE("a typo inside an llm table is caught") {
     auto problems = problems_of(R"(
 [llm.main]

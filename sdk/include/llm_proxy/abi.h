@@ -26,6 +26,9 @@
  *     [request]      called on the thread serving one request; hooks of one request never run
  *                    concurrently, but hooks of different requests run concurrently on different
  *                    threads, so instance state shared between requests must be thread-safe.
+ *                    Hooks must not block: a host thread serves many requests. While a hook waits
+ *                    in a host call (call_llm), other requests' hooks may run on its thread, so
+ *                    keep no thread-local state across host calls.
  *     [thread-safe]  may be called from any thread at any time.
  * - Errors never cross the boundary as exceptions (C++) or panics (Rust): a plugin returns a status
  *   code and describes the failure through lp_host_api.set_error, which the host copies.

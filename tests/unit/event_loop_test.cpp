@@ -1,0 +1,184 @@
+#include "loop/event_loop.hpp"
+
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "loop/task_threads.hpp"
+#include "loop/wait.hpp"
+
+using llmproxy::EventLoop;
+using llmproxy::TaskThreads;
+
+namespace {
+
+constexpr std::size_t kStack = 256 * 1024;
+
+// A connected pair of non-blocking sockets.
+struct SocketPair {
+    int ends[2];
+    SocketPair() { REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, ends) == 0); }
+    ~SocketPair() {
+        ::close(ends[0]);
+        ::close(ends[1]);
+    }
+    int ours() const { return ends[0]; }
+    int theirs() const { return ends[1]; }
+};
+
+// Reads one byte from fd the way the host's sockets do: try, and wait on EAGAIN.
+char read_byte(int fd) {
+    char c = 0;
+    while (::recv(fd, &c, 1, 0) != 1)
+        REQUIRE(llmproxy::wait_ready(fd, EPOLLIN, 10000));
+    return c;
+}
+
+template <typename Pred>
+bool eventually(Pred pred) {
+    for (int i = 0; i < 2000 && !pred(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return pred();
+}
+
+}  // namespace
+
+TEST_CASE("one loop thread serves many fibers, each resumed when its socket has data") {
+    TaskThreads blocking(2, kStack);
+    EventLoop loop(kStack, blocking);
+    loop.start();
+    constexpr int kFibers = 500;
+    std::vector<SocketPair> pairs(kFibers);
+    std::mutex mutex;
+    std::set<std::thread::id> threads;
+    std::vector<char> got(kFibers, 0);
+    std::atomic<int> waiting{0};
+    for (int i = 0; i < kFibers; ++i)
+        REQUIRE(loop.spawn([&, i] {
+            CHECK(EventLoop::current() == &loop);
+            ++waiting;
+            got[i] = read_byte(pairs[i].ours());
+            std::lock_guard lock(mutex);
+            threads.insert(std::this_thread::get_id());
+        }));
+    // Every fiber is suspended on its socket at once, on a single thread.
+    CHECK(eventually([&] { return waiting == kFibers; }));
+    CHECK(loop.fibers() == kFibers);
+    for (int i = kFibers - 1; i >= 0; --i) {  // in reverse: each fiber waits for its own byte
+        char c = static_cast<char>('a' + i % 26);
+        REQUIRE(::send(pairs[i].theirs(), &c, 1, 0) == 1);
+    }
+    CHECK(eventually([&] { return loop.fibers() == 0; }));
+    for (int i = 0; i < kFibers; ++i)
+        CHECK(got[i] == static_cast<char>('a' + i % 26));
+    CHECK(threads.size() == 1);
+    CHECK(threads.count(std::this_thread::get_id()) == 0);
+}
+
+TEST_CASE("a wait with nothing arriving times out, and the fiber goes on") {
+    TaskThreads blocking(1, kStack);
+    EventLoop loop(kStack, blocking);
+    loop.start();
+    SocketPair pair;
+    std::promise<bool> result;
+    REQUIRE(loop.spawn([&] { result.set_value(llmproxy::wait_ready(pair.ours(), EPOLLIN, 30)); }));
+    auto outcome = result.get_future();
+    REQUIRE(outcome.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    CHECK_FALSE(outcome.get());
+    // The timed-out registration does not disturb a later wait on the same socket.
+    std::promise<char> second;
+    REQUIRE(loop.spawn([&] { second.set_value(read_byte(pair.ours())); }));
+    char c = 'z';
+    REQUIRE(::send(pair.theirs(), &c, 1, 0) == 1);
+    auto byte = second.get_future();
+    REQUIRE(byte.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    CHECK(byte.get() == 'z');
+}
+
+TEST_CASE("blocking work runs on a task thread while the loop keeps serving other fibers") {
+    TaskThreads blocking(2, kStack);
+    EventLoop loop(kStack, blocking);
+    loop.start();
+    std::promise<void> other_fiber_ran;
+    std::shared_future<void> gate = other_fiber_ran.get_future().share();
+    std::thread::id loop_thread, work_thread;
+    std::promise<void> finished;
+    REQUIRE(loop.spawn([&] {
+        loop_thread = std::this_thread::get_id();
+        llmproxy::run_blocking([&] {
+            work_thread = std::this_thread::get_id();
+            // Blocks until a fiber of the same loop has run: proof the loop was not blocked.
+            gate.wait();
+        });
+        finished.set_value();
+    }));
+    REQUIRE(loop.spawn([&] { other_fiber_ran.set_value(); }));
+    auto done = finished.get_future();
+    REQUIRE(done.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    CHECK(work_thread != loop_thread);
+}
+
+TEST_CASE("an exception from blocking work reaches the fiber that asked for it") {
+    TaskThreads blocking(1, kStack);
+    EventLoop loop(kStack, blocking);
+    loop.start();
+    std::promise<std::string> caught;
+    REQUIRE(loop.spawn([&] {
+        try {
+            llmproxy::run_blocking([] { throw std::runtime_error("no route to host"); });
+            caught.set_value("nothing");
+        } catch (const std::exception& e) {
+            caught.set_value(e.what());
+        }
+    }));
+    auto what = caught.get_future();
+    REQUIRE(what.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    CHECK(what.get() == "no route to host");
+}
+
+TEST_CASE("a fiber that throws ends alone; stop waits for the others and takes no more") {
+    TaskThreads blocking(1, kStack);
+    EventLoop loop(kStack, blocking);
+    loop.start();
+    SocketPair pair;
+    std::atomic<bool> served{false};
+    REQUIRE(loop.spawn([] { throw std::runtime_error("a bug in one connection"); }));
+    REQUIRE(loop.spawn([&] {
+        read_byte(pair.ours());
+        served = true;
+    }));
+    CHECK(eventually([&] { return loop.fibers() == 1; }));
+    std::thread sender([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        char c = 'x';
+        CHECK(::send(pair.theirs(), &c, 1, 0) == 1);
+    });
+    loop.stop();  // returns once the waiting fiber has been served
+    CHECK(served);
+    CHECK(loop.fibers() == 0);
+    CHECK_FALSE(loop.spawn([] {}));
+    sender.join();
+}
+
+TEST_CASE("off a fiber, waits block the calling thread") {
+    CHECK(EventLoop::current() == nullptr);
+    SocketPair pair;
+    CHECK_FALSE(llmproxy::wait_ready(pair.ours(), EPOLLIN, 10));
+    char c = 'y';
+    REQUIRE(::send(pair.theirs(), &c, 1, 0) == 1);
+    CHECK(read_byte(pair.ours()) == 'y');
+    std::thread::id ran_on;
+    llmproxy::run_blocking([&] { ran_on = std::this_thread::get_id(); });
+    CHECK(ran_on == std::this_thread::get_id());
+}
