@@ -4,9 +4,9 @@
 # Three measures:
 #   cold:  the first N streams llm-proxy ever serves, spread evenly over RAMP_MS (default
 #          2,500 ms; every stream lasts about 4.5 s, so all N are open together at the end of
-#          the ramp): every stream needs a new worker thread and a new upstream connection;
+#          the ramp): every stream needs a new fiber stack and a new upstream connection;
 #   warm:  the same ramp again, ROUNDS times (default 3), alternating direct and llm-proxy, with
-#          the threads and upstream connections of the first ramp kept: a proxy in service;
+#          the upstream connections of the first ramp kept: a proxy in service;
 #   burst: all N at once, which overflows the kernel's connection queues even direct.
 # Reports completed streams, time to first event (TTFE), what llm-proxy adds to it (medians over
 # the warm rounds), and llm-proxy's peak RSS.

@@ -173,10 +173,10 @@ void EventLoop::wake() {
 }
 
 void EventLoop::post_resume(Fiber* fiber) {
-    {
-        std::lock_guard lock(incoming_mutex_);
-        resumed_.push_back(fiber);
-    }
+    // Woken with the mutex held: the loop cannot take the fiber, let it end, stop and be
+    // destroyed before this thread has stopped touching the loop.
+    std::lock_guard lock(incoming_mutex_);
+    resumed_.push_back(fiber);
     wake();
 }
 

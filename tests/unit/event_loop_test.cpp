@@ -147,7 +147,7 @@ TEST_CASE("an exception from blocking work reaches the fiber that asked for it")
     CHECK(what.get() == "no route to host");
 }
 
-TEST_CASE("a fiber that throws ends alone; stop waits for the others and takes no more") {
+TEST_CASE("a fiber that throws ends alone, and stop waits for the others and takes no more") {
     TaskThreads blocking(1, kStack);
     EventLoop loop(kStack, blocking);
     loop.start();
