@@ -18,10 +18,6 @@ namespace llmproxy {
 
 namespace {
 
-// A request head and a small body fit in the first read; larger bodies go straight from the
-// socket into the body.
-constexpr std::size_t kInitialBuffer = 4096;
-
 ApiError timed_out() {
     return {408, "invalid_request_error", "request_timeout",
             "the client sent nothing more for too long in the middle of its request"};
@@ -38,7 +34,7 @@ ApiException too_large(std::size_t limit) {
 bool ClientSocket::wait_for_request(int timeout_ms) {
     if (!buffered().empty())
         return true;  // a pipelined request is already here
-    release_if_empty();
+    buffer_.release_if_empty();
     return wait_ready(fd_, EPOLLIN, timeout_ms);
 }
 
@@ -57,31 +53,10 @@ std::size_t ClientSocket::receive(char* to, std::size_t cap) {
 }
 
 std::size_t ClientSocket::fill() {
-    if (start_ == end_) {
-        start_ = end_ = 0;
-    } else if (start_ > 0) {
-        std::memmove(buffer_.get(), buffer_.get() + start_, end_ - start_);
-        end_ -= start_;
-        start_ = 0;
-    }
-    if (capacity_ - end_ < kInitialBuffer / 2) {
-        std::size_t capacity = std::max(kInitialBuffer, capacity_ * 2);
-        auto grown = std::make_unique_for_overwrite<char[]>(capacity);
-        if (end_ > 0)
-            std::memcpy(grown.get(), buffer_.get(), end_);
-        buffer_ = std::move(grown);
-        capacity_ = capacity;
-    }
-    std::size_t n = receive(buffer_.get() + end_, capacity_ - end_);
-    end_ += n;
+    std::span<char> room = buffer_.room(kInitialBuffer / 2);
+    std::size_t n = receive(room.data(), room.size());
+    buffer_.commit(n);
     return n;
-}
-
-void ClientSocket::release_if_empty() {
-    if (start_ != end_)
-        return;
-    buffer_.reset();
-    capacity_ = start_ = end_ = 0;
 }
 
 bool ClientSocket::read_head(HttpRequest& request) {
@@ -182,7 +157,7 @@ std::string ClientSocket::read_body(const HttpRequest& request, std::size_t limi
         read_exact(static_cast<std::size_t>(request.content_length), body);
     }
     body_pending_ = false;
-    release_if_empty();
+    buffer_.release_if_empty();
     return body;
 }
 

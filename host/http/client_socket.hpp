@@ -6,11 +6,11 @@
 
 #include <cstddef>
 #include <initializer_list>
-#include <memory>
 #include <string>
 #include <string_view>
 
 #include "http/http_request.hpp"
+#include "http/read_buffer.hpp"
 
 namespace llmproxy {
 
@@ -57,11 +57,8 @@ class ClientSocket {
     std::size_t receive(char* to, std::size_t cap);
     // Appends what the socket has to the buffer; as receive().
     std::size_t fill();
-    std::string_view buffered() const { return {buffer_.get() + start_, end_ - start_}; }
-    // Frees the read buffer when it holds nothing unread: a connection between requests, or
-    // streaming an answer, keeps no read memory.
-    void release_if_empty();
-    void consume(std::size_t n) { start_ += n; }
+    std::string_view buffered() const { return buffer_.unread(); }
+    void consume(std::size_t n) { buffer_.consume(n); }
     // Appends exactly n body bytes to out, the buffered ones first, the rest straight from the
     // socket.
     void read_exact(std::size_t n, std::string& out);
@@ -71,10 +68,11 @@ class ClientSocket {
     int fd_;
     int read_timeout_ms_;
     int send_timeout_ms_;
-    std::unique_ptr<char[]> buffer_;  // the unread bytes are [start_, end_)
-    std::size_t capacity_ = 0;
-    std::size_t start_ = 0;
-    std::size_t end_ = 0;
+    // A request head and a small body fit in the first read; larger bodies go straight from
+    // the socket into the body. Freed while a connection waits between requests or streams an
+    // answer.
+    static constexpr std::size_t kInitialBuffer = 4096;
+    ReadBuffer buffer_{kInitialBuffer};
     bool broken_ = false;
     bool body_pending_ = false;
 };

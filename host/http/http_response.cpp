@@ -2,7 +2,7 @@
 
 #include <Poco/Net/HTTPResponse.h>
 
-#include <cstdio>
+#include <charconv>
 #include <ctime>
 
 namespace llmproxy {
@@ -82,8 +82,11 @@ bool HttpResponse::send_piece(std::string_view data) {
     if (!chunked_)
         return client_.write({data});
     char size_line[24];
-    int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-    return client_.write({std::string_view(size_line, static_cast<std::size_t>(n)), data, "\r\n"});
+    char* end = std::to_chars(size_line, size_line + 20, data.size(), 16).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    return client_.write(
+        {std::string_view(size_line, static_cast<std::size_t>(end - size_line)), data, "\r\n"});
 }
 
 void HttpResponse::finish() {

@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/context/fiber.hpp>
 #include <boost/context/protected_fixedsize_stack.hpp>
 #include <cerrno>
@@ -24,8 +25,8 @@ namespace ctx = boost::context;
 
 namespace {
 
-// How often fibers waiting with a deadline are checked: timeouts fire up to this late.
-constexpr int kTimeoutScanMs = 20;
+// Timeout lengths are grouped by this granularity: a deadline may fire up to this much late.
+constexpr int kTimeoutGrainMs = 8;
 constexpr int kEventBatch = 256;
 // Stacks of ended fibers kept for new ones (an mmap and an mprotect saved per connection).
 constexpr std::size_t kStacksKept = 64;
@@ -111,6 +112,7 @@ struct EventLoop::Fiber {
     int fd = -1;
     bool timed_out = false;
     std::int64_t deadline_ms = -1;  // -1: none
+    TimeoutList* timeout_list = nullptr;
     Fiber* previous_timed = nullptr;
     Fiber* next_timed = nullptr;
 };
@@ -188,8 +190,7 @@ void EventLoop::run() {
         run_ready();
         if (stopping_ && fibers_ == 0)
             break;
-        int timeout = !ready_.empty() ? 0 : (timed_ || stopping_) ? kTimeoutScanMs : -1;
-        int n = ::epoll_wait(epoll_fd_, events, kEventBatch, timeout);
+        int n = ::epoll_wait(epoll_fd_, events, kEventBatch, epoll_timeout_ms());
         for (int i = 0; i < n; ++i) {
             int fd = events[i].data.fd;
             if (fd == wake_fd_) {
@@ -288,46 +289,59 @@ bool EventLoop::wait(int fd, std::uint32_t events, int timeout_ms) {
     fiber->fd = fd;
     fiber->timed_out = false;
     if (timeout_ms >= 0) {
+        TimeoutList& list = timeouts_[(timeout_ms + kTimeoutGrainMs - 1) / kTimeoutGrainMs];
         fiber->deadline_ms = now_ms() + timeout_ms;
-        fiber->previous_timed = nullptr;
-        fiber->next_timed = timed_;
-        if (timed_)
-            timed_->previous_timed = fiber;
-        timed_ = fiber;
+        fiber->timeout_list = &list;
+        fiber->previous_timed = list.last;
+        fiber->next_timed = nullptr;
+        (list.last ? list.last->next_timed : list.first) = fiber;
+        list.last = fiber;
+        next_deadline_ms_ = std::min(next_deadline_ms_, fiber->deadline_ms);
     }
     suspend();
     return !fiber->timed_out;
 }
 
 void EventLoop::forget_timeout(Fiber* fiber) {
-    if (fiber->deadline_ms < 0)
+    TimeoutList* list = fiber->timeout_list;
+    if (!list)
         return;
-    if (fiber->previous_timed)
-        fiber->previous_timed->next_timed = fiber->next_timed;
-    else
-        timed_ = fiber->next_timed;
-    if (fiber->next_timed)
-        fiber->next_timed->previous_timed = fiber->previous_timed;
+    (fiber->previous_timed ? fiber->previous_timed->next_timed : list->first) = fiber->next_timed;
+    (fiber->next_timed ? fiber->next_timed->previous_timed : list->last) = fiber->previous_timed;
     fiber->previous_timed = fiber->next_timed = nullptr;
+    fiber->timeout_list = nullptr;
     fiber->deadline_ms = -1;
 }
 
+int EventLoop::epoll_timeout_ms() const {
+    if (!ready_.empty())
+        return 0;
+    if (next_deadline_ms_ == kNoDeadline)
+        return -1;
+    std::int64_t left = next_deadline_ms_ - now_ms();
+    return static_cast<int>(std::clamp<std::int64_t>(left + 1, 0, INT_MAX));
+}
+
 void EventLoop::expire_timeouts() {
-    if (!timed_)
-        return;
     std::int64_t now = now_ms();
-    if (now < next_scan_ms_)
+    if (now < next_deadline_ms_)
         return;
-    next_scan_ms_ = now + kTimeoutScanMs;
-    for (Fiber* fiber = timed_; fiber;) {
-        Fiber* next = fiber->next_timed;
-        if (fiber->deadline_ms <= now) {
+    next_deadline_ms_ = kNoDeadline;
+    for (auto it = timeouts_.begin(); it != timeouts_.end();) {
+        TimeoutList& list = it->second;
+        while (list.first && list.first->deadline_ms <= now) {
+            Fiber* fiber = list.first;
             forget_timeout(fiber);
             waiting_on_fd_[fiber->fd] = nullptr;
             fiber->timed_out = true;
             ready_.push_back(fiber);
         }
-        fiber = next;
+        if (!list.first) {
+            it = timeouts_.erase(it);
+            continue;
+        }
+        next_deadline_ms_ = std::min(next_deadline_ms_, list.first->deadline_ms);
+        ++it;
     }
 }
 

@@ -10,9 +10,11 @@
 #pragma once
 
 #include <atomic>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -66,6 +68,7 @@ class EventLoop {
     void resume(Fiber* fiber);
     void suspend();
     void expire_timeouts();
+    int epoll_timeout_ms() const;
     void post_resume(Fiber* fiber);  // [thread-safe]
     void wake();                     // [thread-safe]
     void forget_timeout(Fiber* fiber);
@@ -88,8 +91,15 @@ class EventLoop {
     std::vector<Fiber*> ready_;
     std::vector<Fiber*> round_;          // the fibers being resumed by run_ready()
     std::vector<Fiber*> waiting_on_fd_;  // indexed by fd
-    Fiber* timed_ = nullptr;             // fibers waiting with a deadline (a list)
-    std::int64_t next_scan_ms_ = 0;
+    // Fibers waiting with a deadline, one list per timeout length (rounded): a fiber joins the
+    // end of its list, so each list is in deadline order and expiring takes from the front.
+    struct TimeoutList {
+        Fiber* first = nullptr;
+        Fiber* last = nullptr;
+    };
+    std::map<int, TimeoutList> timeouts_;
+    std::int64_t next_deadline_ms_ = kNoDeadline;  // no later than the earliest deadline
+    static constexpr std::int64_t kNoDeadline = INT64_MAX;
     // The loop thread's own stack, for the sanitizer's stack switch annotations.
     const void* thread_stack_bottom_ = nullptr;
     std::size_t thread_stack_size_ = 0;

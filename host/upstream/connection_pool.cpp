@@ -14,8 +14,7 @@ ConnectionPool::Lease ConnectionPool::acquire() {
         }
     }
     auto session = UpstreamSession::create(settings_.host, settings_.port, settings_.tls,
-                                           settings_.connect_timeout_ms,
-                                           settings_.read_timeout_ms);
+                                           settings_.connect_timeout_ms, settings_.read_timeout_ms);
     Poco::Net::HTTPClientSession& http = session->http();
     using Poco::Timespan;
     Timespan read = Timespan(static_cast<Timespan::TimeDiff>(settings_.read_timeout_ms) * 1000);

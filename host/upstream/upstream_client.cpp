@@ -127,7 +127,8 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
 
 namespace {
 
-constexpr std::size_t kReadSize = 16 * 1024;
+constexpr std::size_t kReadBuffer = 16 * 1024;
+constexpr std::size_t kMinRead = 4096;
 constexpr std::size_t kMaxHeadBytes = 64 * 1024;
 
 // The upstream closed the connection before the end of the body's framing.
@@ -137,7 +138,7 @@ struct ClosedEarly {};
 
 UpstreamResponse::UpstreamResponse(UpstreamClient& client, ConnectionPool::Lease lease,
                                    Cancellation& cancel, bool head_request)
-    : client_(client), lease_(std::move(lease)), cancel_(cancel) {
+    : client_(client), lease_(std::move(lease)), cancel_(cancel), buffer_(kReadBuffer) {
     read_head(head_request);
 }
 
@@ -163,20 +164,9 @@ std::size_t UpstreamResponse::receive(char* to, std::size_t cap) {
 }
 
 std::size_t UpstreamResponse::fill() {
-    if (start_ > 0) {
-        buffer_.erase(0, start_);
-        start_ = 0;
-    }
-    std::size_t old = buffer_.size();
-    buffer_.resize(old + kReadSize);
-    std::size_t n = 0;
-    try {
-        n = receive(buffer_.data() + old, kReadSize);
-    } catch (...) {
-        buffer_.resize(old);
-        throw;
-    }
-    buffer_.resize(old + n);
+    std::span<char> room = buffer_.room(kMinRead);
+    std::size_t n = receive(room.data(), room.size());
+    buffer_.commit(n);
     return n;
 }
 
@@ -200,7 +190,7 @@ void UpstreamResponse::read_head(bool head_request) {
             }
         }
         parse_response_head(buffered().substr(0, end), head_);
-        start_ += end;
+        buffer_.consume(end);
         if (head_.status >= 200 || head_.status == 101)
             break;  // 1xx answers are interim: the real one follows
     }
@@ -222,7 +212,7 @@ std::string UpstreamResponse::read_line() {
         auto end = buffered().find('\n');
         if (end != std::string_view::npos) {
             std::string line(buffered().substr(0, end));
-            start_ += end + 1;
+            buffer_.consume(end + 1);
             if (!line.empty() && line.back() == '\r')
                 line.pop_back();
             return line;
@@ -264,7 +254,7 @@ std::size_t UpstreamResponse::read_framed(char* out, std::size_t cap) {
                 std::size_t got = std::min(want, buffered().size());
                 if (got > 0) {
                     buffered().copy(out + produced, got);
-                    start_ += got;
+                    buffer_.consume(got);
                 } else if (produced > 0) {
                     return produced;  // hand over what is here before blocking again
                 } else {

@@ -11,6 +11,7 @@
 
 #include "config/config.hpp"
 #include "http/headers.hpp"
+#include "http/read_buffer.hpp"
 #include "upstream/cancellation.hpp"
 #include "upstream/connection_pool.hpp"
 #include "upstream/response_head.hpp"
@@ -59,7 +60,7 @@ class UpstreamResponse {
     void read_head(bool head_request);
     std::size_t receive(char* to, std::size_t cap);  // 0: the upstream closed
     std::size_t fill();                              // appends to the buffer; 0: closed
-    std::string_view buffered() const { return std::string_view(buffer_).substr(start_); }
+    std::string_view buffered() const { return buffer_.unread(); }
     std::string read_line();  // the next line (without its line end), reading as needed
     std::size_t read_body(char* out, std::size_t cap);
     std::size_t read_framed(char* out, std::size_t cap);
@@ -69,8 +70,7 @@ class UpstreamResponse {
     ConnectionPool::Lease lease_;
     Cancellation& cancel_;
     ResponseHead head_;
-    std::string buffer_;  // read from the socket; the bytes before start_ are used up
-    std::size_t start_ = 0;
+    ReadBuffer buffer_;
     Body body_ = Body::done;
     std::uint64_t left_ = 0;  // bytes of the body (length) or of the chunk (chunk_data) to come
     bool truncated_ = false;  // the upstream closed the connection before the body's end

@@ -64,6 +64,7 @@ class Session final : public Poco::Net::HTTPClientSession, public UpstreamSessio
 
     void send(std::string_view head, std::string_view body) override {
         if (!ssl_) {
+            nothing_to_read_ = true;
             int error = write_all(fd(), {head, body}, read_timeout_ms_);
             if (error == EAGAIN)
                 throw Poco::TimeoutException("sending to the upstream timed out");
@@ -94,10 +95,16 @@ class Session final : public Poco::Net::HTTPClientSession, public UpstreamSessio
     }
 
     std::size_t plain_read(char* to, std::size_t cap) {
+        // Right after the request went out, or after a read that emptied the socket, nothing
+        // is there yet: wait first rather than spend a system call to hear EAGAIN.
+        if (nothing_to_read_)
+            wait_for(EPOLLIN, read_timeout_ms_, "reading from the upstream");
         while (true) {
             ssize_t n = ::recv(fd(), to, cap, 0);
-            if (n >= 0)
+            if (n >= 0) {
+                nothing_to_read_ = n > 0 && static_cast<std::size_t>(n) < cap;
                 return static_cast<std::size_t>(n);
+            }
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -191,6 +198,7 @@ class Session final : public Poco::Net::HTTPClientSession, public UpstreamSessio
     int connect_timeout_ms_;
     int read_timeout_ms_;
     SSL* ssl_ = nullptr;
+    bool nothing_to_read_ = false;  // plain TCP: the last read took all the socket had
 };
 
 }  // namespace
