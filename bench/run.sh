@@ -22,35 +22,7 @@ mock_port=$(free_port); nginx_port=$(free_port); proxy_port=$(free_port)
 build/bench/mock_upstream --port "$mock_port" > /dev/null & pids+=($!)
 wait_port "$mock_port"
 
-mkdir -p "$work/nginx"
-cat > "$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
-error_log $work/nginx/error.log warn;
-pid $work/nginx/nginx.pid;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  client_max_body_size 64m;
-  client_body_buffer_size 4m;
-  client_body_temp_path $work/nginx/body;
-  proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fastcgi;
-  uwsgi_temp_path $work/nginx/uwsgi;
-  scgi_temp_path $work/nginx/scgi;
-  upstream mock { server 127.0.0.1:$mock_port; keepalive 128; }
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location / {
-      proxy_pass http://mock;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_buffering off;
-    }
-  }
-}
-CONF
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
-wait_port "$nginx_port"
+start_nginx "$nginx_port" "$mock_port" 128
 
 cat > "$work/proxy.toml" <<CONF
 [server]

@@ -1,16 +1,29 @@
 #include "upstream/connection_pool.hpp"
 
+#include <vector>
+
 namespace llmproxy {
 
 ConnectionPool::Lease ConnectionPool::acquire() {
+    std::vector<std::unique_ptr<UpstreamSession>> expired;  // closed after the lock is released
     {
         std::lock_guard lock(mutex_);
         auto now = Clock::now();
-        while (!idle_.empty()) {
+        // The oldest first, a few per call: thousands of connections that expired together are
+        // closed over the next requests, not all at once by one of them.
+        for (int i = 0; i < kClosedPerCall && !idle_.empty() &&
+                        now - idle_.front().since >= settings_.idle_ttl;
+             ++i) {
+            expired.push_back(std::move(idle_.front().session));
+            idle_.pop_front();
+        }
+        // The most recently used is the freshest: if it has expired, so have all the others.
+        while (!idle_.empty() && now - idle_.back().since < settings_.idle_ttl) {
             Idle idle = std::move(idle_.back());
             idle_.pop_back();
-            if (now - idle.since < settings_.idle_ttl && idle.session->http().connected())
+            if (idle.session->http().connected())
                 return {std::move(idle.session), true};
+            expired.push_back(std::move(idle.session));
         }
     }
     auto session = UpstreamSession::create(settings_.host, settings_.port, settings_.tls,

@@ -5,10 +5,10 @@
 #include <Poco/Net/Context.h>
 
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <vector>
 
 #include "upstream/upstream_session.hpp"
 
@@ -45,9 +45,11 @@ class ConnectionPool {
         Clock::time_point since;
     };
 
+    static constexpr int kClosedPerCall = 4;
+
     PoolSettings settings_;
     mutable std::mutex mutex_;
-    std::vector<Idle> idle_;  // most recently used last
+    std::deque<Idle> idle_;  // most recently used last
 };
 
 }  // namespace llmproxy
