@@ -25,10 +25,16 @@ scripts/build.sh > /dev/null
 source bench/lib.sh
 need nginx nginx-light
 
-mock_port=$(free_port); nginx_port=$(free_port); proxy_port=$(free_port)
-build/bench/mock_upstream --port "$mock_port" --events 10 --gap-ms 500 > /dev/null & pids+=($!)
-wait_port "$mock_port"
-start_nginx "$nginx_port" "$mock_port" "$streams" $((streams * 2 + 1000))
+# One mock per path: thousands of connections from each path to one port would share that
+# port's 28,000 ephemeral source ports with the TIME-WAITs of earlier rounds, and the direct
+# path's connects would stall (SYN retried after a second).
+direct_port=$(free_port); nginx_mock_port=$(free_port); proxy_mock_port=$(free_port)
+for port in "$direct_port" "$nginx_mock_port" "$proxy_mock_port"; do
+  build/bench/mock_upstream --port "$port" --events 10 --gap-ms 500 > /dev/null & pids+=($!)
+  wait_port "$port"
+done
+nginx_port=$(free_port); proxy_port=$(free_port)
+start_nginx "$nginx_port" "$nginx_mock_port" "$streams" $((streams * 2 + 1000))
 cat > "$work/proxy.toml" <<CONF
 [server]
 port = $proxy_port
@@ -36,7 +42,7 @@ log_level = "warn"
 max_connections = $((streams + 1000))
 [llm.mock]
 provider = "openai"
-base_url = "http://127.0.0.1:$mock_port/v1"
+base_url = "http://127.0.0.1:$proxy_mock_port/v1"
 max_idle_connections = $streams
 [[route]]
 path_prefix = "/v1/chat/completions"
@@ -53,7 +59,7 @@ run() {
   echo "$out"
   echo "$out" | grep -q '"first_error":null' || { echo "incomplete streams: $out" >&2; exit 1; }
 }
-direct_url="http://127.0.0.1:$mock_port/v1/chat/completions"
+direct_url="http://127.0.0.1:$direct_port/v1/chat/completions"
 nginx_url="http://127.0.0.1:$nginx_port/v1/chat/completions"
 proxy_url="http://127.0.0.1:$proxy_port/v1/chat/completions"
 # stat FIELD LINES... -> the median of FIELD over the JSON lines.

@@ -1,7 +1,7 @@
 #include "http/server.hpp"
 
-#include <poll.h>
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -9,8 +9,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "http/api_error.hpp"
+#include "loop/wait.hpp"
 
 namespace llmproxy {
 
@@ -19,6 +21,8 @@ namespace {
 // Each connection's fiber stack: plugin hooks run on it, and thousands of streams must fit in
 // memory (only the pages a fiber touches become resident).
 constexpr std::size_t kFiberStackBytes = 256 * 1024;
+// How soon an acceptor notices a stop.
+constexpr int kAcceptCheckMs = 200;
 // Threads for blocking upstream work (DNS, connect, TLS handshake); more wait their turn.
 constexpr int kBlockingThreads = 64;
 constexpr std::size_t kBlockingStackBytes = 256 * 1024;
@@ -59,16 +63,23 @@ Server::~Server() {
 }
 
 void Server::start() {
-    for (auto& loop : loops_)
+    socket_.setBlocking(false);
+    for (auto& loop : loops_) {
         loop->start();
-    acceptor_ = std::thread([this] { accept_loop(); });
+        ++accepting_;
+        EventLoop* on = loop.get();
+        on->spawn([this, on] {
+            accept_connections(*on);
+            --accepting_;
+        });
+    }
 }
 
 void Server::stop() {
     if (stopping_.exchange(true))
         return;
-    if (acceptor_.joinable())
-        acceptor_.join();
+    while (accepting_ > 0)  // each loop's acceptor notices within kAcceptCheckMs
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     socket_.close();
     connections_.stop(false);  // no new request on any connection
     auto deadline =
@@ -84,47 +95,37 @@ void Server::stop() {
     blocking_.stop();
 }
 
-void Server::accept_loop() {
+void Server::accept_connections(EventLoop& loop) {
     const int listener = socket_.impl()->sockfd();
-    socket_.setBlocking(false);
     while (!stopping_) {
-        pollfd ready{listener, POLLIN, 0};
-        if (::poll(&ready, 1, 200) <= 0)
+        int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd >= 0) {
+            hand_over(loop, fd);
             continue;
-        // Take every connection waiting, so that a burst leaves the kernel's queue at once.
-        while (!stopping_) {
-            int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-            if (fd < 0) {
-                if (errno == EINTR || errno == ECONNABORTED)
-                    continue;
-                if (errno != EAGAIN && errno != EWOULDBLOCK) {
-                    spdlog::error("accepting a connection failed: {}", std::strerror(errno));
-                    // Out of file descriptors, say: let some connections end first.
-                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-                }
-                break;
-            }
-            hand_over(fd);
         }
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            spdlog::error("accepting a connection failed: {}", std::strerror(errno));
+            // Out of file descriptors, say: let some connections end first.
+            loop.sleep(kAcceptCheckMs);
+            continue;
+        }
+        // Every loop waits for the next connection; whichever is free first takes it.
+        wait_ready(listener, EPOLLIN, kAcceptCheckMs);
     }
 }
 
-void Server::hand_over(int fd) {
+void Server::hand_over(EventLoop& loop, int fd) {
     if (open_connections_ >= config_.max_connections) {
-        refuse_overloaded(fd);
-        ::close(fd);
+        loop.spawn([this, fd] { refuse_overloaded(fd); });
         return;
     }
     ++open_connections_;
-    EventLoop& loop = *loops_[next_loop_++ % loops_.size()];
-    bool taken = loop.spawn([this, fd] {
+    loop.spawn([this, fd] {
         serve_connection(fd, settings_, handler_, connections_, watcher_);
         --open_connections_;
     });
-    if (!taken) {  // stopping
-        --open_connections_;
-        ::close(fd);
-    }
 }
 
 void Server::refuse_overloaded(int fd) {
@@ -142,10 +143,10 @@ void Server::refuse_overloaded(int fd) {
     ::shutdown(fd, SHUT_WR);
     // Read what the client sent before closing: closing with unread data sends a reset, which
     // can destroy the 503 before the client reads it.
-    pollfd readable{fd, POLLIN, 0};
     char scratch[4096];
-    if (::poll(&readable, 1, 50) > 0)
+    if (wait_ready(fd, EPOLLIN, 50))
         ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
+    ::close(fd);
 }
 
 }  // namespace llmproxy

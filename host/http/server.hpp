@@ -1,13 +1,13 @@
-// The listening side: one acceptor thread hands connections, in turn, to the event loops (one
-// thread each, every connection a fiber of one loop). Beyond max_connections open at once, a new
-// connection gets an immediate 503 instead of a silent close.
+// The listening side: every event loop (one thread each) accepts connections on the shared
+// listening socket and serves each on a fiber of its own, as nginx's workers do: a new connection
+// costs no hand-over between threads. Beyond max_connections open at once, a new connection gets
+// an immediate 503 instead of a silent close.
 #pragma once
 
 #include <Poco/Net/ServerSocket.h>
 
 #include <atomic>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "config/config.hpp"
@@ -34,8 +34,10 @@ class Server {
     uint16_t port() const { return socket_.address().port(); }
 
   private:
-    void accept_loop();
-    void hand_over(int fd);
+    // On a fiber of loop, until the server stops.
+    void accept_connections(EventLoop& loop);
+    void hand_over(EventLoop& loop, int fd);
+    // On a fiber: answers 503 and closes fd.
     void refuse_overloaded(int fd);
 
     ServerConfig config_;
@@ -46,10 +48,9 @@ class Server {
     Poco::Net::ServerSocket socket_;
     TaskThreads blocking_;  // connects and TLS handshakes to upstreams, off the loops
     std::vector<std::unique_ptr<EventLoop>> loops_;
-    std::size_t next_loop_ = 0;             // acceptor thread only
-    std::atomic<int> open_connections_{0};  // handed to a loop and not yet closed
+    std::atomic<int> open_connections_{0};  // accepted and not yet closed
+    std::atomic<int> accepting_{0};         // loops whose acceptor runs
     std::atomic<bool> stopping_{false};
-    std::thread acceptor_;
 };
 
 }  // namespace llmproxy

@@ -141,6 +141,13 @@ void EventLoop::start() {
 }
 
 bool EventLoop::spawn(std::function<void()> task) {
+    if (this_thread_loop == this) {  // from one of this loop's fibers: no hand-over needed
+        if (stopping_)
+            return false;
+        ++fibers_;
+        ready_.push_back(new_fiber(std::move(task)));
+        return true;
+    }
     {
         std::lock_guard lock(incoming_mutex_);
         if (stopping_)
@@ -219,28 +226,31 @@ void EventLoop::take_incoming() {
         ready_.insert(ready_.end(), resumed_.begin(), resumed_.end());
         resumed_.clear();
     }
-    for (auto& task : tasks) {
-        auto* fiber = new Fiber(std::move(task));
-        fiber->context = ctx::fiber(
-            std::allocator_arg, RecyclingStack<Stacks>(*stacks_), [this, fiber](ctx::fiber&& loop) {
-                fiber->loop = std::move(loop);
-                finish_switch(nullptr, &thread_stack_bottom_, &thread_stack_size_);
-                try {
-                    fiber->task();
-                } catch (const std::exception& e) {
-                    spdlog::error("a connection ended on an unexpected error: {}", e.what());
-                } catch (...) {
-                    spdlog::error("a connection ended on an unexpected error");
-                }
-                fiber->task = nullptr;
-                fiber->done = true;
-                start_switch(nullptr, thread_stack_bottom_, thread_stack_size_);  // for good
-                return std::move(fiber->loop);
-            });
-        fiber->stack_bottom = static_cast<char*>(stacks_->last.sp) - stacks_->last.size;
-        fiber->stack_size = stacks_->last.size;
-        ready_.push_back(fiber);
-    }
+    for (auto& task : tasks)
+        ready_.push_back(new_fiber(std::move(task)));
+}
+
+EventLoop::Fiber* EventLoop::new_fiber(std::function<void()> task) {
+    auto* fiber = new Fiber(std::move(task));
+    fiber->context = ctx::fiber(
+        std::allocator_arg, RecyclingStack<Stacks>(*stacks_), [this, fiber](ctx::fiber&& loop) {
+            fiber->loop = std::move(loop);
+            finish_switch(nullptr, &thread_stack_bottom_, &thread_stack_size_);
+            try {
+                fiber->task();
+            } catch (const std::exception& e) {
+                spdlog::error("a connection ended on an unexpected error: {}", e.what());
+            } catch (...) {
+                spdlog::error("a connection ended on an unexpected error");
+            }
+            fiber->task = nullptr;
+            fiber->done = true;
+            start_switch(nullptr, thread_stack_bottom_, thread_stack_size_);  // for good
+            return std::move(fiber->loop);
+        });
+    fiber->stack_bottom = static_cast<char*>(stacks_->last.sp) - stacks_->last.size;
+    fiber->stack_size = stacks_->last.size;
+    return fiber;
 }
 
 void EventLoop::run_ready() {
@@ -270,6 +280,13 @@ void EventLoop::suspend() {
     finish_switch(fiber->fake_stack, &thread_stack_bottom_, &thread_stack_size_);
 }
 
+void EventLoop::sleep(int ms) {
+    Fiber* fiber = running_;
+    fiber->fd = -1;
+    add_timeout(fiber, ms);
+    suspend();
+}
+
 bool EventLoop::wait(int fd, std::uint32_t events, int timeout_ms) {
     Fiber* fiber = running_;
     epoll_event event{};
@@ -288,18 +305,21 @@ bool EventLoop::wait(int fd, std::uint32_t events, int timeout_ms) {
     waiting_on_fd_[fd] = fiber;
     fiber->fd = fd;
     fiber->timed_out = false;
-    if (timeout_ms >= 0) {
-        TimeoutList& list = timeouts_[(timeout_ms + kTimeoutGrainMs - 1) / kTimeoutGrainMs];
-        fiber->deadline_ms = now_ms() + timeout_ms;
-        fiber->timeout_list = &list;
-        fiber->previous_timed = list.last;
-        fiber->next_timed = nullptr;
-        (list.last ? list.last->next_timed : list.first) = fiber;
-        list.last = fiber;
-        next_deadline_ms_ = std::min(next_deadline_ms_, fiber->deadline_ms);
-    }
+    if (timeout_ms >= 0)
+        add_timeout(fiber, timeout_ms);
     suspend();
     return !fiber->timed_out;
+}
+
+void EventLoop::add_timeout(Fiber* fiber, int timeout_ms) {
+    TimeoutList& list = timeouts_[(timeout_ms + kTimeoutGrainMs - 1) / kTimeoutGrainMs];
+    fiber->deadline_ms = now_ms() + timeout_ms;
+    fiber->timeout_list = &list;
+    fiber->previous_timed = list.last;
+    fiber->next_timed = nullptr;
+    (list.last ? list.last->next_timed : list.first) = fiber;
+    list.last = fiber;
+    next_deadline_ms_ = std::min(next_deadline_ms_, fiber->deadline_ms);
 }
 
 void EventLoop::forget_timeout(Fiber* fiber) {
@@ -332,7 +352,8 @@ void EventLoop::expire_timeouts() {
         while (list.first && list.first->deadline_ms <= now) {
             Fiber* fiber = list.first;
             forget_timeout(fiber);
-            waiting_on_fd_[fiber->fd] = nullptr;
+            if (fiber->fd >= 0)
+                waiting_on_fd_[fiber->fd] = nullptr;
             fiber->timed_out = true;
             ready_.push_back(fiber);
         }

@@ -182,3 +182,26 @@ TEST_CASE("off a fiber, waits block the calling thread") {
     llmproxy::run_blocking([&] { ran_on = std::this_thread::get_id(); });
     CHECK(ran_on == std::this_thread::get_id());
 }
+
+TEST_CASE("a sleeping fiber lets the others run, and wakes up") {
+    TaskThreads blocking(1, kStack);
+    EventLoop loop(kStack, blocking);
+    loop.start();
+    std::atomic<int> order{0};
+    std::atomic<int> sleeper_saw{-1};
+    REQUIRE(loop.spawn([&] {
+        loop.sleep(30);
+        sleeper_saw = order.load();
+    }));
+    REQUIRE(loop.spawn([&] {
+        // Spawned from a fiber of the loop itself: runs on the same thread, no hand-over.
+        std::thread::id here = std::this_thread::get_id();
+        REQUIRE(loop.spawn([&, here] {
+            CHECK(std::this_thread::get_id() == here);
+            ++order;
+        }));
+        ++order;
+    }));
+    CHECK(eventually([&] { return loop.fibers() == 0; }));
+    CHECK(sleeper_saw == 2);
+}
