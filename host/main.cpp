@@ -2,6 +2,7 @@
 #include <Poco/Exception.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -96,6 +97,27 @@ int plugin_check_command(int argc, char** argv) {
     return llmproxy::run_plugin_check(options, std::cout);
 }
 
+// Every connection takes one file descriptor, and one more while it talks to an upstream: the
+// default soft limit (often 1,024) would stop a gateway long before max_connections. Raises the
+// soft limit to the hard one, as nginx's worker_rlimit_nofile and Go's runtime do.
+void raise_file_limit(const llmproxy::ServerConfig& server) {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return;
+    if (limit.rlim_cur < limit.rlim_max) {
+        rlimit raised{limit.rlim_max, limit.rlim_max};
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            limit = raised;
+    }
+    const auto wanted = static_cast<rlim_t>(server.max_connections) * 2 + 64;
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted)
+        spdlog::warn(
+            "open files are limited to {} (ulimit -n; hard limit {}), fewer than the {} that "
+            "[server] max_connections = {} may need; connections beyond it wait in the listen "
+            "queue",
+            limit.rlim_cur, limit.rlim_max, wanted, server.max_connections);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -139,6 +161,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     setup_logging(config.server.log_level);
+    raise_file_limit(config.server);
 
     llmproxy::PluginRegistry plugins;
     for (const auto& dir : bundled_plugin_dirs())

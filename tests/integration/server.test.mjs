@@ -1,13 +1,15 @@
 // The server around the proxying: CORS, /healthz, overload, the command line, the default config
 // and plugin loading as a user meets them.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { startMock } from './lib/mock_upstream.mjs';
 import {
-  FIXTURE_PLUGIN_DIR, chatBody, post, readEvents, runProxy, startProxy, upstreamConfig, writeConfig,
+  BIN, FIXTURE_PLUGIN_DIR, chatBody, post, readEvents, runProxy, startProxy, upstreamConfig, writeConfig,
 } from './lib/proxy.mjs';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -170,6 +172,26 @@ describe('overload', () => {
     assert.match(error.message, /max_connections = 1/);
     mock.release();
     busy.destroy();
+  });
+});
+
+describe('open files', () => {
+  test('the soft limit on open files is raised to the hard one, so connections are not capped at 1,024', async (t) => {
+    const hard = fs.readFileSync('/proc/self/limits', 'utf8').match(/Max open files\s+\S+\s+(\S+)/)[1];
+    if (hard !== 'unlimited' && Number(hard) <= 256) return t.skip(`the hard limit here is ${hard}`);
+    const wrapper = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'llm-proxy-ulimit-')), 'run.sh');
+    fs.writeFileSync(wrapper, `#!/bin/sh\nulimit -Sn 256\nexec "${BIN}" "$@"\n`, { mode: 0o755 });
+    const mock = await startMock();
+    const proxy = await startProxy(upstreamConfig(mock.url), { bin: wrapper });
+    try {
+      const [, soft, raised] = fs.readFileSync(`/proc/${proxy.pid}/limits`, 'utf8')
+        .match(/Max open files\s+(\S+)\s+(\S+)/);
+      assert.equal(soft, raised);
+      assert.equal(raised, hard);
+    } finally {
+      await proxy.stop();
+      await mock.close();
+    }
   });
 });
 

@@ -43,6 +43,7 @@ export async function startProxy(configText, { env = {}, args = [], bin = BIN } 
   });
   return {
     port,
+    pid: child.pid,
     url: `http://127.0.0.1:${port}`,
     logs: () => logs,
     // Resolves when the log has a line matching re.
