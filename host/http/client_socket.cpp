@@ -35,7 +35,7 @@ bool ClientSocket::wait_for_request(int timeout_ms) {
     if (!buffered().empty())
         return true;  // a pipelined request is already here
     buffer_.release_if_empty();
-    return wait_ready(fd_, EPOLLIN, timeout_ms);
+    return wait_.wait(EPOLLIN, timeout_ms);
 }
 
 std::size_t ClientSocket::receive(char* to, std::size_t cap) {
@@ -47,7 +47,7 @@ std::size_t ClientSocket::receive(char* to, std::size_t cap) {
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             throw ApiException(ApiError::client_closed());
-        if (!wait_ready(fd_, EPOLLIN, read_timeout_ms_))
+        if (!wait_.wait(EPOLLIN, read_timeout_ms_))
             throw ApiException(timed_out());
     }
 }
@@ -165,7 +165,7 @@ bool ClientSocket::write(std::initializer_list<std::string_view> parts) {
     if (broken_)
         return false;
     // Gone, or not reading for its send timeout.
-    broken_ = write_all(fd_, parts, send_timeout_ms_) != 0;
+    broken_ = write_all(wait_, parts, send_timeout_ms_) != 0;
     return !broken_;
 }
 
@@ -183,7 +183,7 @@ void ClientSocket::linger_before_close() {
             deadline - std::chrono::steady_clock::now());
         ssize_t n = ::recv(fd_, scratch, sizeof scratch, 0);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (left.count() <= 0 || !wait_ready(fd_, EPOLLIN, static_cast<int>(left.count())))
+            if (left.count() <= 0 || !wait_.wait(EPOLLIN, static_cast<int>(left.count())))
                 return;
             continue;
         }

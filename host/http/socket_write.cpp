@@ -10,7 +10,7 @@
 
 namespace llmproxy {
 
-int write_all(int fd, std::initializer_list<std::string_view> parts, int timeout_ms) {
+int write_all(SocketWait& socket, std::initializer_list<std::string_view> parts, int timeout_ms) {
     iovec io[kMaxWriteParts];
     std::size_t count = 0;
     for (std::string_view part : parts) {
@@ -25,13 +25,13 @@ int write_all(int fd, std::initializer_list<std::string_view> parts, int timeout
         msghdr message{};
         message.msg_iov = io + next;
         message.msg_iovlen = count - next;
-        ssize_t sent = ::sendmsg(fd, &message, MSG_NOSIGNAL);
+        ssize_t sent = ::sendmsg(socket.fd(), &message, MSG_NOSIGNAL);
         if (sent < 0) {
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
                 return errno;
-            if (!wait_ready(fd, EPOLLOUT, timeout_ms))
+            if (!socket.wait(EPOLLOUT, timeout_ms))
                 return EAGAIN;
             continue;
         }

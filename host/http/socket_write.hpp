@@ -9,12 +9,14 @@
 
 namespace llmproxy {
 
+class SocketWait;
+
 inline constexpr std::size_t kMaxWriteParts = 8;
 
-// Writes every byte of parts, in order, to fd (empty parts are skipped; at most kMaxWriteParts
-// non-empty ones). Returns 0, or the errno that stopped it: EAGAIN when the peer took nothing for
-// timeout_ms, EPIPE or ECONNRESET when the peer is gone, EINVAL for too many parts. Never raises
-// SIGPIPE.
-int write_all(int fd, std::initializer_list<std::string_view> parts, int timeout_ms);
+// Writes every byte of parts, in order, to the socket (empty parts are skipped; at most
+// kMaxWriteParts non-empty ones). Returns 0, or the errno that stopped it: EAGAIN when the peer
+// took nothing for timeout_ms, EPIPE or ECONNRESET when the peer is gone, EINVAL for too many
+// parts. Never raises SIGPIPE.
+int write_all(SocketWait& socket, std::initializer_list<std::string_view> parts, int timeout_ms);
 
 }  // namespace llmproxy

@@ -110,6 +110,7 @@ struct EventLoop::Fiber {
     bool done = false;
     // While waiting for a socket:
     int fd = -1;
+    std::uint32_t events = 0;
     bool timed_out = false;
     std::int64_t deadline_ms = -1;  // -1: none
     TimeoutList* timeout_list = nullptr;
@@ -120,6 +121,8 @@ struct EventLoop::Fiber {
 EventLoop::EventLoop(std::size_t stack_bytes, TaskThreads& blocking)
     : blocking_(blocking), stacks_(std::make_unique<Stacks>(stack_bytes)) {
     epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd_ >= 0)
+        epoll_ = std::make_shared<EpollSet>(epoll_fd_);
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (epoll_fd_ < 0 || wake_fd_ < 0)
         throw std::system_error(errno, std::generic_category(), "cannot create an event loop");
@@ -133,7 +136,10 @@ EventLoop::EventLoop(std::size_t stack_bytes, TaskThreads& blocking)
 EventLoop::~EventLoop() {
     stop();
     ::close(wake_fd_);
-    ::close(epoll_fd_);
+}
+
+EpollSet::~EpollSet() {
+    ::close(fd);
 }
 
 void EventLoop::start() {
@@ -205,9 +211,17 @@ void EventLoop::run() {
                 [[maybe_unused]] ssize_t r = ::read(wake_fd_, &count, sizeof count);
                 continue;  // take_incoming() picks up the news
             }
-            if (static_cast<std::size_t>(fd) >= waiting_on_fd_.size() || !waiting_on_fd_[fd])
-                continue;  // the wait has timed out since
+            if (static_cast<std::size_t>(fd) >= waiting_on_fd_.size())
+                continue;
+            std::uint32_t ready = events[i].events;
             Fiber* fiber = waiting_on_fd_[fd];
+            if (!fiber || !(ready & (fiber->events | EPOLLERR | EPOLLHUP))) {
+                // A watched socket's edge comes once: kept for the next wait. (For one-shot
+                // registrations it means a wait that timed out since; dropped at the next watch.)
+                readiness_[fd] |= ready;
+                continue;
+            }
+            readiness_[fd] |= ready & ~fiber->events;
             waiting_on_fd_[fd] = nullptr;
             forget_timeout(fiber);
             ready_.push_back(fiber);
@@ -300,15 +314,48 @@ bool EventLoop::wait(int fd, std::uint32_t events, int timeout_ms) {
         pollfd ready{fd, static_cast<short>(events), 0};
         return ::poll(&ready, 1, timeout_ms) != 0;
     }
-    if (static_cast<std::size_t>(fd) >= waiting_on_fd_.size())
+    suspend_on(fd, events, timeout_ms);
+    return !fiber->timed_out;
+}
+
+const std::shared_ptr<EpollSet>& EventLoop::watch(int fd) {
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    event.data.fd = fd;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) < 0 && errno == EEXIST)
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event);  // left by a one-shot wait
+    if (static_cast<std::size_t>(fd) >= readiness_.size()) {
         waiting_on_fd_.resize(static_cast<std::size_t>(fd) + 64, nullptr);
+        readiness_.resize(waiting_on_fd_.size(), 0);
+    }
+    readiness_[fd] = 0;  // whatever was kept belongs to an earlier socket of the same number
+    return epoll_;
+}
+
+bool EventLoop::wait_watched(int fd, std::uint32_t events, int timeout_ms) {
+    std::uint32_t& ready = readiness_[fd];
+    if (ready & (events | EPOLLERR | EPOLLHUP)) {
+        ready &= ~events;  // an error or hang-up stays: every later wait sees it at once
+        return true;
+    }
+    Fiber* fiber = running_;
+    suspend_on(fd, events, timeout_ms);
+    return !fiber->timed_out;
+}
+
+void EventLoop::suspend_on(int fd, std::uint32_t events, int timeout_ms) {
+    if (static_cast<std::size_t>(fd) >= waiting_on_fd_.size()) {
+        waiting_on_fd_.resize(static_cast<std::size_t>(fd) + 64, nullptr);
+        readiness_.resize(waiting_on_fd_.size(), 0);
+    }
+    Fiber* fiber = running_;
     waiting_on_fd_[fd] = fiber;
     fiber->fd = fd;
+    fiber->events = events;
     fiber->timed_out = false;
     if (timeout_ms >= 0)
         add_timeout(fiber, timeout_ms);
     suspend();
-    return !fiber->timed_out;
 }
 
 void EventLoop::add_timeout(Fiber* fiber, int timeout_ms) {

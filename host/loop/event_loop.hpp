@@ -24,6 +24,15 @@ namespace llmproxy {
 
 class TaskThreads;
 
+// An epoll set, closed when its loop and every socket still in it are gone.
+struct EpollSet {
+    explicit EpollSet(int descriptor) : fd(descriptor) {}
+    ~EpollSet();
+    EpollSet(const EpollSet&) = delete;
+    EpollSet& operator=(const EpollSet&) = delete;
+    const int fd;
+};
+
 class EventLoop {
   public:
     // stack_bytes: the stack of each fiber (a guard page below it turns an overflow into a
@@ -55,6 +64,14 @@ class EventLoop {
     // limit). True when ready, false on timeout. Call it only after the I/O itself reported
     // EAGAIN: readiness that came before the call is seen, none is lost.
     bool wait(int fd, std::uint32_t events, int timeout_ms);
+    // Sockets a connection waits on again and again are watched instead (SocketWait in
+    // loop/wait.hpp): they stay in the epoll set, edge-triggered, so a wait costs no system call.
+    // [on a fiber of this loop] Adds fd for good; returns the set it is now in.
+    const std::shared_ptr<EpollSet>& watch(int fd);
+    const EpollSet* epoll_set() const { return epoll_.get(); }
+    // [on a fiber of this loop] As wait(), for a watched fd.
+    bool wait_watched(int fd, std::uint32_t events, int timeout_ms);
+
     // [on a fiber of this loop] Suspends the fiber for ms milliseconds.
     void sleep(int ms);
     // [on a fiber of this loop] Runs work on a task thread while the fiber waits, so that
@@ -78,8 +95,11 @@ class EventLoop {
     void add_timeout(Fiber* fiber, int timeout_ms);
     void forget_timeout(Fiber* fiber);
 
+    void suspend_on(int fd, std::uint32_t events, int timeout_ms);
+
     TaskThreads& blocking_;
     std::unique_ptr<Stacks> stacks_;
+    std::shared_ptr<EpollSet> epoll_;
     int epoll_fd_ = -1;
     int wake_fd_ = -1;
     std::thread thread_;
@@ -94,8 +114,9 @@ class EventLoop {
     // Loop thread only.
     Fiber* running_ = nullptr;
     std::vector<Fiber*> ready_;
-    std::vector<Fiber*> round_;          // the fibers being resumed by run_ready()
-    std::vector<Fiber*> waiting_on_fd_;  // indexed by fd
+    std::vector<Fiber*> round_;             // the fibers being resumed by run_ready()
+    std::vector<Fiber*> waiting_on_fd_;     // indexed by fd
+    std::vector<std::uint32_t> readiness_;  // of watched fds: edges nobody waited for yet
     // Fibers waiting with a deadline, one list per timeout length (rounded): a fiber joins the
     // end of its list, so each list is in deadline order and expiring takes from the front.
     struct TimeoutList {

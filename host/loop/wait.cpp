@@ -11,9 +11,9 @@
 
 namespace llmproxy {
 
-bool wait_ready(int fd, std::uint32_t events, int timeout_ms) {
-    if (EventLoop* loop = EventLoop::current())
-        return loop->wait(fd, events, timeout_ms);
+namespace {
+
+bool poll_ready(int fd, std::uint32_t events, int timeout_ms) {
     pollfd ready{
         fd,
         static_cast<short>(((events & EPOLLIN) ? POLLIN : 0) | ((events & EPOLLOUT) ? POLLOUT : 0)),
@@ -29,6 +29,37 @@ bool wait_ready(int fd, std::uint32_t events, int timeout_ms) {
                                               deadline - std::chrono::steady_clock::now())
                                               .count()));
     }
+}
+
+}  // namespace
+
+bool wait_ready(int fd, std::uint32_t events, int timeout_ms) {
+    if (EventLoop* loop = EventLoop::current())
+        return loop->wait(fd, events, timeout_ms);
+    return poll_ready(fd, events, timeout_ms);
+}
+
+void SocketWait::reset(int fd) {
+    release();
+    fd_ = fd;
+}
+
+bool SocketWait::wait(std::uint32_t events, int timeout_ms) {
+    EventLoop* loop = EventLoop::current();
+    if (!loop)
+        return poll_ready(fd_, events, timeout_ms);
+    if (!in_ || in_.get() != loop->epoll_set()) {
+        release();
+        in_ = loop->watch(fd_);
+    }
+    return loop->wait_watched(fd_, events, timeout_ms);
+}
+
+void SocketWait::release() {
+    if (!in_)
+        return;
+    ::epoll_ctl(in_->fd, EPOLL_CTL_DEL, fd_, nullptr);
+    in_.reset();
 }
 
 void run_blocking(const std::function<void()>& work) {

@@ -5,13 +5,43 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 namespace llmproxy {
+
+struct EpollSet;
 
 // Waits until the non-blocking socket fd is ready for events (EPOLLIN or EPOLLOUT; a hang-up or
 // error counts as ready) or timeout_ms passes (negative: no limit). True when ready, false on
 // timeout. Call it after the I/O reported EAGAIN.
 bool wait_ready(int fd, std::uint32_t events, int timeout_ms);
+
+// The waits of one socket that a connection waits on again and again (a client connection, an
+// upstream connection). On a fiber, the socket joins the loop's epoll set at its first wait and
+// stays there, edge-triggered, so that later waits cost no system call; elsewhere a wait is a
+// poll(). A socket used by a fiber of another loop moves to that loop's set. release() before
+// the socket is closed (the destructor releases too).
+class SocketWait {
+  public:
+    explicit SocketWait(int fd = -1) : fd_(fd) {}
+    ~SocketWait() { release(); }
+    SocketWait(const SocketWait&) = delete;
+    SocketWait& operator=(const SocketWait&) = delete;
+
+    int fd() const { return fd_; }
+    // The epoll set the socket is in (the loop it last waited on), or nullptr.
+    const EpollSet* home() const { return in_.get(); }
+    // Another socket from now on; the previous one is released.
+    void reset(int fd);
+    // As wait_ready(), for this socket.
+    bool wait(std::uint32_t events, int timeout_ms);
+    // Takes the socket out of the epoll set it is in, if any.
+    void release();
+
+  private:
+    int fd_;
+    std::shared_ptr<EpollSet> in_;  // the set holding fd_, kept open while fd_ is in it
+};
 
 // Runs work, which may block (DNS, connect, TLS handshake): on a fiber, on a task thread while the
 // fiber waits; elsewhere, right here. An exception from work is rethrown to the caller.

@@ -1,10 +1,11 @@
 #include "upstream/connection_pool.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace llmproxy {
 
-ConnectionPool::Lease ConnectionPool::acquire() {
+ConnectionPool::Lease ConnectionPool::acquire(const void* home) {
     std::vector<std::unique_ptr<UpstreamSession>> expired;  // closed after the lock is released
     {
         std::lock_guard lock(mutex_);
@@ -16,6 +17,18 @@ ConnectionPool::Lease ConnectionPool::acquire() {
              ++i) {
             expired.push_back(std::move(idle_.front().session));
             idle_.pop_front();
+        }
+        // One used last on the caller's loop, if there is one among the most recent.
+        if (home) {
+            for (std::size_t i = 0; i < std::min(kHomeSearch, idle_.size()); ++i) {
+                auto it = idle_.end() - 1 - static_cast<std::ptrdiff_t>(i);
+                if (it->session->home() == home && now - it->since < settings_.idle_ttl &&
+                    it->session->http().connected()) {
+                    auto session = std::move(it->session);
+                    idle_.erase(it);
+                    return {std::move(session), true};
+                }
+            }
         }
         // The most recently used is the freshest: if it has expired, so have all the others.
         while (!idle_.empty() && now - idle_.back().since < settings_.idle_ttl) {

@@ -33,8 +33,10 @@ class ConnectionPool {
         bool reused = false;  // a reused connection may have been closed by the peer meanwhile
     };
 
-    // [thread-safe] An idle connection if one is fresh, else a new unconnected session.
-    Lease acquire();
+    // [thread-safe] An idle connection if one is fresh, else a new unconnected session. Among
+    // the most recently used, one last used on event-loop home is preferred (see
+    // UpstreamSession::home()): it moves between loops' epoll sets less often.
+    Lease acquire(const void* home = nullptr);
     // [thread-safe] Gives back a session whose last response was read completely.
     void release(std::unique_ptr<UpstreamSession> session);
 
@@ -46,6 +48,7 @@ class ConnectionPool {
     };
 
     static constexpr int kClosedPerCall = 4;
+    static constexpr std::size_t kHomeSearch = 8;  // idle connections looked at for a home match
 
     PoolSettings settings_;
     mutable std::mutex mutex_;

@@ -10,6 +10,7 @@
 #include <charconv>
 
 #include "http/api_error.hpp"
+#include "loop/event_loop.hpp"
 #include "upstream/tls_context.hpp"
 
 namespace llmproxy {
@@ -87,7 +88,8 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
     for (int attempt = 0;; ++attempt) {
         if (cancel.cancelled())
             throw ApiException(ApiError::client_closed());
-        ConnectionPool::Lease lease = pool_.acquire();
+        EventLoop* loop = EventLoop::current();
+        ConnectionPool::Lease lease = pool_.acquire(loop ? loop->epoll_set() : nullptr);
         bool sent = false;
         try {
             Poco::Net::StreamSocket& socket = lease.session->http().socket();

@@ -47,7 +47,7 @@ class Session final : public Poco::Net::HTTPClientSession, public UpstreamSessio
           connect_timeout_ms_(connect_timeout_ms),
           read_timeout_ms_(read_timeout_ms) {}
 
-    ~Session() override { drop_tls(); }
+    ~Session() override { drop_tls(); }  // then wait_ leaves its epoll set, then Poco closes
 
     Poco::Net::HTTPClientSession& http() override { return *this; }
 
@@ -57,6 +57,7 @@ class Session final : public Poco::Net::HTTPClientSession, public UpstreamSessio
         drop_tls();
         run_blocking([this] { reconnect(); });
         socket().setBlocking(false);
+        wait_.reset(fd());
         if (tls_)
             handshake();
         return true;
@@ -65,7 +66,7 @@ class Session final : public Poco::Net::HTTPClientSession, public UpstreamSessio
     void send(std::string_view head, std::string_view body) override {
         if (!ssl_) {
             nothing_to_read_ = true;
-            int error = write_all(fd(), {head, body}, read_timeout_ms_);
+            int error = write_all(wait_, {head, body}, read_timeout_ms_);
             if (error == EAGAIN)
                 throw Poco::TimeoutException("sending to the upstream timed out");
             if (error != 0)
@@ -82,6 +83,8 @@ class Session final : public Poco::Net::HTTPClientSession, public UpstreamSessio
         }
     }
 
+    const void* home() const override { return wait_.home(); }
+
     std::size_t receive(char* to, std::size_t cap) override {
         return ssl_ ? tls_read(to, cap) : plain_read(to, cap);
     }
@@ -90,7 +93,7 @@ class Session final : public Poco::Net::HTTPClientSession, public UpstreamSessio
     int fd() { return socket().impl()->sockfd(); }
 
     void wait_for(std::uint32_t events, int timeout_ms, const char* what) {
-        if (!wait_ready(fd(), events, timeout_ms))
+        if (!wait_.wait(events, timeout_ms))
             throw Poco::TimeoutException(std::string(what) + " timed out");
     }
 
@@ -199,6 +202,7 @@ class Session final : public Poco::Net::HTTPClientSession, public UpstreamSessio
     int read_timeout_ms_;
     SSL* ssl_ = nullptr;
     bool nothing_to_read_ = false;  // plain TCP: the last read took all the socket had
+    SocketWait wait_;  // destroyed, and out of its epoll set, before the base closes the socket
 };
 
 }  // namespace

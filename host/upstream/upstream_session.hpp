@@ -33,6 +33,9 @@ class UpstreamSession {
     // one byte; 0 when the upstream closed. Throws Poco::TimeoutException or Poco::IOException.
     virtual std::size_t receive(char* to, std::size_t cap) = 0;
 
+    // The event loop whose epoll set holds the socket (an opaque key), or nullptr.
+    virtual const void* home() const = 0;
+
     // A new, unconnected session; tls null for plain HTTP. connect_timeout_ms bounds the TLS
     // handshake's waits (the session's own timeout, its TCP connect), read_timeout_ms every wait
     // for the upstream once connected.
