@@ -84,6 +84,12 @@ const behaviours = {
     await sleep(50);
     res.socket.destroy();
   },
+  // A whole answer of arg MiB (default 8): more than socket buffers hold.
+  big: (req, res, arg) => {
+    const content = 'x'.repeat(Number(arg || 8) * 1024 * 1024);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(completion(content, req.json.model)));
+  },
   // Never answers until released or the proxy goes away.
   hold: async (req, res, _arg, mock) => {
     await mock.released();
