@@ -188,7 +188,7 @@ int main(int argc, char** argv) {
 
     try {
         llmproxy::GatewayHandler handler(*runtime);
-        llmproxy::Server server(config.server, handler, runtime->watcher());
+        llmproxy::Server server(config.server, handler);
         server.start();
         spdlog::info("llm-proxy {} listening on http://{}:{} ({} routes, {} plugins)",
                      LLM_PROXY_VERSION, config.server.host, server.port(), config.routes.size(),

@@ -12,7 +12,6 @@
 #include "pipeline/finish_queue.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "routing/router.hpp"
-#include "upstream/disconnect_watcher.hpp"
 #include "upstream/upstream_client.hpp"
 
 namespace llmproxy {
@@ -48,7 +47,6 @@ class Runtime {
 
     const Config& config() const { return config_; }
     const RouteRuntime* route_for(std::string_view path) const { return router_->match(path); }
-    DisconnectWatcher& watcher() { return watcher_; }
     FinishQueue& finish_queue() { return *finish_queue_; }
     // The [llm.NAME] runtime, or nullptr.
     const LlmRuntime* llm(std::string_view name) const;
@@ -65,7 +63,6 @@ class Runtime {
     std::map<std::string, ProcessorRuntime> processors_;
     std::vector<RouteRuntime> routes_;
     std::unique_ptr<Router<RouteRuntime>> router_;
-    DisconnectWatcher watcher_;
     std::unique_ptr<FinishQueue> finish_queue_ = std::make_unique<FinishQueue>();
 };
 

@@ -48,6 +48,9 @@ class ClientSocket {
     bool write(std::initializer_list<std::string_view> parts);
     bool broken() const { return broken_; }
 
+    // See SocketWait::on_hang_up.
+    void on_hang_up(HangUpListener* listener) { wait_.on_hang_up(listener); }
+
     // Before closing while the client may still be sending (a refused body): stops our side, then
     // reads and drops what arrives for a short while, so that the kernel does not answer the
     // unread bytes with a reset that destroys our last answer before the client reads it.

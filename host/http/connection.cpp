@@ -8,6 +8,7 @@
 
 #include "http/client_socket.hpp"
 #include "http/gateway_handler.hpp"
+#include "http/hang_up_watch.hpp"
 #include "http/http_request.hpp"
 #include "http/http_response.hpp"
 #include "http/responses.hpp"
@@ -30,12 +31,12 @@ void refuse(ClientSocket& client, const ApiError& error) {
 }
 
 void serve_requests(int fd, const ConnectionSettings& settings, GatewayHandler& handler,
-                    ConnectionRegistry& registry, DisconnectWatcher& watcher) {
+                    ConnectionRegistry& registry) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // never hold back an event
 
-    DisconnectWatcher::Watch watch(watcher, fd);
     ClientSocket client(fd, kRequestReadTimeoutMs, settings.client_send_timeout_ms);
+    HangUpWatch watch(client);
     HttpRequest request;
     int wait_ms = kRequestReadTimeoutMs;
     while (!registry.stopping() && client.wait_for_request(wait_ms)) {
@@ -84,10 +85,10 @@ void ConnectionRegistry::remove(int fd) {
 }
 
 void serve_connection(int fd, const ConnectionSettings& settings, GatewayHandler& handler,
-                      ConnectionRegistry& registry, DisconnectWatcher& watcher) {
+                      ConnectionRegistry& registry) {
     registry.add(fd);
     try {
-        serve_requests(fd, settings, handler, registry, watcher);
+        serve_requests(fd, settings, handler, registry);
     } catch (const std::exception& e) {
         spdlog::error("a client connection failed: {}", e.what());
     }

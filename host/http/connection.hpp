@@ -1,15 +1,13 @@
 // Serves one client connection: HTTP/1.x requests one after another (keep-alive, pipelining) on
 // an event-loop fiber. llm-proxy reads request heads and writes answers itself (http_request,
 // client_socket, http_response): Poco's HTTPServerConnection opened an epoll set for every
-// request and its request object asked the kernel for both socket addresses every time. The
-// connection is registered with the disconnect watcher once, not per request.
+// request and its request object asked the kernel for both socket addresses every time. A client
+// that hangs up cancels its request in progress (HangUpWatch).
 #pragma once
 
 #include <atomic>
 #include <mutex>
 #include <unordered_set>
-
-#include "upstream/disconnect_watcher.hpp"
 
 namespace llmproxy {
 
@@ -39,6 +37,6 @@ struct ConnectionSettings {
 
 // Serves the client connection fd (non-blocking) until it ends, then closes fd. Never throws.
 void serve_connection(int fd, const ConnectionSettings& settings, GatewayHandler& handler,
-                      ConnectionRegistry& registry, DisconnectWatcher& watcher);
+                      ConnectionRegistry& registry);
 
 }  // namespace llmproxy

@@ -22,7 +22,7 @@ GatewayHandler::GatewayHandler(Runtime& runtime)
     : runtime_(runtime), cors_(runtime.config().server.cors_allowed_origins) {}
 
 void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
-                            HttpResponse& response, DisconnectWatcher::Watch& watch) {
+                            HttpResponse& response, HangUpWatch& watch) {
     auto started = std::chrono::steady_clock::now();
     ++in_progress_;
     struct Done {

@@ -7,9 +7,9 @@
 #include "app/runtime.hpp"
 #include "http/client_socket.hpp"
 #include "http/cors.hpp"
+#include "http/hang_up_watch.hpp"
 #include "http/http_request.hpp"
 #include "http/http_response.hpp"
-#include "upstream/disconnect_watcher.hpp"
 
 namespace llmproxy {
 
@@ -20,7 +20,7 @@ class GatewayHandler {
     // [thread-safe] Answers one request whose head was read from client (the body, if any, is
     // still to be read from it); watch is the connection's disconnect watch.
     void handle(ClientSocket& client, const HttpRequest& request, HttpResponse& response,
-                DisconnectWatcher::Watch& watch);
+                HangUpWatch& watch);
 
     int requests_in_progress() const { return in_progress_; }
 

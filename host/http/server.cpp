@@ -46,10 +46,9 @@ int loop_count(const ServerConfig& c) {
 
 }  // namespace
 
-Server::Server(const ServerConfig& config, GatewayHandler& handler, DisconnectWatcher& watcher)
+Server::Server(const ServerConfig& config, GatewayHandler& handler)
     : config_(config),
       handler_(handler),
-      watcher_(watcher),
       settings_(connection_settings(config)),
       socket_(Poco::Net::SocketAddress(config.host, static_cast<uint16_t>(config.port)),
               kListenBacklog),
@@ -123,7 +122,7 @@ void Server::hand_over(EventLoop& loop, int fd) {
     }
     ++open_connections_;
     loop.spawn([this, fd] {
-        serve_connection(fd, settings_, handler_, connections_, watcher_);
+        serve_connection(fd, settings_, handler_, connections_);
         --open_connections_;
     });
 }

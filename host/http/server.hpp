@@ -21,8 +21,8 @@ namespace llmproxy {
 class Server {
   public:
     // Binds now (throws Poco::Exception with the reason when it cannot); serves after start().
-    // handler and watcher must outlive the server.
-    Server(const ServerConfig& config, GatewayHandler& handler, DisconnectWatcher& watcher);
+    // handler must outlive the server.
+    Server(const ServerConfig& config, GatewayHandler& handler);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -42,7 +42,6 @@ class Server {
 
     ServerConfig config_;
     GatewayHandler& handler_;
-    DisconnectWatcher& watcher_;
     ConnectionSettings settings_;
     ConnectionRegistry connections_;
     Poco::Net::ServerSocket socket_;

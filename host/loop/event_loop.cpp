@@ -25,6 +25,8 @@ namespace ctx = boost::context;
 
 namespace {
 
+// What tells that a watched socket's peer is gone.
+constexpr std::uint32_t kHangUp = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 // Timeout lengths are grouped by this granularity: a deadline may fire up to this much late.
 constexpr int kTimeoutGrainMs = 8;
 constexpr int kEventBatch = 256;
@@ -214,6 +216,11 @@ void EventLoop::run() {
             if (static_cast<std::size_t>(fd) >= waiting_on_fd_.size())
                 continue;
             std::uint32_t ready = events[i].events;
+            if ((ready & kHangUp) && hang_up_[fd]) {
+                HangUpListener* listener = hang_up_[fd];
+                hang_up_[fd] = nullptr;
+                listener->hung_up();
+            }
             Fiber* fiber = waiting_on_fd_[fd];
             if (!fiber || !(ready & (fiber->events | EPOLLERR | EPOLLHUP))) {
                 // A watched socket's edge comes once: kept for the next wait. (For one-shot
@@ -324,11 +331,10 @@ const std::shared_ptr<EpollSet>& EventLoop::watch(int fd) {
     event.data.fd = fd;
     if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) < 0 && errno == EEXIST)
         ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event);  // left by a one-shot wait
-    if (static_cast<std::size_t>(fd) >= readiness_.size()) {
-        waiting_on_fd_.resize(static_cast<std::size_t>(fd) + 64, nullptr);
-        readiness_.resize(waiting_on_fd_.size(), 0);
-    }
-    readiness_[fd] = 0;  // whatever was kept belongs to an earlier socket of the same number
+    make_room_for(fd);
+    // Whatever was kept belongs to an earlier socket of the same number.
+    readiness_[fd] = 0;
+    hang_up_[fd] = nullptr;
     return epoll_;
 }
 
@@ -343,11 +349,26 @@ bool EventLoop::wait_watched(int fd, std::uint32_t events, int timeout_ms) {
     return !fiber->timed_out;
 }
 
-void EventLoop::suspend_on(int fd, std::uint32_t events, int timeout_ms) {
-    if (static_cast<std::size_t>(fd) >= waiting_on_fd_.size()) {
-        waiting_on_fd_.resize(static_cast<std::size_t>(fd) + 64, nullptr);
-        readiness_.resize(waiting_on_fd_.size(), 0);
+void EventLoop::on_hang_up(int fd, HangUpListener* listener) {
+    if (listener && (readiness_[fd] & kHangUp)) {
+        hang_up_[fd] = nullptr;
+        listener->hung_up();
+        return;
     }
+    hang_up_[fd] = listener;
+}
+
+void EventLoop::make_room_for(int fd) {
+    if (static_cast<std::size_t>(fd) < waiting_on_fd_.size())
+        return;
+    std::size_t size = static_cast<std::size_t>(fd) + 64;
+    waiting_on_fd_.resize(size, nullptr);
+    readiness_.resize(size, 0);
+    hang_up_.resize(size, nullptr);
+}
+
+void EventLoop::suspend_on(int fd, std::uint32_t events, int timeout_ms) {
+    make_room_for(fd);
     Fiber* fiber = running_;
     waiting_on_fd_[fd] = fiber;
     fiber->fd = fd;

@@ -24,6 +24,15 @@ namespace llmproxy {
 
 class TaskThreads;
 
+// Told, on the loop's thread, that the peer of a watched socket has hung up.
+class HangUpListener {
+  public:
+    virtual void hung_up() = 0;
+
+  protected:
+    ~HangUpListener() = default;
+};
+
 // An epoll set, closed when its loop and every socket still in it are gone.
 struct EpollSet {
     explicit EpollSet(int descriptor) : fd(descriptor) {}
@@ -71,6 +80,10 @@ class EventLoop {
     const EpollSet* epoll_set() const { return epoll_.get(); }
     // [on a fiber of this loop] As wait(), for a watched fd.
     bool wait_watched(int fd, std::uint32_t events, int timeout_ms);
+    // [on a fiber of this loop] Until cleared with nullptr, a hang-up of the watched fd (its
+    // peer closing, or an error) is told to listener, whatever the fiber waits on meanwhile; at
+    // once when it has already happened.
+    void on_hang_up(int fd, HangUpListener* listener);
 
     // [on a fiber of this loop] Suspends the fiber for ms milliseconds.
     void sleep(int ms);
@@ -96,6 +109,7 @@ class EventLoop {
     void forget_timeout(Fiber* fiber);
 
     void suspend_on(int fd, std::uint32_t events, int timeout_ms);
+    void make_room_for(int fd);  // in the tables indexed by fd
 
     TaskThreads& blocking_;
     std::unique_ptr<Stacks> stacks_;
@@ -117,6 +131,7 @@ class EventLoop {
     std::vector<Fiber*> round_;             // the fibers being resumed by run_ready()
     std::vector<Fiber*> waiting_on_fd_;     // indexed by fd
     std::vector<std::uint32_t> readiness_;  // of watched fds: edges nobody waited for yet
+    std::vector<HangUpListener*> hang_up_;  // of watched fds
     // Fibers waiting with a deadline, one list per timeout length (rounded): a fiber joins the
     // end of its list, so each list is in deadline order and expiring takes from the front.
     struct TimeoutList {

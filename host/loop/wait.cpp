@@ -44,15 +44,23 @@ void SocketWait::reset(int fd) {
     fd_ = fd;
 }
 
-bool SocketWait::wait(std::uint32_t events, int timeout_ms) {
+EventLoop* SocketWait::watched_here() {
     EventLoop* loop = EventLoop::current();
-    if (!loop)
-        return poll_ready(fd_, events, timeout_ms);
-    if (!in_ || in_.get() != loop->epoll_set()) {
+    if (loop && (!in_ || in_.get() != loop->epoll_set())) {
         release();
         in_ = loop->watch(fd_);
     }
-    return loop->wait_watched(fd_, events, timeout_ms);
+    return loop;
+}
+
+bool SocketWait::wait(std::uint32_t events, int timeout_ms) {
+    EventLoop* loop = watched_here();
+    return loop ? loop->wait_watched(fd_, events, timeout_ms) : poll_ready(fd_, events, timeout_ms);
+}
+
+void SocketWait::on_hang_up(HangUpListener* listener) {
+    if (EventLoop* loop = watched_here())
+        loop->on_hang_up(fd_, listener);
 }
 
 void SocketWait::release() {

@@ -10,6 +10,8 @@
 namespace llmproxy {
 
 struct EpollSet;
+class EventLoop;
+class HangUpListener;
 
 // Waits until the non-blocking socket fd is ready for events (EPOLLIN or EPOLLOUT; a hang-up or
 // error counts as ready) or timeout_ms passes (negative: no limit). True when ready, false on
@@ -37,8 +39,14 @@ class SocketWait {
     bool wait(std::uint32_t events, int timeout_ms);
     // Takes the socket out of the epoll set it is in, if any.
     void release();
+    // On a fiber: until cleared with nullptr, the socket's hang-up is told to listener, also
+    // while the fiber waits on other sockets (see EventLoop::on_hang_up). Elsewhere: nothing.
+    void on_hang_up(HangUpListener* listener);
 
   private:
+    // The current loop, with the socket in its epoll set; nullptr off a fiber.
+    EventLoop* watched_here();
+
     int fd_;
     std::shared_ptr<EpollSet> in_;  // the set holding fd_, kept open while fd_ is in it
 };

@@ -95,7 +95,7 @@ struct Finish {
 class RequestFlow : public SideCaller {
   public:
     RequestFlow(Runtime& runtime, const RouteRuntime& route, std::string body,
-                const HttpRequest& request, DisconnectWatcher::Watch& watch, HttpResponse& response)
+                const HttpRequest& request, HangUpWatch& watch, HttpResponse& response)
         : runtime_(runtime),
           route_(route),
           llm_(*route.llm),
@@ -495,7 +495,7 @@ class RequestFlow : public SideCaller {
     json_fields::Index body_index_;  // of body_, shared by the request hooks
     const HttpRequest& request_;
     HttpResponse& response_;
-    DisconnectWatcher::Watch& watch_;
+    HangUpWatch& watch_;
     bool watching_ = false;
     std::shared_ptr<Cancellation> cancel_;
     Clock::time_point started_ = Clock::now();
@@ -514,7 +514,7 @@ class RequestFlow : public SideCaller {
 }  // namespace
 
 FlowOutcome run_request_flow(Runtime& runtime, const RouteRuntime& route, std::string body,
-                             const HttpRequest& request, DisconnectWatcher::Watch& watch,
+                             const HttpRequest& request, HangUpWatch& watch,
                              HttpResponse& response) {
     RequestFlow flow(runtime, route, std::move(body), request, watch, response);
     return flow.run();

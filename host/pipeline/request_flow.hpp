@@ -6,9 +6,9 @@
 #include <string>
 
 #include "app/runtime.hpp"
+#include "http/hang_up_watch.hpp"
 #include "http/http_request.hpp"
 #include "http/http_response.hpp"
-#include "upstream/disconnect_watcher.hpp"
 
 namespace llmproxy {
 
@@ -26,7 +26,7 @@ struct FlowOutcome {
 // Never throws: every failure becomes an error response, or an SSE error event once a stream has
 // started. watch is the client connection's: a departing client cancels the upstream call at once.
 FlowOutcome run_request_flow(Runtime& runtime, const RouteRuntime& route, std::string body,
-                             const HttpRequest& request, DisconnectWatcher::Watch& watch,
+                             const HttpRequest& request, HangUpWatch& watch,
                              HttpResponse& response);
 
 }  // namespace llmproxy

@@ -205,3 +205,70 @@ TEST_CASE("a sleeping fiber lets the others run, and wakes up") {
     CHECK(eventually([&] { return loop.fibers() == 0; }));
     CHECK(sleeper_saw == 2);
 }
+
+namespace {
+
+// Shuts its socket down when told of a hang-up: how a request's upstream wait is cancelled.
+struct ShutDownOnHangUp : llmproxy::HangUpListener {
+    int fd;
+    std::atomic<int> told{0};
+    explicit ShutDownOnHangUp(int socket) : fd(socket) {}
+    void hung_up() override {
+        ++told;
+        ::shutdown(fd, SHUT_RDWR);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a watched socket's hang-up is told while its fiber waits on another socket") {
+    TaskThreads blocking(1, kStack);
+    EventLoop loop(kStack, blocking);
+    loop.start();
+    SocketPair client, upstream;
+    ShutDownOnHangUp listener(upstream.ours());
+    std::promise<bool> woke;
+    REQUIRE(loop.spawn([&] {
+        llmproxy::SocketWait client_wait(client.ours());
+        llmproxy::SocketWait upstream_wait(upstream.ours());
+        client_wait.on_hang_up(&listener);
+        // Waits on the upstream only; the client's hang-up ends the wait through the listener.
+        bool ready = upstream_wait.wait(EPOLLIN, 10000);
+        char c;
+        woke.set_value(ready && ::recv(upstream.ours(), &c, 1, 0) == 0);
+        client_wait.on_hang_up(nullptr);
+    }));
+    CHECK(eventually([&] { return loop.fibers() == 1; }));
+    ::shutdown(client.theirs(), SHUT_RDWR);  // the client goes away
+    auto result = woke.get_future();
+    REQUIRE(result.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    CHECK(result.get());
+    CHECK(listener.told == 1);
+}
+
+TEST_CASE("a hang-up that came before the listener is told at once") {
+    TaskThreads blocking(1, kStack);
+    EventLoop loop(kStack, blocking);
+    loop.start();
+    SocketPair client;
+    ShutDownOnHangUp listener(-1);
+    std::promise<int> told;
+    std::atomic<bool> reading{false};
+    REQUIRE(loop.spawn([&] {
+        llmproxy::SocketWait client_wait(client.ours());
+        // The connection's reader waits, and sees the client go.
+        char c;
+        while (::recv(client.ours(), &c, 1, 0) != 0) {
+            reading = true;
+            REQUIRE(client_wait.wait(EPOLLIN, 10000));
+        }
+        client_wait.on_hang_up(&listener);
+        told.set_value(listener.told.load());
+        client_wait.on_hang_up(nullptr);
+    }));
+    CHECK(eventually([&] { return reading.load(); }));
+    ::shutdown(client.theirs(), SHUT_RDWR);
+    auto result = told.get_future();
+    REQUIRE(result.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    CHECK(result.get() == 1);
+}
