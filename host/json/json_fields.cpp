@@ -5,6 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace llmproxy::json_fields {
 
 namespace {
@@ -209,8 +213,35 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
     return 0;
 }
 
+// The first index from i on whose byte a string's validation must look at: a quote, a
+// backslash, a control character or a non-ASCII byte (or a position near the end). Plain text
+// is skipped 16 bytes at a time: validating a 2 MB request body byte by byte took two thirds of
+// llm-proxy's time for it.
+std::size_t skip_plain_text(std::string_view s, std::size_t i) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (i + 16 <= s.size()) {
+        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+        // Signed comparison: bytes of 0x80 and above count as below 0x20, as wanted.
+        __m128i special = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
+            _mm_cmplt_epi8(bytes, space));
+        int mask = _mm_movemask_epi8(special);
+        if (mask != 0)
+            return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+        i += 16;
+    }
+#endif
+    return i;
+}
+
 std::size_t validate_string(std::string_view s, std::size_t i) {
     for (++i; i < s.size(); ++i) {
+        i = skip_plain_text(s, i);
+        if (i >= s.size())
+            break;
         unsigned char c = static_cast<unsigned char>(s[i]);
         if (c == '"')
             return i + 1;

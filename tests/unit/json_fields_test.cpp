@@ -154,6 +154,29 @@ TEST_CASE("the validator accepts exactly RFC 8259 values") {
     CHECK_FALSE(jf::valid(deep));
 }
 
+TEST_CASE("long strings are checked at every position, whatever the block a byte falls in") {
+    // Plain text is skipped in blocks of 16 bytes: put each kind of byte the validator must see
+    // at every offset of a 50-byte string, across block boundaries and in the tail.
+    struct Case {
+        std::string bytes;
+        bool valid;
+    };
+    const Case cases[] = {{"\\n", true},          {"\\u00e9", true},   {"\xc3\xa9", true},
+                          {"\xe2\x82\xac", true}, {"\\\"", true},      {"\t", false},
+                          {"\x01", false},        {"\\x", false},      {"\xc3", false},
+                          {"\xff", false},        {"\xc3\x28", false}, {"\x7f", true}};
+    for (const auto& c : cases) {
+        for (std::size_t at = 0; at <= 50; ++at) {
+            std::string text =
+                "\"" + std::string(at, 'a') + c.bytes + std::string(50 - at, 'b') + "\"";
+            CHECK_MESSAGE(jf::valid(text) == c.valid, "byte(s) at offset ", at);
+            // An unescaped quote ends the string there: what follows must then be JSON.
+            std::string cut = "\"" + std::string(at, 'a') + "\"" + std::string(50 - at, 'b') + "\"";
+            CHECK_FALSE(jf::valid(cut));
+        }
+    }
+}
+
 TEST_CASE("an index stays true through every kind of edit") {
     // After each edit made through the index, every lookup through it must agree with a fresh
     // scan of the text.
