@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "eventually.hpp"
 #include "loop/task_threads.hpp"
 #include "loop/wait.hpp"
 
@@ -43,13 +44,6 @@ char read_byte(int fd) {
     while (::recv(fd, &c, 1, 0) != 1)
         REQUIRE(llmproxy::wait_ready(fd, EPOLLIN, 10000));
     return c;
-}
-
-template <typename Pred>
-bool eventually(Pred pred) {
-    for (int i = 0; i < 2000 && !pred(); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    return pred();
 }
 
 }  // namespace

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "eventually.hpp"
+
 using llmproxy::TaskThreads;
 
 namespace {
@@ -40,13 +42,6 @@ struct HeldTasks {
         return changed.wait_for(lock, std::chrono::seconds(10), [&] { return done == n; });
     }
 };
-
-template <typename Pred>
-bool eventually(Pred pred) {
-    for (int i = 0; i < 1000 && !pred(); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    return pred();
-}
 
 }  // namespace
 
