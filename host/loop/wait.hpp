@@ -15,7 +15,9 @@ class HangUpListener;
 
 // Waits until the non-blocking socket fd is ready for events (EPOLLIN or EPOLLOUT; a hang-up or
 // error counts as ready) or timeout_ms passes (negative: no limit). True when ready, false on
-// timeout. Call it after the I/O reported EAGAIN.
+// timeout. Call it after the I/O reported EAGAIN. On a fiber it arms fd in the loop's epoll set
+// for this one wait: for sockets waited on once or shared by loops (the listening socket), never
+// for one a SocketWait holds.
 bool wait_ready(int fd, std::uint32_t events, int timeout_ms);
 
 // The waits of one socket that a connection waits on again and again (a client connection, an
