@@ -40,7 +40,7 @@ bool ClientSocket::wait_for_request(int timeout_ms) {
 
 std::size_t ClientSocket::receive(char* to, std::size_t cap) {
     while (true) {
-        ssize_t n = ::recv(fd_, to, cap, 0);
+        ssize_t n = ::recv(wait_.fd(), to, cap, 0);
         if (n >= 0)
             return static_cast<std::size_t>(n);
         if (errno == EINTR)
@@ -172,7 +172,7 @@ bool ClientSocket::write(std::initializer_list<std::string_view> parts) {
 void ClientSocket::linger_before_close() {
     if (broken_)
         return;
-    ::shutdown(fd_, SHUT_WR);
+    ::shutdown(wait_.fd(), SHUT_WR);
     constexpr auto kLinger = std::chrono::seconds(2);
     constexpr std::size_t kMaxDropped = 8u << 20;
     auto deadline = std::chrono::steady_clock::now() + kLinger;
@@ -181,7 +181,7 @@ void ClientSocket::linger_before_close() {
     while (dropped < kMaxDropped) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
-        ssize_t n = ::recv(fd_, scratch, sizeof scratch, 0);
+        ssize_t n = ::recv(wait_.fd(), scratch, sizeof scratch, 0);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             if (left.count() <= 0 || !wait_.wait(EPOLLIN, static_cast<int>(left.count())))
                 return;

@@ -20,10 +20,7 @@ class ClientSocket {
     // fd, non-blocking, stays owned by the caller. read_timeout_ms bounds every wait for request
     // bytes once a request has begun; send_timeout_ms every wait for the client to take bytes.
     ClientSocket(int fd, int read_timeout_ms, int send_timeout_ms)
-        : fd_(fd),
-          wait_(fd),
-          read_timeout_ms_(read_timeout_ms),
-          send_timeout_ms_(send_timeout_ms) {}
+        : wait_(fd), read_timeout_ms_(read_timeout_ms), send_timeout_ms_(send_timeout_ms) {}
 
     // Waits up to timeout_ms for the first bytes of the next request. False when the client
     // closed the connection, or sent nothing in time.
@@ -72,8 +69,7 @@ class ClientSocket {
     void read_chunked(std::string& out, std::size_t limit);
     std::string read_line(std::size_t max);
 
-    int fd_;
-    SocketWait wait_;
+    SocketWait wait_;  // holds the fd
     int read_timeout_ms_;
     int send_timeout_ms_;
     // A request head and a small body fit in the first read; larger bodies go straight from

@@ -5,8 +5,9 @@
 // of connections without the kernel switching threads twice per request.
 //
 // Fibers never move between threads, so thread-local state stays valid on them; a fiber runs
-// until it waits (wait(), run_elsewhere()) or ends. Code on a fiber must not block the thread:
-// sockets are non-blocking and their waits go through wait_ready() (loop/wait.hpp).
+// until it waits (wait(), wait_watched(), sleep(), run_elsewhere()) or ends. Code on a fiber must
+// not block the thread: sockets are non-blocking and their waits go through loop/wait.hpp
+// (SocketWait for connections, wait_ready() for the rest).
 #pragma once
 
 #include <atomic>

@@ -26,6 +26,13 @@ namespace {
 
 constexpr std::size_t kStack = 256 * 1024;
 
+// An event loop, started, with task threads for its blocking work.
+struct RunningLoop {
+    TaskThreads blocking{2, kStack};
+    EventLoop loop{kStack, blocking};
+    RunningLoop() { loop.start(); }
+};
+
 // A connected pair of non-blocking sockets.
 struct SocketPair {
     int ends[2];
@@ -49,9 +56,8 @@ char read_byte(int fd) {
 }  // namespace
 
 TEST_CASE("one loop thread serves many fibers, each resumed when its socket has data") {
-    TaskThreads blocking(2, kStack);
-    EventLoop loop(kStack, blocking);
-    loop.start();
+    RunningLoop running;
+    EventLoop& loop = running.loop;
     constexpr int kFibers = 500;
     std::vector<SocketPair> pairs(kFibers);
     std::mutex mutex;
@@ -81,9 +87,8 @@ TEST_CASE("one loop thread serves many fibers, each resumed when its socket has 
 }
 
 TEST_CASE("a wait with nothing arriving times out, and the fiber goes on") {
-    TaskThreads blocking(1, kStack);
-    EventLoop loop(kStack, blocking);
-    loop.start();
+    RunningLoop running;
+    EventLoop& loop = running.loop;
     SocketPair pair;
     std::promise<bool> result;
     REQUIRE(loop.spawn([&] { result.set_value(llmproxy::wait_ready(pair.ours(), EPOLLIN, 30)); }));
@@ -101,9 +106,8 @@ TEST_CASE("a wait with nothing arriving times out, and the fiber goes on") {
 }
 
 TEST_CASE("blocking work runs on a task thread while the loop keeps serving other fibers") {
-    TaskThreads blocking(2, kStack);
-    EventLoop loop(kStack, blocking);
-    loop.start();
+    RunningLoop running;
+    EventLoop& loop = running.loop;
     std::promise<void> other_fiber_ran;
     std::shared_future<void> gate = other_fiber_ran.get_future().share();
     std::thread::id loop_thread, work_thread;
@@ -124,9 +128,8 @@ TEST_CASE("blocking work runs on a task thread while the loop keeps serving othe
 }
 
 TEST_CASE("an exception from blocking work reaches the fiber that asked for it") {
-    TaskThreads blocking(1, kStack);
-    EventLoop loop(kStack, blocking);
-    loop.start();
+    RunningLoop running;
+    EventLoop& loop = running.loop;
     std::promise<std::string> caught;
     REQUIRE(loop.spawn([&] {
         try {
@@ -142,9 +145,8 @@ TEST_CASE("an exception from blocking work reaches the fiber that asked for it")
 }
 
 TEST_CASE("a fiber that throws ends alone, and stop waits for the others and takes no more") {
-    TaskThreads blocking(1, kStack);
-    EventLoop loop(kStack, blocking);
-    loop.start();
+    RunningLoop running;
+    EventLoop& loop = running.loop;
     SocketPair pair;
     std::atomic<bool> served{false};
     REQUIRE(loop.spawn([] { throw std::runtime_error("a bug in one connection"); }));
@@ -178,9 +180,8 @@ TEST_CASE("off a fiber, waits block the calling thread") {
 }
 
 TEST_CASE("a sleeping fiber lets the others run, and wakes up") {
-    TaskThreads blocking(1, kStack);
-    EventLoop loop(kStack, blocking);
-    loop.start();
+    RunningLoop running;
+    EventLoop& loop = running.loop;
     std::atomic<int> order{0};
     std::atomic<int> sleeper_saw{-1};
     REQUIRE(loop.spawn([&] {
@@ -216,9 +217,8 @@ struct ShutDownOnHangUp : llmproxy::HangUpListener {
 }  // namespace
 
 TEST_CASE("a watched socket's hang-up is told while its fiber waits on another socket") {
-    TaskThreads blocking(1, kStack);
-    EventLoop loop(kStack, blocking);
-    loop.start();
+    RunningLoop running;
+    EventLoop& loop = running.loop;
     SocketPair client, upstream;
     ShutDownOnHangUp listener(upstream.ours());
     std::promise<bool> woke;
@@ -241,9 +241,8 @@ TEST_CASE("a watched socket's hang-up is told while its fiber waits on another s
 }
 
 TEST_CASE("a hang-up that came before the listener is told at once") {
-    TaskThreads blocking(1, kStack);
-    EventLoop loop(kStack, blocking);
-    loop.start();
+    RunningLoop running;
+    EventLoop& loop = running.loop;
     SocketPair client;
     ShutDownOnHangUp listener(-1);
     std::promise<int> told;
