@@ -3,9 +3,11 @@
 namespace llmproxy {
 
 RequestFacts scan_request(std::string_view body, Endpoint endpoint, json_fields::Index* index) {
-    if (!json_fields::valid(body))
+    if (std::string why = json_fields::check(body); !why.empty())
         throw ApiException(ApiError::bad_request(
-            "invalid_json", "the body is not valid JSON (RFC 8259, UTF-8 strings)"));
+            "invalid_json", "the body is not valid JSON: " + why +
+                                " (RFC 8259 in UTF-8, no key twice in an object, no lone "
+                                "surrogate escapes)"));
     auto root = json_fields::get(body, "", index);
     if (!root || root->front() != '{')
         throw ApiException(ApiError::bad_request("invalid_json", "the body must be a JSON object"));

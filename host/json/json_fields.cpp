@@ -1,13 +1,8 @@
 #include "json/json_fields.hpp"
 
-#include <cctype>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <vector>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace llmproxy::json_fields {
 
@@ -74,8 +69,9 @@ std::size_t skip_value(std::string_view s, std::size_t i) {
 bool key_equals(std::string_view raw, std::string_view wanted) {
     if (raw.find('\\') == std::string_view::npos)
         return raw == wanted;
-    auto decoded = nlohmann::json::parse("\"" + std::string(raw) + "\"", nullptr, false);
-    return decoded.is_string() && decoded.get_ref<const std::string&>() == wanted;
+    std::string decoded;
+    unescape(raw, decoded);
+    return decoded == wanted;
 }
 
 // Splits a pointer into unescaped reference tokens; nullopt when malformed.
@@ -184,157 +180,6 @@ std::optional<Slot> element(std::string_view s, std::size_t at, std::size_t inde
     if (count)
         *count = n;
     return std::nullopt;
-}
-
-// A strict RFC 8259 check of a value (plugins hand the host JSON text that goes straight into
-// bodies), without building anything. Returns one past the value, or npos when invalid.
-std::size_t validate_value(std::string_view s, std::size_t i, int depth);
-
-// The length of the UTF-8 sequence that starts at s[i] (a byte >= 0x80), or 0 when it is not
-// well-formed (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-    auto in = [&](std::size_t k, unsigned lo, unsigned hi) {
-        if (k >= s.size())
-            return false;
-        unsigned b = static_cast<unsigned char>(s[k]);
-        return b >= lo && b <= hi;
-    };
-    const unsigned c = static_cast<unsigned char>(s[i]);
-    if (c >= 0xC2 && c <= 0xDF)
-        return in(i + 1, 0x80, 0xBF) ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-        return in(i + 1, lo, hi) && in(i + 2, 0x80, 0xBF) ? 3 : 0;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-        return in(i + 1, lo, hi) && in(i + 2, 0x80, 0xBF) && in(i + 3, 0x80, 0xBF) ? 4 : 0;
-    }
-    return 0;
-}
-
-// The first index from i on whose byte a string's validation must look at: a quote, a
-// backslash, a control character or a non-ASCII byte (or a position near the end). Plain text
-// is skipped 16 bytes at a time: validating a 2 MB request body byte by byte took two thirds of
-// llm-proxy's time for it.
-std::size_t skip_plain_text(std::string_view s, std::size_t i) {
-#if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i backslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20);
-    while (i + 16 <= s.size()) {
-        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
-        // Signed comparison: bytes of 0x80 and above count as below 0x20, as wanted.
-        __m128i special = _mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
-            _mm_cmplt_epi8(bytes, space));
-        int mask = _mm_movemask_epi8(special);
-        if (mask != 0)
-            return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-        i += 16;
-    }
-#endif
-    return i;
-}
-
-std::size_t validate_string(std::string_view s, std::size_t i) {
-    for (++i; i < s.size(); ++i) {
-        i = skip_plain_text(s, i);
-        if (i >= s.size())
-            break;
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c == '"')
-            return i + 1;
-        if (c < 0x20)
-            return std::string_view::npos;
-        if (c >= 0x80) {
-            std::size_t length = utf8_sequence(s, i);
-            if (length == 0)
-                return std::string_view::npos;
-            i += length - 1;
-            continue;
-        }
-        if (c == '\\') {
-            if (++i >= s.size())
-                return std::string_view::npos;
-            char e = s[i];
-            if (e == 'u') {
-                for (int k = 0; k < 4; ++k)
-                    if (++i >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i])))
-                        return std::string_view::npos;
-            } else if (e == 0 || !std::strchr("\"\\/bfnrt", e)) {
-                return std::string_view::npos;
-            }
-        }
-    }
-    return std::string_view::npos;
-}
-
-std::size_t validate_number(std::string_view s, std::size_t i) {
-    auto digits = [&](std::size_t& at) {
-        std::size_t start = at;
-        while (at < s.size() && s[at] >= '0' && s[at] <= '9')
-            ++at;
-        return at > start;
-    };
-    if (i < s.size() && s[i] == '-')
-        ++i;
-    if (i < s.size() && s[i] == '0')
-        ++i;
-    else if (!digits(i))
-        return std::string_view::npos;
-    if (i < s.size() && s[i] == '.' && !digits(++i))
-        return std::string_view::npos;
-    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-        ++i;
-        if (i < s.size() && (s[i] == '+' || s[i] == '-'))
-            ++i;
-        if (!digits(i))
-            return std::string_view::npos;
-    }
-    return i;
-}
-
-std::size_t validate_value(std::string_view s, std::size_t i, int depth) {
-    constexpr int kMaxDepth = 256;
-    i = skip_ws(s, i);
-    if (i >= s.size() || depth > kMaxDepth)
-        return std::string_view::npos;
-    char c = s[i];
-    if (c == '"')
-        return validate_string(s, i);
-    if (c == '{' || c == '[') {
-        const char close = c == '{' ? '}' : ']';
-        i = skip_ws(s, i + 1);
-        if (i < s.size() && s[i] == close)
-            return i + 1;
-        while (true) {
-            if (c == '{') {
-                if (i >= s.size() || s[i] != '"')
-                    return std::string_view::npos;
-                i = validate_string(s, i);
-                if (i == std::string_view::npos)
-                    return i;
-                i = skip_ws(s, i);
-                if (i >= s.size() || s[i] != ':')
-                    return std::string_view::npos;
-                ++i;
-            }
-            i = validate_value(s, i, depth + 1);
-            if (i == std::string_view::npos)
-                return i;
-            i = skip_ws(s, i);
-            if (i < s.size() && s[i] == ',') {
-                i = skip_ws(s, i + 1);
-                continue;
-            }
-            return i < s.size() && s[i] == close ? i + 1 : std::string_view::npos;
-        }
-    }
-    for (std::string_view literal : {"true", "false", "null"})
-        if (s.substr(i, literal.size()) == literal)
-            return i + literal.size();
-    return validate_number(s, i);
 }
 
 // The whole document's span, without scanning it: it ends where the text does.
@@ -519,17 +364,9 @@ std::optional<std::string> get_string(std::string_view json, std::string_view po
     auto text = get(json, pointer, index);
     if (!text || text->empty() || (*text)[0] != '"')
         return std::nullopt;
-    if (text->find('\\') == std::string_view::npos)
-        return std::string(text->substr(1, text->size() - 2));
-    auto value = nlohmann::json::parse(*text, nullptr, false);
-    if (!value.is_string())
-        return std::nullopt;
-    return value.get<std::string>();
-}
-
-bool valid(std::string_view json) {
-    std::size_t end = validate_value(json, 0, 0);
-    return end != std::string_view::npos && skip_ws(json, end) == json.size();
+    std::string value;
+    unescape(text->substr(1, text->size() - 2), value);
+    return value;
 }
 
 std::string quote(std::string_view text) {
@@ -542,8 +379,9 @@ std::string edit(std::string& json, Edit op, std::string_view pointer, std::stri
     auto tokens = tokens_of(pointer);
     if (!tokens)
         return "malformed JSON pointer '" + std::string(pointer) + "'";
-    if (op != Edit::remove && !valid(value_json))
-        return "the value for '" + std::string(pointer) + "' is not valid JSON";
+    if (op != Edit::remove)
+        if (std::string why = check(value_json); !why.empty())
+            return "the value for '" + std::string(pointer) + "' is not valid JSON: " + why;
     if (tokens->empty()) {
         if (op == Edit::remove)
             return "cannot remove the whole document";

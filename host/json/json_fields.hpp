@@ -3,8 +3,8 @@
 // field, and an edit splices the new value into the text. Processors use this so that changing
 // one field of a large request costs a scan and a copy, not a parse and a serialisation.
 //
-// The text must be valid JSON (request bodies are validated on arrival); values given to edits
-// are validated here.
+// The text must have passed check() (json_check.hpp; request bodies are checked on arrival);
+// values given to edits are checked here.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +13,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "json/json_check.hpp"
 
 namespace llmproxy::json_fields {
 
@@ -56,10 +58,6 @@ enum class Edit {
 // With an index of json, lookups use it and it stays true for the edited text.
 std::string edit(std::string& json, Edit op, std::string_view pointer, std::string_view value_json,
                  Index* index = nullptr);
-
-// Whether text is exactly one valid JSON value (RFC 8259), surrounding whitespace allowed, with
-// strings in well-formed UTF-8.
-bool valid(std::string_view text);
 
 // The JSON text of a string value (quoted and escaped).
 std::string quote(std::string_view text);

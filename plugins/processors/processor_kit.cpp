@@ -92,6 +92,18 @@ void Settings::finish() {
     }
 }
 
+namespace {
+
+// A text the processor cannot read is refused, never skipped: a filter must not pass a message it
+// did not see.
+[[noreturn]] void unreadable(const std::string& pointer) {
+    throw Error("the request's " + pointer +
+                    " cannot be read as text, so it cannot be checked; send a string",
+                400, "invalid_request_error", "unreadable_content");
+}
+
+}  // namespace
+
 void for_each_message_text(const Call& call,
                            const std::function<void(const std::string&, std::string_view)>& fn) {
     for (std::size_t i = 0;; ++i) {
@@ -103,20 +115,33 @@ void for_each_message_text(const Call& call,
                 return;  // past the last message
             continue;    // a message without content
         }
+        if (*value == "null")
+            continue;  // e.g. an assistant message with tool calls only
         if (!value->empty() && value->front() == '"') {
             // Without escapes the JSON text is the string itself: no second lookup needed.
-            if (value->find('\\') == std::string_view::npos)
+            if (value->find('\\') == std::string_view::npos) {
                 fn(content, value->substr(1, value->size() - 2));
-            else if (auto text = call.get_string(content))
+            } else {
+                auto text = call.get_string(content);
+                if (!text)
+                    unreadable(content);
                 fn(content, *text);
+            }
         } else if (!value->empty() && value->front() == '[') {
             for (std::size_t j = 0;; ++j) {
                 std::string part = content + "/" + std::to_string(j);
                 if (!call.get_field(part))
                     break;
-                if (auto text = call.get_string(part + "/text"))
-                    fn(part + "/text", *text);
+                std::string text_pointer = part + "/text";
+                if (!call.get_field(text_pointer))
+                    continue;  // a part without text (an image, a file)
+                auto text = call.get_string(text_pointer);
+                if (!text)
+                    unreadable(text_pointer);
+                fn(text_pointer, *text);
             }
+        } else {
+            unreadable(content);
         }
     }
 }

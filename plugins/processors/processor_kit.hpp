@@ -46,6 +46,8 @@ class Settings {
 
 // Calls fn(pointer, text) for each text of the request's messages: string contents, and the
 // "text" of array contents' parts. fn may replace the text through call.replace(pointer, ...).
+// Fails closed: throws Error (400, unreadable_content) for a content or part text it cannot read
+// as a string, so that no filter passes a text it did not see.
 void for_each_message_text(const Call& call,
                            const std::function<void(const std::string&, std::string_view)>& fn);
 

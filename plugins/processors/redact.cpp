@@ -31,7 +31,7 @@ class Redactor : public llm_proxy::Processor {
     lp_status on_request(Call& call, const lp_request_view&, RequestState*) override {
         for_each_message_text(call, [&](const std::string& pointer, std::string_view text) {
             if (auto masked = patterns_->redact(text, mask_))
-                call.replace(pointer, json_string(*masked));
+                replace_or_fail(call, pointer, *masked);
         });
         return LP_CONTINUE;
     }
@@ -41,9 +41,14 @@ class Redactor : public llm_proxy::Processor {
             return LP_CONTINUE;
         for (std::size_t i = 0; call.get_field("/choices/" + std::to_string(i)); ++i) {
             std::string pointer = "/choices/" + std::to_string(i) + "/message/content";
-            if (auto text = call.get_string(pointer))
-                if (auto masked = patterns_->redact(*text, mask_))
-                    call.replace(pointer, json_string(*masked));
+            auto value = call.get_field(pointer);
+            if (!value || *value == "null")
+                continue;
+            auto text = call.get_string(pointer);
+            if (!text)
+                throw unreadable_answer(pointer);
+            if (auto masked = patterns_->redact(*text, mask_))
+                replace_or_fail(call, pointer, *masked);
         }
         return LP_CONTINUE;
     }
@@ -53,12 +58,27 @@ class Redactor : public llm_proxy::Processor {
         if (!answers_ || data == "[DONE]")
             return LP_CONTINUE;
         json chunk = json::parse(data, nullptr, false);
+        if (chunk.is_discarded())
+            throw unreadable_answer("stream event");
         if (mask_deltas(chunk))
             call.emit_event(chunk.dump(-1, ' ', false, json::error_handler_t::replace));
         return LP_CONTINUE;
     }
 
   private:
+    // An answer the processor cannot read is not passed on unmasked.
+    static Error unreadable_answer(const std::string& what) {
+        return Error("redact cannot read the upstream answer's " + what + " to mask it", 502,
+                     "upstream_error", "unreadable_content");
+    }
+
+    // A text that should be masked and cannot be is never let through.
+    static void replace_or_fail(const Call& call, const std::string& pointer,
+                                const std::string& masked) {
+        if (!call.replace(pointer, json_string(masked)))
+            throw Error("redact could not mask " + pointer);
+    }
+
     // Masks choices[].delta.content of a parsed chunk; true if anything changed.
     bool mask_deltas(json& chunk) const {
         bool changed = false;

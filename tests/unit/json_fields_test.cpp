@@ -119,7 +119,9 @@ TEST_CASE("impossible edits change nothing and say why") {
           "'/messages/9': index past the end of the array");
     CHECK(edit_error(kBody, Edit::add, "/model/x", "1") ==
           "'/model/x': the parent is not an object or array");
-    CHECK(edit_error(kBody, Edit::add, "/t", "{bad") == "the value for '/t' is not valid JSON");
+    CHECK(edit_error(kBody, Edit::add, "/t", "{bad") ==
+          "the value for '/t' is not valid JSON: an object member must start with a quoted key (at "
+          "byte 1)");
     CHECK(edit_error(kBody, Edit::add, "t", "1") == "malformed JSON pointer 't'");
     CHECK(edit_error(kBody, Edit::remove, "") == "cannot remove the whole document");
 }
@@ -152,6 +154,52 @@ TEST_CASE("the validator accepts exactly RFC 8259 values") {
     std::string deep(300, '[');
     deep += std::string(300, ']');
     CHECK_FALSE(jf::valid(deep));
+}
+
+TEST_CASE("a key twice in one object makes the text invalid, however the key is written") {
+    // What a check reads must be what the upstream reads: parsers disagree on which duplicate wins.
+    for (const char* bad : {R"({"model":"a","model":"b"})", R"({"model":"a","mod\u0065l":"b"})",
+                            R"({"m\u006fdel":1,"model":2})", R"({"a":{"x":1,"x":2}})",
+                            R"([{"stream":false,"n":1,"stream":true}])", R"({"":1,"":2})",
+                            R"({"\ud83d\ude00":1,"😀":2})", R"({"a\/b":1,"a/b":2})"})
+        CHECK_MESSAGE(!jf::valid(bad), bad);
+    // The same key in different objects, or at different depths, is fine.
+    for (const char* good :
+         {R"({"a":{"a":1},"b":{"a":2}})", R"([{"x":1},{"x":2}])",
+          R"({"model":"a","Model":"b","model ":"c"})", R"({"a":{"b":1},"b":{"a":{"b":2}}})"})
+        CHECK_MESSAGE(jf::valid(good), good);
+    CHECK(jf::check(R"({"messages":[],"model":"a","mod\u0065l":"b"})") ==
+          "the key \"model\" appears twice in one object (at byte 27)");
+}
+
+TEST_CASE("objects with many keys are checked for duplicates past the linear search") {
+    std::string many = "{";
+    for (int i = 0; i < 1000; ++i)
+        many += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+    CHECK(jf::valid(many + "}"));
+    CHECK_FALSE(jf::valid(many + ",\"k5\":0}"));        // a duplicate of an early key
+    CHECK_FALSE(jf::valid(many + ",\"k\\u0039\":0}"));  // "k9", escaped
+    CHECK_FALSE(jf::valid(many + ",\"k999\":0}"));
+}
+
+TEST_CASE("a \\u escape must be a whole UTF-16 character: lone surrogates are invalid") {
+    for (const char* bad :
+         {R"("\ud800")", R"("\udc00")", R"("a\ud800b")", R"("\ud800\u0041")", R"("\udbff\udbff")",
+          R"("\ude00\ud83d")", R"("\ud800\")", R"({"content":"x\uD800"})", R"("\ud83d\ude0")"})
+        CHECK_MESSAGE(!jf::valid(bad), bad);
+    for (const char* good : {R"("\ud83d\ude00")", R"("\uD83D\uDE00")", R"("\u0000")", R"("\uffff")",
+                             R"("\ud7ff\ue000")"})
+        CHECK_MESSAGE(jf::valid(good), good);
+    CHECK(jf::check(R"({"content":"x\ud800"})").find("high surrogate") != std::string::npos);
+}
+
+TEST_CASE("strings are unescaped exactly as a JSON parser reads them") {
+    const std::string json =
+        R"({"s":"a\"b\\c\/d\b\f\n\r\t\u00e9\u20ac\ud83d\ude00\u0000z","k\u0065y":1})";
+    REQUIRE(jf::valid(json));
+    auto expected = nlohmann::json::parse(json);
+    CHECK(jf::get_string(json, "/s") == expected["s"].get<std::string>());
+    CHECK(jf::get(json, "/key") == "1");
 }
 
 TEST_CASE("long strings are checked at every position, whatever the block a byte falls in") {
