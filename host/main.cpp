@@ -16,6 +16,7 @@
 #include "config/config.hpp"
 #include "http/gateway_handler.hpp"
 #include "http/server.hpp"
+#include "logging/log_text.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "tools/plugin_check.hpp"
 #include "version.hpp"
@@ -72,8 +73,8 @@ std::vector<std::string> bundled_plugin_dirs() {
 
 void setup_logging(const std::string& config_level) {
     auto logger = spdlog::stderr_color_mt("llm-proxy");
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
     spdlog::set_default_logger(logger);
+    llmproxy::escape_controls_in_log("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
     const char* env = std::getenv("LLM_PROXY_LOG_LEVEL");
     spdlog::set_level(spdlog::level::from_str(env && *env ? env : config_level));
 }

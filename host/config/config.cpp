@@ -281,6 +281,14 @@ class Parser {
         r.read_int("port", s.port, 0, 65535);
         r.read("cors_allowed_origins", s.cors_allowed_origins);
         r.read_int("max_body_bytes", s.max_body_bytes, 1024, 1LL << 34);
+        r.read_int("max_buffered_body_bytes", s.max_buffered_body_bytes, 1024, 1LL << 40);
+        if (s.max_buffered_body_bytes < s.max_body_bytes)
+            r.problem(table->get("max_buffered_body_bytes"), "max_buffered_body_bytes",
+                      "must be at least max_body_bytes (" + std::to_string(s.max_body_bytes) +
+                          "), or no request of the largest size could ever be received");
+        r.read_int("request_head_timeout_ms", s.request_head_timeout_ms, 1, 3600000);
+        r.read_int("request_body_timeout_ms", s.request_body_timeout_ms, 1, 3600000);
+        r.read_int("request_body_min_rate", s.request_body_min_rate, 0, 1LL << 30);
         r.read_int("max_connections", s.max_connections, 1, 1000000);
         r.read_int("worker_threads", s.worker_threads, 0, 1024);
         for (const char* retired : {"max_threads", "max_queued"})

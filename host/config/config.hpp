@@ -15,6 +15,11 @@ struct ServerConfig {
     int port = 3000;  // 0 picks a free port (tests use it; the bound port is logged)
     std::vector<std::string> cors_allowed_origins;
     std::size_t max_body_bytes = 64u << 20;
+    // All request bodies being received at once, together; beyond it a new body gets a 503.
+    std::size_t max_buffered_body_bytes = 1u << 30;
+    int request_head_timeout_ms = 20000;  // a whole request head (see ClientLimits)
+    int request_body_timeout_ms = 20000;  // a whole body, plus 1 s per request_body_min_rate bytes
+    std::size_t request_body_min_rate = 500;
     int max_connections = 10000;  // client connections served at once; beyond that: 503
     int worker_threads = 0;       // event-loop threads serving connections; 0: one per CPU
     int keep_alive_timeout_ms = 15000;

@@ -18,16 +18,15 @@ namespace llmproxy {
 
 namespace {
 
-ApiError timed_out() {
-    return {408, "invalid_request_error", "request_timeout",
-            "the client sent nothing more for too long in the middle of its request"};
-}
-
 ApiException too_large(std::size_t limit) {
     return ApiException({413, "invalid_request_error", "request_too_large",
                          "the request body is larger than [server] max_body_bytes = " +
                              std::to_string(limit) + " bytes"});
 }
+
+// A body's memory grows in steps no larger than what has arrived so far (and at least this), so
+// that a Content-Length alone reserves nothing.
+constexpr std::size_t kMinBodyStep = 64 * 1024;
 
 }  // namespace
 
@@ -41,14 +40,21 @@ bool ClientSocket::wait_for_request(int timeout_ms) {
 std::size_t ClientSocket::receive(char* to, std::size_t cap) {
     while (true) {
         ssize_t n = ::recv(wait_.fd(), to, cap, 0);
-        if (n >= 0)
+        if (n >= 0) {
+            if (body_rate_ > 0)
+                deadline_ +=
+                    std::chrono::microseconds(static_cast<std::uint64_t>(n) * 1000000 / body_rate_);
             return static_cast<std::size_t>(n);
+        }
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             throw ApiException(ApiError::client_closed());
-        if (!wait_.wait(EPOLLIN, read_timeout_ms_))
-            throw ApiException(timed_out());
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now());
+        if (left.count() <= 0 || !wait_.wait(EPOLLIN, static_cast<int>(left.count())))
+            throw ApiException(
+                {408, "invalid_request_error", "request_timeout",
+                 std::string("the client sent its request ") + reading_ + " too slowly"});
     }
 }
 
@@ -59,7 +65,10 @@ std::size_t ClientSocket::fill() {
     return n;
 }
 
-bool ClientSocket::read_head(HttpRequest& request) {
+bool ClientSocket::read_head(HttpRequest& request, Clock::time_point deadline) {
+    deadline_ = deadline;
+    body_rate_ = 0;
+    reading_ = "head (request_head_timeout_ms)";
     std::size_t searched = 0;
     while (true) {
         std::string_view data = buffered();
@@ -84,17 +93,42 @@ bool ClientSocket::read_head(HttpRequest& request) {
     }
 }
 
+void ClientSocket::hold_body_memory(std::size_t bytes) {
+    if (!limits_.budget || bytes <= body_memory_held_)
+        return;
+    std::size_t more = bytes - body_memory_held_;
+    if (!limits_.budget->take(more))
+        throw ApiException({503, "server_error", "overloaded",
+                            "llm-proxy is receiving too many request bodies at once ([server] "
+                            "max_buffered_body_bytes = " +
+                                std::to_string(limits_.budget->limit()) + "); retry shortly"});
+    body_memory_held_ = bytes;
+}
+
+void ClientSocket::give_back_body_memory() {
+    if (limits_.budget && body_memory_held_ > 0)
+        limits_.budget->give_back(body_memory_held_);
+    body_memory_held_ = 0;
+}
+
 void ClientSocket::read_exact(std::size_t n, std::string& out) {
     std::size_t take = std::min(n, buffered().size());
+    hold_body_memory(out.size() + take);
     out.append(buffered().substr(0, take));
     consume(take);
-    std::size_t at = out.size();
-    out.resize(at + (n - take));
-    while (at < out.size()) {
-        std::size_t got = receive(out.data() + at, out.size() - at);
-        if (got == 0)
-            throw ApiException(ApiError::client_closed());
-        at += got;
+    n -= take;
+    while (n > 0) {
+        std::size_t step = std::min(n, std::max(kMinBodyStep, out.size()));
+        std::size_t at = out.size();
+        hold_body_memory(at + step);
+        out.resize(at + step);
+        while (at < out.size()) {
+            std::size_t got = receive(out.data() + at, out.size() - at);
+            if (got == 0)
+                throw ApiException(ApiError::client_closed());
+            at += got;
+        }
+        n -= step;
     }
 }
 
@@ -139,8 +173,15 @@ void ClientSocket::read_chunked(std::string& out, std::size_t limit) {
         if (!read_line(2).empty())
             throw broken("a chunk is longer than its size");
     }
-    while (!read_line(8192).empty()) {
-        // Trailer fields: read and dropped.
+    // Trailer fields: read and dropped, within the bounds of a head.
+    std::size_t trailer_bytes = 0;
+    for (std::size_t fields = 0;; ++fields) {
+        std::string line = read_line(kMaxHeadBytes);
+        if (line.empty())
+            break;
+        trailer_bytes += line.size() + 2;
+        if (trailer_bytes > kMaxHeadBytes || fields == kMaxHeaderFields)
+            throw broken("the trailer section is larger than a request head may be");
     }
 }
 
@@ -149,13 +190,21 @@ std::string ClientSocket::read_body(const HttpRequest& request, std::size_t limi
         throw too_large(limit);
     if (request.expect_continue && buffered().empty() && !write({"HTTP/1.1 100 Continue\r\n\r\n"}))
         throw ApiException(ApiError::client_closed());
+    deadline_ = Clock::now() + std::chrono::milliseconds(limits_.body_timeout_ms);
+    body_rate_ = limits_.body_min_rate;
+    reading_ = "body (request_body_timeout_ms, request_body_min_rate)";
+    struct GiveBack {
+        ClientSocket& socket;
+        ~GiveBack() {
+            socket.give_back_body_memory();
+            socket.body_rate_ = 0;
+        }
+    } give_back{*this};
     std::string body;
-    if (request.chunked) {
+    if (request.chunked)
         read_chunked(body, limit);
-    } else {
-        body.reserve(static_cast<std::size_t>(request.content_length));
+    else
         read_exact(static_cast<std::size_t>(request.content_length), body);
-    }
     body_pending_ = false;
     buffer_.release_if_empty();
     return body;
@@ -165,7 +214,7 @@ bool ClientSocket::write(std::initializer_list<std::string_view> parts) {
     if (broken_)
         return false;
     // Gone, or not reading for its send timeout.
-    broken_ = write_all(wait_, parts, send_timeout_ms_) != 0;
+    broken_ = write_all(wait_, parts, limits_.send_timeout_ms) != 0;
     return !broken_;
 }
 

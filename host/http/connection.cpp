@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+
 #include "http/client_socket.hpp"
 #include "http/gateway_handler.hpp"
 #include "http/hang_up_watch.hpp"
@@ -17,13 +19,10 @@ namespace llmproxy {
 
 namespace {
 
-// The longest a client may pause while sending a request, and before its first one.
-constexpr int kRequestReadTimeoutMs = 60000;
-
 // A request whose head cannot be read gets an OpenAI-style error rather than a bare close.
 void refuse(ClientSocket& client, const ApiError& error) {
     if (error.status == ApiError::client_closed().status)
-        return;  // nobody to tell
+        return;  // nobody to tell, nothing worth a log line
     spdlog::info("access status={} error=\"{}\"", error.status, error.message);
     HttpResponse response(client, nullptr, false);
     send_error(response, error);
@@ -35,14 +34,21 @@ void serve_requests(int fd, const ConnectionSettings& settings, GatewayHandler& 
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // never hold back an event
 
-    ClientSocket client(fd, kRequestReadTimeoutMs, settings.client_send_timeout_ms);
+    const auto opened = ClientSocket::Clock::now();
+    const auto head_timeout = std::chrono::milliseconds(settings.client.head_timeout_ms);
+    ClientSocket client(fd, settings.client);
     HangUpWatch watch(client);
     HttpRequest request;
-    int wait_ms = kRequestReadTimeoutMs;
-    while (!registry.stopping() && client.wait_for_request(wait_ms)) {
-        wait_ms = settings.keep_alive_timeout_ms;
+    // The first request's head is due within the head timeout of the connection's start; later
+    // ones may wait for keep_alive_timeout_ms, then have the head timeout from their first byte.
+    bool first = true;
+    while (!registry.stopping() &&
+           client.wait_for_request(first ? settings.client.head_timeout_ms
+                                         : settings.keep_alive_timeout_ms)) {
+        auto deadline = (first ? opened : ClientSocket::Clock::now()) + head_timeout;
+        first = false;
         try {
-            if (!client.read_head(request))
+            if (!client.read_head(request, deadline))
                 break;  // the client closed the connection between requests
         } catch (const ApiException& e) {
             refuse(client, e.error());

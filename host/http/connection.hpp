@@ -9,6 +9,8 @@
 #include <mutex>
 #include <unordered_set>
 
+#include "http/client_socket.hpp"
+
 namespace llmproxy {
 
 class GatewayHandler;
@@ -31,8 +33,8 @@ class ConnectionRegistry {
 };
 
 struct ConnectionSettings {
-    int keep_alive_timeout_ms = 15000;   // 0: one request per connection
-    int client_send_timeout_ms = 60000;  // a client that stops reading is dropped after this
+    int keep_alive_timeout_ms = 15000;  // the wait for a next request; 0: one per connection
+    ClientLimits client;
 };
 
 // Serves the client connection fd (non-blocking) until it ends, then closes fd. Never throws.

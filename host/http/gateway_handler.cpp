@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "http/responses.hpp"
+#include "logging/log_text.hpp"
 #include "pipeline/request_flow.hpp"
 
 namespace llmproxy {
@@ -64,9 +65,6 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
     } catch (const ApiException& e) {
         outcome.status = e.error().status;
         outcome.error = e.error().message;
-        // An unread body would be taken for the next request on this connection.
-        if (client.body_pending())
-            response.set_keep_alive(false);
         if (!response.sent())
             send_error(response, e.error());
     } catch (const std::exception& e) {
@@ -84,7 +82,7 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
         method, path, route_name, outcome.status, outcome.upstream_status,
         outcome.streamed ? "true" : "false", ms, outcome.overhead_ms,
         outcome.client_gone ? " client_gone=true" : "",
-        outcome.error.empty() ? "" : " error=\"" + outcome.error + "\"");
+        outcome.error.empty() ? "" : " error=" + log_quoted(outcome.error));
 }
 
 }  // namespace llmproxy

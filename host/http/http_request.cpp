@@ -121,6 +121,7 @@ void parse_request_head(std::string_view head, HttpRequest& request) {
     parse_request_line(line, request);
 
     bool has_length = false;
+    int hosts = 0;
     bool close = false;
     bool keep_alive = false;
     while (!(line = take_line(head)).empty()) {
@@ -147,6 +148,8 @@ void parse_request_head(std::string_view head, HttpRequest& request) {
             has_length = true;
         } else if (equals_ignoring_case(name, "transfer-encoding")) {
             read_transfer_encoding(value, request);
+        } else if (equals_ignoring_case(name, "host")) {
+            ++hosts;
         } else if (equals_ignoring_case(name, "connection")) {
             close = close || lists_token(value, "close");
             keep_alive = keep_alive || lists_token(value, "keep-alive");
@@ -158,6 +161,12 @@ void parse_request_head(std::string_view head, HttpRequest& request) {
             request.expect_continue = request.minor_version >= 1;
         }
     }
+    // RFC 9112 3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0; intermediaries
+    // disagreeing on which of two counts is a way to reach what a check did not see.
+    if (hosts > 1)
+        malformed("the request has more than one Host header");
+    if (hosts == 0 && request.minor_version >= 1)
+        malformed("an HTTP/1.1 request needs a Host header");
     if (request.chunked && has_length)
         malformed("the request has both Content-Length and Transfer-Encoding");
     if (request.chunked && request.minor_version == 0)

@@ -32,7 +32,8 @@ inline constexpr std::size_t kMaxHeaderFields = 100;
 // Parses head, a request head up to and including its blank line (lines may end in CRLF or LF),
 // into request, replacing what it held. Throws ApiException: 400 (code invalid_http) for a
 // malformed head, for Content-Length and Transfer-Encoding together (a request smuggling
-// vector) and for differing Content-Lengths; 431 for more than kMaxHeaderFields fields; 417 for
+// vector), for differing Content-Lengths, and for an HTTP/1.1 request without exactly one Host
+// (HTTP/1.0: at most one); 431 for more than kMaxHeaderFields fields; 417 for
 // an expectation other than 100-continue; 501 for a transfer coding other than chunked; 505 for
 // a version other than HTTP/1.0 and HTTP/1.1.
 void parse_request_head(std::string_view head, HttpRequest& request);

@@ -35,6 +35,10 @@ std::string HttpResponse::head(int status, std::string_view content_type,
                                std::string_view framing) {
     status_ = status;
     sent_ = true;
+    // Answered before its body was read: the unread body must never be taken for the next
+    // request (a request smuggled inside a GET's body), so the connection ends with this answer.
+    if (client_.body_pending())
+        keep_alive_ = false;
     const std::string& reason = Poco::Net::HTTPResponse::getReasonForStatus(
         static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
     std::string out;

@@ -21,7 +21,8 @@ class HttpResponse {
     // Sets a header, replacing any of the same name. Content-Length, Transfer-Encoding,
     // Connection, Date and Server are the response's own and must not be set.
     void set(std::string_view name, std::string_view value) { set_header(headers_, name, value); }
-    void set_keep_alive(bool on) { keep_alive_ = keep_alive_ && on; }
+    // The connection stays open after this answer: the request allowed it, and its body (if any)
+    // was read by the time the head went out.
     bool keep_alive() const { return keep_alive_; }
     // The head has gone out (or failed to: the client is gone).
     bool sent() const { return sent_; }

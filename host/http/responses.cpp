@@ -3,6 +3,8 @@
 namespace llmproxy {
 
 void send_error(HttpResponse& response, const ApiError& error) {
+    if (error.status == ApiError::client_closed().status)
+        return;  // the client is gone (a status for logs, never for the wire)
     response.send(error.status, "application/json", error.to_json());
 }
 

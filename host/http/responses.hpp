@@ -10,6 +10,7 @@
 
 namespace llmproxy {
 
+// Sends error as an OpenAI-style JSON answer; nothing for client_closed (499), which only logs see.
 void send_error(HttpResponse& response, const ApiError& error);
 
 // A server-sent event stream to the client. The head goes out on construction.

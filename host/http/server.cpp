@@ -31,10 +31,14 @@ constexpr std::size_t kBlockingStackBytes = 256 * 1024;
 // retry after a second.
 constexpr int kListenBacklog = 4096;
 
-ConnectionSettings connection_settings(const ServerConfig& c) {
+ConnectionSettings connection_settings(const ServerConfig& c, BodyBudget& budget) {
     ConnectionSettings settings;
     settings.keep_alive_timeout_ms = c.keep_alive_timeout_ms;
-    settings.client_send_timeout_ms = c.client_send_timeout_ms;
+    settings.client.head_timeout_ms = c.request_head_timeout_ms;
+    settings.client.body_timeout_ms = c.request_body_timeout_ms;
+    settings.client.body_min_rate = c.request_body_min_rate;
+    settings.client.send_timeout_ms = c.client_send_timeout_ms;
+    settings.client.budget = &budget;
     return settings;
 }
 
@@ -49,7 +53,8 @@ int loop_count(const ServerConfig& c) {
 Server::Server(const ServerConfig& config, GatewayHandler& handler)
     : config_(config),
       handler_(handler),
-      settings_(connection_settings(config)),
+      body_budget_(config.max_buffered_body_bytes),
+      settings_(connection_settings(config, body_budget_)),
       socket_(Poco::Net::SocketAddress(config.host, static_cast<uint16_t>(config.port)),
               kListenBacklog),
       blocking_(kBlockingThreads, kBlockingStackBytes) {

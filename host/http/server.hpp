@@ -42,6 +42,7 @@ class Server {
 
     ServerConfig config_;
     GatewayHandler& handler_;
+    BodyBudget body_budget_;
     ConnectionSettings settings_;
     ConnectionRegistry connections_;
     Poco::Net::ServerSocket socket_;

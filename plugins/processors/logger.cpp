@@ -6,6 +6,7 @@
 // authorization headers are masked, and API-key shapes inside message texts are masked too.
 #include <strings.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -38,6 +39,17 @@ bool is_credential(std::string_view header) {
     return false;
 }
 
+// A field value as logfmt writes it: as it is when plain, else quoted and escaped, so that a
+// value from a client (a model name with a line break or " status=200" in it) cannot end the line
+// or add fields of its own.
+std::string field(std::string_view value) {
+    bool plain = !value.empty() && std::none_of(value.begin(), value.end(), [](char c) {
+        unsigned char b = static_cast<unsigned char>(c);
+        return b <= ' ' || b == 0x7f || c == '"' || c == '=' || c == '\\';
+    });
+    return plain ? std::string(value) : json_string(value);
+}
+
 std::string milliseconds(double ms) {
     char text[32];
     std::snprintf(text, sizeof text, "%.3f", ms);
@@ -59,22 +71,23 @@ class Logger : public llm_proxy::Processor {
         if (!llm_proxy::Host::log_enabled(level_))
             return LP_CONTINUE;
         std::string line = "[" + name_ +
-                           "] request route=" + std::string(llm_proxy::view(request.route_prefix)) +
-                           " model=" + std::string(llm_proxy::view(request.model)) +
+                           "] request route=" + field(llm_proxy::view(request.route_prefix)) +
+                           " model=" + field(llm_proxy::view(request.model)) +
                            " stream=" + (request.stream ? "true" : "false");
         if (headers_)
             for (std::size_t i = 0; i < request.header_count; ++i) {
                 std::string_view name = llm_proxy::view(request.headers[i].name);
-                line += " header." + std::string(name) + "=" +
-                        (is_credential(name) ? std::string("[REDACTED]")
-                                             : shown(llm_proxy::view(request.headers[i].value)));
+                line +=
+                    " header." + std::string(name) + "=" +
+                    (is_credential(name) ? std::string("[REDACTED]")
+                                         : field(shown(llm_proxy::view(request.headers[i].value))));
             }
         std::size_t index = 0;
         for_each_message_text(call, [&](const std::string& pointer, std::string_view text) {
             std::string message = pointer.substr(0, pointer.find('/', 10));  // "/messages/N"
             auto role = call.get_string(message + "/role");
-            line += " message[" + std::to_string(index++) + "]." + std::string(role.value_or("?")) +
-                    "=" + json_string(shown(text));
+            line += " message[" + std::to_string(index++) + "]." + field(role.value_or("?")) + "=" +
+                    json_string(shown(text));
         });
         llm_proxy::Host::log(level_, line);
         return LP_CONTINUE;
@@ -92,7 +105,7 @@ class Logger : public llm_proxy::Processor {
                            " prompt_tokens=" + std::to_string(outcome.prompt_tokens) +
                            " completion_tokens=" + std::to_string(outcome.completion_tokens);
         if (outcome.error_message.len)
-            line += " error=" + std::string(llm_proxy::view(outcome.error_message));
+            line += " error=" + json_string(llm_proxy::view(outcome.error_message));
         llm_proxy::Host::log(level_, line);
     }
 

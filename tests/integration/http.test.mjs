@@ -116,7 +116,7 @@ test('a chunked request body is read whole, however its chunks arrive', async ()
 });
 
 test('a chunked body with a broken chunk size gets a 400', async () => {
-  const head = 'POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n';
+  const head = 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n';
   await refusedWith(`${head}zz\r\n{}\r\n0\r\n\r\n`, 400, 'invalid_http');
 });
 
@@ -124,7 +124,7 @@ test('Expect: 100-continue gets "100 Continue" before the body is sent', async (
   const body = chatBody('json');
   const text = await new Promise((resolve, reject) => {
     const socket = net.connect(proxy.port, '127.0.0.1', () => socket.write(
-      `POST /v1/chat/completions HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`));
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`));
     let got = '';
     socket.on('data', (d) => {
       got += d;
@@ -138,7 +138,7 @@ test('Expect: 100-continue gets "100 Continue" before the body is sent', async (
 });
 
 test('pipelined requests are answered in order on one connection', async () => {
-  const text = await exchange([post(chatBody('json')) + 'GET /healthz HTTP/1.1\r\n\r\n' + post(chatBody('error:429'), 'Connection: close\r\n')]);
+  const text = await exchange([post(chatBody('json')) + 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n' + post(chatBody('error:429'), 'Connection: close\r\n')]);
   const answers = parseAnswers(text);
   assert.deepEqual(answers.map((a) => a.status), [200, 200, 429]);
   assert.equal(JSON.parse(answers[1].body).status, 'ok');
@@ -162,7 +162,7 @@ test('HTTP/1.0: answered in HTTP/1.0, closed unless kept alive, streams end with
 });
 
 test('HEAD /healthz has the length of the answer and no body', async () => {
-  const text = await exchange(['HEAD /healthz HTTP/1.1\r\nConnection: close\r\n\r\n']);
+  const text = await exchange(['HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
   const head = text.split('\r\n\r\n');
   assert.match(head[0], /^HTTP\/1\.1 200 OK/);
   assert.match(head[0], /Content-Length: [1-9]\d*/);
@@ -175,7 +175,7 @@ test('a refused body over max_body_bytes still lets the client read its 413', as
   // can destroy the 413 in flight; on loopback the answer usually survives even without the
   // lingering, so this checks the answer, not the lingering).
   const big = 'x'.repeat(400000);
-  const text = await exchange([`POST /v1/chat/completions HTTP/1.1\r\nContent-Length: ${big.length}\r\n\r\n${big}`]);
+  const text = await exchange([`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: ${big.length}\r\n\r\n${big}`]);
   const [answer] = parseAnswers(text);
   assert.equal(answer.status, 413);
   assert.equal(JSON.parse(answer.body).error.code, 'request_too_large');

@@ -54,20 +54,21 @@ TEST_CASE("bare LF line endings and one leading empty line are accepted") {
 }
 
 TEST_CASE("keep-alive follows the version and the Connection header") {
-    CHECK(parsed("GET / HTTP/1.1\r\n\r\n").keep_alive);
-    CHECK_FALSE(parsed("GET / HTTP/1.1\r\nConnection: Close\r\n\r\n").keep_alive);
-    CHECK_FALSE(parsed("GET / HTTP/1.1\r\nConnection: upgrade, close\r\n\r\n").keep_alive);
+    CHECK(parsed("GET / HTTP/1.1\r\nHost: a\r\n\r\n").keep_alive);
+    CHECK_FALSE(parsed("GET / HTTP/1.1\r\nHost: a\r\nConnection: Close\r\n\r\n").keep_alive);
+    CHECK_FALSE(
+        parsed("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade, close\r\n\r\n").keep_alive);
     CHECK_FALSE(parsed("GET / HTTP/1.0\r\n\r\n").keep_alive);
     CHECK(parsed("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").keep_alive);
 }
 
 TEST_CASE("chunked bodies and 100-continue are recognised") {
-    auto r =
-        parsed("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\nExpect: 100-Continue\r\n\r\n");
+    auto r = parsed(
+        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\nExpect: 100-Continue\r\n\r\n");
     CHECK(r.chunked);
     CHECK(r.has_body());
     CHECK(r.expect_continue);
-    CHECK_FALSE(parsed("GET / HTTP/1.1\r\n\r\n").has_body());
+    CHECK_FALSE(parsed("GET / HTTP/1.1\r\nHost: a\r\n\r\n").has_body());
     // HTTP/1.0 clients do not wait for 100 Continue.
     CHECK_FALSE(parsed("POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n").expect_continue);
 }
@@ -75,13 +76,14 @@ TEST_CASE("chunked bodies and 100-continue are recognised") {
 TEST_CASE("a reused request object keeps nothing from the previous head") {
     HttpRequest r;
     parse_request_head(
-        "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n", r);
-    parse_request_head("GET /b HTTP/1.1\r\nContent-Length: 3\r\n\r\n", r);
+        "POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n",
+        r);
+    parse_request_head("GET /b HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n", r);
     CHECK(r.target == "/b");
     CHECK_FALSE(r.chunked);
     CHECK_FALSE(r.expect_continue);
     CHECK(r.content_length == 3);
-    CHECK(r.headers.size() == 1);
+    CHECK(r.headers.size() == 2);
 }
 
 TEST_CASE("malformed heads are refused with 400") {
@@ -98,11 +100,23 @@ TEST_CASE("malformed heads are refused with 400") {
     CHECK(refusal("POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n") == 400);
     CHECK(refusal("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n") == 400);
     CHECK(refusal("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n") == 400);
-    CHECK(refusal("POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n") == 0);
+    CHECK(refusal("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n") ==
+          0);
     CHECK(refusal("POST / HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n") ==
           400);
     CHECK(refusal("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n") == 400);
     CHECK(refusal("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n") == 400);
+}
+
+TEST_CASE("HTTP/1.1 requests need exactly one Host; HTTP/1.0 requests at most one") {
+    // RFC 9112 3.2. Two Hosts let two parsers pick different ones.
+    CHECK(refusal("GET / HTTP/1.1\r\n\r\n") == 400);
+    CHECK(refusal("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n") == 400);
+    CHECK(refusal("GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n") == 400);
+    CHECK(refusal("GET / HTTP/1.1\r\nHOST: a\r\n\r\n") == 0);
+    CHECK(refusal("GET / HTTP/1.1\r\nHost:\r\n\r\n") == 0);  // empty, as RFC 9112 allows
+    CHECK(refusal("GET / HTTP/1.0\r\n\r\n") == 0);
+    CHECK(refusal("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n") == 400);
 }
 
 TEST_CASE("unsupported features get their own status") {
@@ -110,8 +124,8 @@ TEST_CASE("unsupported features get their own status") {
     CHECK(refusal("GET / HTTP/1.2\r\n\r\n") == 505);
     CHECK(refusal("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n") == 501);
     CHECK(refusal("POST / HTTP/1.1\r\nExpect: something\r\n\r\n") == 417);
-    std::string many = "GET / HTTP/1.1\r\n";
-    for (std::size_t i = 0; i < llmproxy::kMaxHeaderFields; ++i)
+    std::string many = "GET / HTTP/1.1\r\nHost: a\r\n";
+    for (std::size_t i = 1; i < llmproxy::kMaxHeaderFields; ++i)
         many += "X-H" + std::to_string(i) + ": v\r\n";
     CHECK(refusal(many + "\r\n") == 0);
     CHECK(refusal(many + "X-One-Too-Many: v\r\n\r\n") == 431);

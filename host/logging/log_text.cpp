@@ -1,0 +1,98 @@
+#include "logging/log_text.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <memory>
+
+namespace llmproxy {
+
+namespace {
+
+bool is_control(unsigned char c) {
+    return c < 0x20 || c == 0x7f;
+}
+
+void append_escaped(std::string& out, unsigned char c) {
+    switch (c) {
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default: {
+            static const char kHex[] = "0123456789abcdef";
+            out += "\\x";
+            out += kHex[c >> 4];
+            out += kHex[c & 0xF];
+        }
+    }
+}
+
+// spdlog's pattern formatter, given messages with their control characters escaped.
+class EscapingFormatter final : public spdlog::formatter {
+  public:
+    explicit EscapingFormatter(std::unique_ptr<spdlog::formatter> inner)
+        : inner_(std::move(inner)) {}
+
+    void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+        std::string_view payload(msg.payload.data(), msg.payload.size());
+        if (std::none_of(payload.begin(), payload.end(),
+                         [](char c) { return is_control(static_cast<unsigned char>(c)); }))
+            return inner_->format(msg, dest);
+        std::string escaped = escape_controls(payload);
+        spdlog::details::log_msg copy = msg;
+        copy.payload = spdlog::string_view_t(escaped.data(), escaped.size());
+        inner_->format(copy, dest);
+        msg.color_range_start = copy.color_range_start;  // mutable: the sink colours by them
+        msg.color_range_end = copy.color_range_end;
+    }
+
+    std::unique_ptr<spdlog::formatter> clone() const override {
+        return std::make_unique<EscapingFormatter>(inner_->clone());
+    }
+
+  private:
+    std::unique_ptr<spdlog::formatter> inner_;
+};
+
+}  // namespace
+
+std::string escape_controls(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 8);
+    for (char c : text) {
+        if (is_control(static_cast<unsigned char>(c)))
+            append_escaped(out, static_cast<unsigned char>(c));
+        else
+            out += c;
+    }
+    return out;
+}
+
+std::string log_quoted(std::string_view text) {
+    std::string out = "\"";
+    out.reserve(text.size() + 8);
+    for (char c : text) {
+        if (c == '"' || c == '\\')
+            out += '\\';
+        if (is_control(static_cast<unsigned char>(c)))
+            append_escaped(out, static_cast<unsigned char>(c));
+        else
+            out += c;
+    }
+    out += '"';
+    return out;
+}
+
+void escape_controls_in_log(const std::string& pattern) {
+    spdlog::default_logger()->set_formatter(
+        std::make_unique<EscapingFormatter>(std::make_unique<spdlog::pattern_formatter>(pattern)));
+}
+
+}  // namespace llmproxy

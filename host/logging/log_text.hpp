@@ -1,0 +1,23 @@
+// Log lines that outside text cannot forge. Values from clients, upstreams and plugins (a model
+// name, an error message) end up in log lines; a line break inside one would start a line of the
+// sender's choosing, and a terminal escape would rewrite what an operator sees.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace llmproxy {
+
+// text with every control character (below 0x20, and 0x7f) written as an escape: \n, \r, \t,
+// or \xNN. Bytes from 0x80 on are left as they are.
+std::string escape_controls(std::string_view text);
+
+// text as a quoted log field value: "..." with quotes and backslashes escaped as well, so that the
+// value cannot close its quotes and add fields of its own.
+std::string log_quoted(std::string_view text);
+
+// Makes the default logger escape control characters in every message it writes (the pattern is
+// spdlog's). Call it once, after the default logger is set.
+void escape_controls_in_log(const std::string& pattern);
+
+}  // namespace llmproxy
