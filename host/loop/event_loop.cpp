@@ -27,6 +27,14 @@ namespace {
 
 // What tells that a watched socket's peer is gone.
 constexpr std::uint32_t kHangUp = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+
+// What ends a wait for events: the events, and whatever makes them never come. A peer that has
+// closed its side (EPOLLRDHUP) makes the socket readable for good (reads return the end), and on
+// an edge-triggered socket that edge comes once, often with the last data: a reader that drains
+// the data and waits again must not wait for an edge that will never come.
+std::uint32_t ends_wait_for(std::uint32_t events) {
+    return events | EPOLLERR | EPOLLHUP | ((events & EPOLLIN) ? std::uint32_t{EPOLLRDHUP} : 0u);
+}
 // Timeout lengths are grouped by this granularity: a deadline may fire up to this much late.
 constexpr int kTimeoutGrainMs = 8;
 constexpr int kEventBatch = 256;
@@ -222,7 +230,7 @@ void EventLoop::run() {
                 listener->hung_up();
             }
             Fiber* fiber = waiting_on_fd_[fd];
-            if (!fiber || !(ready & (fiber->events | EPOLLERR | EPOLLHUP))) {
+            if (!fiber || !(ready & ends_wait_for(fiber->events))) {
                 // A watched socket's edge comes once: kept for the next wait. (For one-shot
                 // registrations it means a wait that timed out since; dropped at the next watch.)
                 readiness_[fd] |= ready;
@@ -340,7 +348,7 @@ const std::shared_ptr<EpollSet>& EventLoop::watch(int fd) {
 
 bool EventLoop::wait_watched(int fd, std::uint32_t events, int timeout_ms) {
     std::uint32_t& ready = readiness_[fd];
-    if (ready & (events | EPOLLERR | EPOLLHUP)) {
+    if (ready & ends_wait_for(events)) {
         ready &= ~events;  // an error or hang-up stays: every later wait sees it at once
         return true;
     }

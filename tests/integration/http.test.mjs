@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 
 import { startMock } from './lib/mock_upstream.mjs';
 import { chatBody, startProxy, upstreamConfig } from './lib/proxy.mjs';
+import { exchangeWith, parseAnswers } from './lib/raw_client.mjs';
 
 let mock;
 let proxy;
@@ -16,59 +17,12 @@ before(async () => {
   proxy = await startProxy(upstreamConfig(mock.url, { server: 'max_body_bytes = 100000' }));
 });
 
+const exchange = (chunks, options) => exchangeWith(proxy.port, chunks, options);
+
 after(async () => {
   await proxy?.stop();
   await mock?.close();
 });
-
-// Sends the chunks (written one by one, a tick apart) and collects what comes back until the
-// proxy closes the connection, or until `until(text)` holds.
-function exchange(chunks, { until = null, timeoutMs = 5000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(proxy.port, '127.0.0.1');
-    let text = '';
-    const done = () => { socket.destroy(); resolve(text); };
-    socket.on('connect', async () => {
-      for (const chunk of chunks) {
-        socket.write(chunk);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    });
-    socket.on('data', (d) => { text += d; if (until && until(text)) done(); });
-    socket.on('end', done);
-    socket.on('error', (e) => (text ? done() : reject(e)));
-    socket.setTimeout(timeoutMs, () => { socket.destroy(); reject(new Error(`no complete answer; got:\n${text}`)); });
-  });
-}
-
-// The answers in text, each as { status, headers, body } (Content-Length or chunked framing).
-function parseAnswers(text) {
-  const answers = [];
-  let rest = Buffer.from(text);
-  while (rest.length > 0) {
-    const end = rest.indexOf('\r\n\r\n');
-    assert.ok(end >= 0, `an answer without a complete head: ${rest}`);
-    const [statusLine, ...lines] = rest.subarray(0, end).toString().split('\r\n');
-    const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-    rest = rest.subarray(end + 4);
-    let body = '';
-    if (headers['transfer-encoding'] === 'chunked') {
-      for (;;) {
-        const lineEnd = rest.indexOf('\r\n');
-        const size = parseInt(rest.subarray(0, lineEnd).toString(), 16);
-        body += rest.subarray(lineEnd + 2, lineEnd + 2 + size).toString();
-        rest = rest.subarray(lineEnd + 2 + size + 2);
-        if (size === 0) break;
-      }
-    } else {
-      const length = Number(headers['content-length'] ?? rest.length);
-      body = rest.subarray(0, length).toString();
-      rest = rest.subarray(length);
-    }
-    answers.push({ statusLine, status: Number(statusLine.split(' ')[1]), headers, body });
-  }
-  return answers;
-}
 
 const post = (body, extra = '') =>
   `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
@@ -92,6 +46,19 @@ test('request smuggling shapes are refused: Content-Length with Transfer-Encodin
   await refusedWith(`${post('{}').replace('Content-Length', 'Transfer-Encoding: chunked\r\nContent-Length')}`, 400, 'invalid_http');
   await refusedWith('POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}', 400, 'invalid_http');
   await refusedWith('POST /v1/chat/completions HTTP/1.1\r\nContent-Length: -1\r\n\r\n', 400, 'invalid_http');
+});
+
+test('an HTTP/1.1 request needs exactly one Host', async () => {
+  await refusedWith('GET /healthz HTTP/1.1\r\n\r\n', 400, 'invalid_http');
+  await refusedWith('GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400, 'invalid_http');
+  const [answer] = parseAnswers(await exchange(['GET /healthz HTTP/1.0\r\n\r\n']));
+  assert.equal(answer.status, 200);  // HTTP/1.0 had no Host
+});
+
+test('a chunked trailer section larger than a head may be is refused', async () => {
+  const trailers = Array.from({ length: 200 }, (_, i) => `X-T${i}: ${'v'.repeat(400)}\r\n`).join('');
+  await refusedWith(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n${trailers}\r\n`,
+    400, 'invalid_http');
 });
 
 test('limits and unsupported features get their own status: 431, 501, 505, 417', async () => {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <set>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -264,4 +265,37 @@ TEST_CASE("a hang-up that came before the listener is told at once") {
     auto result = told.get_future();
     REQUIRE(result.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
     CHECK(result.get() == 1);
+}
+
+TEST_CASE("a peer's close that came with its last bytes ends every later wait to read") {
+    // Edge-triggered: the close is told once, with the data. A reader that takes the data and
+    // waits again must not wait for an edge that never comes (it used to wait for the timeout).
+    RunningLoop running;
+    EventLoop& loop = running.loop;
+    SocketPair upstream;
+    std::promise<std::string> outcome;
+    std::atomic<bool> watching{false};
+    REQUIRE(loop.spawn([&] {
+        llmproxy::SocketWait wait(upstream.ours());
+        watching = true;
+        std::string got;
+        char buffer[64];
+        for (int waits = 0; waits < 4; ++waits) {
+            if (!wait.wait(EPOLLIN, 10000))
+                return outcome.set_value(got + " (timed out)");
+            ssize_t n = ::recv(upstream.ours(), buffer, sizeof buffer, 0);
+            if (n == 0)
+                return outcome.set_value(got + " (end)");
+            if (n > 0)
+                got.append(buffer, static_cast<std::size_t>(n));
+        }
+        outcome.set_value(got + " (too many waits)");
+    }));
+    CHECK(eventually([&] { return watching.load(); }));
+    // The last bytes and the close leave together, before the reader has looked.
+    REQUIRE(::send(upstream.theirs(), "last", 4, 0) == 4);
+    ::shutdown(upstream.theirs(), SHUT_WR);
+    auto result = outcome.get_future();
+    REQUIRE(result.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    CHECK(result.get() == "last (end)");
 }
