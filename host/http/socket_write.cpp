@@ -10,7 +10,11 @@
 
 namespace llmproxy {
 
-int write_all(SocketWait& socket, std::initializer_list<std::string_view> parts, int timeout_ms) {
+int write_all(SocketWait& socket, std::initializer_list<std::string_view> parts, int timeout_ms,
+              std::size_t* written) {
+    std::size_t ignored = 0;
+    std::size_t& total = written ? *written : ignored;
+    total = 0;
     iovec io[kMaxWriteParts];
     std::size_t count = 0;
     for (std::string_view part : parts) {
@@ -36,6 +40,7 @@ int write_all(SocketWait& socket, std::initializer_list<std::string_view> parts,
             continue;
         }
         auto left = static_cast<std::size_t>(sent);
+        total += left;
         while (next < count && left >= io[next].iov_len)
             left -= io[next++].iov_len;
         if (next < count) {

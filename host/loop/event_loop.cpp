@@ -357,6 +357,10 @@ bool EventLoop::wait_watched(int fd, std::uint32_t events, int timeout_ms) {
     return !fiber->timed_out;
 }
 
+void EventLoop::forget_readable(int fd) {
+    readiness_[fd] &= ~std::uint32_t{EPOLLIN};
+}
+
 void EventLoop::on_hang_up(int fd, HangUpListener* listener) {
     if (listener && (readiness_[fd] & kHangUp)) {
         hang_up_[fd] = nullptr;

@@ -81,6 +81,14 @@ class EventLoop {
     const EpollSet* epoll_set() const { return epoll_.get(); }
     // [on a fiber of this loop] As wait(), for a watched fd.
     bool wait_watched(int fd, std::uint32_t events, int timeout_ms);
+    // [on a fiber of this loop] The events of the watched fd that came while no fiber waited for
+    // them (EPOLLIN, EPOLLRDHUP, ...): what happened to an idle connection, known without a system
+    // call. A close (EPOLLRDHUP, EPOLLHUP, EPOLLERR) stays for good; EPOLLIN until a wait takes
+    // it or forget_readable().
+    std::uint32_t kept_events(int fd) const { return readiness_[fd]; }
+    // [on a fiber of this loop] The reader has taken everything the watched fd had (a read came
+    // back short): the EPOLLIN kept for it is stale.
+    void forget_readable(int fd);
     // [on a fiber of this loop] Until cleared with nullptr, a hang-up of the watched fd (its
     // peer closing, or an error) is told to listener, whatever the fiber waits on meanwhile; at
     // once when it has already happened.

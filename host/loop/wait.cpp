@@ -58,6 +58,19 @@ bool SocketWait::wait(std::uint32_t events, int timeout_ms) {
     return loop ? loop->wait_watched(fd_, events, timeout_ms) : poll_ready(fd_, events, timeout_ms);
 }
 
+std::optional<std::uint32_t> SocketWait::kept_events() const {
+    EventLoop* loop = EventLoop::current();
+    if (!loop || !in_ || in_.get() != loop->epoll_set())
+        return std::nullopt;
+    return loop->kept_events(fd_);
+}
+
+void SocketWait::drained() {
+    EventLoop* loop = EventLoop::current();
+    if (loop && in_ && in_.get() == loop->epoll_set())
+        loop->forget_readable(fd_);
+}
+
 void SocketWait::on_hang_up(HangUpListener* listener) {
     if (EventLoop* loop = watched_here())
         loop->on_hang_up(fd_, listener);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace llmproxy {
 
@@ -39,6 +40,11 @@ class SocketWait {
     void reset(int fd);
     // As wait_ready(), for this socket.
     bool wait(std::uint32_t events, int timeout_ms);
+    // The events that came while nobody waited (EventLoop::kept_events), when the socket is in
+    // the current loop's set; nullopt elsewhere (another loop's set, or off a fiber).
+    std::optional<std::uint32_t> kept_events() const;
+    // The last read came back short: nothing is left to read (EventLoop::forget_readable).
+    void drained();
     // Takes the socket out of the epoll set it is in, if any.
     void release();
     // On a fiber: until cleared with nullptr, the socket's hang-up is told to listener, also

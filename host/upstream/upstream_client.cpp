@@ -85,11 +85,18 @@ UpstreamClient::UpstreamClient(const LlmConfig& llm)
 std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& request,
                                                        Cancellation& cancel) {
     const std::string head = request_head(request);
-    for (int attempt = 0;; ++attempt) {
+    for (bool retried = false;;) {
         if (cancel.cancelled())
             throw ApiException(ApiError::client_closed());
         EventLoop* loop = EventLoop::current();
         ConnectionPool::Lease lease = pool_.acquire(loop ? loop->epoll_set() : nullptr);
+        if (lease.reused && !lease.session->reusable()) {
+            spdlog::debug(
+                "upstream {}: an idle connection was closed by the upstream (or sent "
+                "something unasked); taking another",
+                llm_name_);
+            continue;  // each skip closes one idle connection: bounded by the pool's size
+        }
         bool sent = false;
         try {
             Poco::Net::StreamSocket& socket = lease.session->http().socket();
@@ -101,17 +108,22 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
             }
             lease.session->send(head, request.body);
             sent = true;
-            auto response = std::make_unique<UpstreamResponse>(*this, std::move(lease), cancel,
-                                                               request.method == "HEAD");
-            return response;
+            return std::make_unique<UpstreamResponse>(*this, std::move(lease), cancel,
+                                                      request.method == "HEAD");
         } catch (const Poco::Exception& e) {
             cancel.detach();
             if (cancel.cancelled())
                 throw ApiException(ApiError::client_closed());
-            if (lease.reused && attempt == 0 && stale_connection(e)) {
+            // A request is sent again only when the upstream cannot have seen a byte of it (as
+            // nginx does for requests that are not idempotent): one that arrived may have been
+            // acted on and billed, even if no answer came.
+            if (lease.reused && !retried && !lease.session->sent_anything() &&
+                stale_connection(e)) {
                 spdlog::debug(
-                    "upstream {}: reused connection was closed ({}); retrying on a new one",
+                    "upstream {}: a reused connection failed before the request left "
+                    "({}); sending it on a new one",
                     llm_name_, e.displayText());
+                retried = true;
                 continue;
             }
             if (dynamic_cast<const Poco::TimeoutException*>(&e))
@@ -120,6 +132,12 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
                     (sent ? "answer within read_timeout_ms = " + std::to_string(read_timeout_ms_)
                           : "accept the connection within connect_timeout_ms = " +
                                 std::to_string(connect_timeout_ms_))));
+            if (lease.session->sent_anything())
+                throw ApiException(ApiError::bad_gateway(
+                    "upstream_broken",
+                    "the connection to upstream '" + llm_name_ + "' (" + base_url_ +
+                        ") failed after the request was sent: " + e.displayText() +
+                        "; it was not sent again, since the upstream may have acted on it"));
             throw ApiException(ApiError::bad_gateway(
                 "upstream_unreachable", "cannot reach upstream '" + llm_name_ + "' at " +
                                             base_url_ + ": " + e.displayText()));

@@ -81,8 +81,10 @@ class UpstreamClient {
     // llm.base_url must be set.
     explicit UpstreamClient(const LlmConfig& llm);
 
-    // Sends request and waits for the response head. One retry on a fresh connection when a
-    // reused one turns out to be closed. Throws ApiException.
+    // Sends request and waits for the response head. Idle connections the upstream has closed
+    // are skipped; a request goes out again (once, on a new connection) only when no byte of it
+    // reached a reused connection. Throws ApiException: 502 upstream_unreachable (nothing was
+    // sent), 502 upstream_broken (sent, then the connection failed), 504 (timeouts).
     std::unique_ptr<UpstreamResponse> send(const UpstreamRequest& request, Cancellation& cancel);
 
     const std::string& llm_name() const { return llm_name_; }

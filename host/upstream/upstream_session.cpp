@@ -64,9 +64,10 @@ class Session final : public Poco::Net::HTTPClientSession, public UpstreamSessio
     }
 
     void send(std::string_view head, std::string_view body) override {
+        sent_ = 0;
         if (!ssl_) {
             nothing_to_read_ = true;
-            int error = write_all(wait_, {head, body}, read_timeout_ms_);
+            int error = write_all(wait_, {head, body}, read_timeout_ms_, &sent_);
             if (error == EAGAIN)
                 throw Poco::TimeoutException("sending to the upstream timed out");
             if (error != 0)
@@ -81,6 +82,24 @@ class Session final : public Poco::Net::HTTPClientSession, public UpstreamSessio
             tls_write(head);
             tls_write(body);
         }
+    }
+
+    bool sent_anything() const override { return sent_ > 0; }
+
+    bool reusable() override {
+        if (ssl_) {
+            // Inside TLS the upstream may send records of its own (session tickets): only data
+            // or a close says the connection is out of step.
+            char c;
+            ERR_clear_error();
+            int n = SSL_peek(ssl_, &c, 1);
+            return n <= 0 && SSL_get_error(ssl_, n) == SSL_ERROR_WANT_READ;
+        }
+        if (auto kept = wait_.kept_events())
+            return (*kept & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) == 0;
+        char c;
+        ssize_t n = ::recv(fd(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
     }
 
     const void* home() const override { return wait_.home(); }
@@ -106,6 +125,8 @@ class Session final : public Poco::Net::HTTPClientSession, public UpstreamSessio
             ssize_t n = ::recv(fd(), to, cap, 0);
             if (n >= 0) {
                 nothing_to_read_ = n > 0 && static_cast<std::size_t>(n) < cap;
+                if (nothing_to_read_)
+                    wait_.drained();  // readiness kept from before this read is stale now
                 return static_cast<std::size_t>(n);
             }
             if (errno == EINTR)
@@ -182,6 +203,7 @@ class Session final : public Poco::Net::HTTPClientSession, public UpstreamSessio
             ERR_clear_error();
             int n = SSL_write(ssl_, data.data(), clamp_to_int(data.size()));
             if (n > 0) {
+                sent_ += static_cast<std::size_t>(n);
                 data.remove_prefix(static_cast<std::size_t>(n));
                 continue;
             }
@@ -202,6 +224,7 @@ class Session final : public Poco::Net::HTTPClientSession, public UpstreamSessio
     int read_timeout_ms_;
     SSL* ssl_ = nullptr;
     bool nothing_to_read_ = false;  // plain TCP: the last read took all the socket had
+    std::size_t sent_ = 0;          // bytes of the request being sent that the socket took
     SocketWait wait_;  // destroyed, and out of its epoll set, before the base closes the socket
 };
 

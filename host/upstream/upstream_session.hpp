@@ -27,8 +27,15 @@ class UpstreamSession {
     // timed out, certificate). True when this call connected.
     virtual bool connect_if_needed() = 0;
     // Writes head then body. Throws Poco::TimeoutException (the upstream took nothing for the
-    // read timeout) or Poco::IOException.
+    // read timeout) or Poco::IOException; sent_anything() then tells whether any byte of this
+    // request left.
     virtual void send(std::string_view head, std::string_view body) = 0;
+    virtual bool sent_anything() const = 0;
+    // For an idle connection about to carry a request: false when the upstream has closed it or
+    // sent something nobody asked for (the next answer read would not be the next request's), as
+    // far as can be told without waiting. Plain connections on the caller's own event loop are
+    // judged by the events that loop kept (no system call); others are peeked at.
+    virtual bool reusable() = 0;
     // Reads what the connection has into to[0, cap), waiting up to the read timeout for at least
     // one byte; 0 when the upstream closed. Throws Poco::TimeoutException or Poco::IOException.
     virtual std::size_t receive(char* to, std::size_t cap) = 0;

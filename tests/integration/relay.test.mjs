@@ -99,14 +99,18 @@ test('events split across reads and packed several to a read arrive whole and in
   assert.equal(events.length, 6);
 });
 
-test('upstream connections are kept alive and reused', async () => {
-  const before = mock.connections;
-  for (let i = 0; i < 5; i++) {
-    const res = await post(`${proxy.url}/v1/chat/completions`, chatBody('json'));
-    assert.equal(res.status, 200);
-    await res.text();
+test('upstream connections are kept alive and reused, after whole answers and after streams', async () => {
+  // Streams too: a connection is judged fit for reuse by what its loop saw while it was idle, and
+  // events kept from reading a stream must not make a good connection look used.
+  for (const [model, extra] of [['json', {}], ['split-stream', { stream: true }], ['stream:40', { stream: true }]]) {
+    const before = mock.connections;
+    for (let i = 0; i < 5; i++) {
+      const res = await post(`${proxy.url}/v1/chat/completions`, chatBody(model, extra));
+      assert.equal(res.status, 200);
+      await res.text();
+    }
+    assert.ok(mock.connections - before <= 1, `${model}: ${mock.connections - before} new upstream connections for 5 requests`);
   }
-  assert.ok(mock.connections - before <= 1, `${mock.connections - before} new upstream connections for 5 requests`);
 });
 
 test('each request leaves one access-log line with route, status and stream flag', async () => {
