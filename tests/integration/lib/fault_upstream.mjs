@@ -49,7 +49,7 @@ const sendAndHold = (bytes) => async (c) => {
 
 // What the upstream does for a request, by model. `c` is the context of one request (see
 // `context` below); c.repeat counts earlier requests of the same model on this connection.
-export const scenarios = {
+const scenarios = {
   json: (c) => c.send(whole(ANSWER)),
   // The request is read, then a TCP reset.
   'reset-after-request': (c) => c.reset(),
@@ -134,19 +134,11 @@ export async function startFaultUpstream() {
   arm();
 
   const upstream = {
-    requests: [],      // every request answered, in order of arrival
+    requests: [],      // every request received (refused ones aside), in order of arrival
     connections: [],   // every connection, in order of opening
     // Ends every stall in progress.
     release() { release(); arm(); },
     open: () => upstream.connections.filter((conn) => conn.open),
-    // Resolves with the first request satisfying predicate.
-    async waitForRequest(predicate, timeoutMs = 5000) {
-      for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(10)) {
-        const found = upstream.requests.find(predicate);
-        if (found) return found;
-      }
-      throw new Error('the fault upstream received no such request');
-    },
   };
 
   // The context a scenario answers one request with.
@@ -188,7 +180,7 @@ export async function startFaultUpstream() {
       refused: 0,      // requests that arrived after the upstream had closed its side
       closedBy: null,  // 'upstream' or 'proxy': who closed (or reset) the connection first
       open: true,
-      busy: false,     // a scenario is answering on it
+      busy: false,     // a scenario is answering on it (or holding it open)
       close: () => { conn.closedBy ??= 'upstream'; socket.destroy(); },
     };
     conn.closed = new Promise((resolve) => socket.once('close', () => { conn.open = false; resolve(); }));
@@ -212,9 +204,9 @@ export async function startFaultUpstream() {
           const request = { ...taken.request, seq: upstream.requests.length, connection: conn };
           upstream.requests.push(request);
           conn.requests.push(request);
-          answering = answering.then(() => answer(conn, socket, request));
+          answering = answering.then(() => answer(conn, socket, request));  // in order
         }
-      } catch {
+      } catch {  // a request head over 64 KiB: not something the proxy sends
         socket.resetAndDestroy();
       }
     });
