@@ -16,8 +16,8 @@ const CLOSE_GUARD_MS = 5000;   // a guard: how long a connection may take to clo
 // read_timeout_ms = 60000: a FIN must end these answers, not the read timeout (each exchange is
 // abandoned after 7 s). node sends the FIN of socket.end(bytes) in a shutdown() a loop turn after
 // the write, so whether it reaches the proxy before the proxy wakes for the data varies from run
-// to run (from 1 run in 20 to 1 in 3 here): these rows run 100 times, a few milliseconds each.
-const PATIENT = { route: '/patient', timeoutMs: 7000, testTimeoutMs: 30000, runs: 100 };
+// to run (from 1 run in 50 to 1 in 3 here): these rows run 200 times, about 15 ms each.
+const PATIENT = { route: '/patient', timeoutMs: 7000, testTimeoutMs: 60000, runs: 200 };
 // An llm that keeps no idle connection: every request goes on a fresh one.
 const FRESH = { route: '/fresh' };
 
@@ -159,7 +159,7 @@ async function expectOutcome(seen, want, note = '') {
 
 // One row per fault: the scenario (the model the fault upstream answers by), the route, and what
 // the client must see; received: 1 and complete: true are implied. Each row runs RUNS times
-// (PATIENT rows: 100).
+// (PATIENT rows: 200).
 const rows = [
   { model: 'reset-after-request', ...FRESH, says: 'RST after the request on a fresh connection: 502 upstream_broken, not replayed',
     want: { status: 502, code: 'upstream_broken' } },

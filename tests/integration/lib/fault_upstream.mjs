@@ -61,12 +61,12 @@ const scenarios = {
   'fin-until-close': (c) => c.finish(head([JSON_TYPE]) + ANSWER),
   'fin-chunked': async (c) => {
     c.send(head([JSON_TYPE, CHUNKED]) + chunked(ANSWER.slice(0, 10)));
-    await c.pause(20);
+    await c.pause(5);
     c.finish(chunked(ANSWER.slice(10)) + LAST_CHUNK);
   },
   'fin-stream-done': async (c) => {
     c.send(head([SSE_TYPE]) + ONE);
-    await c.pause(20);
+    await c.pause(5);
     c.finish(TWO + event('[DONE]'));
   },
   'fin-short-length': (c) => c.finish(head([JSON_TYPE, `Content-Length: ${ANSWER.length + 100}`]) + ANSWER),
