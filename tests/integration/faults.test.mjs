@@ -159,7 +159,7 @@ async function expectOutcome(seen, want, note = '') {
 
 // One row per fault: the scenario (the model the fault upstream answers by), the route, and what
 // the client must see; received: 1 and complete: true are implied. Each row runs RUNS times
-// (PATIENT rows: 200).
+// (PATIENT rows: 200), every other time on a kept-alive connection, where a replay would show.
 const rows = [
   { model: 'reset-after-request', ...FRESH, says: 'RST after the request on a fresh connection: 502 upstream_broken, not replayed',
     want: { status: 502, code: 'upstream_broken' } },
@@ -210,8 +210,13 @@ for (const row of rows) {
     const runs = row.runs ?? RUNS;
     let files;
     for (let run = 1; run <= runs; run++) {
+      // Every other run goes on a connection kept alive from an answer just before.
+      const keptAlive = run % 2 === 0 && row.route !== FRESH.route;
+      if (keptAlive) await expectOutcome(await exchange('json', { ...row, stream: false }), { status: 200, received: 1 });
       const seen = await exchange(row.model, row);
-      await expectOutcome(seen, { received: 1, complete: true, ...row.want }, `run ${run}:`);
+      const note = `run ${run} (${keptAlive ? 'kept-alive' : 'new'} connection):`;
+      if (keptAlive) assert.ok(seen.requests[0]?.connection.requests.length > 1, `${note} the request went on a new connection`);
+      await expectOutcome(seen, { received: 1, complete: true, ...row.want }, note);
       if (run === 1) files = openFiles(proxy.pid, proxy.port);
     }
     const now = openFiles(proxy.pid, proxy.port);
