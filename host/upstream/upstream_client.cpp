@@ -114,11 +114,12 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
             cancel.detach();
             if (cancel.cancelled())
                 throw ApiException(ApiError::client_closed());
+            // Once sent, the lease belongs to the response that failed to read the head.
+            const bool reached_upstream = sent || lease.session->sent_anything();
             // A request is sent again only when the upstream cannot have seen a byte of it (as
             // nginx does for requests that are not idempotent): one that arrived may have been
             // acted on and billed, even if no answer came.
-            if (lease.reused && !retried && !lease.session->sent_anything() &&
-                stale_connection(e)) {
+            if (lease.reused && !retried && !reached_upstream && stale_connection(e)) {
                 spdlog::debug(
                     "upstream {}: a reused connection failed before the request left "
                     "({}); sending it on a new one",
@@ -132,7 +133,7 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
                     (sent ? "answer within read_timeout_ms = " + std::to_string(read_timeout_ms_)
                           : "accept the connection within connect_timeout_ms = " +
                                 std::to_string(connect_timeout_ms_))));
-            if (lease.session->sent_anything())
+            if (reached_upstream)
                 throw ApiException(ApiError::bad_gateway(
                     "upstream_broken",
                     "the connection to upstream '" + llm_name_ + "' (" + base_url_ +
