@@ -65,4 +65,51 @@ bool lists_token(std::string_view value, std::string_view token) {
     return found;
 }
 
+namespace {
+
+bool is_token_char(unsigned char c) {
+    if (c >= '0' && c <= '9')
+        return true;
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+        return true;
+    switch (c) {
+        case '!':
+        case '#':
+        case '$':
+        case '%':
+        case '&':
+        case '\'':
+        case '*':
+        case '+':
+        case '-':
+        case '.':
+        case '^':
+        case '_':
+        case '`':
+        case '|':
+        case '~':
+            return true;
+        default:
+            return false;
+    }
+}
+
+}  // namespace
+
+bool is_token(std::string_view s) {
+    if (s.empty())
+        return false;
+    for (unsigned char c : s)
+        if (!is_token_char(c))
+            return false;
+    return true;
+}
+
+bool has_control_character(std::string_view value) {
+    for (unsigned char c : value)
+        if ((c < ' ' && c != '\t') || c == 0x7f)
+            return true;
+    return false;
+}
+
 }  // namespace llmproxy

@@ -20,6 +20,14 @@ const std::string* find_header(const HeaderList& headers, std::string_view name)
 // Replaces the value of every header called name with one header (appended when none was there).
 void set_header(HeaderList& headers, std::string_view name, std::string_view value);
 
+// Whether s is an RFC 9110 token (methods, header names): one or more of the characters
+// "!#$%&'*+-.^_`|~", digits and letters.
+bool is_token(std::string_view s);
+
+// Whether a header value has a character RFC 9110 does not allow in one: a control character
+// (a bare CR, a NUL, ...) other than the tab.
+bool has_control_character(std::string_view value);
+
 // s without leading and trailing spaces and tabs.
 std::string_view trim_whitespace(std::string_view s);
 

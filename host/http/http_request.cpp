@@ -12,43 +12,6 @@ namespace {
     throw ApiException(ApiError::bad_request("invalid_http", "malformed HTTP request: " + why));
 }
 
-// RFC 9110 tchar: the characters of methods, header names and tokens.
-bool is_token_char(unsigned char c) {
-    if (c >= '0' && c <= '9')
-        return true;
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
-        return true;
-    switch (c) {
-        case '!':
-        case '#':
-        case '$':
-        case '%':
-        case '&':
-        case '\'':
-        case '*':
-        case '+':
-        case '-':
-        case '.':
-        case '^':
-        case '_':
-        case '`':
-        case '|':
-        case '~':
-            return true;
-        default:
-            return false;
-    }
-}
-
-bool is_token(std::string_view s) {
-    if (s.empty())
-        return false;
-    for (unsigned char c : s)
-        if (!is_token_char(c))
-            return false;
-    return true;
-}
-
 void parse_request_line(std::string_view line, HttpRequest& request) {
     auto first_space = line.find(' ');
     auto last_space = line.rfind(' ');
@@ -134,9 +97,8 @@ void parse_request_head(std::string_view head, HttpRequest& request) {
         std::string_view value = trim_whitespace(line.substr(colon + 1));
         if (!is_token(name))
             malformed("'" + std::string(name.substr(0, 64)) + "' is not a header name");
-        for (unsigned char c : value)
-            if ((c < ' ' && c != '\t') || c == 0x7f)
-                malformed("the header '" + std::string(name) + "' has a control character");
+        if (has_control_character(value))
+            malformed("the header '" + std::string(name) + "' has a control character");
         if (request.headers.size() == kMaxHeaderFields)
             throw ApiException({431, "invalid_request_error", "request_header_fields_too_large",
                                 "the request has more than " + std::to_string(kMaxHeaderFields) +

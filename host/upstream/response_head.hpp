@@ -24,7 +24,11 @@ struct ResponseHead {
 };
 
 // Parses head, a response head up to and including its blank line (CRLF or LF line endings),
-// into out. Throws Poco::Net::MessageException naming the fault when it is not HTTP/1.x.
+// into out. Throws Poco::Net::MessageException naming the fault when it is not HTTP/1.x or not
+// safe to pass on: header names that are not tokens, control characters (a bare CR) in values,
+// folded lines, two different Content-Lengths. A Transfer-Encoding overrides a Content-Length
+// and the connection is then not kept (RFC 9112 6.3); a last coding other than chunked means the
+// body runs until the connection closes.
 void parse_response_head(std::string_view head, ResponseHead& out);
 
 }  // namespace llmproxy

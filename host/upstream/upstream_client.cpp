@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 #include "http/api_error.hpp"
 #include "loop/event_loop.hpp"
@@ -198,7 +199,7 @@ void UpstreamResponse::read_head(bool head_request) {
         while (true) {
             std::string_view data = buffered();
             end = find_head_end(data, searched);
-            if (end != std::string_view::npos)
+            if (end != std::string_view::npos && end <= kMaxHeadBytes)
                 break;
             searched = data.size() >= 2 ? data.size() - 2 : 0;
             if (data.size() > kMaxHeadBytes)
@@ -245,27 +246,34 @@ std::string UpstreamResponse::read_line() {
     }
 }
 
-std::size_t UpstreamResponse::end_early() {
+void UpstreamResponse::end_early() {
     body_ = Body::done;
     head_.keep_alive = false;
-    return 0;
 }
 
 std::size_t UpstreamResponse::read_body(char* out, std::size_t cap) {
+    if (failure_)
+        std::rethrow_exception(std::exchange(failure_, nullptr));
+    std::size_t produced = 0;
     try {
-        return read_framed(out, cap);
+        read_framed(out, cap, produced);
     } catch (const ClosedEarly&) {
         truncated_ = true;
-        return end_early();
+        end_early();
+    } catch (...) {
+        if (produced == 0)
+            throw;
+        // What was decoded before a framing fault goes out first; the fault ends the next read.
+        failure_ = std::current_exception();
     }
+    return produced;
 }
 
-std::size_t UpstreamResponse::read_framed(char* out, std::size_t cap) {
-    std::size_t produced = 0;
+void UpstreamResponse::read_framed(char* out, std::size_t cap, std::size_t& produced) {
     while (produced < cap) {
         switch (body_) {
             case Body::done:
-                return produced;
+                return;
             case Body::until_close:
             case Body::length:
             case Body::chunk_data: {
@@ -277,12 +285,13 @@ std::size_t UpstreamResponse::read_framed(char* out, std::size_t cap) {
                     buffered().copy(out + produced, got);
                     buffer_.consume(got);
                 } else if (produced > 0) {
-                    return produced;  // hand over what is here before blocking again
+                    return;  // hand over what is here before blocking again
                 } else {
                     got = receive(out, want);
                     if (got == 0) {
                         truncated_ = body_ != Body::until_close;
-                        return end_early();
+                        end_early();
+                        return;
                     }
                 }
                 produced += got;
@@ -292,7 +301,7 @@ std::size_t UpstreamResponse::read_framed(char* out, std::size_t cap) {
             }
             case Body::chunk_size: {
                 if (produced > 0 && buffered().find('\n') == std::string_view::npos)
-                    return produced;
+                    return;
                 std::string line = read_line();
                 std::string_view size =
                     trim_whitespace(std::string_view(line).substr(0, line.find(';')));
@@ -306,7 +315,7 @@ std::size_t UpstreamResponse::read_framed(char* out, std::size_t cap) {
             }
             case Body::chunk_end:
                 if (produced > 0 && buffered().find('\n') == std::string_view::npos)
-                    return produced;
+                    return;
                 if (!read_line().empty())
                     throw Poco::Net::MessageException(
                         "a chunk of the upstream's body is longer "
@@ -315,13 +324,13 @@ std::size_t UpstreamResponse::read_framed(char* out, std::size_t cap) {
                 break;
             case Body::trailers:
                 if (produced > 0 && buffered().find('\n') == std::string_view::npos)
-                    return produced;
+                    return;
                 if (read_line().empty())
                     body_ = Body::done;
                 break;
         }
     }
-    return produced;
+    return;
 }
 
 void UpstreamResponse::fail(const std::exception& e) {
@@ -357,8 +366,10 @@ std::size_t UpstreamResponse::read_some(char* buffer, std::size_t cap) {
 std::string UpstreamResponse::read_all(std::size_t limit) {
     // A whole answer cut short must not pass for a complete one.
     std::string body;
+    // An announced length is believed up to a point: beyond it the body grows as it arrives.
+    constexpr std::uint64_t kMostReserved = 1 << 20;
     if (body_ == Body::length && left_ <= limit)
-        body.reserve(static_cast<std::size_t>(left_));
+        body.reserve(static_cast<std::size_t>(std::min(left_, kMostReserved)));
     char buffer[16384];
     while (std::size_t n = read_some(buffer, sizeof buffer)) {
         if (body.size() + n > limit) {

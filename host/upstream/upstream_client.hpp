@@ -3,6 +3,7 @@
 // upstream cannot be reached or breaks the protocol, 504 when it is too slow.
 #pragma once
 
+#include <exception>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -63,8 +64,9 @@ class UpstreamResponse {
     std::string_view buffered() const { return buffer_.unread(); }
     std::string read_line();  // the next line (without its line end), reading as needed
     std::size_t read_body(char* out, std::size_t cap);
-    std::size_t read_framed(char* out, std::size_t cap);
-    std::size_t end_early();  // the body ends here; the connection is not reused
+    // Decodes body bytes into out[produced, cap), adding to produced.
+    void read_framed(char* out, std::size_t cap, std::size_t& produced);
+    void end_early();  // the body ends here; the connection is not reused
 
     UpstreamClient& client_;
     ConnectionPool::Lease lease_;
@@ -72,8 +74,9 @@ class UpstreamResponse {
     ResponseHead head_;
     ReadBuffer buffer_;
     Body body_ = Body::done;
-    std::uint64_t left_ = 0;  // bytes of the body (length) or of the chunk (chunk_data) to come
-    bool truncated_ = false;  // the upstream closed the connection before the body's end
+    std::uint64_t left_ = 0;      // bytes of the body (length) or of the chunk (chunk_data) to come
+    bool truncated_ = false;      // the upstream closed the connection before the body's end
+    std::exception_ptr failure_;  // a framing fault found after bytes that went out first
 };
 
 class UpstreamClient {

@@ -35,6 +35,11 @@ TEST_CASE("chunked framing, keep-alive by version and Connection, a missing reas
     CHECK(h.status == 200);
     CHECK(h.chunked);
     CHECK_FALSE(h.keep_alive);
+    // chunked must be the last coding; otherwise the body runs until the connection closes.
+    h = parsed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n");
+    CHECK_FALSE(h.chunked);
+    CHECK_FALSE(h.has_length);
+    CHECK_FALSE(h.keep_alive);
     CHECK_FALSE(parsed("HTTP/1.0 200 OK\r\n\r\n").keep_alive);
     CHECK(parsed("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\n").keep_alive);
 }
@@ -47,4 +52,33 @@ TEST_CASE("a response head that is not HTTP/1.x is refused") {
     CHECK_THROWS_AS(parsed("HTTP/1.1 200 OK\r\nno colon\r\n\r\n"), Poco::Net::MessageException);
     CHECK_THROWS_AS(parsed("HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n"),
                     Poco::Net::MessageException);
+}
+
+TEST_CASE("a response head that is unsafe to pass on is refused") {
+    using Poco::Net::MessageException;
+    // A bare CR (or any control character) would reach the client, or split the header for a
+    // laxer parser after us.
+    CHECK_THROWS_AS(parsed("HTTP/1.1 200 OK\r\nX-Bad: safe\rX-Injected: yes\r\n\r\n"),
+                    MessageException);
+    CHECK_THROWS_AS(parsed(std::string("HTTP/1.1 200 OK\r\nX-Nul: a\0b\r\n\r\n", 32)),
+                    MessageException);
+    CHECK_THROWS_AS(parsed("HTTP/1.1 200 O\x01K\r\n\r\n"), MessageException);
+    CHECK_THROWS_AS(parsed("HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n"), MessageException);
+    CHECK_THROWS_AS(parsed("HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\n\r\n"), MessageException);
+    CHECK_THROWS_AS(parsed("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"),
+                    MessageException);
+    CHECK(parsed("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n")
+              .content_length == 5);
+    CHECK(parsed("HTTP/1.1 200 OK\r\nX-Tab: a\tb\r\n\r\n").get("x-tab") == "a\tb");
+}
+
+TEST_CASE("Transfer-Encoding overrides Content-Length, and the connection is not kept") {
+    // RFC 9112 6.3: both at once may be an attempt to desynchronise the connection.
+    auto h = parsed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 10\r\n\r\n");
+    CHECK(h.chunked);
+    CHECK_FALSE(h.has_length);
+    CHECK_FALSE(h.keep_alive);
+    h = parsed("HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n");
+    CHECK(h.chunked);
+    CHECK_FALSE(h.keep_alive);
 }
