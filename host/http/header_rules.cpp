@@ -28,8 +28,6 @@ constexpr std::array<std::string_view, 10> kHopByHop = {"connection",
                                                         "proxy-authorization",
                                                         "proxy-authenticate"};
 
-}  // namespace
-
 bool forward_request_header(std::string_view name, bool llm_has_own_key) {
     if (one_of(name, kHopByHop))
         return false;
@@ -51,6 +49,37 @@ bool forward_response_header(std::string_view name) {
     constexpr std::array<std::string_view, 5> kHostOwned = {"content-type", "content-encoding",
                                                             "date", "server", "set-cookie"};
     return !one_of(name, kHostOwned);
+}
+
+// Whether a Connection header of headers names name (making it hop-by-hop).
+bool nominated_by_connection(const HeaderList& headers, std::string_view name) {
+    for (const auto& [header, value] : headers)
+        if (equals_ignoring_case(header, "connection") && lists_token(value, name))
+            return true;
+    return false;
+}
+
+template <typename Forward>
+HeaderList forwarded(const HeaderList& headers, Forward&& forward) {
+    const bool has_connection = find_header(headers, "connection") != nullptr;
+    HeaderList out;
+    out.reserve(headers.size());
+    for (const auto& [name, value] : headers)
+        if (forward(name) && !(has_connection && nominated_by_connection(headers, name)))
+            out.emplace_back(name, value);
+    return out;
+}
+
+}  // namespace
+
+HeaderList request_headers_for_upstream(const HeaderList& from_client, bool llm_has_own_key) {
+    return forwarded(from_client, [&](std::string_view name) {
+        return forward_request_header(name, llm_has_own_key);
+    });
+}
+
+HeaderList response_headers_for_client(const HeaderList& from_upstream) {
+    return forwarded(from_upstream, forward_response_header);
 }
 
 }  // namespace llmproxy

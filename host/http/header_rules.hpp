@@ -3,15 +3,18 @@
 // the ones the host sets itself, and credentials the llm's own key replaces.
 #pragma once
 
-#include <string_view>
+#include "http/headers.hpp"
 
 namespace llmproxy {
 
-// A client request header that goes on to the upstream. Authorization passes only when the llm
-// has no token_env of its own (the client then brings its key, e.g. to a self-hosted server).
-bool forward_request_header(std::string_view name, bool llm_has_own_key);
+// The client's request headers that go on to the upstream. Authorization (and api-key,
+// x-api-key) pass only when the llm has no token_env of its own (the client then brings its key,
+// e.g. to a self-hosted server). Headers the client's Connection header names are hop-by-hop and
+// stay behind (RFC 9110 7.6.1).
+HeaderList request_headers_for_upstream(const HeaderList& from_client, bool llm_has_own_key);
 
-// An upstream response header that goes back to the client (x-request-id, x-ratelimit-*, ...).
-bool forward_response_header(std::string_view name);
+// The upstream's response headers that go back to the client (x-request-id, x-ratelimit-*, ...),
+// without hop-by-hop ones, those its Connection header names included.
+HeaderList response_headers_for_client(const HeaderList& from_upstream);
 
 }  // namespace llmproxy

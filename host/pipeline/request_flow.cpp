@@ -197,9 +197,8 @@ class RequestFlow : public SideCaller {
 
         provider_.emplace(llm_);
         UpstreamRequest upstream;
-        for (const auto& [name, value] : request_.headers)
-            if (forward_request_header(name, !llm_.config->token_env.empty()))
-                upstream.headers.emplace_back(name, value);
+        upstream.headers =
+            request_headers_for_upstream(request_.headers, !llm_.config->token_env.empty());
         RequestCall call(provider_->where("encode_request"), body_, &upstream, nullptr,
                          &body_index_);
         lp_request_view view = view_of(body_, facts_, llm_);
@@ -327,9 +326,7 @@ class RequestFlow : public SideCaller {
         answer.content_type = upstream.content_type();
         if (answer.content_type.empty())
             answer.content_type = "application/json";
-        for (const auto& [name, value] : upstream.headers())
-            if (forward_response_header(name))
-                answer.headers.emplace_back(name, value);
+        answer.headers = response_headers_for_client(upstream.headers());
         answer.body = upstream_timed([&] { return upstream.read_all(kMaxUpstreamAnswerBytes); });
         provider_->decode(answer, this);
         deliver(std::move(answer), route_.processors.size());
@@ -368,9 +365,8 @@ class RequestFlow : public SideCaller {
     }
 
     void relay_stream(UpstreamResponse& upstream) {
-        for (const auto& [name, value] : upstream.headers())
-            if (forward_response_header(name))
-                response_.set(name, value);
+        for (const auto& [name, value] : response_headers_for_client(upstream.headers()))
+            response_.set(name, value);
         ClientEventStream& stream = start_stream();
         SseParser parser;
         std::vector<std::string> batch;
