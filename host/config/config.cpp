@@ -349,6 +349,7 @@ class Parser {
         r.read_int("connect_timeout_ms", llm.connect_timeout_ms, 1, 600000);
         r.read_int("read_timeout_ms", llm.read_timeout_ms, 1, 86400000);
         r.read_int("max_idle_connections", llm.max_idle_connections, 0, 100000);
+        r.read_int("max_event_bytes", llm.max_event_bytes, 1024, 1LL << 30);
         r.read("ca_file", llm.ca_file);
         if (!llm.ca_file.empty()) {
             std::filesystem::path p(llm.ca_file);

@@ -40,8 +40,9 @@ struct LlmConfig {
     int connect_timeout_ms = 10000;
     int read_timeout_ms = 300000;  // longest silence allowed between two reads from the upstream
     int max_idle_connections = 64;
-    std::string ca_file;              // extra CA bundle (PEM) trusted for this upstream
-    std::string options_json = "{}";  // [llm.NAME.options], for the provider
+    std::size_t max_event_bytes = 8u << 20;  // one event of an upstream stream, at most
+    std::string ca_file;                     // extra CA bundle (PEM) trusted for this upstream
+    std::string options_json = "{}";         // [llm.NAME.options], for the provider
     int line = 0;
 };
 

@@ -368,13 +368,23 @@ class RequestFlow : public SideCaller {
         for (const auto& [name, value] : response_headers_for_client(upstream.headers()))
             response_.set(name, value);
         ClientEventStream& stream = start_stream();
-        SseParser parser;
+        SseParser parser(llm_.config->max_event_bytes);
         std::vector<std::string> batch;
         auto collect = [&](const SseEvent& event) { provider_->decode(event, batch); };
+        auto feed = [&](std::string_view bytes) {
+            try {
+                parser.feed(bytes, collect);
+            } catch (const SseEventTooLarge& e) {
+                write_events(stream, std::move(batch), route_.processors.size());  // the whole ones
+                throw ApiException(ApiError::bad_gateway(
+                    "upstream_event_too_large",
+                    std::string(e.what()) + " ([llm." + llm_.config->name + "] max_event_bytes)"));
+            }
+        };
         char buffer[16384];
         // Failures from here on propagate to fail(), which ends the stream with an error event.
         while (std::size_t n = upstream.read_some(buffer, sizeof buffer)) {
-            parser.feed(std::string_view(buffer, n), collect);
+            feed(std::string_view(buffer, n));
             if (!write_events(stream, std::move(batch), route_.processors.size()) ||
                 !stream.flush())
                 return client_left();

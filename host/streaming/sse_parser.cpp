@@ -12,6 +12,7 @@ void SseParser::feed(std::string_view bytes, const Sink& sink) {
     while (pos < bytes.size()) {
         std::size_t end = bytes.find_first_of("\r\n", pos);
         if (end == std::string_view::npos) {
+            check_size(line_.size() + (bytes.size() - pos));
             line_.append(bytes.substr(pos));
             return;
         }
@@ -51,6 +52,13 @@ bool SseParser::finish(const Sink& sink) {
     return delivered;
 }
 
+void SseParser::check_size(std::size_t more) const {
+    std::size_t held = pending_.data.size() + pending_.event.size() + pending_.id.size();
+    if (held + more > max_event_bytes_)
+        throw SseEventTooLarge("an event of the upstream's stream is larger than " +
+                               std::to_string(max_event_bytes_) + " bytes");
+}
+
 void SseParser::process_line(std::string_view line, const Sink& sink) {
     if (!seen_first_line_) {
         seen_first_line_ = true;
@@ -74,6 +82,7 @@ void SseParser::process_line(std::string_view line, const Sink& sink) {
         if (!value.empty() && value[0] == ' ')
             value.remove_prefix(1);
     }
+    check_size(value.size() + 1);
     if (field == "data") {
         if (has_data_)
             pending_.data.push_back('\n');

@@ -107,3 +107,34 @@ TEST_CASE("a leading byte order mark is ignored") {
     CHECK(datas(parse_in_pieces({"\xEF\xBB\xBF"
                                  "data: x\n\n"})) == std::vector<std::string>{"x"});
 }
+
+TEST_CASE("an event larger than the limit stops the parser, however its bytes arrive") {
+    using llmproxy::SseEventTooLarge;
+    std::vector<std::string> data;
+    auto sink = [&](const llmproxy::SseEvent& e) { data.push_back(e.data); };
+    // One line that never ends, fed in pieces: refused once it passes the limit, not at its end.
+    llmproxy::SseParser endless(1024);
+    endless.feed("data: ok\n\n", sink);
+    std::string piece(100, 'x');
+    int fed = 0;
+    CHECK_THROWS_AS(
+        [&] {
+            for (; fed < 1000; ++fed)
+                endless.feed(piece, sink);
+        }(),
+        SseEventTooLarge);
+    CHECK(fed == 10);  // the 11th piece passes 1024 bytes
+    CHECK(data == std::vector<std::string>{"ok"});
+    // Many short data lines that add up, in one feed.
+    llmproxy::SseParser lines(1024);
+    std::string many;
+    for (int i = 0; i < 200; ++i)
+        many += "data: 0123456789\n";
+    CHECK_THROWS_AS(lines.feed(many, sink), SseEventTooLarge);
+    // Up to the limit is fine.
+    llmproxy::SseParser exact(1024);
+    data.clear();
+    exact.feed("data: " + std::string(1000, 'y') + "\n\n", sink);
+    REQUIRE(data.size() == 1);
+    CHECK(data[0].size() == 1000);
+}
