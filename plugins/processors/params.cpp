@@ -2,8 +2,10 @@
 //   additional_config.aliases = { fast = "gpt-4o-mini" }: a requested model renamed
 //   additional_config.allowed_models = ["gpt-4o-mini"]: other models get 400 (after aliases)
 //   additional_config.defaults = { temperature = 0.2 }: set when the request lacks them
-//   additional_config.limits = { max_tokens = 1024 }: numbers above are lowered to the limit
+//   additional_config.limits = { max_tokens = 1024 }: numbers above (null, and numbers too large
+//   for a double, included) are lowered to the limit; a value that is not a number gets 400
 #include <algorithm>
+#include <cstdlib>
 
 #include "processor_kit.hpp"
 #include "processors.hpp"
@@ -67,10 +69,7 @@ class Params : public llm_proxy::Processor {
                 call.add(pointer, value);
         for (const auto& limit : limits_) {
             auto current = call.get_field(limit.pointer);
-            if (!current)
-                continue;
-            json number = json::parse(*current, nullptr, false);
-            if (number.is_number() && number.get<double>() > limit.maximum)
+            if (current && above(*current, limit))
                 call.replace(limit.pointer, limit.maximum_json);
         }
         return LP_CONTINUE;
@@ -82,6 +81,21 @@ class Params : public llm_proxy::Processor {
         double maximum;
         std::string maximum_json;
     };
+
+    // Whether a value (JSON text) passes the limit. Fails closed: a number too large for a double
+    // is above any limit, null (the upstream's own maximum) is above it too, and a value that is
+    // not a number (a string an upstream might read as one) is refused rather than let through.
+    static bool above(std::string_view value, const Limit& limit) {
+        if (value == "null")
+            return true;
+        if (value.empty() ||
+            !(value.front() == '-' || (value.front() >= '0' && value.front() <= '9')))
+            throw Error("the request's " + limit.pointer.substr(1) + " must be a number (at most " +
+                            limit.maximum_json + " on this route)",
+                        400, "invalid_request_error", "invalid_parameter");
+        // JSON numbers are valid strtod input; an overflow reads as infinity.
+        return std::strtod(std::string(value).c_str(), nullptr) > limit.maximum;
+    }
     std::vector<std::pair<std::string, std::string>> aliases_;   // model -> real model
     std::vector<std::string> allowed_models_;                    // empty: any
     std::vector<std::pair<std::string, std::string>> defaults_;  // pointer -> JSON value

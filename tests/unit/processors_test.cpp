@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json/json_fields.hpp"
 #include "pipeline/hook_calls.hpp"
 #include "plugins/plugin_registry.hpp"
 
@@ -71,7 +72,7 @@ class Processor {
     RequestResult on_request_text(std::string body, llmproxy::SideCaller* side = nullptr,
                                   std::vector<lp_header> headers = {}) {
         REQUIRE_MESSAGE(instance_, creation_error_);
-        std::string model = json::parse(body).value("model", "");
+        std::string model = llmproxy::json_fields::get_string(body, "/model").value_or("");
         llmproxy::RequestCall call("on_request", body, nullptr, side);
         lp_request_view view{};
         view.struct_size = sizeof view;
@@ -184,6 +185,27 @@ TEST_CASE("params applies aliases, the allow-list, defaults and limits") {
     CHECK(r.error->code == "model_not_allowed");
     CHECK(r.error->message ==
           "the model 'gpt-3.5-turbo' is not allowed on this route (allowed: gpt-4o-mini, gpt-4o)");
+}
+
+TEST_CASE(
+    "params limits hold for numbers too large to read, null, and values that are not numbers") {
+    Processor p("params", "", {{"limits", {{"max_tokens", 1024}}}});
+    for (const char* huge : {"1e400", "100000000000000000000000000000", "1e308"}) {
+        std::string body = std::string(R"({"model":"m","messages":[],"max_tokens":)") + huge + "}";
+        auto r = p.on_request_text(body);
+        CHECK(r.status == LP_CONTINUE);
+        CHECK_MESSAGE(r.body["max_tokens"] == 1024, huge);
+    }
+    auto r = p.on_request_text(R"({"model":"m","messages":[],"max_tokens":null})");
+    CHECK(r.body["max_tokens"] == 1024);
+    for (const char* not_number : {R"("100000")", "true", "[5]", R"({"n":5})"}) {
+        r = p.on_request_text(std::string(R"({"model":"m","messages":[],"max_tokens":)") +
+                              not_number + "}");
+        CHECK_MESSAGE(r.status == LP_FAILED, not_number);
+        REQUIRE(r.error);
+        CHECK(r.error->status == 400);
+        CHECK(r.error->code == "invalid_parameter");
+    }
 }
 
 TEST_CASE("params settings are checked") {
