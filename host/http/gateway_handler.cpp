@@ -60,7 +60,8 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
                                     "the route '" + route_name + "' answers POST, not " + method});
             }
             std::string body = client.read_body(request, runtime_.config().server.max_body_bytes);
-            outcome = run_request_flow(runtime_, *route, std::move(body), request, watch, response);
+            outcome = run_request_flow(runtime_, *route, std::move(body), request, watch, response,
+                                       active_.start());
         }
     } catch (const ApiException& e) {
         outcome.status = e.error().status;

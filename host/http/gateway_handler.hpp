@@ -10,6 +10,7 @@
 #include "http/hang_up_watch.hpp"
 #include "http/http_request.hpp"
 #include "http/http_response.hpp"
+#include "upstream/cancellation.hpp"
 
 namespace llmproxy {
 
@@ -23,11 +24,15 @@ class GatewayHandler {
                 HangUpWatch& watch);
 
     int requests_in_progress() const { return in_progress_; }
+    // [thread-safe] Ends every request in progress: their upstream calls are cut, and their
+    // clients get a 503 shutting_down (an error event for streams that started).
+    void cut_requests_for_shutdown() { active_.cancel_all(Cancellation::Reason::shutting_down); }
 
   private:
     Runtime& runtime_;
     Cors cors_;
     std::atomic<int> in_progress_{0};
+    ActiveRequests active_;
 };
 
 }  // namespace llmproxy

@@ -21,6 +21,8 @@ namespace {
 // Each connection's fiber stack: plugin hooks run on it, and thousands of streams must fit in
 // memory (only the pages a fiber touches become resident).
 constexpr std::size_t kFiberStackBytes = 256 * 1024;
+// How long requests cut at the end of the shut-down grace have to tell their clients.
+constexpr int kLastWordsMs = 1000;
 // How soon an acceptor notices a stop.
 constexpr int kAcceptCheckMs = 200;
 // Threads for blocking upstream work (DNS, connect, TLS handshake); more wait their turn.
@@ -90,9 +92,16 @@ void Server::stop() {
         std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.shutdown_grace_ms);
     while (handler_.requests_in_progress() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (handler_.requests_in_progress() > 0)
-        spdlog::warn("shutdown_grace_ms = {} passed with {} requests in progress; closing them",
+    if (handler_.requests_in_progress() > 0) {
+        spdlog::warn("shutdown_grace_ms = {} passed with {} requests in progress; ending them",
                      config_.shutdown_grace_ms, handler_.requests_in_progress());
+        // Each is told why its answer ends (an error event for a stream), briefly, before every
+        // connection is closed.
+        handler_.cut_requests_for_shutdown();
+        auto told = std::chrono::steady_clock::now() + std::chrono::milliseconds(kLastWordsMs);
+        while (handler_.requests_in_progress() > 0 && std::chrono::steady_clock::now() < told)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     connections_.stop(true);  // wakes idle keep-alive connections, ends the rest
     for (auto& loop : loops_)
         loop->stop();

@@ -95,7 +95,8 @@ struct Finish {
 class RequestFlow : public SideCaller {
   public:
     RequestFlow(Runtime& runtime, const RouteRuntime& route, std::string body,
-                const HttpRequest& request, HangUpWatch& watch, HttpResponse& response)
+                const HttpRequest& request, HangUpWatch& watch, HttpResponse& response,
+                std::shared_ptr<Cancellation> cancel)
         : runtime_(runtime),
           route_(route),
           llm_(*route.llm),
@@ -103,7 +104,7 @@ class RequestFlow : public SideCaller {
           request_(request),
           response_(response),
           watch_(watch),
-          cancel_(std::make_shared<Cancellation>()),
+          cancel_(std::move(cancel)),
           processor_states_(route.processors.size(), nullptr) {}
 
     ~RequestFlow() override = default;
@@ -468,14 +469,22 @@ class RequestFlow : public SideCaller {
         outcome_.error = "the client disconnected";
     }
 
-    void fail(const ApiError& error) {
-        outcome_.error = error.message;
-        if (cancel_->cancelled()) {  // nobody is listening any more
-            outcome_.client_gone = true;
-            if (!stream_)
-                outcome_.status = 499;
-            return;
+    void fail(const ApiError& failure) {
+        ApiError error = failure;
+        if (cancel_->cancelled()) {
+            if (cancel_->reason() == Cancellation::Reason::client_left) {
+                outcome_.error = error.message;
+                outcome_.client_gone = true;  // nobody is listening any more
+                if (!stream_)
+                    outcome_.status = 499;
+                return;
+            }
+            // The client is still there: it learns why its answer ends here.
+            error = {503, "server_error", "shutting_down",
+                     "llm-proxy is shutting down, and the answer did not finish within its "
+                     "shutdown_grace_ms"};
         }
+        outcome_.error = error.message;
         if (stream_) {
             spdlog::warn("stream on route {} failed after it started: {}",
                          route_.config->path_prefix, error.message);
@@ -520,9 +529,9 @@ class RequestFlow : public SideCaller {
 }  // namespace
 
 FlowOutcome run_request_flow(Runtime& runtime, const RouteRuntime& route, std::string body,
-                             const HttpRequest& request, HangUpWatch& watch,
-                             HttpResponse& response) {
-    RequestFlow flow(runtime, route, std::move(body), request, watch, response);
+                             const HttpRequest& request, HangUpWatch& watch, HttpResponse& response,
+                             std::shared_ptr<Cancellation> cancel) {
+    RequestFlow flow(runtime, route, std::move(body), request, watch, response, std::move(cancel));
     return flow.run();
 }
 

@@ -3,12 +3,14 @@
 // called, and the answer is written whole or as a relayed event stream.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "app/runtime.hpp"
 #include "http/hang_up_watch.hpp"
 #include "http/http_request.hpp"
 #include "http/http_response.hpp"
+#include "upstream/cancellation.hpp"
 
 namespace llmproxy {
 
@@ -24,9 +26,11 @@ struct FlowOutcome {
 };
 
 // Never throws: every failure becomes an error response, or an SSE error event once a stream has
-// started. watch is the client connection's: a departing client cancels the upstream call at once.
+// started. watch is the client connection's: a departing client cancels the upstream call at once
+// through cancel. cancel with Reason::shutting_down ends the request with a 503 shutting_down
+// error (an error event when its stream has started).
 FlowOutcome run_request_flow(Runtime& runtime, const RouteRuntime& route, std::string body,
-                             const HttpRequest& request, HangUpWatch& watch,
-                             HttpResponse& response);
+                             const HttpRequest& request, HangUpWatch& watch, HttpResponse& response,
+                             std::shared_ptr<Cancellation> cancel);
 
 }  // namespace llmproxy

@@ -285,6 +285,33 @@ target_llm = "older"
     }
   });
 
+  test('a stream still running when shutdown_grace_ms ends gets an error event, not a silent cut', async () => {
+    const mock = await startMock();
+    const proxy = await startProxy(upstreamConfig(mock.url, { server: 'shutdown_grace_ms = 200' }));
+    try {
+      const res = await post(`${proxy.url}/v1/chat/completions`, chatBody('hold-stream', { stream: true }));
+      assert.equal(res.status, 200);
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      while (!text.includes('second')) text += decoder.decode((await reader.read()).value, { stream: true });
+      const stopped = proxy.stop();  // SIGTERM; the stream waits on the upstream past the grace
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+      const events = text.split('\n\n').filter((b) => b.startsWith('data: ')).map((b) => b.slice(6));
+      const last = JSON.parse(events.at(-1));
+      assert.equal(last.error.code, 'shutting_down', text);
+      assert.ok(!events.includes('[DONE]'));
+      assert.equal(await stopped, 0);
+    } finally {
+      await proxy.stop();
+      await mock.close();
+    }
+  });
+
   test('SIGTERM stops the server cleanly', async () => {
     const proxy = await startProxy(upstreamConfig('http://127.0.0.1:9/v1'));
     assert.equal(await proxy.stop(), 0);
