@@ -24,24 +24,32 @@
 namespace {
 
 constexpr const char* kUsage = R"(usage: llm-proxy --config FILE [--check] [--plugin-dir DIR]...
-       llm-proxy plugin check FILE.so [--type NAME] [--config JSON]
+       llm-proxy plugin check FILE.so [--type NAME] [--config JSON] [--verbose]
 
 An OpenAI-compatible LLM gateway with provider and processor plugins.
 
   --config FILE      the TOML configuration to serve (see config/default.toml)
   --check            validate the configuration and the plugins it needs, then exit:
                      0 when llm-proxy would start, 1 with the reasons when it would not
-  --plugin-dir DIR   also load every *.so plugin in DIR (repeatable; [plugins] dirs in the
-                     config adds more). The plugins built with llm-proxy are always loaded.
+  --plugin-dir DIR   also load every *.so plugin in DIR, relative to the working directory
+                     (repeatable; [plugins] dirs in the config adds more, relative to the
+                     config file). The plugins built with llm-proxy are always loaded: from
+                     plugins/ beside the executable in a build tree, from lib/llm-proxy/plugins
+                     of the prefix when installed.
   --help             show this help
   --version          show the version and the plugin ABI version
 
 plugin check FILE.so  load one plugin alone and exercise it as the host would (lifecycle, error
-                     paths, concurrency, streams split at every byte); prints a verdict per
-                     check and exits non-zero when any fails. --type checks one export only;
-                     --config gives instance settings
-                     as JSON: {"base_url","api_key","options"} for providers,
-                     {"config_value","additional_config"} for processors.
+                     paths, concurrency, streams split at every byte, chat and embedding
+                     requests); prints the settings its instances get, a verdict per check, and
+                     exits 1 when any fails (2 when the options are wrong).
+  --type NAME        check this export only
+  --config JSON      instance settings, read as llm-proxy reads a config (numbers and booleans
+                     where TOML takes them, unknown keys refused): {"base_url","api_key","type",
+                     "options"} for providers ("type": "chat" or "embedding"; both when absent),
+                     {"config_value","additional_config"} for processors. The checker supplies
+                     the rest and says so.
+  --verbose          also show the plugin's log lines and what each hook produced
 
 Environment: LLM_PROXY_LOG_LEVEL (trace|debug|info|warn|error|off) overrides [server] log_level.
 )";
@@ -87,6 +95,8 @@ int plugin_check_command(int argc, char** argv) {
             options.config_json = argv[++i];
         else if (arg == "--type" && i + 1 < argc)
             options.type = argv[++i];
+        else if (arg == "--verbose" || arg == "-v")
+            options.verbose = true;
         else if (options.file.empty() && arg.rfind("--", 0) != 0)
             options.file = arg;
         else
@@ -94,8 +104,8 @@ int plugin_check_command(int argc, char** argv) {
     }
     if (options.file.empty())
         return usage_error("plugin check needs the plugin file");
-    spdlog::set_level(spdlog::level::off);  // the verdicts carry the messages
-    return llmproxy::run_plugin_check(options, std::cout);
+    spdlog::set_level(spdlog::level::off);  // the verdicts carry the messages (--verbose: the logs)
+    return llmproxy::run_plugin_check(options, std::cout, std::cerr);
 }
 
 // Every connection takes one file descriptor, and one more while it talks to an upstream: the

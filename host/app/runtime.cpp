@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "config/named_key.hpp"
 #include "plugins/host_call.hpp"
+#include "plugins/plugin_invoke.hpp"
 
 namespace llmproxy {
 
@@ -27,6 +29,37 @@ std::string not_loaded_hint(const PluginRegistry& plugins, bool providers) {
     return hint;
 }
 
+// The line of a key of a table, or the table's own line when the key is absent.
+int line_of(const KeyLines& keys, std::string_view key, int table_line) {
+    auto it = keys.find(key);
+    return it == keys.end() ? table_line : it->second;
+}
+
+// The problem of a type that more than one plugin exports, or "" when one does.
+template <typename Type>
+std::string exported_by_several(const Type& type, const char* kind) {
+    if (type.also_exported_by.empty())
+        return "";
+    std::string files = type.plugin->file;
+    for (const auto& file : type.also_exported_by)
+        files += " and " + file;
+    return std::string(kind) + " '" + type.name +
+           "' is exported by more than one plugin: " + files +
+           "; llm-proxy cannot tell which one is meant. Remove all but one of these files "
+           "from the plugin directories.";
+}
+
+// The instance_new of `who` (e.g. "provider 'openai'") refused the settings of a table, whose
+// type_key (provider, type) chose the plugin: the problem points at the key why names.
+ConfigProblem refused_settings(const std::string& file, const std::string& table, int table_line,
+                               const KeyLines& keys, const char* type_key, const std::string& who,
+                               const std::string& why) {
+    std::string message = who + " refused these settings: " + why;
+    if (auto named = key_named_in(why, keys, type_key))
+        return {file, named->line, table + "." + named->key, std::move(message)};
+    return {file, table_line, table, std::move(message)};
+}
+
 }  // namespace
 
 Runtime::Runtime(Config config, const PluginRegistry& plugins)
@@ -37,12 +70,18 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins)
         rt.config = &llm;
         rt.provider = plugins.provider(llm.provider);
         std::string key = "llm." + name;
+        const int provider_line = line_of(llm.key_lines, "provider", llm.line);
         if (!rt.provider) {
-            problems.push_back({config_.file, llm.line, key + ".provider",
+            problems.push_back({config_.file, provider_line, key + ".provider",
                                 "no loaded plugin provides provider '" + llm.provider + "'" +
                                     not_loaded_hint(plugins, true)});
             continue;
         }
+        if (auto several = exported_by_several(*rt.provider, "provider"); !several.empty()) {
+            problems.push_back({config_.file, provider_line, key + ".provider", several});
+            continue;
+        }
+        rt.plugin = rt.provider->plugin->id + " [" + key + "]";
         std::string api_key;
         if (!llm.token_env.empty()) {
             const char* value = std::getenv(llm.token_env.c_str());
@@ -59,10 +98,12 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins)
             sizeof(lp_provider_config), to_lp(name),    static_cast<lp_endpoint>(llm.endpoint),
             to_lp(llm.base_url),        to_lp(api_key), to_lp(llm.options_json)};
         lp_call call("provider '" + llm.provider + "' instance_new for [" + key + "]");
-        if (rt.provider->vtable.instance_new(&pc, &call, &rt.instance) != LP_CONTINUE) {
-            problems.push_back({config_.file, llm.line, key,
-                                "provider '" + llm.provider + "' refused these settings: " +
-                                    call.error_or_default().message});
+        if (invoke_hook(rt.plugin, call, [&] {
+                return rt.provider->vtable.instance_new(&pc, &call, &rt.instance);
+            }) != LP_CONTINUE) {
+            problems.push_back(refused_settings(config_.file, key, llm.line, llm.key_lines,
+                                                "provider", "provider '" + llm.provider + "'",
+                                                call.error_or_default().message));
             continue;
         }
         if (!llm.base_url.empty())
@@ -74,19 +115,27 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins)
         rt.config = &proc;
         rt.type = plugins.processor(proc.type);
         std::string key = "processor." + name;
+        const int type_line = line_of(proc.key_lines, "type", proc.line);
         if (!rt.type) {
-            problems.push_back({config_.file, proc.line, key + ".type",
+            problems.push_back({config_.file, type_line, key + ".type",
                                 "no loaded plugin provides processor type '" + proc.type + "'" +
                                     not_loaded_hint(plugins, false)});
             continue;
         }
+        if (auto several = exported_by_several(*rt.type, "processor"); !several.empty()) {
+            problems.push_back({config_.file, type_line, key + ".type", several});
+            continue;
+        }
+        rt.plugin = rt.type->plugin->id + " [" + key + "]";
         lp_processor_config pc{sizeof(lp_processor_config), to_lp(name), to_lp(proc.config_value),
                                to_lp(proc.additional_config_json)};
         lp_call call("processor '" + proc.type + "' instance_new for [" + key + "]");
-        if (rt.type->vtable.instance_new(&pc, &call, &rt.instance) != LP_CONTINUE) {
-            problems.push_back({config_.file, proc.line, key,
-                                "processor '" + proc.type + "' refused these settings: " +
-                                    call.error_or_default().message});
+        if (invoke_hook(rt.plugin, call, [&] {
+                return rt.type->vtable.instance_new(&pc, &call, &rt.instance);
+            }) != LP_CONTINUE) {
+            problems.push_back(refused_settings(config_.file, key, proc.line, proc.key_lines,
+                                                "type", "processor '" + proc.type + "'",
+                                                call.error_or_default().message));
             continue;
         }
         processors_.emplace(name, rt);
@@ -120,12 +169,14 @@ const LlmRuntime* Runtime::llm(std::string_view name) const {
 void Runtime::free_instances() {
     for (auto& [name, llm] : llms_)
         if (llm.instance) {
-            llm.provider->vtable.instance_free(llm.instance);
+            invoke_plugin(llm.plugin, "instance_free",
+                          [&] { llm.provider->vtable.instance_free(llm.instance); });
             llm.instance = nullptr;
         }
     for (auto& [name, proc] : processors_)
         if (proc.instance) {
-            proc.type->vtable.instance_free(proc.instance);
+            invoke_plugin(proc.plugin, "instance_free",
+                          [&] { proc.type->vtable.instance_free(proc.instance); });
             proc.instance = nullptr;
         }
 }

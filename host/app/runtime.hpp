@@ -19,6 +19,7 @@ namespace llmproxy {
 struct LlmRuntime {
     const LlmConfig* config = nullptr;
     const ProviderType* provider = nullptr;
+    std::string plugin;  // "<plugin id> [llm.NAME]": labels the log lines of its calls
     void* instance = nullptr;
     std::unique_ptr<UpstreamClient> upstream;  // null when the llm has no base_url
     bool token_missing = false;                // token_env is set but the variable is not
@@ -27,6 +28,7 @@ struct LlmRuntime {
 struct ProcessorRuntime {
     const ProcessorConfig* config = nullptr;
     const ProcessorType* type = nullptr;
+    std::string plugin;  // "<plugin id> [processor.NAME]": labels the log lines of its calls
     void* instance = nullptr;
 };
 

@@ -73,6 +73,15 @@ nlohmann::json toml_to_json(const toml::node& node) {
     return scalar_text(node);  // dates and times
 }
 
+void record_key_lines(const toml::table& table, const std::string& prefix, KeyLines& lines) {
+    for (auto&& [k, v] : table) {
+        std::string key = prefix + std::string(k.str());
+        lines[key] = static_cast<int>(v.source().begin.line);
+        if (auto* inner = v.as_table())
+            record_key_lines(*inner, key + ".", lines);
+    }
+}
+
 // Reads one table's keys, recording every problem instead of stopping at the first.
 class TableReader {
   public:
@@ -361,6 +370,7 @@ class Parser {
         }
         r.read_table_json("options", llm.options_json);
         r.reject_unknown_keys();
+        record_key_lines(table, "", llm.key_lines);
         config_.llms[name] = std::move(llm);
     }
 
@@ -373,6 +383,7 @@ class Parser {
         r.read_scalar_text("config_value", p.config_value);
         r.read_table_json("additional_config", p.additional_config_json);
         r.reject_unknown_keys();
+        record_key_lines(table, "", p.key_lines);
         config_.processors[name] = std::move(p);
     }
 

@@ -28,6 +28,9 @@ struct ServerConfig {
     std::string log_level = "info";
 };
 
+// The line of every key of one table, nested keys dotted: "options", "options.region".
+using KeyLines = std::map<std::string, int, std::less<>>;
+
 enum class Endpoint { chat = 1, embedding = 2 };  // the values of LP_ENDPOINT_*
 
 struct LlmConfig {
@@ -44,6 +47,7 @@ struct LlmConfig {
     std::string ca_file;                     // extra CA bundle (PEM) trusted for this upstream
     std::string options_json = "{}";         // [llm.NAME.options], for the provider
     int line = 0;
+    KeyLines key_lines;
 };
 
 struct ProcessorConfig {
@@ -52,6 +56,7 @@ struct ProcessorConfig {
     std::string config_value;
     std::string additional_config_json = "{}";
     int line = 0;
+    KeyLines key_lines;
 };
 
 struct RouteConfig {

@@ -16,16 +16,16 @@ ClientEventStream::ClientEventStream(HttpResponse& response)
       }()) {}
 
 bool ClientEventStream::write(std::string_view data) {
-    // Each line of a multi-line payload needs its own "data: " prefix to survive the framing.
+    // Each line of a multi-line payload needs its own "data: " prefix to survive the framing. A
+    // line ends at LF, CRLF or a lone CR, as SSE clients read it: a CR left in a line would let
+    // the rest of it pass for a field of its own ("id:", "event:").
     std::size_t start = 0;
     while (true) {
-        std::size_t end = data.find('\n', start);
-        std::string_view line =
-            data.substr(start, end == std::string_view::npos ? end : end - start);
-        queued_.append("data: ").append(line).push_back('\n');
+        std::size_t end = data.find_first_of("\r\n", start);
+        queued_.append("data: ").append(data.substr(start, end - start)).push_back('\n');
         if (end == std::string_view::npos)
             break;
-        start = end + 1;
+        start = end + (data.substr(end, 2) == "\r\n" ? 2 : 1);
     }
     queued_.push_back('\n');
     return open_;

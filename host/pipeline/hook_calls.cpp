@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "http/headers.hpp"
+#include "http/printable.hpp"
+#include "http/request_line.hpp"
 #include "json/json_fields.hpp"
 
 namespace llmproxy {
@@ -98,15 +100,27 @@ void RequestCall::respond(int status, std::string_view content_type, std::string
     answer = make_answer(status, content_type, body);
 }
 
+void RequestCall::refuse_value(const char* what, std::string_view value, const std::string& why) {
+    std::string message = where() + " set the upstream " + what + " \"" + printable(value) +
+                          "\", which cannot go on a request line: " + why;
+    spdlog::error("{}; the request fails", message);
+    if (!refused_value_)
+        refused_value_ = ApiError::internal(std::move(message));
+}
+
 void RequestCall::set_upstream_method(std::string_view method) {
     if (!upstream_)
         return misuse("set_upstream_method");
+    if (std::string why = invalid_method(method); !why.empty())
+        return refuse_value("method", method, why);
     upstream_->method.assign(method);
 }
 
 void RequestCall::set_upstream_path(std::string_view path) {
     if (!upstream_)
         return misuse("set_upstream_path");
+    if (std::string why = invalid_path(path); !why.empty())
+        return refuse_value("path", path, why);
     upstream_->path.assign(path);
 }
 

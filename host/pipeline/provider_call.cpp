@@ -1,19 +1,23 @@
 #include "pipeline/provider_call.hpp"
 
+#include "plugins/plugin_invoke.hpp"
+
 namespace llmproxy {
 
 ProviderCall::ProviderCall(const LlmRuntime& llm) : llm_(llm), vtable_(llm.provider->vtable) {
     if (!vtable_.request_new)
         return;
     lp_call call(where("request_new"));
-    if (invoke_hook(call, [&] { return vtable_.request_new(llm_.instance, &call, &state_); }) !=
-        LP_CONTINUE)
+    if (invoke_hook(llm_.plugin, call, [&] {
+            return vtable_.request_new(llm_.instance, &call, &state_);
+        }) != LP_CONTINUE)
         throw ApiException(call.error_or_default());
 }
 
 ProviderCall::~ProviderCall() {
     if (vtable_.request_free)
-        vtable_.request_free(llm_.instance, state_);
+        invoke_plugin(llm_.plugin, "request_free",
+                      [&] { vtable_.request_free(llm_.instance, state_); });
 }
 
 std::string ProviderCall::where(const char* hook) const {
@@ -21,8 +25,11 @@ std::string ProviderCall::where(const char* hook) const {
 }
 
 lp_status ProviderCall::encode(RequestCall& call, const lp_request_view& request) {
-    lp_status status = invoke_hook(
-        call, [&] { return vtable_.encode_request(llm_.instance, state_, &call, &request); });
+    lp_status status = invoke_hook(llm_.plugin, call, [&] {
+        return vtable_.encode_request(llm_.instance, state_, &call, &request);
+    });
+    if (call.refused_value())
+        throw ApiException(*call.refused_value());
     if (status == LP_FAILED)
         throw ApiException(call.error_or_default());
     return status == LP_RESPONDED ? LP_RESPONDED : LP_CONTINUE;
@@ -33,7 +40,7 @@ void ProviderCall::decode(Answer& answer, SideCaller* side_caller) {
         return;
     ResponseCall call(where("decode_response"), answer, side_caller);
     const std::string body = answer.body;  // stable while the hook may replace the answer
-    if (invoke_hook(call, [&] {
+    if (invoke_hook(llm_.plugin, call, [&] {
             return vtable_.decode_response(llm_.instance, state_, &call, answer.status,
                                            to_lp(body));
         }) == LP_FAILED)
@@ -47,8 +54,9 @@ void ProviderCall::decode(const SseEvent& event, std::vector<std::string>& out) 
     }
     StreamCall call(where("decode_stream_event"));
     lp_sse_event e{sizeof(lp_sse_event), to_lp(event.event), to_lp(event.data), to_lp(event.id)};
-    lp_status status = invoke_hook(
-        call, [&] { return vtable_.decode_stream_event(llm_.instance, state_, &call, &e); });
+    lp_status status = invoke_hook(llm_.plugin, call, [&] {
+        return vtable_.decode_stream_event(llm_.instance, state_, &call, &e);
+    });
     if (status == LP_FAILED)
         throw ApiException(call.error_or_default());
     if (!call.events.empty()) {
@@ -63,8 +71,8 @@ void ProviderCall::end(std::vector<std::string>& out) {
     if (!vtable_.end_stream)
         return;
     StreamCall call(where("end_stream"));
-    lp_status status =
-        invoke_hook(call, [&] { return vtable_.end_stream(llm_.instance, state_, &call); });
+    lp_status status = invoke_hook(
+        llm_.plugin, call, [&] { return vtable_.end_stream(llm_.instance, state_, &call); });
     for (auto& ev : call.events)
         out.push_back(std::move(ev));
     if (status == LP_FAILED)

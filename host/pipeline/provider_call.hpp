@@ -11,18 +11,6 @@
 
 namespace llmproxy {
 
-// Runs one plugin hook; a C++ exception escaping a plugin is a plugin bug, reported as a failure.
-template <typename Hook>
-lp_status invoke_hook(lp_call& call, Hook&& hook) {
-    try {
-        return hook();
-    } catch (...) {
-        call.set_error(500, "server_error", "plugin_exception",
-                       call.where() + " threw an exception across the plugin ABI");
-        return LP_FAILED;
-    }
-}
-
 class ProviderCall {
   public:
     // Calls request_new. Throws ApiException when it fails.
@@ -32,7 +20,8 @@ class ProviderCall {
     ProviderCall& operator=(const ProviderCall&) = delete;
 
     // encode_request into call (upstream shape, or a local answer). Returns LP_CONTINUE or
-    // LP_RESPONDED; throws ApiException on LP_FAILED.
+    // LP_RESPONDED; throws ApiException on LP_FAILED, and when the hook set a method or path
+    // that cannot go on a request line.
     lp_status encode(RequestCall& call, const lp_request_view& request);
     // decode_response on a whole upstream answer, in place.
     void decode(Answer& answer, SideCaller* side_caller);

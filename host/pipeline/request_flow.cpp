@@ -14,6 +14,7 @@
 #include "json/json_fields.hpp"
 #include "pipeline/hook_calls.hpp"
 #include "pipeline/provider_call.hpp"
+#include "plugins/plugin_invoke.hpp"
 #include "streaming/sse_parser.hpp"
 
 namespace llmproxy {
@@ -77,17 +78,12 @@ struct Finish {
         for (std::size_t i = 0; i < created; ++i) {
             const auto* proc = route->processors[i];
             const auto& vtable = proc->type->vtable;
-            try {
-                if (vtable.on_finish)
-                    vtable.on_finish(proc->instance, states[i], &o);
-                if (vtable.request_free)
-                    vtable.request_free(proc->instance, states[i]);
-            } catch (...) {
-                spdlog::error(
-                    "processor '{}' threw an exception across the plugin ABI at the end "
-                    "of a request",
-                    proc->config->name);
-            }
+            if (vtable.on_finish)
+                invoke_plugin(proc->plugin, "on_finish",
+                              [&] { vtable.on_finish(proc->instance, states[i], &o); });
+            if (vtable.request_free)
+                invoke_plugin(proc->plugin, "request_free",
+                              [&] { vtable.request_free(proc->instance, states[i]); });
         }
     }
 };
@@ -185,7 +181,7 @@ class RequestFlow : public SideCaller {
             RequestCall call("processor '" + proc->config->name + "' on_request", body_, nullptr,
                              this, &body_index_);
             lp_request_view view = view_of(body_, facts_, llm_);
-            lp_status status = invoke_hook(call, [&] {
+            lp_status status = invoke_hook(proc->plugin, call, [&] {
                 return proc->type->vtable.on_request(proc->instance, processor_states_[i], &call,
                                                      &view);
             });
@@ -302,7 +298,7 @@ class RequestFlow : public SideCaller {
             const auto* proc = route_.processors[i];
             if (proc->type->vtable.request_new) {
                 lp_call call("processor '" + proc->config->name + "' request_new");
-                if (invoke_hook(call, [&] {
+                if (invoke_hook(proc->plugin, call, [&] {
                         return proc->type->vtable.request_new(proc->instance, &call,
                                                               &processor_states_[i]);
                     }) != LP_CONTINUE)
@@ -340,7 +336,7 @@ class RequestFlow : public SideCaller {
                 continue;
             ResponseCall call("processor '" + proc->config->name + "' on_response", answer, this);
             const std::string body = answer.body;  // stable while the hook may replace the answer
-            lp_status status = invoke_hook(call, [&] {
+            lp_status status = invoke_hook(proc->plugin, call, [&] {
                 return proc->type->vtable.on_response(proc->instance, processor_states_[i], &call,
                                                       answer.status, to_lp(body));
             });
@@ -414,7 +410,7 @@ class RequestFlow : public SideCaller {
             for (auto& data : events) {
                 StreamCall call("processor '" + proc->config->name + "' on_stream_event");
                 lp_sse_event e{sizeof(lp_sse_event), {}, to_lp(data), {}};
-                lp_status status = invoke_hook(call, [&] {
+                lp_status status = invoke_hook(proc->plugin, call, [&] {
                     return proc->type->vtable.on_stream_event(proc->instance, processor_states_[i],
                                                               &call, &e);
                 });

@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include "plugins/host_call.hpp"
+#include "plugins/plugin_invoke.hpp"
 
 void lp_call::set_error(int status, std::string_view type, std::string_view code,
                         std::string_view message) {
@@ -52,7 +53,13 @@ spdlog::level::level_enum spdlog_level(lp_log_level level) {
 }
 
 void host_log(lp_log_level level, lp_str message) {
-    guarded("log", [&] { spdlog::log(spdlog_level(level), "plugin: {}", view(message)); });
+    guarded("log", [&] {
+        // Lines from threads of the plugin's own have no scope.
+        if (const std::string* plugin = PluginScope::current())
+            spdlog::log(spdlog_level(level), "plugin {}: {}", *plugin, view(message));
+        else
+            spdlog::log(spdlog_level(level), "plugin: {}", view(message));
+    });
 }
 
 int32_t host_log_enabled(lp_log_level level) {
@@ -120,6 +127,8 @@ lp_status host_edit_field(lp_call* call, lp_edit op, lp_str pointer, lp_str valu
 lp_status host_call_llm(lp_call* call, lp_str llm_name, lp_str request_body,
                         lp_llm_answer* answer) {
     bool answered = false;
+    // The fiber waits in here, and other fibers run hooks on this thread meanwhile.
+    PluginScope waiting(nullptr);
     if (call && answer)
         guarded("call_llm",
                 [&] { answered = call->call_llm(view(llm_name), view(request_body), *answer); });

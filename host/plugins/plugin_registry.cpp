@@ -7,7 +7,9 @@
 #include <cstring>
 #include <filesystem>
 
+#include "http/printable.hpp"
 #include "plugins/host_call.hpp"
+#include "plugins/plugin_invoke.hpp"
 
 namespace llmproxy {
 
@@ -54,12 +56,51 @@ std::string missing_processor_function(const lp_processor& p) {
     return {};
 }
 
+// The rule of lp_export.type_name: [a-z0-9_]+.
+bool type_name_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+bool valid_type_name(const std::string& name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(), type_name_char);
+}
+
+// name made to follow the rule, for the message that refuses it.
+std::string type_name_suggestion(const std::string& name) {
+    std::string out;
+    for (char c : name) {
+        if (c >= 'A' && c <= 'Z')
+            out.push_back(static_cast<char>(c - 'A' + 'a'));
+        else
+            out.push_back(type_name_char(c) ? c : '_');
+    }
+    return out;
+}
+
+template <typename Type>
+bool exports_twice(const std::vector<Type>& types, const std::string& name) {
+    return std::any_of(types.begin(), types.end(), [&](const Type& t) { return t.name == name; });
+}
+
+// Adds a type of a plugin just loaded to the index; a name taken before becomes ambiguous.
+template <typename Type>
+void index_type(std::map<std::string, Type>& index, const Type& type, const char* kind) {
+    auto [it, added] = index.try_emplace(type.name, type);
+    if (added)
+        return;
+    it->second.also_exported_by.push_back(type.plugin->file);
+    spdlog::warn(
+        "{} '{}' is exported by {} and by {}: a configuration that uses it is refused until one "
+        "of the files is removed",
+        kind, type.name, it->second.plugin->file, type.plugin->file);
+}
+
 }  // namespace
 
 PluginRegistry::~PluginRegistry() {
     for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it)
         if ((*it)->deinit)
-            (*it)->deinit();
+            invoke_plugin((*it)->id, "deinit", (*it)->deinit);
     // Plugins are never dlclose'd: code of theirs (thread-locals, atexit handlers) may outlive us.
 }
 
@@ -157,6 +198,11 @@ bool PluginRegistry::load_file(const std::string& path) {
         if (ex.struct_size < kExportMinSize || type.empty() || !ex.vtable)
             return refuse(file, who + " has a malformed export #" + std::to_string(i) +
                                     " (struct_size, type_name and vtable are required).");
+        if (!valid_type_name(type))
+            return refuse(file, who + " exports the type name \"" + printable(type) +
+                                    "\", which breaks the rule of <llm_proxy/plugin.h>: [a-z0-9_]+ "
+                                    "(lower-case letters, digits and '_'). Rename it, e.g. \"" +
+                                    printable(type_name_suggestion(type)) + "\", and rebuild.");
         const uint32_t declared = *static_cast<const uint32_t*>(ex.vtable);
         if (iface == LP_PROVIDER_INTERFACE) {
             auto table = copy_table<lp_provider>(ex.vtable, declared);
@@ -164,22 +210,18 @@ bool PluginRegistry::load_file(const std::string& path) {
                 return refuse(file, who + " exports provider '" + type +
                                         "' without the required function " + missing +
                                         "; implement it and rebuild.");
-            if (providers_.count(type))
-                return refuse(file, who + " exports provider '" + type +
-                                        "', which is already provided by " +
-                                        providers_.at(type).plugin->file + ".");
-            providers.push_back({type, table, nullptr});
+            if (exports_twice(providers, type))
+                return refuse(file, who + " exports provider '" + type + "' twice.");
+            providers.push_back({type, table, nullptr, {}});
         } else if (iface == LP_PROCESSOR_INTERFACE) {
             auto table = copy_table<lp_processor>(ex.vtable, declared);
             if (auto missing = missing_processor_function(table); !missing.empty())
                 return refuse(file, who + " exports processor '" + type +
                                         "' without the required function " + missing +
                                         "; implement it and rebuild.");
-            if (processors_.count(type))
-                return refuse(file, who + " exports processor '" + type +
-                                        "', which is already provided by " +
-                                        processors_.at(type).plugin->file + ".");
-            processors.push_back({type, table, nullptr});
+            if (exports_twice(processors, type))
+                return refuse(file, who + " exports processor '" + type + "' twice.");
+            processors.push_back({type, table, nullptr, {}});
         } else {
             spdlog::warn(
                 "{} exports '{}' with interface '{}', which this llm-proxy (ABI {}) does not "
@@ -191,12 +233,8 @@ bool PluginRegistry::load_file(const std::string& path) {
         return refuse(file, who + " exports no provider or processor this llm-proxy can use.");
 
     lp_call call("plugin '" + plugin->id + "' init");
-    lp_status status = LP_FAILED;
-    try {
-        status = entry->init(host_api(), &call);
-    } catch (...) {
-        call.set_error(500, "", "", "init threw a C++ exception across the plugin ABI");
-    }
+    lp_status status =
+        invoke_hook(plugin->id, call, [&] { return entry->init(host_api(), &call); });
     if (status != LP_CONTINUE) {
         std::string why = call.error() ? call.error()->message : "no reason given";
         return refuse(file, who + " failed to initialise: " + why);
@@ -208,12 +246,12 @@ bool PluginRegistry::load_file(const std::string& path) {
     for (auto& p : providers) {
         p.plugin = plugin.get();
         plugin->providers.push_back(p.name);
-        providers_.emplace(p.name, p);
+        index_type(providers_, p, "provider");
     }
     for (auto& p : processors) {
         p.plugin = plugin.get();
         plugin->processors.push_back(p.name);
-        processors_.emplace(p.name, p);
+        index_type(processors_, p, "processor");
     }
     spdlog::debug("loaded plugin {} {} from {}", plugin->id, plugin->version, file);
     plugins_.push_back(std::move(plugin));

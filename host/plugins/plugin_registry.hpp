@@ -28,17 +28,18 @@ struct RefusedPlugin {
     std::string reason;
 };
 
-struct ProviderType {
+// A provider or processor type a plugin exports, by the name configs use.
+template <typename VTable>
+struct PluginType {
     std::string name;
-    lp_provider vtable{};  // the plugin's table copied into a zeroed host-sized one
+    VTable vtable{};  // the plugin's table copied into a zeroed host-sized one
     const LoadedPlugin* plugin = nullptr;
+    // The files of further plugins exporting the same name. Not empty: the name is ambiguous,
+    // and a config that uses it is refused (Runtime), naming every file.
+    std::vector<std::string> also_exported_by;
 };
-
-struct ProcessorType {
-    std::string name;
-    lp_processor vtable{};
-    const LoadedPlugin* plugin = nullptr;
-};
+using ProviderType = PluginType<lp_provider>;
+using ProcessorType = PluginType<lp_processor>;
 
 class PluginRegistry {
   public:
@@ -51,7 +52,8 @@ class PluginRegistry {
     void load_directory(const std::string& dir);
 
     // Loads one file. Returns false (and records why in refused()) when it cannot be used.
-    // Loading the same file twice is a no-op.
+    // Loading the same file twice is a no-op. A type name exported by a plugin loaded before
+    // does not refuse the plugin: the name becomes ambiguous (PluginType::also_exported_by).
     bool load_file(const std::string& path);
 
     const ProviderType* provider(const std::string& name) const;

@@ -1,342 +1,168 @@
 #include "tools/plugin_check.hpp"
 
-#include <atomic>
-#include <functional>
-#include <mutex>
-#include <nlohmann/json.hpp>
+#include <algorithm>
+#include <iterator>
+#include <optional>
 #include <ostream>
-#include <thread>
 #include <vector>
 
-#include "pipeline/hook_calls.hpp"
-#include "pipeline/provider_call.hpp"
+#include "plugins/plugin_invoke.hpp"
 #include "plugins/plugin_registry.hpp"
-#include "streaming/sse_parser.hpp"
+#include "tools/check_report.hpp"
+#include "tools/check_requests.hpp"
+#include "tools/check_settings.hpp"
 
 namespace llmproxy {
 
 namespace {
 
-using json = nlohmann::json;
-
-// The concurrency check: this many threads, each sending this many requests.
-constexpr int kThreads = 4;
-constexpr int kRequestsPerThread = 250;
-const std::string kConcurrentRequests = std::to_string(kThreads * kRequestsPerThread);
-
-const std::string kChatRequest =
-    R"({"model":"check-model","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hello, plugin \"checker\"!"}]})";
-
-const std::string kChatAnswer =
-    R"({"id":"c1","object":"chat.completion","created":1,"model":"check-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hi there."},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}})";
-
-// An OpenAI stream with CRLF and LF line ends, a comment and a multi-line event.
-const std::string kUpstreamStream =
-    ": keep-alive\r\n\r\n"
-    "data: "
-    "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{"
-    "\"role\":\"assistant\",\"content\":\"\"}}]}\n\n"
-    "data: "
-    "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{"
-    "\"content\":\"Hi \"}}]}\r\n\r\n"
-    "data: "
-    "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{"
-    "\"content\":\"there.\"},\"finish_reason\":\"stop\"}]}\n\n"
-    "data: [DONE]\n\n";
-
-class Report {
-  public:
-    explicit Report(std::ostream& out) : out_(out) {}
-    void pass(const std::string& what) {
-        ++passed_;
-        out_ << "PASS  " << what << "\n";
-    }
-    void fail(const std::string& what, const std::string& why) {
-        ++failed_;
-        out_ << "FAIL  " << what << ": " << why << "\n";
-    }
-    // Runs check, which throws std::exception to fail.
-    void check(const std::string& what, const std::function<void()>& body) {
-        try {
-            body();
-            pass(what);
-        } catch (const ApiException& e) {
-            fail(what, e.error().message);
-        } catch (const std::exception& e) {
-            fail(what, e.what());
-        }
-    }
-    int finish() {
-        out_ << "\nverdict: " << passed_ << " checks passed, " << failed_ << " failed\n";
-        return failed_ == 0 ? 0 : 1;
-    }
-
-  private:
-    std::ostream& out_;
-    int passed_ = 0;
-    int failed_ = 0;
-};
-
-struct Failure : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-lp_request_view view_of(const std::string& body, bool stream, const std::string& llm_name) {
-    static const std::string model = "check-model";
-    lp_request_view v{};
-    v.struct_size = sizeof v;
-    v.body = to_lp(body);
-    v.path = to_lp("/v1/chat/completions");
-    v.model = to_lp(model);
-    v.route_prefix = to_lp("/v1/chat/completions");
-    v.llm_name = to_lp(llm_name);
-    v.endpoint = LP_ENDPOINT_CHAT;
-    v.stream = stream ? 1 : 0;
-    return v;
+// instance_new of a provider for one kind of endpoint; returns the refusal ("" when created).
+std::string create_provider(LlmRuntime& llm, const CheckSettings& settings) {
+    const LlmConfig& config = *llm.config;
+    lp_provider_config pc{sizeof pc,
+                          to_lp(config.name),
+                          static_cast<lp_endpoint>(config.endpoint),
+                          to_lp(config.base_url),
+                          to_lp(settings.api_key),
+                          to_lp(settings.options_json)};
+    lp_call call("instance_new");
+    if (invoke_hook(llm.plugin, call, [&] {
+            return llm.provider->vtable.instance_new(&pc, &call, &llm.instance);
+        }) == LP_CONTINUE)
+        return "";
+    return call.error_or_default().message;
 }
 
-// The canonical events a provider makes of kUpstreamStream fed in the given pieces.
-std::vector<std::string> decode_stream(const LlmRuntime& llm,
-                                       const std::vector<std::string_view>& pieces) {
-    ProviderCall provider(llm);
-    std::vector<std::string> out;
-    SseParser parser;
-    auto sink = [&](const SseEvent& e) { provider.decode(e, out); };
-    for (auto piece : pieces)
-        parser.feed(piece, sink);
-    parser.finish(sink);
-    provider.end(out);
-    return out;
-}
-
-// One whole request through a provider: encode, then (unless it answered) decode an answer.
-void provider_request(const LlmRuntime& llm, bool stream) {
-    ProviderCall provider(llm);
-    std::string body = kChatRequest;
-    UpstreamRequest upstream;
-    RequestCall call(provider.where("encode_request"), body, &upstream, nullptr);
-    auto view = view_of(body, stream, llm.config->name);
-    if (provider.encode(call, view) == LP_RESPONDED)
-        return;
-    if (stream) {
-        std::vector<std::string> events;
-        SseParser parser;
-        parser.feed(kUpstreamStream, [&](const SseEvent& e) { provider.decode(e, events); });
-        provider.end(events);
-    } else {
-        Answer answer{200, "application/json", kChatAnswer, {}};
-        provider.decode(answer, nullptr);
-    }
-}
-
-void check_provider(Report& report, const ProviderType& type, const json& config) {
-    const std::string who = "provider " + type.name;
-    LlmConfig llm_config;
-    llm_config.name = "check";
-    llm_config.provider = type.name;
-    llm_config.base_url = config.value("base_url", "http://127.0.0.1:9/v1");
-    std::string api_key = config.value("api_key", "sk-check");
-    std::string options = config.value("options", json::object()).dump();
-    LlmRuntime llm;
-    llm.config = &llm_config;
-    llm.provider = &type;
-    bool created = false;
-    report.check(who + ": instance_new accepts the settings " + config.dump(), [&] {
-        lp_provider_config pc{sizeof pc,        to_lp(llm_config.name),
-                              LP_ENDPOINT_CHAT, to_lp(llm_config.base_url),
-                              to_lp(api_key),   to_lp(options)};
-        lp_call call("instance_new");
-        if (type.vtable.instance_new(&pc, &call, &llm.instance) != LP_CONTINUE)
-            throw Failure("refused: " + call.error_or_default().message +
-                          " (give settings with --config)");
-        created = true;
-    });
-    if (!created)
-        return;
-    report.check(who + ": a chat request, whole and streamed, is encoded and its answer decoded",
-                 [&] {
-                     provider_request(llm, false);
-                     provider_request(llm, true);
+// The checks of a provider instance created for sample's kind of endpoint.
+void check_provider_requests(Report& report, const std::string& who, const LlmRuntime& llm,
+                             const Sample& sample) {
+    const bool chat = sample.endpoint == Endpoint::chat;
+    if (chat)
+        report.check(
+            who + ": a chat request, whole and streamed, is encoded and its answer decoded",
+            [&](const Trace& trace) {
+                provider_request(llm, sample, false, trace);
+                provider_request(llm, sample, true, trace);
+            });
+    else
+        report.check(who + ": an embedding request is encoded and its answer decoded",
+                     [&](const Trace& trace) { provider_request(llm, sample, false, trace); });
+    if (chat)
+        report.check(
+            who +
+                ": an upstream stream fed in two pieces split at every byte decodes to the same "
+                "events",
+            [&](const Trace&) {
+                QuietLog quiet;
+                std::string_view all = upstream_stream();
+                auto whole = decode_stream(llm, {all});
+                for (std::size_t cut = 1; cut < all.size(); ++cut)
+                    if (decode_stream(llm, {all.substr(0, cut), all.substr(cut)}) != whole)
+                        throw CheckFailure("different events when split at byte " +
+                                           std::to_string(cut));
+                std::vector<std::string_view> bytes;
+                for (std::size_t i = 0; i < all.size(); ++i)
+                    bytes.push_back(all.substr(i, 1));
+                if (decode_stream(llm, bytes) != whole)
+                    throw CheckFailure("different events when fed byte by byte");
+            },
+            false);
+    report.check(who + ": request state is freed when the upstream fails before any answer",
+                 [&](const Trace&) { provider_request_cut_before_answer(llm, sample); });
+    if (chat)
+        report.check(who + ": request state is freed when the client leaves mid-stream",
+                     [&](const Trace&) { provider_request_cut_mid_stream(llm); });
+    report.check(who + ": an upstream error answer goes through decode_response",
+                 [&](const Trace& trace) {
+                     Answer answer = provider_error_answer(llm, trace);
+                     if (answer.status < 100 || answer.status > 599)
+                         throw CheckFailure("answered status " + std::to_string(answer.status));
                  });
     report.check(
-        who +
-            ": an upstream stream fed in two pieces split at every byte decodes to the "
-            "same events",
-        [&] {
-            auto whole = decode_stream(llm, {kUpstreamStream});
-            std::string_view all(kUpstreamStream);
-            for (std::size_t cut = 1; cut < all.size(); ++cut)
-                if (decode_stream(llm, {all.substr(0, cut), all.substr(cut)}) != whole)
-                    throw Failure("different events when split at byte " + std::to_string(cut));
-            std::vector<std::string_view> bytes;
-            for (std::size_t i = 0; i < all.size(); ++i)
-                bytes.push_back(all.substr(i, 1));
-            if (decode_stream(llm, bytes) != whole)
-                throw Failure("different events when fed byte by byte");
-        });
-    report.check(who + ": request state is freed when the upstream fails before any answer", [&] {
-        ProviderCall provider(llm);  // request_free runs when it goes out of scope
-        std::string body = kChatRequest;
-        UpstreamRequest upstream;
-        RequestCall call(provider.where("encode_request"), body, &upstream, nullptr);
-        auto view = view_of(body, false, llm.config->name);
-        try {
-            provider.encode(call, view);
-        } catch (const ApiException&) {
-            // A refusal is fine here: what is checked is the release of the request's state.
-        }
-    });
-    report.check(who + ": request state is freed when the client leaves mid-stream", [&] {
-        ProviderCall provider(llm);  // request_free runs when it goes out of scope
-        std::vector<std::string> events;
-        SseParser parser;
-        parser.feed(std::string_view(kUpstreamStream).substr(0, kUpstreamStream.size() / 2),
-                    [&](const SseEvent& e) { provider.decode(e, events); });
-    });
-    report.check(who + ": an upstream error answer goes through decode_response", [&] {
-        ProviderCall provider(llm);
-        Answer answer{429, "application/json", R"({"error":{"message":"slow down"}})", {}};
-        provider.decode(answer, nullptr);
-        if (answer.status < 100 || answer.status > 599)
-            throw Failure("answered status " + std::to_string(answer.status));
-    });
-    report.check(who + ": concurrent requests on several threads", [&] {
-        std::atomic<int> failures{0};
-        std::string first_error;
-        std::mutex mutex;
-        std::vector<std::thread> threads;
-        for (int t = 0; t < kThreads; ++t)
-            threads.emplace_back([&, t] {
-                for (int i = 0; i < kRequestsPerThread; ++i) {
-                    try {
-                        provider_request(llm, (i + t) % 2 == 0);
-                    } catch (const std::exception& e) {
-                        std::lock_guard lock(mutex);
-                        if (failures++ == 0)
-                            first_error = e.what();
-                    }
-                }
-            });
-        for (auto& th : threads)
-            th.join();
-        if (failures)
-            throw Failure(std::to_string(failures.load()) + " of " + kConcurrentRequests +
-                          " requests failed, first: " + first_error);
-    });
-    report.check(who + ": instance_free", [&] { type.vtable.instance_free(llm.instance); });
+        who + ": concurrent requests on several threads",
+        [&](const Trace&) {
+            run_concurrently(
+                [&](int i) { provider_request(llm, sample, chat && i % 2 == 0, Trace::silent()); });
+        },
+        false);
 }
 
-void check_processor(Report& report, const ProcessorType& type, const json& config) {
-    const std::string who = "processor " + type.name;
-    const auto& vt = type.vtable;
-    std::string config_value = config.value("config_value", "");
-    std::string extra = config.value("additional_config", json::object()).dump();
-    void* instance = nullptr;
-    bool created = false;
-    report.check(who + ": instance_new accepts the settings " + config.dump(), [&] {
-        lp_processor_config pc{sizeof pc, to_lp(type.name), to_lp(config_value), to_lp(extra)};
-        lp_call call("instance_new");
-        if (vt.instance_new(&pc, &call, &instance) != LP_CONTINUE)
-            throw Failure("refused: " + call.error_or_default().message +
-                          " (give settings with --config)");
-        created = true;
-    });
-    if (!created)
+void check_provider(Report& report, const ProviderType& type, const CheckSettings& settings,
+                    const Sample& sample) {
+    const bool chat = sample.endpoint == Endpoint::chat;
+    const std::string who = "provider " + type.name + (chat ? "" : " (embedding)");
+    LlmConfig config;
+    config.name = "check";
+    config.provider = type.name;
+    config.base_url = settings.base_url;
+    config.endpoint = sample.endpoint;
+    LlmRuntime llm;
+    llm.config = &config;
+    llm.provider = &type;
+    llm.plugin = type.plugin->id + " [llm.check]";
+    const std::string created = who + ": instance_new accepts the settings (type = \"" +
+                                (chat ? "chat" : "embedding") + "\")";
+    if (std::string refusal = create_provider(llm, settings); !refusal.empty()) {
+        // A provider may serve one kind of endpoint only: unless --config asked for embedding,
+        // refusing it is no failure.
+        if (!chat && !settings.given.count("type"))
+            report.skip(who + ": embedding requests",
+                        "instance_new refuses type = \"embedding\": " + refusal);
+        else
+            report.fail(created, "refused: " + refusal + " (give settings with --config)");
         return;
-    // One request through every hook, as the request flow runs them; returns nothing, throws on
-    // a hook that failed without saying why or left invalid JSON.
-    auto one_request = [&](bool stream) {
-        void* state = nullptr;
-        if (vt.request_new) {
-            lp_call call("request_new");
-            if (vt.request_new(instance, &call, &state) != LP_CONTINUE)
-                throw Failure("request_new failed: " + call.error_or_default().message);
-        }
-        struct Free {
-            const lp_processor& vt;
-            void* instance;
-            void*& state;
-            ~Free() {
-                if (vt.request_free)
-                    vt.request_free(instance, state);
-            }
-        } free_state{vt, instance, state};
-        std::string body = kChatRequest;
-        if (vt.on_request) {
-            RequestCall call("on_request", body, nullptr, nullptr);
-            auto view = view_of(body, stream, "check");
-            lp_status status = vt.on_request(instance, state, &call, &view);
-            if (status == LP_FAILED && !call.error())
-                throw Failure("on_request returned LP_FAILED without set_error");
-            if (!json::accept(body))
-                throw Failure("on_request left a body that is not JSON");
-        }
-        if (vt.on_response) {
-            Answer answer{200, "application/json", kChatAnswer, {}};
-            ResponseCall call("on_response", answer, nullptr);
-            std::string copy = answer.body;
-            if (vt.on_response(instance, state, &call, 200, to_lp(copy)) == LP_FAILED &&
-                !call.error())
-                throw Failure("on_response returned LP_FAILED without set_error");
-        }
-        if (vt.on_stream_event) {
-            SseParser parser;
-            parser.feed(kUpstreamStream, [&](const SseEvent& e) {
-                StreamCall call("on_stream_event");
-                lp_sse_event event{sizeof event, {}, to_lp(e.data), {}};
-                if (vt.on_stream_event(instance, state, &call, &event) == LP_FAILED &&
-                    !call.error())
-                    throw Failure("on_stream_event returned LP_FAILED without set_error");
-            });
-        }
-        if (vt.on_finish) {
-            lp_request_outcome outcome{
-                sizeof outcome, 200, 200, stream ? 1 : 0, 0, 12.5, 3.0, {}, 9, 3, 12};
-            vt.on_finish(instance, state, &outcome);
-        }
-    };
-    report.check(who + ": a request through every hook, whole and streamed", [&] {
-        one_request(false);
-        one_request(true);
+    }
+    report.pass(created);
+    check_provider_requests(report, who, llm, sample);
+    report.check(who + ": instance_free", [&](const Trace&) {
+        invoke_plugin(llm.plugin, "instance_free",
+                      [&] { type.vtable.instance_free(llm.instance); });
     });
-    report.check(who + ": concurrent requests on several threads", [&] {
-        std::atomic<int> failures{0};
-        std::vector<std::thread> threads;
-        for (int t = 0; t < kThreads; ++t)
-            threads.emplace_back([&, t] {
-                for (int i = 0; i < kRequestsPerThread; ++i) {
-                    try {
-                        one_request((i + t) % 2 == 0);
-                    } catch (const std::exception&) {
-                        ++failures;
-                    }
-                }
-            });
-        for (auto& th : threads)
-            th.join();
-        if (failures)
-            throw Failure(std::to_string(failures.load()) + " of " + kConcurrentRequests +
-                          " requests failed");
-    });
-    report.check(who + ": instance_free", [&] { vt.instance_free(instance); });
 }
 
-}  // namespace
+void check_processor(Report& report, const ProcessorType& type, const CheckSettings& settings) {
+    const std::string who = "processor " + type.name;
+    ProcessorConfig config;
+    config.name = "check";
+    config.type = type.name;
+    ProcessorRuntime proc;
+    proc.config = &config;
+    proc.type = &type;
+    proc.plugin = type.plugin->id + " [processor.check]";
+    lp_processor_config pc{sizeof pc, to_lp(config.name), to_lp(settings.config_value),
+                           to_lp(settings.additional_config_json)};
+    lp_call call("instance_new");
+    if (invoke_hook(proc.plugin, call, [&] {
+            return type.vtable.instance_new(&pc, &call, &proc.instance);
+        }) != LP_CONTINUE) {
+        report.fail(
+            who + ": instance_new accepts the settings",
+            "refused: " + call.error_or_default().message + " (give settings with --config)");
+        return;
+    }
+    report.pass(who + ": instance_new accepts the settings");
+    report.check(who + ": a request through every hook: chat whole and streamed, and embedding",
+                 [&](const Trace& trace) {
+                     processor_request(proc, chat_sample(), false, trace);
+                     processor_request(proc, chat_sample(), true, trace);
+                     processor_request(proc, embedding_sample(), false, trace);
+                 });
+    report.check(
+        who + ": concurrent requests on several threads",
+        [&](const Trace&) {
+            run_concurrently([&](int i) {
+                processor_request(proc, i % 3 == 2 ? embedding_sample() : chat_sample(), i % 3 == 0,
+                                  Trace::silent());
+            });
+        },
+        false);
+    report.check(who + ": instance_free", [&](const Trace&) {
+        invoke_plugin(proc.plugin, "instance_free",
+                      [&] { type.vtable.instance_free(proc.instance); });
+    });
+}
 
-int run_plugin_check(const PluginCheckOptions& options, std::ostream& out) {
-    Report report(out);
-    json config = json::parse(options.config_json, nullptr, false);
-    if (!config.is_object()) {
-        out << "--config must be a JSON object\n";
-        return 2;
-    }
-    PluginRegistry registry;
-    bool loaded = registry.load_file(options.file);
-    if (!loaded) {
-        report.fail("load", registry.refused().empty() ? "refused" : registry.refused()[0].reason);
-        return report.finish();
-    }
-    const auto& plugin = *registry.plugins().front();
+void print_plugin(std::ostream& out, const LoadedPlugin& plugin) {
     out << "plugin   " << plugin.id << " " << plugin.version << " (ABI " << plugin.abi_major << "."
         << plugin.abi_minor << "), " << plugin.file << "\n";
     if (!plugin.description.empty())
@@ -345,26 +171,62 @@ int run_plugin_check(const PluginCheckOptions& options, std::ostream& out) {
         out << "exports  provider " << p << "\n";
     for (const auto& p : plugin.processors)
         out << "exports  processor " << p << "\n";
-    out << "\n";
-    report.pass("load: entry symbol, ABI " + std::to_string(plugin.abi_major) + "." +
-                std::to_string(plugin.abi_minor) + " accepted, required functions present, init");
+}
+
+int run(const PluginCheckOptions& options, std::ostream& out) {
+    Report report(out, options.verbose);
+    std::optional<LogToOutput> log_to_output;
+    if (options.verbose)
+        log_to_output.emplace(out);
+    PluginRegistry registry;
+    if (!registry.load_file(options.file)) {
+        report.fail("load", registry.refused().empty() ? "refused" : registry.refused()[0].reason);
+        return report.finish();
+    }
+    const auto& plugin = *registry.plugins().front();
     auto wanted = [&](const std::string& name) {
         return options.type.empty() || options.type == name;
     };
-    bool found = false;
-    for (const auto& name : plugin.providers)
-        if (wanted(name)) {
-            found = true;
-            check_provider(report, *registry.provider(name), config);
-        }
-    for (const auto& name : plugin.processors)
-        if (wanted(name)) {
-            found = true;
-            check_processor(report, *registry.processor(name), config);
-        }
-    if (!found)
+    std::vector<std::string> providers, processors;
+    std::copy_if(plugin.providers.begin(), plugin.providers.end(), std::back_inserter(providers),
+                 wanted);
+    std::copy_if(plugin.processors.begin(), plugin.processors.end(), std::back_inserter(processors),
+                 wanted);
+    const bool none = providers.empty() && processors.empty();
+    // Read before any check runs, so that a mistyped setting never passes for a plugin's refusal.
+    CheckSettings settings = parse_check_settings(options.config_json, none || !providers.empty(),
+                                                  none || !processors.empty());
+
+    print_plugin(out, plugin);
+    for (bool provider : {true, false})
+        if (!(provider ? providers : processors).empty())
+            for (const auto& line : describe_settings(settings, provider))
+                out << "settings " << (provider ? "provider  " : "processor ") << line << "\n";
+    out << "\n";
+    report.pass("load: entry symbol, ABI " + std::to_string(plugin.abi_major) + "." +
+                std::to_string(plugin.abi_minor) + " accepted, required functions present, init");
+    for (const auto& name : providers)
+        for (Endpoint endpoint : settings.endpoints)
+            check_provider(report, *registry.provider(name), settings,
+                           endpoint == Endpoint::chat ? chat_sample() : embedding_sample());
+    for (const auto& name : processors)
+        check_processor(report, *registry.processor(name), settings);
+    if (none)
         report.fail("--type " + options.type, "the plugin exports no such provider or processor");
     return report.finish();
+}
+
+}  // namespace
+
+int run_plugin_check(const PluginCheckOptions& options, std::ostream& out, std::ostream& err) {
+    try {
+        return run(options, out);
+    } catch (const CheckSettingsError& e) {
+        err << "llm-proxy plugin check: " << e.what() << "\n";
+    } catch (const std::exception& e) {
+        err << "llm-proxy plugin check: cannot check " << options.file << ": " << e.what() << "\n";
+    }
+    return 2;
 }
 
 }  // namespace llmproxy

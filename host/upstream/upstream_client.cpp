@@ -11,6 +11,8 @@
 #include <utility>
 
 #include "http/api_error.hpp"
+#include "http/printable.hpp"
+#include "http/request_line.hpp"
 #include "loop/event_loop.hpp"
 #include "upstream/tls_context.hpp"
 
@@ -46,15 +48,19 @@ bool stale_connection(const Poco::Exception& e) {
 }  // namespace
 
 std::string UpstreamClient::request_head(const UpstreamRequest& request) const {
+    // Plugins' values were checked when they were set; this is the last line of defence.
+    if (std::string why = invalid_method(request.method); !why.empty())
+        throw ApiException(ApiError::internal("the upstream method \"" + printable(request.method) +
+                                              "\" is invalid: " + why));
+    if (std::string why = invalid_path(request.path); !why.empty())
+        throw ApiException(ApiError::internal("the upstream path \"" + printable(request.path) +
+                                              "\" is invalid: " + why));
     std::string head;
     head.reserve(256);
-    head.append(request.method)
-        .append(" ")
-        .append(base_path_)
-        .append(request.path)
-        .append(" HTTP/1.1\r\nHost: ")
-        .append(host_header_)
-        .append("\r\n");
+    head.append(request.method).append(" ").append(base_path_).append(request.path);
+    if (base_path_.empty() && request.path.empty())
+        head.push_back('/');  // an origin-form target is never empty
+    head.append(" HTTP/1.1\r\nHost: ").append(host_header_).append("\r\n");
     for (const auto& [name, value] : request.headers) {
         // The framing is the host's; plugins set the rest.
         if (equals_ignoring_case(name, "host") || equals_ignoring_case(name, "content-length") ||

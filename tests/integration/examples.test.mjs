@@ -108,6 +108,7 @@ processors = ["tag"]
 `);
   const r = runProxy(['--config', file, '--check']);
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /'llm\.local': provider 'simple_openai' refused these settings: options may only hold path = "\/\.\.\."/);
+  // At the line of the key the plugin's message names.
+  assert.match(r.stderr, /:8: 'llm\.local\.options': provider 'simple_openai' refused these settings: options may only hold path = "\/\.\.\."/);
   assert.match(r.stderr, /'processor\.tag': processor 'tag_user' refused these settings: config_value must be the user tag to set/);
 });

@@ -52,5 +52,5 @@ test('the guide provider refuses a config without its key, with the message the 
   const r = runProxy(['--config', writeConfig(guideConfig('http://127.0.0.1:9/v1')), '--check'],
     { AZURE_OPENAI_KEY: '' });
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /'llm\.azure': provider 'keyed_openai' refused these settings: token_env must name a variable holding the api-key/);
+  assert.match(r.stderr, /:11: 'llm\.azure\.token_env': provider 'keyed_openai' refused these settings: token_env must name a variable holding the api-key/);
 });

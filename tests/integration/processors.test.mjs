@@ -91,6 +91,10 @@ additional_config = { llm = "dead", on_error = "pass" }
 type = "canned"
 config_value = "write to me at someone@example.com"
 
+[processor.canned_cr]
+type = "canned"
+config_value = "one\\rid: 666\\revent: evil\\r\\ntwo"
+
 [processor.log]
 type = "logger"
 config_value = "info"
@@ -105,6 +109,7 @@ ${route('/enhance-dead/v1/chat/completions', ['enhance_dead'])}
 ${route('/enhance-lenient/v1/chat/completions', ['enhance_dead_lenient'])}
 ${route('/canned/v1/chat/completions', ['redact', 'canned', 'guard'])}
 ${route('/logged/v1/chat/completions', ['log'])}
+${route('/canned-cr/v1/chat/completions', ['canned_cr'])}
 `);
   });
   after(async () => {
@@ -175,6 +180,14 @@ ${route('/logged/v1/chat/completions', ['log'])}
     assert.equal(JSON.parse(events[0]).choices[0].delta.content, 'write to me at [REDACTED]');
     assert.equal(events.at(-1), '[DONE]');
     assert.equal(mock.requests.length, before, 'no upstream call');
+  });
+
+  test('an emitted event with CR or CRLF inside its data stays one event of data lines', async () => {
+    const res = await call('/canned-cr', body('any', [message('hi')], { stream: true }));
+    const text = await res.text();
+    const lines = text.split(/\r\n|\r|\n/);
+    assert.deepEqual(lines.filter((l) => l !== '' && !l.startsWith('data: ')), [], text);
+    assert.ok(text.startsWith('data: {"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"one\ndata: id: 666\ndata: event: evil\ndata: two"}}]}\n\n'), text);
   });
 
   test('openai_chat rewrites the last user message through a side call, and the upstream gets it', async () => {

@@ -257,7 +257,7 @@ target_llm = "a"
 `);
     const r = runProxy(['--config', file, '--check', '--plugin-dir', FIXTURE_PLUGIN_DIR]);
     assert.equal(r.status, 1);
-    assert.ok(r.stderr.includes(`${file}:2: 'llm.a.provider': no loaded plugin provides provider 'unlicensed'`), r.stderr);
+    assert.ok(r.stderr.includes(`${file}:3: 'llm.a.provider': no loaded plugin provides provider 'unlicensed'`), r.stderr);
     assert.match(r.stderr, /init_fails\.so: plugin 'test\.init-fails' failed to initialise: the licence file \/etc\/fixture\.lic is missing/);
   });
 

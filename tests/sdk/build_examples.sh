@@ -18,6 +18,19 @@ for example in c-processor c-provider; do
     cp "$plugin" "$out/plugins/"
   done
 done
+# The C processor again, built by make from pkg-config's flags alone (examples/c-processor/Makefile):
+# it must export the entry symbol only, and the installed host must load and pass it.
+pc_file=$(find "$prefix" -name llm-proxy-sdk.pc | head -n 1)
+mkdir -p "$out/make-c-processor"
+PKG_CONFIG_PATH=$(dirname "$pc_file") make -C "$out/make-c-processor" \
+  -f "$source_dir/examples/c-processor/Makefile" VPATH="$source_dir/examples/c-processor"
+exported=$(nm -D --defined-only "$out/make-c-processor/tag_user.so" | awk '{print $3}')
+if [ "$exported" != "llm_proxy_plugin_entry" ]; then
+  echo "the plugin built from pkg-config's flags exports: $exported" >&2
+  exit 1
+fi
+"$prefix/bin/llm-proxy" plugin check "$out/make-c-processor/tag_user.so" \
+  --config '{"config_value":"team-42"}'
 # The Rust processor: only the standard library, so it builds offline. It proves the ABI is
 # plain C: no bindings generator, no C compiler, just #[repr(C)] mirrors of the headers.
 cargo test --offline --quiet --manifest-path "$source_dir/examples/rust-processor/Cargo.toml" \

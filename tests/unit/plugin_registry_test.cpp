@@ -55,6 +55,23 @@ TEST_CASE("a plugin built for another ABI major is refused, naming both versions
               "Rebuild the plugin against the llm-proxy SDK headers of ABI 1.");
 }
 
+TEST_CASE("a plugin built for an older ABI major (0.x) is refused, naming both versions") {
+    auto file = kDir + "/abi_major_older.so";
+    CHECK(refusal("abi_major_older.so") ==
+          file +
+              ": built for plugin ABI 0.3, but this llm-proxy supports ABI 1.x (up to 1.0). "
+              "Rebuild the plugin against the llm-proxy SDK headers of ABI 1.");
+}
+
+TEST_CASE("an export whose type name breaks the rule [a-z0-9_]+ is refused, naming file and name") {
+    auto file = kDir + "/bad_type_name.so";
+    CHECK(refusal("bad_type_name.so") ==
+          file +
+              ": plugin 'test.bad-type-name' exports the type name \"Shouty-Name 2\", which "
+              "breaks the rule of <llm_proxy/plugin.h>: [a-z0-9_]+ (lower-case letters, digits and "
+              "'_'). Rename it, e.g. \"shouty_name_2\", and rebuild.");
+}
+
 TEST_CASE("an entry struct smaller than ABI 1.0's is refused") {
     auto file = kDir + "/entry_too_small.so";
     CHECK(refusal("entry_too_small.so") ==
@@ -86,7 +103,7 @@ TEST_CASE("a plugin exporting only unknown interfaces is refused") {
               "llm-proxy can use.");
 }
 
-TEST_CASE("a provider table from an older minor version loads; absent hooks read as NULL") {
+TEST_CASE("a provider table from an older minor version loads, absent hooks read as NULL") {
     PluginRegistry registry;
     REQUIRE(registry.load_file(kDir + "/older_minor_provider.so"));
     const auto* type = registry.provider("older");
@@ -99,7 +116,7 @@ TEST_CASE("a provider table from an older minor version loads; absent hooks read
     CHECK(type->plugin->abi_minor == 0);
 }
 
-TEST_CASE("a plugin from a newer minor version loads; what it added is ignored") {
+TEST_CASE("a plugin from a newer minor version loads, what it added is ignored") {
     PluginRegistry registry;
     REQUIRE(registry.load_file(kDir + "/newer_minor_provider.so"));
     const auto* type = registry.provider("newer");
@@ -115,8 +132,8 @@ TEST_CASE("loading a directory loads the good plugins and records the bad ones")
     CHECK(registry.provider("older") != nullptr);
     CHECK(registry.provider("picky") != nullptr);
     CHECK(registry.provider("future") == nullptr);
-    CHECK(registry.refused().size() == 7);
-    CHECK(registry.plugins().size() == 5);
+    CHECK(registry.refused().size() == 9);
+    CHECK(registry.plugins().size() == 7);
 }
 
 TEST_CASE("a config that needs a refused or absent plugin cannot start, and says why") {
@@ -140,19 +157,78 @@ target_llm = "a"
     } catch (const llmproxy::ConfigError& e) {
         REQUIRE(e.problems().size() == 2);
         const auto& missing = e.problems()[0];
-        CHECK(missing.line == 2);
+        CHECK(missing.line == 3);  // the provider key's
         CHECK(missing.key == "llm.a.provider");
         CHECK(missing.message.rfind(
                   "no loaded plugin provides provider 'unlicensed' (available: "
-                  "picky, silent, newer, older). These plugins were refused and may be the one "
-                  "meant:\n",
+                  "picky, silent, model_in_path, newer, older). These plugins were refused and "
+                  "may be the one meant:\n",
                   0) == 0);
         CHECK(missing.message.find(
                   "failed to initialise: the licence file /etc/fixture.lic is missing") !=
               std::string::npos);
         const auto& rejected = e.problems()[1];
+        CHECK(rejected.line == 5);  // the table's: the message names no key it has
         CHECK(rejected.key == "llm.b");
         CHECK(rejected.message ==
               "provider 'picky' refused these settings: options.region is required");
     }
+}
+
+TEST_CASE("a setting instance_new refuses is reported at the line of the key its message names") {
+    PluginRegistry registry;
+    registry.load_file(kDir + "/config_rejected.so");
+    auto config = llmproxy::parse_config(R"([llm.b]
+provider = "picky"
+base_url = "http://127.0.0.1:9/v1"
+
+[llm.b.options]
+zone = "eu"
+)",
+                                         "keys.toml");
+    try {
+        llmproxy::Runtime runtime(config, registry);
+        FAIL("the runtime started");
+    } catch (const llmproxy::ConfigError& e) {
+        REQUIRE(e.problems().size() == 1);
+        // options.region is absent: the line of its table, [llm.b.options]
+        CHECK(e.problems()[0].to_string() ==
+              "keys.toml:5: 'llm.b.options.region': provider 'picky' refused these settings: "
+              "options.region is required");
+    }
+}
+
+TEST_CASE("two plugins exporting one type: a config using it is refused, naming both files") {
+    PluginRegistry registry;
+    registry.load_directory(kDir + "/twins");
+    REQUIRE(registry.plugins().size() == 2);  // neither plugin is refused for it
+    CHECK(registry.refused().empty());
+    const auto* twin = registry.provider("twin");
+    REQUIRE(twin != nullptr);
+    CHECK(twin->also_exported_by == std::vector<std::string>{kDir + "/twins/twin_b.so"});
+    auto config = llmproxy::parse_config(R"([llm.t]
+provider = "twin"
+)",
+                                         "twins.toml");
+    try {
+        llmproxy::Runtime runtime(config, registry);
+        FAIL("the runtime started");
+    } catch (const llmproxy::ConfigError& e) {
+        REQUIRE(e.problems().size() == 1);
+        CHECK(e.problems()[0].to_string() ==
+              "twins.toml:2: 'llm.t.provider': provider 'twin' is exported by more than one "
+              "plugin: " +
+                  kDir + "/twins/twin_a.so and " + kDir +
+                  "/twins/twin_b.so; llm-proxy cannot tell which one is meant. Remove all but one "
+                  "of these files from the plugin directories.");
+    }
+    // What each plugin exports alone stays usable.
+    llmproxy::Runtime runtime(llmproxy::parse_config(R"([processor.a]
+type = "own_a"
+
+[processor.b]
+type = "own_b"
+)",
+                                                     "own.toml"),
+                              registry);
 }

@@ -133,7 +133,9 @@ typedef struct lp_host_api {
     uint16_t abi_major;
     uint16_t abi_minor;
 
-    /* Write a line to the host's log.
+    /* Write a line to the host's log. The host names the plugin, and the instance whose hook or
+     * instance_new is running, in the line ("plugin org.example.x [llm.NAME]: message"); a line
+     * written from a thread of the plugin's own carries no name.
      * OWNERSHIP: message is copied. THREADS: [thread-safe]. */
     void (*log)(lp_log_level level, lp_str message);
 
@@ -147,7 +149,14 @@ typedef struct lp_host_api {
     /* Provider encode_request only: the method (default "POST"), the path appended to the
      * configured base_url's path (e.g. "/chat/completions"), and headers of the upstream request.
      * set_upstream_header replaces a header of the same name (case-insensitive); an empty value
-     * removes it. OWNERSHIP: copied. THREADS: [request]. */
+     * removes it.
+     * The method must be an HTTP token (RFC 9110: letters, digits, !#$%&'*+-.^_`|~). The path
+     * must be empty or start with '/', and hold only what an origin-form request target may:
+     * letters, digits, -._~!$&'()*+,;=:@/? and %XX escapes; no "." or ".." segment. Percent-encode
+     * whatever comes from the request (a model name) before putting it in a path: a CR, LF, space
+     * or NUL there would let a client write to the upstream. A value that breaks these rules is
+     * not used: the request fails with a 500 naming the provider and the value, whatever the hook
+     * returns. OWNERSHIP: copied. THREADS: [request]. */
     void (*set_upstream_method)(lp_call* call, lp_str method);
     void (*set_upstream_path)(lp_call* call, lp_str path);
     void (*set_upstream_header)(lp_call* call, lp_str name, lp_str value);
@@ -162,7 +171,9 @@ typedef struct lp_host_api {
      * content_type empty means "application/json". OWNERSHIP: copied. THREADS: [request]. */
     void (*respond)(lp_call* call, int32_t http_status, lp_str content_type, lp_str body);
 
-    /* Send one canonical stream event to the client, written as "data: <data>\n\n".
+    /* Send one canonical stream event to the client, written as "data: <data>\n\n"; data of
+     * several lines (split at LF, CRLF or CR) goes out as one "data: " line each, which a client
+     * joins again with "\n".
      * From decode_stream_event / on_stream_event / end_stream the emitted events replace the
      * current one. From encode_request or on_request of a streaming request, returning
      * LP_RESPONDED, they are the whole streamed answer.

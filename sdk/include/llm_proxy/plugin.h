@@ -27,8 +27,10 @@ extern "C" {
 typedef struct lp_export {
     uint32_t struct_size;
     const char* interface_id; /* LP_PROVIDER_INTERFACE or LP_PROCESSOR_INTERFACE */
-    const char* type_name;    /* the name configs use; [a-z0-9_]+, unique among loaded plugins */
-    const void* vtable;       /* const lp_provider* or const lp_processor* */
+    /* The name configs use: [a-z0-9_]+ (a plugin exporting another name is refused). When two
+     * loaded plugins export one name, a config that uses it is refused, naming both files. */
+    const char* type_name;
+    const void* vtable; /* const lp_provider* or const lp_processor* */
 } lp_export;
 
 typedef struct lp_plugin_entry {

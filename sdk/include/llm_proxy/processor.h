@@ -46,7 +46,9 @@ typedef struct lp_processor {
     uint32_t struct_size;
 
     /* Create the instance for one [processor.NAME]; reject bad settings with LP_FAILED and
-     * set_error naming the key. REQUIRED. THREADS: [main-thread]. */
+     * set_error naming the key as the config spells it ("additional_config.status must be ...",
+     * "config_value must be ..."): the host shows the message at the line of that key.
+     * REQUIRED. THREADS: [main-thread]. */
     lp_status (*instance_new)(const lp_processor_config* config, lp_call* call, void** instance);
     /* REQUIRED. THREADS: [main-thread]. */
     void (*instance_free)(void* instance);

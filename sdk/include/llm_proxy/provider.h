@@ -36,8 +36,9 @@ typedef struct lp_provider {
     uint32_t struct_size;
 
     /* Create the instance serving one [llm.NAME]. Store it in *instance. On failure return
-     * LP_FAILED after set_error(call, ...) with a message that names the bad setting; the host
-     * shows it and refuses to start. REQUIRED. THREADS: [main-thread]. */
+     * LP_FAILED after set_error(call, ...) with a message that names the bad setting as the
+     * config spells it ("options.region is required", "type must be \"chat\""); the host shows
+     * it at the line of that key and refuses to start. REQUIRED. THREADS: [main-thread]. */
     lp_status (*instance_new)(const lp_provider_config* config, lp_call* call, void** instance);
     /* Destroy an instance. REQUIRED. THREADS: [main-thread]. */
     void (*instance_free)(void* instance);
@@ -54,9 +55,10 @@ typedef struct lp_provider {
     lp_status (*encode_request)(void* instance, void* state, lp_call* call,
                                 const lp_request_view* request);
 
-    /* Turn a complete upstream answer into the canonical one. Without a call to respond() the
-     * upstream status and body pass through unchanged. OPTIONAL (NULL: pass through).
-     * THREADS: [request]. */
+    /* Turn a complete upstream answer into the canonical one: change the body (set_body,
+     * edit_field) or replace the whole answer, status included (respond). What the hook does not
+     * change passes through: without any of these calls, the upstream status and body go on
+     * unchanged. OPTIONAL (NULL: pass through). THREADS: [request]. */
     lp_status (*decode_response)(void* instance, void* state, lp_call* call, int32_t http_status,
                                  lp_str body);
 
