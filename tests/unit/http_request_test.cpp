@@ -108,7 +108,7 @@ TEST_CASE("malformed heads are refused with 400") {
     CHECK(refusal("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n") == 400);
 }
 
-TEST_CASE("HTTP/1.1 requests need exactly one Host; HTTP/1.0 requests at most one") {
+TEST_CASE("HTTP/1.1 requests need exactly one Host, HTTP/1.0 requests at most one") {
     // RFC 9112 3.2. Two Hosts let two parsers pick different ones.
     CHECK(refusal("GET / HTTP/1.1\r\n\r\n") == 400);
     CHECK(refusal("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n") == 400);
