@@ -83,7 +83,7 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
         method, path, route_name, outcome.status, outcome.upstream_status,
         outcome.streamed ? "true" : "false", ms, outcome.overhead_ms,
         outcome.client_gone ? " client_gone=true" : "",
-        outcome.error.empty() ? "" : " error=" + log_quoted(outcome.error));
+        outcome.error.empty() ? "" : " error=\"" + printable(outcome.error, 4096) + "\"");
 }
 
 }  // namespace llmproxy

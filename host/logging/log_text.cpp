@@ -14,6 +14,13 @@ bool is_control(unsigned char c) {
     return c < 0x20 || c == 0x7f;
 }
 
+void append_hex(std::string& out, unsigned char c) {
+    static const char kHex[] = "0123456789abcdef";
+    out += "\\x";
+    out += kHex[c >> 4];
+    out += kHex[c & 0xF];
+}
+
 void append_escaped(std::string& out, unsigned char c) {
     switch (c) {
         case '\n':
@@ -25,12 +32,8 @@ void append_escaped(std::string& out, unsigned char c) {
         case '\t':
             out += "\\t";
             break;
-        default: {
-            static const char kHex[] = "0123456789abcdef";
-            out += "\\x";
-            out += kHex[c >> 4];
-            out += kHex[c & 0xF];
-        }
+        default:
+            append_hex(out, c);
     }
 }
 
@@ -75,18 +78,21 @@ std::string escape_controls(std::string_view text) {
     return out;
 }
 
-std::string log_quoted(std::string_view text) {
-    std::string out = "\"";
-    out.reserve(text.size() + 8);
-    for (char c : text) {
-        if (c == '"' || c == '\\')
-            out += '\\';
-        if (is_control(static_cast<unsigned char>(c)))
-            append_escaped(out, static_cast<unsigned char>(c));
-        else
-            out += c;
+std::string printable(std::string_view value, std::size_t max) {
+    std::string out;
+    for (std::size_t i = 0; i < value.size() && i < max; ++i) {
+        auto c = static_cast<unsigned char>(value[i]);
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(static_cast<char>(c));
+        } else if (c >= 0x20 && c < 0x7f) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            append_hex(out, c);
+        }
     }
-    out += '"';
+    if (value.size() > max)
+        out += "...";
     return out;
 }
 

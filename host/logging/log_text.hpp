@@ -3,6 +3,7 @@
 // sender's choosing, and a terminal escape would rewrite what an operator sees.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -12,9 +13,11 @@ namespace llmproxy {
 // or \xNN. Bytes from 0x80 on are left as they are.
 std::string escape_controls(std::string_view text);
 
-// text as a quoted log field value: "..." with quotes and backslashes escaped as well, so that the
-// value cannot close its quotes and add fields of its own.
-std::string log_quoted(std::string_view text);
+// value fit for a message or a quoted log field: printable ASCII stays, '"' and '\\' are
+// escaped (so the value cannot close its quotes and add fields of its own), every other byte
+// becomes \xHH (control characters, and bytes that may not be UTF-8); longer values are cut after
+// max bytes, marked with "...".
+std::string printable(std::string_view value, std::size_t max = 120);
 
 // Makes the default logger escape control characters in every message it writes (the pattern is
 // spdlog's). Call it once, after the default logger is set.

@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/headers.hpp"
-#include "http/printable.hpp"
+#include "logging/log_text.hpp"
 #include "http/request_line.hpp"
 #include "json/json_fields.hpp"
 

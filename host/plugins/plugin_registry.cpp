@@ -7,7 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "http/printable.hpp"
+#include "logging/log_text.hpp"
 #include "plugins/host_call.hpp"
 #include "plugins/plugin_invoke.hpp"
 

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "http/api_error.hpp"
-#include "http/printable.hpp"
+#include "logging/log_text.hpp"
 #include "pipeline/hook_calls.hpp"
 
 namespace llmproxy {

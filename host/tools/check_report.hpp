@@ -87,7 +87,7 @@ class LogToOutput {
 // many failed and the first reason.
 void run_concurrently(const std::function<void(int)>& request);
 
-// Texts for verdicts and traces: quoted and printable (http/printable.hpp), cut at 160 bytes.
+// Texts for verdicts and traces: quoted and printable (logging/log_text.hpp), cut at 160 bytes.
 std::string shown(std::string_view text);
 const char* status_name(lp_status status);
 std::string events_text(const std::vector<std::string>& events, std::size_t from = 0);

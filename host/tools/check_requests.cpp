@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "http/printable.hpp"
+#include "logging/log_text.hpp"
 #include "pipeline/hook_calls.hpp"
 #include "pipeline/provider_call.hpp"
 #include "plugins/plugin_invoke.hpp"

@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "http/api_error.hpp"
-#include "http/printable.hpp"
+#include "logging/log_text.hpp"
 #include "http/request_line.hpp"
 #include "loop/event_loop.hpp"
 #include "upstream/tls_context.hpp"

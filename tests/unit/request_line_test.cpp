@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "http/api_error.hpp"
-#include "http/printable.hpp"
+#include "logging/log_text.hpp"
 #include "upstream/upstream_client.hpp"
 
 using llmproxy::invalid_method;
