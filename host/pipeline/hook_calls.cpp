@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include "http/headers.hpp"
-#include "logging/log_text.hpp"
 #include "http/request_line.hpp"
 #include "json/json_fields.hpp"
+#include "logging/log_text.hpp"
 
 namespace llmproxy {
 
@@ -100,9 +100,10 @@ void RequestCall::respond(int status, std::string_view content_type, std::string
     answer = make_answer(status, content_type, body);
 }
 
-void RequestCall::refuse_value(const char* what, std::string_view value, const std::string& why) {
+void RequestCall::refuse_value(const char* what, std::string_view value, const std::string& why,
+                               const char* line) {
     std::string message = where() + " set the upstream " + what + " \"" + printable(value) +
-                          "\", which cannot go on a request line: " + why;
+                          "\", which cannot go on " + line + ": " + why;
     spdlog::error("{}; the request fails", message);
     if (!refused_value_)
         refused_value_ = ApiError::internal(std::move(message));
@@ -127,6 +128,10 @@ void RequestCall::set_upstream_path(std::string_view path) {
 void RequestCall::set_upstream_header(std::string_view name, std::string_view value) {
     if (!upstream_)
         return misuse("set_upstream_header");
+    if (!is_token(name))
+        return refuse_value("header name", name, "a header name must be a token", "a header line");
+    if (has_control_character(value))
+        return refuse_value("header value", value, "it holds a control character", "a header line");
     auto& headers = upstream_->headers;
     std::erase_if(headers, [&](const auto& h) { return equals_ignoring_case(h.first, name); });
     if (!value.empty())

@@ -81,7 +81,7 @@ class RequestCall : public BodyCall {
     void set_upstream_path(std::string_view path) override;
     void set_upstream_header(std::string_view name, std::string_view value) override;
 
-    // The first method or path the hook set that cannot go on a request line (the request must
+    // The first method, path or header the hook set that cannot go on the wire (the request must
     // fail with it, whatever the hook returned), or nullopt.
     const std::optional<ApiError>& refused_value() const { return refused_value_; }
 
@@ -89,7 +89,8 @@ class RequestCall : public BodyCall {
     std::vector<std::string> events;
 
   private:
-    void refuse_value(const char* what, std::string_view value, const std::string& why);
+    void refuse_value(const char* what, std::string_view value, const std::string& why,
+                      const char* line = "a request line");
 
     UpstreamRequest* upstream_;  // null for processors
     std::optional<ApiError> refused_value_;

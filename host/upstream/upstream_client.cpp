@@ -11,8 +11,8 @@
 #include <utility>
 
 #include "http/api_error.hpp"
-#include "logging/log_text.hpp"
 #include "http/request_line.hpp"
+#include "logging/log_text.hpp"
 #include "loop/event_loop.hpp"
 #include "upstream/tls_context.hpp"
 
@@ -67,11 +67,12 @@ std::string UpstreamClient::request_head(const UpstreamRequest& request) const {
             equals_ignoring_case(name, "connection") ||
             equals_ignoring_case(name, "transfer-encoding"))
             continue;
-        if (name.find_first_of("\r\n:") != std::string::npos ||
-            value.find_first_of("\r\n") != std::string::npos ||
-            name.find('\0') != std::string::npos || value.find('\0') != std::string::npos)
-            throw ApiException(ApiError::internal("the upstream header '" + name.substr(0, 64) +
-                                                  "' contains a line break or NUL"));
+        if (!is_token(name) || has_control_character(value))
+            throw ApiException(ApiError::internal(
+                "the upstream header \"" + printable(name, 64) +
+                "\" cannot go on the wire: its name must be a token and its value free of "
+                "control characters (value \"" +
+                printable(value, 64) + "\")"));
         head.append(name).append(": ").append(value).append("\r\n");
     }
     head.append("Content-Length: ")

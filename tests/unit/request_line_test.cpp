@@ -7,6 +7,7 @@
 
 #include "http/api_error.hpp"
 #include "logging/log_text.hpp"
+#include "pipeline/hook_calls.hpp"
 #include "upstream/upstream_client.hpp"
 
 using llmproxy::invalid_method;
@@ -86,4 +87,34 @@ TEST_CASE("the upstream client refuses a bad method or path before it connects")
     CHECK(refusal(bad_method) ==
           "500 the upstream method \"POST /admin\" is invalid: it contains the byte 0x20 at "
           "offset 4, which an HTTP method (a token) cannot");
+    for (auto [name, value] : {std::pair<std::string, std::string>{"X Bad", "v"},
+                               {"X-Ctl", "a\x01b"},
+                               {"X-Nul", std::string("a\0b", 3)},
+                               {"", "v"}}) {
+        llmproxy::UpstreamRequest bad_header;
+        bad_header.path = "/chat";
+        bad_header.headers.emplace_back(name, value);
+        CHECK_MESSAGE(refusal(bad_header).rfind("500 the upstream header", 0) == 0, name);
+    }
+}
+
+TEST_CASE("a header a plugin sets that cannot go on a header line fails the request") {
+    for (auto [name, value] : {std::pair<std::string, std::string>{"X Bad", "v"},
+                               {"X-Ctl", "a\rX-Injected: yes"},
+                               {"", "v"}}) {
+        std::string body = "{}";
+        llmproxy::UpstreamRequest upstream;
+        llmproxy::RequestCall call("provider 'p' encode_request", body, &upstream, nullptr);
+        call.set_upstream_header(name, value);
+        REQUIRE_MESSAGE(call.refused_value(), name);
+        CHECK(call.refused_value()->message.find("cannot go on a header line") !=
+              std::string::npos);
+        CHECK(upstream.headers.empty());
+    }
+    std::string body = "{}";
+    llmproxy::UpstreamRequest upstream;
+    llmproxy::RequestCall call("provider 'p' encode_request", body, &upstream, nullptr);
+    call.set_upstream_header("anthropic-beta", "a,\tb");
+    CHECK_FALSE(call.refused_value());
+    CHECK(upstream.headers.size() == 1);
 }
