@@ -93,12 +93,12 @@ max_connections = 8`,
     }
   });
 
-  test('a connection that sends nothing is closed once request_head_timeout_ms has passed', async () => {
+  test('a connection that sends nothing is closed once request_head_timeout_ms has passed', { timeout: 10000 }, async () => {
     const { closed } = await connect(proxy.port);
     assert.equal(await closed, '');  // nothing was asked, so nothing is answered
   });
 
-  test('a request head trickled a byte at a time gets a 408 at the head deadline', async () => {
+  test('a request head trickled a byte at a time gets a 408 at the head deadline', { timeout: 20000 }, async () => {
     const { socket, closed } = await connect(proxy.port);
     let stop = false;
     closed.then(() => { stop = true; });
@@ -113,7 +113,7 @@ max_connections = 8`,
     assert.equal(JSON.parse(answer.body).error.code, 'request_timeout');
   });
 
-  test('a body trickled a byte at a time gets a 408; a steady large upload finishes', async () => {
+  test('a body trickled a byte at a time gets a 408; a steady large upload finishes', { timeout: 20000 }, async () => {
     const { socket, closed } = await connect(proxy.port);
     let stop = false;
     closed.then(() => { stop = true; });
@@ -173,7 +173,7 @@ max_connections = 8`,
     assert.equal(answerB.status, 200);  // the budget was given back
   });
 
-  test('a client that half-closes after its request gets no made-up status on the wire', async () => {
+  test('a client that half-closes after its request gets no made-up status on the wire', { timeout: 10000 }, async () => {
     // A closed write side reads as a client that left: the upstream call is cancelled, and the
     // 499 that the logs show is never sent.
     const { socket, closed } = await connect(proxy.port);
@@ -181,6 +181,33 @@ max_connections = 8`,
     const text = await closed;
     assert.doesNotMatch(text, /499/);
     assert.equal(text, '');
+  });
+});
+
+describe('keep_alive_timeout_ms', () => {
+  let mock;
+  let proxy;
+
+  before(async () => {
+    mock = await startMock();
+    // The head deadline is long here: only keep_alive_timeout_ms can close the idle connection.
+    proxy = await startProxy(upstreamConfig(mock.url, {
+      server: 'keep_alive_timeout_ms = 200\nrequest_head_timeout_ms = 60000',
+    }));
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await mock?.close();
+  });
+
+  test('closes a connection that sends no next request', { timeout: 10000 }, async () => {
+    const { socket, closed } = await connect(proxy.port);
+    socket.write(postHead(Buffer.byteLength(chatBody('json'))) + chatBody('json'));
+    const text = await closed;
+    const [answer] = parseAnswers(text);
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers.connection, 'keep-alive');
   });
 });
 

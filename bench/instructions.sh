@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Instructions llm-proxy executes per request, counted by callgrind: unlike wall-clock time on a
+# shared VM, the count repeats to within a fraction of a percent, so two builds (or a feature on
+# and off) can be compared side by side. For each binary and each kind of request, llm-proxy runs
+# under callgrind twice, for FEW and for MANY requests on one kept-alive connection to the
+# benchmark mock; the difference divided by MANY - FEW is the cost of one request, start-up and
+# shut-down cancelled out.
+#
+#   bench/instructions.sh [BINARY...]      (default: build/llm-proxy)
+#   FEW=100 MANY=400 bench/instructions.sh build/llm-proxy /other/build/llm-proxy
+set -euo pipefail
+cd "$(dirname "$0")/.."
+few=${FEW:-100}
+many=${MANY:-400}
+binaries=("$@")
+[ ${#binaries[@]} -gt 0 ] || binaries=(build/llm-proxy)
+
+source bench/lib.sh
+need valgrind valgrind
+[ -x build/bench/mock_upstream ] || scripts/build.sh > /dev/null
+
+mock_port=$(free_port)
+build/bench/mock_upstream --port "$mock_port" --events 20 --gap-ms 0 > /dev/null & pids+=($!)
+wait_port "$mock_port"
+
+python3 - "$work" <<'PY'
+import json, sys
+text = "The quick brown fox jumps over the lazy dog. " * 40
+small = {"model": "bench", "messages": [{"role": "system", "content": "Be brief."},
+         {"role": "user", "content": text[:1900]}]}
+large = {"model": "bench", "messages": [{"role": "user", "content": text * 1165}]}
+open(sys.argv[1] + "/small.json", "w").write(json.dumps(small))
+open(sys.argv[1] + "/stream.json", "w").write(json.dumps(dict(small, stream=True)))
+open(sys.argv[1] + "/large.json", "w").write(json.dumps(large))
+PY
+
+# instructions BINARY BODY COUNT -> the total callgrind counted
+instructions() {
+  local port; port=$(free_port)
+  cat > "$work/proxy.toml" <<CONF
+[server]
+host = "127.0.0.1"
+port = $port
+worker_threads = 1
+log_level = "warn"
+
+[llm.mock]
+provider = "openai"
+base_url = "http://127.0.0.1:$mock_port/v1"
+
+[[route]]
+path_prefix = "/v1/chat/completions"
+target_llm = "mock"
+CONF
+  valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
+    "$1" --config "$work/proxy.toml" 2> "$work/valgrind.log" & local pid=$!
+  for _ in $(seq 600); do (echo > /dev/tcp/127.0.0.1/$port) 2> /dev/null && break; sleep 0.1; done
+  node bench/requests.mjs "http://127.0.0.1:$port/v1/chat/completions" "$3" "$2"
+  kill -TERM "$pid"; wait "$pid" || true
+  awk '/^summary:/ {print $2}' "$work/cg.out"
+}
+
+printf '%-40s %14s %14s %14s\n' "instructions per request" "2 KB request" "2 KB, stream" "2 MB request"
+for binary in "${binaries[@]}"; do
+  row=()
+  for body in small stream large; do
+    a=$(instructions "$binary" "$work/$body.json" "$few")
+    b=$(instructions "$binary" "$work/$body.json" "$many")
+    row+=("$(( (b - a) / (many - few) ))")
+  done
+  printf '%-40s %14s %14s %14s\n' "$binary" "${row[@]}"
+done
