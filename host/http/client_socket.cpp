@@ -24,9 +24,12 @@ ApiException too_large(std::size_t limit) {
                              std::to_string(limit) + " bytes"});
 }
 
-// A body's memory grows in steps no larger than what has arrived so far (and at least this), so
-// that a Content-Length alone reserves nothing.
+// A body's memory is filled in steps no larger than what has arrived so far (and at least this),
+// so that a Content-Length alone makes nothing resident.
 constexpr std::size_t kMinBodyStep = 64 * 1024;
+// Up to this much of an announced length is reserved at once (address space only: untouched
+// pages take no memory), so that most bodies are never copied to a larger buffer as they grow.
+constexpr std::size_t kReservedUpFront = 1 << 20;
 
 }  // namespace
 
@@ -201,10 +204,12 @@ std::string ClientSocket::read_body(const HttpRequest& request, std::size_t limi
         }
     } give_back{*this};
     std::string body;
-    if (request.chunked)
+    if (request.chunked) {
         read_chunked(body, limit);
-    else
+    } else {
+        body.reserve(std::min(static_cast<std::size_t>(request.content_length), kReservedUpFront));
         read_exact(static_cast<std::size_t>(request.content_length), body);
+    }
     body_pending_ = false;
     buffer_.release_if_empty();
     return body;

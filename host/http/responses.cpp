@@ -1,5 +1,7 @@
 #include "http/responses.hpp"
 
+#include "streaming/line_breaks.hpp"
+
 namespace llmproxy {
 
 void send_error(HttpResponse& response, const ApiError& error) {
@@ -21,7 +23,7 @@ bool ClientEventStream::write(std::string_view data) {
     // the rest of it pass for a field of its own ("id:", "event:").
     std::size_t start = 0;
     while (true) {
-        std::size_t end = data.find_first_of("\r\n", start);
+        std::size_t end = find_line_break(data, start);
         queued_.append("data: ").append(data.substr(start, end - start)).push_back('\n');
         if (end == std::string_view::npos)
             break;

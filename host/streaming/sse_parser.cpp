@@ -1,5 +1,7 @@
 #include "streaming/sse_parser.hpp"
 
+#include "streaming/line_breaks.hpp"
+
 namespace llmproxy {
 
 void SseParser::feed(std::string_view bytes, const Sink& sink) {
@@ -10,7 +12,7 @@ void SseParser::feed(std::string_view bytes, const Sink& sink) {
             pos = 1;
     }
     while (pos < bytes.size()) {
-        std::size_t end = bytes.find_first_of("\r\n", pos);
+        std::size_t end = find_line_break(bytes, pos);
         if (end == std::string_view::npos) {
             check_size(line_.size() + (bytes.size() - pos));
             line_.append(bytes.substr(pos));
