@@ -141,3 +141,19 @@ TEST_CASE("the end of a head is found after its blank line, whatever the line en
     // Searching on from where an earlier search stopped finds the same end.
     CHECK(find_head_end("GET / HTTP/1.1\r\nA: b\r\n\r\n", 20) == 24);
 }
+
+TEST_CASE("header values are checked for control characters at every position") {
+    // Checked 16 bytes at a time: put each kind of byte at every offset of a 40-byte value.
+    const std::pair<char, bool> bytes[] = {{'\0', true},    {'\x01', true},  {'\t', false},
+                                           {'\r', true},    {'\n', true},    {'\x1f', true},
+                                           {' ', false},    {'~', false},    {'\x7f', true},
+                                           {'\x80', false}, {'\xc3', false}, {'\xff', false}};
+    for (auto [byte, control] : bytes)
+        for (std::size_t at = 0; at < 40; ++at) {
+            std::string value(40, 'v');
+            value[at] = byte;
+            CHECK_MESSAGE(llmproxy::has_control_character(value) == control, "byte ",
+                          static_cast<int>(static_cast<unsigned char>(byte)), " at ", at);
+        }
+    CHECK_FALSE(llmproxy::has_control_character(""));
+}
