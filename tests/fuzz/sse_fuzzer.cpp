@@ -2,10 +2,7 @@
 // same events (event, data, id, in order), finish() included, and the same as a reference parser
 // of the WHATWG EventSource rules written here; after finish() the parser starts afresh.
 //
-// Input: the stream, then (taken from the end by FuzzedDataProvider) the lengths of the pieces,
-// so that a plain SSE text is a meaningful input.
-#include <fuzzer/FuzzedDataProvider.h>
-
+// Input: the stream, cut as cut_input.hpp says.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cut_input.hpp"
 #include "fuzz_check.hpp"
 #include "streaming/sse_parser.hpp"
 
@@ -106,24 +104,15 @@ Parsed reference_parse(std::string_view stream) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     FuzzedDataProvider input(data, size);
-    std::vector<std::size_t> lengths(input.ConsumeIntegralInRange<std::size_t>(0, 16));
-    for (std::size_t& length : lengths)
-        length = input.ConsumeIntegralInRange<std::size_t>(0, 64);
-    const std::string stream = input.ConsumeRemainingBytesAsString();
-
-    std::vector<std::string_view> pieces;
-    std::string_view rest = stream;
-    for (std::size_t length : lengths) {
-        pieces.push_back(rest.substr(0, length));  // may be empty: an empty feed changes nothing
-        rest.remove_prefix(pieces.back().size());
-    }
-    pieces.push_back(rest);
+    const fuzz::CutInput stream(input);
 
     SseParser whole_parser;
-    const Parsed whole = parse(whole_parser, {stream});
+    const Parsed whole = parse(whole_parser, {stream.whole()});
     SseParser split_parser;
-    require(parse(split_parser, pieces) == whole, "a stream fed in pieces gives the same events");
-    require(parse(split_parser, {stream}) == whole, "after finish() the parser starts afresh");
-    require(reference_parse(stream) == whole, "the events are those of the WHATWG rules");
+    require(parse(split_parser, stream.pieces()) == whole,
+            "a stream fed in pieces gives the same events");
+    require(parse(split_parser, {stream.whole()}) == whole,
+            "after finish() the parser starts afresh");
+    require(reference_parse(stream.whole()) == whole, "the events are those of the WHATWG rules");
     return 0;
 }
