@@ -3,6 +3,7 @@
 # Runs apt-get only if something is absent (as root, or through sudo).
 set -euo pipefail
 
+# --test: also what the tests need; --fuzz: also what the fuzz targets need (scripts/fuzz.sh).
 packages=(build-essential cmake pkg-config libpoco-dev libssl-dev libtomlplusplus-dev
           nlohmann-json3-dev libspdlog-dev doctest-dev libre2-dev libboost-context-dev)
 if [ "${1:-}" = "--test" ]; then
@@ -11,6 +12,10 @@ if [ "${1:-}" = "--test" ]; then
   command -v node > /dev/null && command -v npm > /dev/null || packages+=(nodejs npm)
   # The Rust example plugin; any cargo will do (rustup's or Debian's).
   command -v cargo > /dev/null || packages+=(cargo)
+fi
+if [ "${1:-}" = "--fuzz" ]; then
+  # clang with libFuzzer and the sanitizer runtimes, and llvm-symbolizer for readable traces.
+  packages+=(clang libclang-rt-14-dev llvm-14)
 fi
 
 missing=()

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <system_error>
 
 namespace llmproxy {
 
@@ -365,8 +366,11 @@ class Parser {
             if (p.is_relative())
                 p = std::filesystem::path(file_).parent_path() / p;
             llm.ca_file = p.lexically_normal();
-            if (!std::filesystem::exists(p))
-                r.problem(table.get("ca_file"), "ca_file", "no such file: " + llm.ca_file);
+            std::error_code error;  // e.g. a name too long, a directory we may not search
+            if (!std::filesystem::exists(p, error))
+                r.problem(table.get("ca_file"), "ca_file",
+                          error ? "cannot be looked up: " + error.message()
+                                : "no such file: " + llm.ca_file);
         }
         r.read_table_json("options", llm.options_json);
         r.reject_unknown_keys();

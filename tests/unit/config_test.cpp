@@ -217,6 +217,15 @@ additional_config = { max_body_chars = 10 }
     CHECK(config.processors.at("p").additional_config_json == R"({"max_body_chars":10})");
 }
 
+TEST_CASE("a ca_file that cannot be looked up is a problem, not an exception") {
+    // Found by the config fuzz target: std::filesystem::exists threw for a name too long.
+    const std::string llm = "[llm.a]\nprovider = \"openai\"\n";
+    CHECK(lines(problems_of(llm + "ca_file = \"/" + std::string(300, 'a') + "\"\n")) ==
+          "3: llm.a.ca_file: cannot be looked up: File name too long\n");
+    CHECK(lines(problems_of(llm + "ca_file = \"/nonexistent/ca.pem\"\n")) ==
+          "3: llm.a.ca_file: no such file: /nonexistent/ca.pem\n");
+}
+
 TEST_CASE("a missing file is reported as such") {
     try {
         llmproxy::load_config("/nonexistent/llm-proxy.toml");

@@ -115,8 +115,10 @@ class Processor {
     std::string creation_error_;
 };
 
-json chat(json messages, json extra = json::object()) {
-    json body = {{"model", "gpt-4o"}, {"messages", std::move(messages)}};
+// A vector, not a json: a json parameter initialized from {one_message} is that message to
+// clang and an array holding it to gcc.
+json chat(std::vector<json> messages, json extra = json::object()) {
+    json body = {{"model", "gpt-4o"}, {"messages", json(std::move(messages))}};
     body.update(extra);
     return body;
 }
@@ -137,7 +139,7 @@ TEST_CASE("system_prompt inserts a system message only when there is none") {
     CHECK(r.body["messages"] == json::array({system_message("Be brief."), user_message("hi")}));
     r = p.on_request(chat({system_message("Mine"), user_message("hi")}));
     CHECK(r.body["messages"] == json::array({system_message("Mine"), user_message("hi")}));
-    r = p.on_request(chat(json::array()));
+    r = p.on_request(chat({}));
     CHECK(r.body["messages"] == json::array({system_message("Be brief.")}));
 }
 

@@ -1,0 +1,115 @@
+// json_fields against nlohmann on any text (strict_json.hpp is the reference):
+// - valid() gives the reference's verdict (duplicate keys, lone surrogates and depth included);
+// - in a valid text, get() finds every value (the first 64 pointers of the document), with and
+//   without an Index, as text that parses to the document's value there; get_string() gives the
+//   document's strings; pointers past an array's end, to absent keys, and malformed ones, nothing;
+// - scan_request() (the request body check) accepts exactly the bodies with a non-empty string
+//   `model`, `messages` (chat) or `input` (embedding) and a boolean or absent `stream`, and reads
+//   them as nlohmann does.
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fuzz_check.hpp"
+#include "http/api_error.hpp"
+#include "http/request_facts.hpp"
+#include "json/json_fields.hpp"
+#include "strict_json.hpp"
+
+using fuzz::require;
+using nlohmann::json;
+namespace json_fields = llmproxy::json_fields;
+
+namespace {
+
+constexpr std::size_t kMaxPointers = 64;
+
+void check_lookups(std::string_view text, const json& doc) {
+    std::vector<std::string> pointers;
+    fuzz::collect_pointers(doc, "", pointers, kMaxPointers);
+    json_fields::Index index;
+    for (const std::string& pointer : pointers) {
+        const json& expected = doc.at(json::json_pointer(pointer));
+        auto plain = json_fields::get(text, pointer);
+        auto indexed = json_fields::get(text, pointer, &index);
+        require(plain && indexed && *plain == *indexed,
+                "get() finds every value, with and without an index, as the same text");
+        require(json::parse(*plain, nullptr, false) == expected,
+                "get() gives the text of the value at the pointer");
+        auto string = json_fields::get_string(text, pointer, &index);
+        require(expected.is_string() ? string == expected.get<std::string>() : !string,
+                "get_string() gives the string at the pointer, and nothing for other values");
+        if (expected.is_array()) {
+            std::string past_end = pointer + "/" + std::to_string(expected.size());
+            require(!json_fields::get(text, past_end) && !json_fields::get(text, past_end, &index),
+                    "nothing past an array's end");
+            if (expected.size() > 1)
+                require(!json_fields::get(text, pointer + "/01"), "no index with a leading zero");
+        }
+        if (expected.is_object() && !expected.contains("absent"))
+            require(!json_fields::get(text, pointer + "/absent"), "nothing at an absent key");
+    }
+    require(!json_fields::get(text, "no-slash") && !json_fields::get(text, "/~2"),
+            "nothing at a malformed pointer");
+}
+
+// What scan_request() must do with a valid body: accept it (with these facts) or refuse it.
+std::optional<llmproxy::RequestFacts> expected_facts(const json& doc, llmproxy::Endpoint endpoint) {
+    if (!doc.is_object() || !doc.contains("model") || !doc["model"].is_string() ||
+        doc["model"].get<std::string>().empty())
+        return std::nullopt;
+    if (endpoint == llmproxy::Endpoint::chat &&
+        !(doc.contains("messages") && doc["messages"].is_array()))
+        return std::nullopt;
+    if (endpoint == llmproxy::Endpoint::embedding && !doc.contains("input"))
+        return std::nullopt;
+    const json stream = doc.value("stream", json());
+    if (!stream.is_boolean() && !stream.is_null())
+        return std::nullopt;
+    return llmproxy::RequestFacts{doc["model"].get<std::string>(), stream == true};
+}
+
+// doc: the parsed text, or nullptr when it is not valid.
+void check_scan_request(std::string_view text, const json* doc) {
+    for (auto endpoint : {llmproxy::Endpoint::chat, llmproxy::Endpoint::embedding}) {
+        std::optional<llmproxy::RequestFacts> facts;
+        try {
+            facts = llmproxy::scan_request(text, endpoint);
+        } catch (const llmproxy::ApiException& e) {
+            require(e.error().status == 400, "scan_request() refuses with 400");
+        }
+        auto expected = doc ? expected_facts(*doc, endpoint) : std::nullopt;
+        require(facts.has_value() == expected.has_value(),
+                "scan_request() accepts exactly the bodies with model, messages or input, and a "
+                "boolean stream");
+        require(!facts || (facts->model == expected->model && facts->stream == expected->stream),
+                "scan_request() reads model and stream as nlohmann does");
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view text(reinterpret_cast<const char*>(data), size);
+    const fuzz::Verdict verdict = fuzz::StrictJson::check(text);
+    if (verdict == fuzz::Verdict::unknown)
+        return 0;
+    const bool valid = json_fields::valid(text);
+    require(valid || verdict != fuzz::Verdict::valid,
+            "valid() accepts every text the strict reference accepts");
+    require(!valid || verdict != fuzz::Verdict::invalid,
+            "valid() refuses every text the strict reference refuses (duplicate keys, lone "
+            "surrogates, bad UTF-8, depth over 256)");
+    if (!valid) {
+        check_scan_request(text, nullptr);
+        return 0;
+    }
+    const json doc = json::parse(text);
+    check_lookups(text, doc);
+    check_scan_request(text, &doc);
+    return 0;
+}

@@ -1,0 +1,101 @@
+// parse_request_head on any bytes: only ApiException escapes, with a status the header documents;
+// a head it accepts keeps HttpRequest's promises; and a request object reused from an earlier
+// head (as a keep-alive connection reuses it) reads the same as a fresh one.
+#include <cctype>
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "fuzz_check.hpp"
+#include "http/api_error.hpp"
+#include "http/http_request.hpp"
+
+using fuzz::require;
+using llmproxy::ApiException;
+using llmproxy::HttpRequest;
+
+namespace {
+
+// A head that sets every field a later head must reset or overwrite.
+constexpr std::string_view kEarlierHead =
+    "PUT /earlier HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n"
+    "Connection: close\r\nX-Earlier: 1\r\n\r\n";
+
+bool is_control(unsigned char c) {
+    return c < ' ' || c == 0x7f;
+}
+
+// RFC 9110 token: 1*tchar.
+bool is_token(std::string_view s) {
+    constexpr std::string_view kSymbols = "!#$%&'*+-.^_`|~";
+    for (unsigned char c : s)
+        if (!std::isalnum(c) && kSymbols.find(static_cast<char>(c)) == std::string_view::npos)
+            return false;
+    return !s.empty();
+}
+
+// The status of what parse_request_head threw, or 0 when it accepted the head.
+int parse(std::string_view head, HttpRequest& request) {
+    try {
+        llmproxy::parse_request_head(head, request);
+        return 0;
+    } catch (const ApiException& e) {
+        return e.error().status;
+    }
+}
+
+void check_accepted(const HttpRequest& r) {
+    require(is_token(r.method), "the method is a token");
+    require(!r.target.empty(), "an accepted head has a target");
+    for (unsigned char c : r.target)
+        require(c > ' ' && c != 0x7f, "the target holds no space or control character");
+    require(r.minor_version == 0 || r.minor_version == 1, "only HTTP/1.0 and HTTP/1.1");
+    require(r.headers.size() <= llmproxy::kMaxHeaderFields, "at most kMaxHeaderFields fields");
+    bool has_length = false;
+    for (const auto& [name, value] : r.headers) {
+        require(is_token(name), "header names are tokens");
+        for (unsigned char c : value)
+            require(!is_control(c) || c == '\t', "header values hold no control character");
+        require(value.empty() || (value.front() != ' ' && value.front() != '\t' &&
+                                  value.back() != ' ' && value.back() != '\t'),
+                "header values are trimmed");
+        if (llmproxy::equals_ignoring_case(name, "content-length")) {
+            has_length = true;
+            std::uint64_t length = 0;
+            auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), length);
+            require(error == std::errc() && end == value.data() + value.size() &&
+                        length == r.content_length,
+                    "content_length is the value of every Content-Length field");
+        }
+    }
+    require(!(r.chunked && has_length), "never both Content-Length and chunked");
+    require(!r.chunked || r.minor_version == 1, "chunked only in HTTP/1.1");
+    require(!r.expect_continue || r.minor_version == 1, "100-continue only in HTTP/1.1");
+}
+
+bool same(const HttpRequest& a, const HttpRequest& b) {
+    return a.method == b.method && a.target == b.target && a.minor_version == b.minor_version &&
+           a.headers == b.headers && a.keep_alive == b.keep_alive &&
+           a.expect_continue == b.expect_continue && a.chunked == b.chunked &&
+           a.content_length == b.content_length;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view head(reinterpret_cast<const char*>(data), size);
+    HttpRequest fresh;
+    int status = parse(head, fresh);
+    require(status == 0 || status == 400 || status == 417 || status == 431 || status == 501 ||
+                status == 505,
+            "parse_request_head throws only the statuses it documents");
+    if (status == 0)
+        check_accepted(fresh);
+
+    HttpRequest reused;
+    require(parse(kEarlierHead, reused) == 0, "the earlier head is accepted");
+    require(parse(head, reused) == status, "a reused request object gives the same verdict");
+    require(status != 0 || same(fresh, reused), "a reused request object reads the same");
+    return 0;
+}
