@@ -297,7 +297,7 @@ std::optional<Span> resolve_indexed(std::string_view s, std::string_view pointer
 // change move, spans around it grow or shrink, spans inside it are forgotten, and so are the
 // elements of an array whose numbering the change shifts (renumbered).
 void splice(std::string& json, std::size_t at, std::size_t length, std::string_view text,
-            Index* index, std::string_view renumbered) {
+            Index* index, std::optional<std::string_view> renumbered) {
     json.replace(at, length, text);
     if (!index)
         return;
@@ -305,8 +305,8 @@ void splice(std::string& json, std::size_t at, std::size_t length, std::string_v
     std::erase_if(IndexAccess::entries(*index), [&](std::pair<std::string, Span>& entry) {
         Span& span = entry.second;
         const std::string& key = entry.first;
-        if (!renumbered.empty() && key.size() > renumbered.size() &&
-            key.compare(0, renumbered.size(), renumbered) == 0 && key[renumbered.size()] == '/')
+        if (renumbered && key.size() > renumbered->size() &&
+            key.compare(0, renumbered->size(), *renumbered) == 0 && key[renumbered->size()] == '/')
             return true;
         if (span.end <= at)
             return false;         // before the change
@@ -379,9 +379,13 @@ std::string edit(std::string& json, Edit op, std::string_view pointer, std::stri
     auto tokens = tokens_of(pointer);
     if (!tokens)
         return "malformed JSON pointer '" + std::string(pointer) + "'";
-    if (op != Edit::remove)
+    if (op != Edit::remove) {
         if (std::string why = check(value_json); !why.empty())
             return "the value for '" + std::string(pointer) + "' is not valid JSON: " + why;
+        // Whitespace around the value stays out of the text: a value's span starts at the value.
+        Span bare = root_span(value_json);
+        value_json = value_json.substr(bare.begin, bare.end - bare.begin);
+    }
     if (tokens->empty()) {
         if (op == Edit::remove)
             return "cannot remove the whole document";
@@ -398,7 +402,9 @@ std::string edit(std::string& json, Edit op, std::string_view pointer, std::stri
     if (kind != '{' && kind != '[')
         return "'" + std::string(pointer) + "': the parent is not an object or array";
     const std::string& last = tokens->back();
-    const std::string_view renumbered = kind == '[' ? parent_pointer : std::string_view();
+    // The root's pointer is "": an edit of a root array renumbers too.
+    const std::optional<std::string_view> renumbered =
+        kind == '[' ? std::optional(parent_pointer) : std::nullopt;
 
     if (op == Edit::remove) {
         auto slot = resolve(json, *tokens, tokens->size());  // the extent with its comma
@@ -413,7 +419,7 @@ std::string edit(std::string& json, Edit op, std::string_view pointer, std::stri
     if (op == Edit::replace || (kind == '{' && target)) {
         if (!target)
             return "'" + std::string(pointer) + "' does not exist";
-        splice(json, target->begin, target->end - target->begin, value_json, index, {});
+        splice(json, target->begin, target->end - target->begin, value_json, index, std::nullopt);
         return "";
     }
     // add: a new object member, or an array insertion.
@@ -438,7 +444,7 @@ std::string edit(std::string& json, Edit op, std::string_view pointer, std::stri
             return "'" + std::string(pointer) + "': index past the end of the array";
     }
     splice(json, closing_position(json, *parent), 0,
-           empty ? std::string(value_json) : "," + std::string(value_json), index, {});
+           empty ? std::string(value_json) : "," + std::string(value_json), index, std::nullopt);
     return "";
 }
 
