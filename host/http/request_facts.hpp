@@ -19,7 +19,7 @@ struct RequestFacts {
 
 // Scans a body for `endpoint`. Throws ApiException (400) when the body is not a JSON object, or
 // lacks `model` (string) and `messages` (array, chat) or `input` (embedding), or has a `stream`
-// that is not a boolean.
+// that is not a boolean (null reads as false, as OpenAI's API takes it).
 // index, when given, keeps where the fields were found, for later lookups in the same body.
 RequestFacts scan_request(std::string_view body, Endpoint endpoint,
                           json_fields::Index* index = nullptr);
