@@ -167,18 +167,23 @@ const LlmRuntime* Runtime::llm(std::string_view name) const {
 }
 
 void Runtime::free_instances() {
-    for (auto& [name, llm] : llms_)
+    // Plain references, not structured bindings: clang 14 (the fuzz build) cannot capture those.
+    for (auto& entry : llms_) {
+        LlmRuntime& llm = entry.second;
         if (llm.instance) {
             invoke_plugin(llm.plugin, "instance_free",
                           [&] { llm.provider->vtable.instance_free(llm.instance); });
             llm.instance = nullptr;
         }
-    for (auto& [name, proc] : processors_)
+    }
+    for (auto& entry : processors_) {
+        auto& proc = entry.second;
         if (proc.instance) {
             invoke_plugin(proc.plugin, "instance_free",
                           [&] { proc.type->vtable.instance_free(proc.instance); });
             proc.instance = nullptr;
         }
+    }
 }
 
 std::string Runtime::health_json() const {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -191,13 +192,19 @@ void serve(std::string_view input, std::size_t limit) {
             "socketpair works");
     Reference reference(send_all(fds[1], input));
     {
-        llmproxy::ClientSocket client(fds[0], 5000, 5000);
+        // The whole input is in the socket before reading starts: no deadline is ever reached.
+        llmproxy::BodyBudget budget(1 << 20);
+        llmproxy::ClientLimits limits;
+        limits.head_timeout_ms = limits.body_timeout_ms = limits.send_timeout_ms = 5000;
+        limits.budget = &budget;
+        llmproxy::ClientSocket client(fds[0], limits);
         HttpRequest request;
         for (int n = 0; n < kMaxRequests; ++n) {
             int status = 0;
             bool read = false;
             try {
-                read = client.read_head(request);
+                read = client.read_head(request, llmproxy::ClientSocket::Clock::now() +
+                                                     std::chrono::milliseconds(5000));
             } catch (const ApiException& e) {
                 status = e.error().status;
             }
