@@ -217,10 +217,11 @@ struct ShutDownOnHangUp : llmproxy::HangUpListener {
 }  // namespace
 
 TEST_CASE("a watched socket's hang-up is told while its fiber waits on another socket") {
-    RunningLoop running;
-    EventLoop& loop = running.loop;
+    // Before the loop: its fiber uses them until it ends, which the loop's stop waits for.
     SocketPair client, upstream;
     ShutDownOnHangUp listener(upstream.ours());
+    RunningLoop running;
+    EventLoop& loop = running.loop;
     std::promise<bool> woke;
     REQUIRE(loop.spawn([&] {
         llmproxy::SocketWait client_wait(client.ours());
@@ -241,10 +242,10 @@ TEST_CASE("a watched socket's hang-up is told while its fiber waits on another s
 }
 
 TEST_CASE("a hang-up that came before the listener is told at once") {
+    SocketPair client;  // before the loop, as above
+    ShutDownOnHangUp listener(-1);
     RunningLoop running;
     EventLoop& loop = running.loop;
-    SocketPair client;
-    ShutDownOnHangUp listener(-1);
     std::promise<int> told;
     std::atomic<bool> reading{false};
     REQUIRE(loop.spawn([&] {
