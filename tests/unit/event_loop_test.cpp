@@ -45,11 +45,13 @@ struct SocketPair {
     int theirs() const { return ends[1]; }
 };
 
-// Reads one byte from fd the way the host's sockets do: try, and wait on EAGAIN.
+// Reads one byte from fd the way the host's sockets do: try, and wait on EAGAIN. The wait's limit
+// is only a guard: under ThreadSanitizer, making a fiber costs milliseconds, and a fiber made
+// first waits while hundreds more are made (over 10 s on a busy 2-core machine).
 char read_byte(int fd) {
     char c = 0;
     while (::recv(fd, &c, 1, 0) != 1)
-        REQUIRE(llmproxy::wait_ready(fd, EPOLLIN, 10000));
+        REQUIRE(llmproxy::wait_ready(fd, EPOLLIN, 60000));
     return c;
 }
 
