@@ -150,10 +150,11 @@ class EventLoop {
     std::map<int, TimeoutList> timeouts_;
     std::int64_t next_deadline_ms_ = kNoDeadline;  // no later than the earliest deadline
     static constexpr std::int64_t kNoDeadline = INT64_MAX;
-    // The loop thread's own stack, for the sanitizer's stack switch annotations.
+    // The loop thread's own stack and context, for the sanitizers' fiber switch annotations.
     const void* thread_stack_bottom_ = nullptr;
     std::size_t thread_stack_size_ = 0;
     void* thread_fake_stack_ = nullptr;
+    void* thread_race_context_ = nullptr;
 };
 
 }  // namespace llmproxy

@@ -46,11 +46,13 @@ struct SocketPair {
     int theirs() const { return ends[1]; }
 };
 
-// Reads one byte from fd the way the host's sockets do: try, and wait on EAGAIN.
+// Reads one byte from fd the way the host's sockets do: try, and wait on EAGAIN. The wait's limit
+// is only a guard: under ThreadSanitizer, making a fiber costs milliseconds, and a fiber made
+// first waits while hundreds more are made (over 10 s on a busy 2-core machine).
 char read_byte(int fd) {
     char c = 0;
     while (::recv(fd, &c, 1, 0) != 1)
-        REQUIRE(llmproxy::wait_ready(fd, EPOLLIN, 10000));
+        REQUIRE(llmproxy::wait_ready(fd, EPOLLIN, 60000));
     return c;
 }
 
@@ -218,10 +220,11 @@ struct ShutDownOnHangUp : llmproxy::HangUpListener {
 }  // namespace
 
 TEST_CASE("a watched socket's hang-up is told while its fiber waits on another socket") {
-    RunningLoop running;
-    EventLoop& loop = running.loop;
+    // Before the loop: its fiber uses them until it ends, which the loop's stop waits for.
     SocketPair client, upstream;
     ShutDownOnHangUp listener(upstream.ours());
+    RunningLoop running;
+    EventLoop& loop = running.loop;
     std::promise<bool> woke;
     REQUIRE(loop.spawn([&] {
         llmproxy::SocketWait client_wait(client.ours());
@@ -242,10 +245,10 @@ TEST_CASE("a watched socket's hang-up is told while its fiber waits on another s
 }
 
 TEST_CASE("a hang-up that came before the listener is told at once") {
+    SocketPair client;  // before the loop, as above
+    ShutDownOnHangUp listener(-1);
     RunningLoop running;
     EventLoop& loop = running.loop;
-    SocketPair client;
-    ShutDownOnHangUp listener(-1);
     std::promise<int> told;
     std::atomic<bool> reading{false};
     REQUIRE(loop.spawn([&] {
