@@ -7,7 +7,10 @@
 # shut-down cancelled out.
 #
 #   bench/instructions.sh [BINARY...]      (default: build/llm-proxy)
-#   FEW=100 MANY=400 bench/instructions.sh build/llm-proxy /other/build/llm-proxy
+#   FEW=100 MANY=400 bench/instructions.sh build/llm-proxy /other/build/llm-proxy nginx
+#
+# "nginx" stands for nginx as a plain keep-alive reverse proxy (one process, no master, buffering
+# off, access log off), the speed bar: the same count for the same requests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 few=${FEW:-100}
@@ -17,6 +20,7 @@ binaries=("$@")
 
 source bench/lib.sh
 need valgrind valgrind
+for binary in "${binaries[@]}"; do [ "$binary" != nginx ] || need nginx nginx-light; done
 [ -x build/bench/mock_upstream ] || scripts/build.sh > /dev/null
 
 mock_port=$(free_port)
@@ -34,9 +38,14 @@ open(sys.argv[1] + "/stream.json", "w").write(json.dumps(dict(small, stream=True
 open(sys.argv[1] + "/large.json", "w").write(json.dumps(large))
 PY
 
-# instructions BINARY BODY COUNT -> the total callgrind counted
-instructions() {
-  local port; port=$(free_port)
+# The command line that serves 127.0.0.1:PORT with BINARY ("nginx", or an llm-proxy).
+server_command() {
+  local binary=$1 port=$2
+  if [ "$binary" = nginx ]; then
+    write_nginx_config "$port" "$mock_port" 16 1024 "master_process off; daemon off;"
+    echo "nginx -p $work/nginx -c $work/nginx/nginx.conf"
+    return
+  fi
   cat > "$work/proxy.toml" <<CONF
 [server]
 host = "127.0.0.1"
@@ -52,8 +61,15 @@ base_url = "http://127.0.0.1:$mock_port/v1"
 path_prefix = "/v1/chat/completions"
 target_llm = "mock"
 CONF
+  echo "$binary --config $work/proxy.toml"
+}
+
+# instructions BINARY BODY COUNT -> the total callgrind counted
+instructions() {
+  local port; port=$(free_port)
+  # shellcheck disable=SC2046 # the command's words
   valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
-    "$1" --config "$work/proxy.toml" 2> "$work/valgrind.log" & local pid=$!
+    $(server_command "$1" "$port") 2> "$work/valgrind.log" & local pid=$!
   for _ in $(seq 600); do (echo > /dev/tcp/127.0.0.1/$port) 2> /dev/null && break; sleep 0.1; done
   node bench/requests.mjs "http://127.0.0.1:$port/v1/chat/completions" "$3" "$2"
   kill -TERM "$pid"; wait "$pid" || true

@@ -28,13 +28,16 @@ need() {
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@"
 }
 
-# nginx as a plain keep-alive reverse proxy to the mock, one worker, streaming unbuffered:
-# start_nginx PORT MOCK_PORT IDLE_UPSTREAM_CONNECTIONS [WORKER_CONNECTIONS, default 8192].
-start_nginx() {
+# nginx's configuration as a plain keep-alive reverse proxy to the mock, one worker, streaming
+# unbuffered, written into $work/nginx:
+# write_nginx_config PORT MOCK_PORT IDLE_UPSTREAM_CONNECTIONS [WORKER_CONNECTIONS, default 8192]
+#                    [MAIN_DIRECTIVES]
+write_nginx_config() {
   mkdir -p "$work/nginx"
   cat > "$work/nginx/nginx.conf" <<CONF
 worker_processes 1;
 worker_rlimit_nofile ${4:-8192};
+${5:-}
 error_log $work/nginx/error.log warn;
 pid $work/nginx/nginx.pid;
 events { worker_connections ${4:-8192}; }
@@ -59,6 +62,12 @@ http {
   }
 }
 CONF
+}
+
+# nginx as write_nginx_config describes it, started in the background: start_nginx PORT
+# MOCK_PORT IDLE_UPSTREAM_CONNECTIONS [WORKER_CONNECTIONS].
+start_nginx() {
+  write_nginx_config "$@"
   nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
   wait_port "$1"
 }

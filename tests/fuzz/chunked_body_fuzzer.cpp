@@ -52,6 +52,7 @@ std::size_t head_end(std::string_view s, std::size_t at) {
 struct Decoded {
     std::string body;
     std::size_t end = 0;  // one past the body's last byte (its final CRLF)
+    bool trailers_too_large = false;
 };
 
 // The line that starts at s[at], up to CRLF, if it has one and holds no other CR or LF.
@@ -89,6 +90,8 @@ std::optional<Decoded> decode_chunked(std::string_view s, std::size_t at) {
         out.body.append(s.substr(at, size));
         at += size + 2;
     }
+    std::size_t fields = 0;
+    std::size_t trailer_bytes = 0;
     while (true) {
         auto trailer = strict_line(s, at);
         if (!trailer || trailer->size() > kMaxLine)
@@ -96,7 +99,12 @@ std::optional<Decoded> decode_chunked(std::string_view s, std::size_t at) {
         at += trailer->size() + 2;
         if (trailer->empty())
             break;
+        ++fields;
+        trailer_bytes += trailer->size() + 2;
     }
+    // The host bounds a trailer section as it bounds a head.
+    out.trailers_too_large = fields > llmproxy::kMaxHeaderFields ||
+                             trailer_bytes > llmproxy::ClientSocket::kMaxHeadBytes;
     out.end = at;
     return out;
 }
@@ -161,6 +169,8 @@ class Reference {
         }
         if (decoded->body.size() > limit)
             require(status == 413, "a chunked body over the limit is 413");
+        else if (decoded->trailers_too_large)
+            require(status == 400, "a trailer section larger than a head is refused with 400");
         else
             require(status == 0 && body == decoded->body,
                     "a well-formed chunked body is decoded as the reference decodes it");

@@ -19,7 +19,7 @@ namespace {
 
 // A head that sets every field a later head must reset or overwrite.
 constexpr std::string_view kEarlierHead =
-    "PUT /earlier HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n"
+    "PUT /earlier HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n"
     "Connection: close\r\nX-Earlier: 1\r\n\r\n";
 
 bool is_control(unsigned char c) {
