@@ -46,21 +46,7 @@ server_command() {
     echo "nginx -p $work/nginx -c $work/nginx/nginx.conf"
     return
   fi
-  cat > "$work/proxy.toml" <<CONF
-[server]
-host = "127.0.0.1"
-port = $port
-worker_threads = 1
-log_level = "warn"
-
-[llm.mock]
-provider = "openai"
-base_url = "http://127.0.0.1:$mock_port/v1"
-
-[[route]]
-path_prefix = "/v1/chat/completions"
-target_llm = "mock"
-CONF
+  write_proxy_config "$port" "$mock_port" "worker_threads = 1"
   echo "$binary --config $work/proxy.toml"
 }
 

@@ -71,3 +71,25 @@ start_nginx() {
   nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & pids+=($!)
   wait_port "$1"
 }
+
+# llm-proxy's configuration for the benchmarks, written to $work/proxy.toml: 127.0.0.1:PORT, one
+# route to the mock through the openai provider.
+# write_proxy_config PORT MOCK_PORT [SERVER_LINES] [LLM_LINES]
+write_proxy_config() {
+  cat > "$work/proxy.toml" <<CONF
+[server]
+host = "127.0.0.1"
+port = $1
+log_level = "warn"
+${3:-}
+
+[llm.mock]
+provider = "openai"
+base_url = "http://127.0.0.1:$2/v1"
+${4:-}
+
+[[route]]
+path_prefix = "/v1/chat/completions"
+target_llm = "mock"
+CONF
+}

@@ -24,20 +24,7 @@ wait_port "$mock_port"
 
 start_nginx "$nginx_port" "$mock_port" 128
 
-cat > "$work/proxy.toml" <<CONF
-[server]
-host = "127.0.0.1"
-port = $proxy_port
-log_level = "warn"
-
-[llm.mock]
-provider = "openai"
-base_url = "http://127.0.0.1:$mock_port/v1"
-
-[[route]]
-path_prefix = "/v1/chat/completions"
-target_llm = "mock"
-CONF
+write_proxy_config "$proxy_port" "$mock_port"
 start_ns=$(date +%s%N)
 build/llm-proxy --config "$work/proxy.toml" 2> "$work/proxy.log" & proxy_pid=$!; pids+=($proxy_pid)
 wait_port "$proxy_port"

@@ -35,19 +35,8 @@ for port in "$direct_port" "$nginx_mock_port" "$proxy_mock_port"; do
 done
 nginx_port=$(free_port); proxy_port=$(free_port)
 start_nginx "$nginx_port" "$nginx_mock_port" "$streams" $((streams * 2 + 1000))
-cat > "$work/proxy.toml" <<CONF
-[server]
-port = $proxy_port
-log_level = "warn"
-max_connections = $((streams + 1000))
-[llm.mock]
-provider = "openai"
-base_url = "http://127.0.0.1:$proxy_mock_port/v1"
-max_idle_connections = $streams
-[[route]]
-path_prefix = "/v1/chat/completions"
-target_llm = "mock"
-CONF
+write_proxy_config "$proxy_port" "$proxy_mock_port" "max_connections = $((streams + 1000))" \
+  "max_idle_connections = $streams"
 build/llm-proxy --config "$work/proxy.toml" 2> "$work/proxy.log" & proxy=$!; pids+=($proxy)
 wait_port "$proxy_port"
 
