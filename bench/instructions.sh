@@ -27,16 +27,7 @@ mock_port=$(free_port)
 build/bench/mock_upstream --port "$mock_port" --events 20 --gap-ms 0 > /dev/null & pids+=($!)
 wait_port "$mock_port"
 
-python3 - "$work" <<'PY'
-import json, sys
-text = "The quick brown fox jumps over the lazy dog. " * 40
-small = {"model": "bench", "messages": [{"role": "system", "content": "Be brief."},
-         {"role": "user", "content": text[:1900]}]}
-large = {"model": "bench", "messages": [{"role": "user", "content": text * 1165}]}
-open(sys.argv[1] + "/small.json", "w").write(json.dumps(small))
-open(sys.argv[1] + "/stream.json", "w").write(json.dumps(dict(small, stream=True)))
-open(sys.argv[1] + "/large.json", "w").write(json.dumps(large))
-PY
+write_request_bodies
 
 # The command line that serves 127.0.0.1:PORT with BINARY ("nginx", or an llm-proxy).
 server_command() {

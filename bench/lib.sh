@@ -93,3 +93,18 @@ path_prefix = "/v1/chat/completions"
 target_llm = "mock"
 CONF
 }
+
+# The benchmarks' request bodies, in $work: small.json (a 2 KB chat request), stream.json (the
+# same, streamed) and large.json (2 MB).
+write_request_bodies() {
+  python3 - "$work" <<'PY'
+import json, sys
+text = "The quick brown fox jumps over the lazy dog. " * 40
+small = {"model": "bench", "messages": [{"role": "system", "content": "Be brief."},
+         {"role": "user", "content": text[:1900]}]}
+large = {"model": "bench", "messages": [{"role": "user", "content": text * 1165}]}
+open(sys.argv[1] + "/small.json", "w").write(json.dumps(small))
+open(sys.argv[1] + "/stream.json", "w").write(json.dumps(dict(small, stream=True)))
+open(sys.argv[1] + "/large.json", "w").write(json.dumps(large))
+PY
+}

@@ -31,16 +31,7 @@ wait_port "$proxy_port"
 startup_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 idle_rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$proxy_pid/status)
 
-# A 2 KB chat request, and a 2 MB one.
-python3 - "$work" <<'PY'
-import json, sys
-text = "The quick brown fox jumps over the lazy dog. " * 40
-small = {"model": "bench", "messages": [{"role": "system", "content": "Be brief."},
-         {"role": "user", "content": text[:1900]}]}
-large = {"model": "bench", "messages": [{"role": "user", "content": text * 1165}]}
-open(sys.argv[1] + "/small.json", "w").write(json.dumps(small))
-open(sys.argv[1] + "/large.json", "w").write(json.dumps(large))
-PY
+write_request_bodies
 
 # wrk's latency line value in microseconds.
 to_us() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000; else print n * 1000000 }'; }

@@ -15,16 +15,6 @@ namespace {
 
 constexpr std::size_t kNone = std::string_view::npos;
 
-bool is_ws(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-std::size_t skip_ws(std::string_view s, std::size_t i) {
-    while (i < s.size() && is_ws(s[i]))
-        ++i;
-    return i;
-}
-
 int hex_digit(char c) {
     if (c >= '0' && c <= '9')
         return c - '0';

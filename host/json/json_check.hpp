@@ -9,12 +9,25 @@
 // most kMaxJsonDepth deep.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace llmproxy::json_fields {
 
 inline constexpr int kMaxJsonDepth = 256;
+
+// Whitespace as JSON counts it (RFC 8259: space, tab, LF, CR).
+inline bool is_ws(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// The first index from i on that is not JSON whitespace.
+inline std::size_t skip_ws(std::string_view s, std::size_t i) {
+    while (i < s.size() && is_ws(s[i]))
+        ++i;
+    return i;
+}
 
 // Why text is not exactly one strict JSON value (surrounding whitespace allowed), e.g. "the key
 // \"model\" appears twice in one object (at byte 57)"; empty when it is one. Allocates only for

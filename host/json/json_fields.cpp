@@ -8,16 +8,6 @@ namespace llmproxy::json_fields {
 
 namespace {
 
-bool is_ws(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-std::size_t skip_ws(std::string_view s, std::size_t i) {
-    while (i < s.size() && is_ws(s[i]))
-        ++i;
-    return i;
-}
-
 // i is at '"'; returns one past the closing quote. Strings are most of a chat body's bytes, so
 // the search for the next quote uses memchr.
 std::size_t skip_string(std::string_view s, std::size_t i) {
