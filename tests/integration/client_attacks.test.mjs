@@ -239,7 +239,9 @@ describe('memory follows the bytes a client actually sends', () => {
     await sleep(200);
     const grown = rssKiB(proxy.pid) - before;
     for (const c of clients) c.socket.destroy();
-    assert.ok(grown < 16 * 1024, `RSS grew by ${grown} KiB for 16 one-byte bodies`);
+    // Announced: 1 GiB, which the host used to make resident. A sanitizer's shadow memory and
+    // per-fiber state add megabytes (TSan: about 19 MB here), so the bound is an eighth of that.
+    assert.ok(grown < 128 * 1024, `RSS grew by ${grown} KiB for 16 one-byte bodies`);
   });
 });
 
