@@ -273,9 +273,9 @@ TEST_CASE("a hang-up that came before the listener is told at once") {
 TEST_CASE("a peer's close that came with its last bytes ends every later wait to read") {
     // Edge-triggered: the close is told once, with the data. A reader that takes the data and
     // waits again must not wait for an edge that never comes (it used to wait for the timeout).
+    SocketPair upstream;  // before the loop: its fiber is gone before the sockets close
     RunningLoop running;
     EventLoop& loop = running.loop;
-    SocketPair upstream;
     std::promise<std::string> outcome;
     std::atomic<bool> watching{false};
     REQUIRE(loop.spawn([&] {

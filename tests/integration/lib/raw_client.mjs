@@ -52,3 +52,10 @@ export function parseAnswers(text) {
   return answers;
 }
 
+
+// Whether text holds one whole answer framed by its Content-Length (for `until`).
+export function answerComplete(text) {
+  const end = text.indexOf('\r\n\r\n');
+  const length = text.slice(0, end).match(/\r\ncontent-length: (\d+)/i);
+  return end >= 0 && length !== null && Buffer.byteLength(text) >= end + 4 + Number(length[1]);
+}
