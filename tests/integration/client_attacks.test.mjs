@@ -60,7 +60,6 @@ describe('deadlines, memory and smuggling', () => {
     proxy = await startProxy(upstreamConfig(mock.url, {
       server: `
 max_body_bytes = 1000000
-max_buffered_body_bytes = 1048576
 request_head_timeout_ms = 400
 request_body_timeout_ms = 400
 request_body_min_rate = 100000
@@ -152,28 +151,6 @@ max_connections = 8`,
     for (const c of silent) c.socket.destroy();
   });
 
-  test('bodies being received at once share max_buffered_body_bytes; beyond it, a 503', async () => {
-    // A holds 700,000 bytes of a 1,000,000-byte body (its memory: at most twice what arrived),
-    // so B's 600,000 bytes do not fit in the 1 MiB budget until A is done.
-    const bodyA = paddedBody(1000000);
-    const a = await connect(proxy.port);
-    a.socket.write(postHead(bodyA.length) + bodyA.slice(0, 700000));
-    const bodyB = paddedBody(600000);
-    // Until the proxy has read A's bytes, B still fits (and gets its answer).
-    let answerB;
-    await eventually(async () => {
-      [answerB] = parseAnswers(await exchange([postHead(bodyB.length) + bodyB], { until: answerComplete }));
-      return answerB.status === 503;
-    }, 'a 503 for the body that does not fit');
-    assert.equal(JSON.parse(answerB.body).error.code, 'overloaded');
-    a.socket.write(bodyA.slice(700000));
-    await eventually(() => /\r\n\r\n\{/.test(a.received()), 'the answer to A');
-    assert.match(a.received(), /^HTTP\/1\.1 200 /);
-    a.socket.destroy();
-    [answerB] = parseAnswers(await exchange([postHead(bodyB.length) + bodyB], { until: answerComplete }));
-    assert.equal(answerB.status, 200);  // the budget was given back
-  });
-
   test('a client that half-closes gets no made-up status on the wire', { timeout: 10000 }, async () => {
     // A closed write side reads as a client that left: the upstream call is cancelled, and the
     // 499 that the logs show is never sent.
@@ -186,6 +163,49 @@ max_connections = 8`,
     const midBody = await connect(proxy.port);
     midBody.socket.end(postHead(Buffer.byteLength(chatBody('json'))) + chatBody('json').slice(0, 10));
     assert.equal(await midBody.closed, '');
+  });
+});
+
+describe('max_buffered_body_bytes', () => {
+  // A proxy of its own, so that no connection left from another test holds a slot or budget.
+  let mock;
+  let proxy;
+
+  before(async () => {
+    mock = await startMock();
+    proxy = await startProxy(upstreamConfig(mock.url, {
+      server: 'max_body_bytes = 1000000\nmax_buffered_body_bytes = 1048576',
+    }));
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await mock?.close();
+  });
+
+  const exchange = (chunks, options) => exchangeWith(proxy.port, chunks, options);
+
+  test('bodies being received at once share max_buffered_body_bytes; beyond it, a 503', async () => {
+    // A holds 700,000 bytes of a 1,000,000-byte body (its memory: at most twice what arrived),
+    // so B's 600,000 bytes do not fit in the 1 MiB budget until A is done.
+    const bodyA = paddedBody(1000000);
+    const a = await connect(proxy.port);
+    a.socket.write(postHead(bodyA.length) + bodyA.slice(0, 700000));
+    const bodyB = paddedBody(600000);
+    // Until the proxy has read A's bytes, B still fits (and gets its answer).
+    let answerB;
+    await eventually(async () => {
+      assert.equal(a.received(), '', 'A is still being read');
+      [answerB] = parseAnswers(await exchange([postHead(bodyB.length) + bodyB], { until: answerComplete }));
+      return answerB.status === 503;
+    }, 'a 503 for the body that does not fit');
+    assert.equal(JSON.parse(answerB.body).error.code, 'overloaded');
+    a.socket.write(bodyA.slice(700000));
+    await eventually(() => /\r\n\r\n\{/.test(a.received()), 'the answer to A');
+    assert.match(a.received(), /^HTTP\/1\.1 200 /);
+    a.socket.destroy();
+    [answerB] = parseAnswers(await exchange([postHead(bodyB.length) + bodyB], { until: answerComplete }));
+    assert.equal(answerB.status, 200);  // the budget was given back
   });
 });
 
