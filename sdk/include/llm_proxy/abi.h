@@ -44,14 +44,16 @@ extern "C" {
 #endif
 
 #define LP_ABI_MAJOR 1
-#define LP_ABI_MINOR 1
+#define LP_ABI_MINOR 2
 
 /* What each minor version added (check host->abi_minor before relying on it):
  * 1.1  Stream hooks (decode_stream_event, on_stream_event) read and edit the current event's data
  *      with get_field, get_string_field and edit_field. The host ends every canonical stream
  *      that finished cleanly with `data: [DONE]` itself: no hook sees it, and one a plugin emits
  *      is absorbed (so 1.0 providers that pass the upstream's on still give exactly one). A
- *      provider that must also run in a 1.0 host emits it there itself, in end_stream. */
+ *      provider that must also run in a 1.0 host emits it there itself, in end_stream.
+ * 1.2  Client APIs ("llm_proxy.client_api/1", client_api.h): routes that speak another API to
+ *      their clients. lp_request_view.api; lp_host_api.emit_named_event. */
 
 /* A borrowed UTF-8 string or byte buffer. */
 typedef struct lp_str {
@@ -123,6 +125,9 @@ typedef struct lp_request_view {
     /* The client's request headers, credentials included: redact before logging them. */
     const lp_header* headers;
     size_t header_count;
+    /* 1.2: the API whose format `body` is in: "openai" (canonical), or a client API's name when a
+     * route serves it natively (client_api.h). Absent (struct_size) means "openai". */
+    lp_str api;
 } lp_request_view;
 
 /* One server-sent event. OWNERSHIP: borrowed for the call. */
@@ -225,6 +230,13 @@ typedef struct lp_host_api {
     /* 1 when a line at `level` would be written by log(), else 0: skip building lines nobody
      * reads. THREADS: [thread-safe]. */
     int32_t (*log_enabled)(lp_log_level level);
+
+    /* 1.2: emit_event with an `event:` name ("message_start"), written "event: <event>\n" before
+     * the data lines; for client APIs whose streams name their events, and for providers and
+     * processors in native mode. An empty name is emit_event. The name must not hold CR or LF
+     * (such an event is not sent, and the hook's request fails).
+     * OWNERSHIP: copied. THREADS: [request]. */
+    void (*emit_named_event)(lp_call* call, lp_str event, lp_str data);
 } lp_host_api;
 
 #ifdef __cplusplus
