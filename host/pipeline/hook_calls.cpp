@@ -23,12 +23,12 @@ Answer make_answer(int status, std::string_view content_type, std::string_view b
 }  // namespace
 
 std::string_view BodyCall::keep(std::string text) {
-    return kept_.emplace_back(std::move(text));
+    return kept_.emplace_front(std::move(text));
 }
 
 void BodyCall::retire_body(std::string next) {
     // The plugin may still hold pointers into the old text (its view, earlier get_field results).
-    kept_.push_back(std::move(body_));
+    kept_.push_front(std::move(body_));
     body_ = std::move(next);
 }
 

@@ -2,7 +2,7 @@
 // results are kept until the host applies them.
 #pragma once
 
-#include <deque>
+#include <forward_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,7 +40,13 @@ class BodyCall : public lp_call {
         : lp_call(std::move(where)),
           body_(body),
           side_caller_(side_caller),
-          index_(index ? *index : own_index_) {}
+          index_(index ? *index : own_index_) {
+        // Views of the body handed to the plugin must survive retire_body's move, and a text in
+        // the string's own small buffer (inside the object) would not.
+        const auto* object = reinterpret_cast<const char*>(&body_);
+        if (body_.data() >= object && body_.data() < object + sizeof body_)
+            body_.reserve(sizeof body_);
+    }
 
     void set_body(std::string_view body) override;
     bool get_field(std::string_view pointer, lp_str& out) override;
@@ -61,8 +67,8 @@ class BodyCall : public lp_call {
 
     SideCaller* side_caller_;
     json_fields::Index own_index_;
-    json_fields::Index& index_;  // of body_ as it is now
-    std::deque<std::string> kept_;
+    json_fields::Index& index_;            // of body_ as it is now
+    std::forward_list<std::string> kept_;  // no allocation while empty; addresses never move
     bool body_replaced_ = false;
     bool fields_edited_ = false;
 };
@@ -107,12 +113,21 @@ class ResponseCall : public BodyCall {
     Answer& answer_;
 };
 
-// decode_stream_event, end_stream and on_stream_event: may emit events.
-class StreamCall : public lp_call {
+// decode_stream_event, end_stream and on_stream_event: may read and edit the current event's data
+// (`data`; empty in end_stream, which has no current event) and emit events, which replace it.
+class StreamCall : public BodyCall {
   public:
-    using lp_call::lp_call;
+    StreamCall(std::string where, std::string& data) : BodyCall(std::move(where), data, nullptr) {}
+    void set_body(std::string_view) override { misuse("set_body"); }
     void emit_event(std::string_view data) override { events.emplace_back(data); }
     std::vector<std::string> events;
 };
+
+// Whether a canonical event is the end-of-stream marker, "[DONE]". The host writes it itself
+// after a stream that ended cleanly, so one coming out of a plugin (as providers built for ABI
+// 1.0 pass the upstream's on) is absorbed.
+inline bool is_done_marker(std::string_view data) {
+    return data == "[DONE]";
+}
 
 }  // namespace llmproxy

@@ -52,7 +52,8 @@ void ProviderCall::decode(const SseEvent& event, std::vector<std::string>& out) 
         out.push_back(event.data);
         return;
     }
-    StreamCall call(where("decode_stream_event"));
+    std::string data = event.data;  // what the hook's field edits change
+    StreamCall call(where("decode_stream_event"), data);
     lp_sse_event e{sizeof(lp_sse_event), to_lp(event.event), to_lp(event.data), to_lp(event.id)};
     lp_status status = invoke_hook(llm_.plugin, call, [&] {
         return vtable_.decode_stream_event(llm_.instance, state_, &call, &e);
@@ -63,14 +64,15 @@ void ProviderCall::decode(const SseEvent& event, std::vector<std::string>& out) 
         for (auto& ev : call.events)
             out.push_back(std::move(ev));
     } else if (status != LP_DROP) {
-        out.push_back(event.data);
+        out.push_back(std::move(data));
     }
 }
 
 void ProviderCall::end(std::vector<std::string>& out) {
     if (!vtable_.end_stream)
         return;
-    StreamCall call(where("end_stream"));
+    std::string no_event;
+    StreamCall call(where("end_stream"), no_event);
     lp_status status = invoke_hook(
         llm_.plugin, call, [&] { return vtable_.end_stream(llm_.instance, state_, &call); });
     for (auto& ev : call.events)

@@ -313,8 +313,8 @@ class RequestFlow : public SideCaller {
         if (call.answer || !facts_.stream)
             return deliver(call.answer ? std::move(*call.answer) : Answer{}, depth);
         ClientEventStream& stream = start_stream();
-        write_events(stream, std::move(call.events), depth);
-        stream.flush();
+        if (!write_events(stream, std::move(call.events), depth) || !end_stream(stream))
+            client_left();
     }
 
     void relay_whole(UpstreamResponse& upstream) {
@@ -394,7 +394,8 @@ class RequestFlow : public SideCaller {
             write_events(stream, std::move(batch), route_.processors.size());
             throw;
         }
-        if (!write_events(stream, std::move(batch), route_.processors.size()) || !stream.flush())
+        if (!write_events(stream, std::move(batch), route_.processors.size()) ||
+            !end_stream(stream))
             return client_left();
     }
 
@@ -402,13 +403,14 @@ class RequestFlow : public SideCaller {
     // queues what comes out. Returns false when the client is gone.
     bool write_events(ClientEventStream& stream, std::vector<std::string> events,
                       std::size_t depth) {
+        std::erase_if(events, is_done_marker);
         for (std::size_t i = depth; i-- > 0;) {
             const auto* proc = route_.processors[i];
             if (!proc->type->vtable.on_stream_event)
                 continue;
             std::vector<std::string> out;
             for (auto& data : events) {
-                StreamCall call("processor '" + proc->config->name + "' on_stream_event");
+                StreamCall call("processor '" + proc->config->name + "' on_stream_event", data);
                 lp_sse_event e{sizeof(lp_sse_event), {}, to_lp(data), {}};
                 lp_status status = invoke_hook(proc->plugin, call, [&] {
                     return proc->type->vtable.on_stream_event(proc->instance, processor_states_[i],
@@ -421,9 +423,10 @@ class RequestFlow : public SideCaller {
                 }
                 if (!call.events.empty()) {
                     for (auto& ev : call.events)
-                        out.push_back(std::move(ev));
+                        if (!is_done_marker(ev))
+                            out.push_back(std::move(ev));
                 } else if (status != LP_DROP) {
-                    out.push_back(std::move(data));
+                    out.push_back(std::move(data));  // as the hook's field edits left it
                 }
             }
             events = std::move(out);
@@ -436,6 +439,9 @@ class RequestFlow : public SideCaller {
         }
         return true;
     }
+
+    // The canonical stream ended cleanly: its end marker goes out, and everything with it.
+    bool end_stream(ClientEventStream& stream) { return stream.write("[DONE]") && stream.flush(); }
 
     // Runs upstream I/O, counting its time as the upstream's rather than llm-proxy's own.
     template <typename Io>

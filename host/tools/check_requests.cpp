@@ -224,7 +224,8 @@ void processor_request(const ProcessorRuntime& proc, const Sample& sample, bool 
     if (vt.on_stream_event && stream) {
         SseParser parser;
         parser.feed(upstream_stream(), [&](const SseEvent& e) {
-            StreamCall call("on_stream_event");
+            std::string data = e.data;
+            StreamCall call("on_stream_event", data);
             lp_sse_event event{sizeof event, {}, to_lp(e.data), {}};
             lp_status status = invoke_hook(proc.plugin, call, [&] {
                 return vt.on_stream_event(proc.instance, state, &call, &event);

@@ -102,8 +102,7 @@ class EchoProvider : public llm_proxy::Provider {
             json last = chunk(id, created, model, json::object(), "stop");
             last["usage"] = usage;
             emit(last);
-            call.emit_event("[DONE]");
-            return LP_RESPONDED;
+            return LP_RESPONDED;  // the host ends the stream with [DONE]
         }
         json answer = {
             {"id", id},

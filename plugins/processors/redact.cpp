@@ -55,7 +55,7 @@ class Redactor : public llm_proxy::Processor {
 
     lp_status on_stream_event(Call& call, const lp_sse_event& event, RequestState*) override {
         std::string_view data = llm_proxy::view(event.data);
-        if (!answers_ || data == "[DONE]")
+        if (!answers_)
             return LP_CONTINUE;
         json chunk = json::parse(data, nullptr, false);
         if (chunk.is_discarded())

@@ -186,26 +186,26 @@ describe('max_buffered_body_bytes', () => {
   const exchange = (chunks, options) => exchangeWith(proxy.port, chunks, options);
 
   test('bodies being received at once share max_buffered_body_bytes; beyond it, a 503', async () => {
-    // A holds 700,000 bytes of a 1,000,000-byte body (its memory: at most twice what arrived),
-    // so B's 600,000 bytes do not fit in the 1 MiB budget until A is done.
-    const bodyA = paddedBody(1000000);
-    const a = await connect(proxy.port);
-    a.socket.write(postHead(bodyA.length) + bodyA.slice(0, 700000));
-    const bodyB = paddedBody(600000);
-    // Until the proxy has read A's bytes, B still fits (and gets its answer).
-    let answerB;
-    await eventually(async () => {
-      assert.equal(a.received(), '', 'A is still being read');
-      [answerB] = parseAnswers(await exchange([postHead(bodyB.length) + bodyB], { until: answerComplete }));
-      return answerB.status === 503;
-    }, 'a 503 for the body that does not fit');
-    assert.equal(JSON.parse(answerB.body).error.code, 'overloaded');
-    a.socket.write(bodyA.slice(700000));
-    await eventually(() => /\r\n\r\n\{/.test(a.received()), 'the answer to A');
-    assert.match(a.received(), /^HTTP\/1\.1 200 /);
-    a.socket.destroy();
-    [answerB] = parseAnswers(await exchange([postHead(bodyB.length) + bodyB], { until: answerComplete }));
-    assert.equal(answerB.status, 200);  // the budget was given back
+    // Two clients each send 700,000 bytes of a 1,000,000-byte body and wait. Memory grows in
+    // steps no larger than what arrived, so past 524,288 bytes each body needs all of its
+    // 1,000,000: both cannot fit in the 1 MiB budget. Whichever grows second is refused, however
+    // the proxy interleaves the two reads; the other finishes once its client sends the rest.
+    const body = paddedBody(1000000);
+    const clients = await Promise.all([connect(proxy.port), connect(proxy.port)]);
+    for (const c of clients) c.socket.write(postHead(body.length) + body.slice(0, 700000));
+    await eventually(() => clients.some((c) => /\r\n\r\n\{/.test(c.received())), 'an answer to one of them');
+    const [refused, kept] = /\r\n\r\n\{/.test(clients[0].received()) ? clients : [...clients].reverse();
+    const [answer] = parseAnswers(refused.received());
+    assert.equal(answer.status, 503);
+    assert.equal(JSON.parse(answer.body).error.code, 'overloaded');
+    assert.equal(kept.received(), '', 'the other body is still being received');
+
+    kept.socket.write(body.slice(700000));
+    await eventually(() => /\r\n\r\n\{/.test(kept.received()), 'the answer to the body that fit');
+    assert.match(kept.received(), /^HTTP\/1\.1 200 /);
+    for (const c of clients) c.socket.destroy();
+    const [again] = parseAnswers(await exchange([postHead(body.length) + body], { until: answerComplete }));
+    assert.equal(again.status, 200);  // the budget was given back
   });
 });
 

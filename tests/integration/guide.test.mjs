@@ -3,6 +3,7 @@
 // requests through the installed llm-proxy.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -53,4 +54,66 @@ test('the guide provider refuses a config without its key, with the message the 
     { AZURE_OPENAI_KEY: '' });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /:11: 'llm\.azure\.token_env': provider 'keyed_openai' refused these settings: token_env must name a variable holding the api-key/);
+});
+
+// An upstream that streams Anthropic-shaped events: whole, or cut before message_stop.
+async function startEventUpstream() {
+  const frame = (type, data) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(frame('message_start', { message: { id: 'msg_1', role: 'assistant' } }));
+      res.write(frame('ping', {}));
+      for (const t of ['Hello', ', "quoted" \\ world']) {
+        res.write(frame('content_block_delta', { index: 0, delta: { type: 'text_delta', text: t } }));
+      }
+      if (req.url.endsWith('/cut/messages')) return res.end();
+      res.write(frame('message_delta', { delta: { stop_reason: 'end_turn' } }));
+      res.end(frame('message_stop', {}));
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
+}
+
+test('the translating provider of the guide turns upstream events into chunks, and a cut stream into an error', async () => {
+  const upstream = await startEventUpstream();
+  const translating = await startProxy(`
+[plugins]
+dirs = ["${path.join(GUIDE, 'build')}"]
+
+[llm.whole]
+provider = "text_stream"
+base_url = "${upstream.url}/v1"
+
+[llm.cut]
+provider = "text_stream"
+base_url = "${upstream.url}/cut"
+
+[[route]]
+path_prefix = "/v1/chat/completions"
+target_llm = "whole"
+
+[[route]]
+path_prefix = "/cut/v1/chat/completions"
+target_llm = "cut"
+`, { bin: INSTALLED });
+  try {
+    let res = await post(`${translating.url}/v1/chat/completions`, chatBody('any', { stream: true }));
+    const events = await readEvents(res);
+    assert.equal(events.at(-1), '[DONE]');
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e).choices[0]);
+    assert.deepEqual(chunks.map((c) => c.delta), [
+      { role: 'assistant', content: '' }, { content: 'Hello' }, { content: ', "quoted" \\ world' }, {}]);
+    assert.deepEqual(chunks.map((c) => c.finish_reason), [null, null, null, 'stop']);
+
+    res = await post(`${translating.url}/cut/v1/chat/completions`, chatBody('any', { stream: true }));
+    const cut = await readEvents(res);
+    assert.ok(!cut.includes('[DONE]'), cut.join('\n'));
+    assert.equal(JSON.parse(cut.at(-1)).error.code, 'upstream_stream_truncated');
+  } finally {
+    await translating.stop();
+    await upstream.close();
+  }
 });

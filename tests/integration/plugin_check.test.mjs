@@ -12,7 +12,7 @@ const lines = (text, prefix) => text.split('\n').filter((l) => l.startsWith(pref
 test('the bundled openai provider passes every check', () => {
   const r = check(path.join(PLUGINS, 'openai.so'));
   assert.equal(r.status, 0, r.stdout);
-  assert.match(r.stdout, /^plugin {3}org\.llm-proxy\.openai 1\.0\.0 \(ABI 1\.0\)/m);
+  assert.match(r.stdout, /^plugin {3}org\.llm-proxy\.openai 1\.0\.0 \(ABI 1\.1\)/m);
   assert.match(r.stdout, /^exports {2}provider openai$/m);
   assert.equal(lines(r.stdout, 'FAIL').length, 0);
   assert.ok(lines(r.stdout, 'PASS').length >= 7);

@@ -95,6 +95,9 @@ config_value = "write to me at someone@example.com"
 type = "canned"
 config_value = "one\\rid: 666\\revent: evil\\r\\ntwo"
 
+[processor.editor]
+type = "event_editor"
+
 [processor.log]
 type = "logger"
 config_value = "info"
@@ -110,6 +113,8 @@ ${route('/enhance-lenient/v1/chat/completions', ['enhance_dead_lenient'])}
 ${route('/canned/v1/chat/completions', ['redact', 'canned', 'guard'])}
 ${route('/logged/v1/chat/completions', ['log'])}
 ${route('/canned-cr/v1/chat/completions', ['canned_cr'])}
+${route('/edited/v1/chat/completions', ['editor'])}
+${route('/canned-edited/v1/chat/completions', ['editor', 'canned'])}
 `);
   });
   after(async () => {
@@ -178,8 +183,28 @@ ${route('/canned-cr/v1/chat/completions', ['canned_cr'])}
     res = await call('/canned', body('any', [message('hi')], { stream: true }));
     const events = await readEvents(res);
     assert.equal(JSON.parse(events[0]).choices[0].delta.content, 'write to me at [REDACTED]');
+    assert.deepEqual(events.filter((e) => e === '[DONE]'), ['[DONE]'], 'one end marker, the last');
     assert.equal(events.at(-1), '[DONE]');
     assert.equal(mock.requests.length, before, 'no upstream call');
+  });
+
+  test('stream hooks edit the current event in place by field, and never see [DONE]', async () => {
+    // From an upstream stream (whose [DONE] the provider passes on), and from a processor built
+    // for ABI 1.0 that writes [DONE] itself: the editor is never shown one, the client gets one.
+    for (const [prefix, model, contents] of [
+      ['/edited', 'stream:2', ['[w0 ]', '[w1 ]']],
+      ['/canned-edited', 'any', ['[write to me at someone@example.com]']],
+    ]) {
+      const res = await call(prefix, body(model, [message('hi')], { stream: true }));
+      assert.equal(res.status, 200);
+      const text = await res.text();
+      assert.doesNotMatch(text, /saw_done|error/, text);
+      const events = text.split('\n\n').filter(Boolean).map((e) => e.slice('data: '.length));
+      const deltas = events.slice(0, -1).map((e) => JSON.parse(e).choices[0].delta.content).filter(Boolean);
+      assert.deepEqual(deltas, contents, prefix);
+      assert.deepEqual(events.filter((e) => e === '[DONE]'), ['[DONE]'], prefix);
+      assert.equal(events.at(-1), '[DONE]', prefix);
+    }
   });
 
   test('an emitted event with CR or CRLF inside its data stays one event of data lines', async () => {

@@ -14,9 +14,9 @@ awk -v out="$out" '
     if (match($0, /file: [A-Za-z0-9_.-]+/)) { file = substr($0, RSTART + 6, RLENGTH - 6) } }
   inblock && file != "" { print > (out "/" file) }
 ' "$guide"
-for f in CMakeLists.txt keyed_openai.c keyed.toml; do
+for f in CMakeLists.txt keyed_openai.c text_stream.c keyed.toml; do
   [ -f "$out/$f" ] || { echo "the guide no longer shows $f" >&2; exit 1; }
 done
 cmake -S "$out" -B "$out/build" -DCMAKE_PREFIX_PATH="$prefix" > /dev/null
 cmake --build "$out/build"
-ls "$out/build/keyed_openai.so"
+ls "$out/build/keyed_openai.so" "$out/build/text_stream.so"

@@ -51,7 +51,7 @@ TEST_CASE("a plugin built for another ABI major is refused, naming both versions
     auto file = kDir + "/abi_major_mismatch.so";
     CHECK(refusal("abi_major_mismatch.so") ==
           file +
-              ": built for plugin ABI 2.0, but this llm-proxy supports ABI 1.x (up to 1.0). "
+              ": built for plugin ABI 2.0, but this llm-proxy supports ABI 1.x (up to 1.1). "
               "Rebuild the plugin against the llm-proxy SDK headers of ABI 1.");
 }
 
@@ -59,7 +59,7 @@ TEST_CASE("a plugin built for an older ABI major (0.x) is refused, naming both v
     auto file = kDir + "/abi_major_older.so";
     CHECK(refusal("abi_major_older.so") ==
           file +
-              ": built for plugin ABI 0.3, but this llm-proxy supports ABI 1.x (up to 1.0). "
+              ": built for plugin ABI 0.3, but this llm-proxy supports ABI 1.x (up to 1.1). "
               "Rebuild the plugin against the llm-proxy SDK headers of ABI 1.");
 }
 
@@ -133,7 +133,7 @@ TEST_CASE("loading a directory loads the good plugins and records the bad ones")
     CHECK(registry.provider("picky") != nullptr);
     CHECK(registry.provider("future") == nullptr);
     CHECK(registry.refused().size() == 9);
-    CHECK(registry.plugins().size() == 7);
+    CHECK(registry.plugins().size() == 8);
 }
 
 TEST_CASE("a config that needs a refused or absent plugin cannot start, and says why") {

@@ -44,7 +44,16 @@ extern "C" {
 #endif
 
 #define LP_ABI_MAJOR 1
-#define LP_ABI_MINOR 0
+#define LP_ABI_MINOR 2
+
+/* What each minor version added (check host->abi_minor before relying on it):
+ * 1.1  Stream hooks (decode_stream_event, on_stream_event) read and edit the current event's data
+ *      with get_field, get_string_field and edit_field. The host ends every canonical stream
+ *      that finished cleanly with `data: [DONE]` itself: no hook sees it, and one a plugin emits
+ *      is absorbed (so 1.0 providers that pass the upstream's on still give exactly one). A
+ *      provider that must also run in a 1.0 host emits it there itself, in end_stream.
+ * 1.2  Client APIs ("llm_proxy.client_api/1", client_api.h): routes that speak another API to
+ *      their clients. lp_request_view.api; lp_host_api.emit_named_event. */
 
 /* A borrowed UTF-8 string or byte buffer. */
 typedef struct lp_str {
@@ -116,6 +125,9 @@ typedef struct lp_request_view {
     /* The client's request headers, credentials included: redact before logging them. */
     const lp_header* headers;
     size_t header_count;
+    /* 1.2: the API whose format `body` is in: "openai" (canonical), or a client API's name when a
+     * route serves it natively (client_api.h). Absent (struct_size) means "openai". */
+    lp_str api;
 } lp_request_view;
 
 /* One server-sent event. OWNERSHIP: borrowed for the call. */
@@ -173,7 +185,8 @@ typedef struct lp_host_api {
 
     /* Send one canonical stream event to the client, written as "data: <data>\n\n"; data of
      * several lines (split at LF, CRLF or CR) goes out as one "data: " line each, which a client
-     * joins again with "\n".
+     * joins again with "\n". The end marker "[DONE]" is the host's to write (since 1.1): emitted,
+     * it is dropped.
      * From decode_stream_event / on_stream_event / end_stream the emitted events replace the
      * current one. From encode_request or on_request of a streaming request, returning
      * LP_RESPONDED, they are the whole streamed answer.
@@ -181,9 +194,12 @@ typedef struct lp_host_api {
     void (*emit_event)(lp_call* call, lp_str data);
 
     /* Field access to the body the hook works on (the request in on_request and encode_request,
-     * the answer in on_response and decode_response), by JSON Pointer (RFC 6901), e.g.
-     * "/model" or "/messages/0/content". Cheap: the host scans the JSON text only as far as the
-     * field, and splices edits into the text without re-serialising the document.
+     * the answer in on_response and decode_response, and since 1.1 the current event's data in
+     * decode_stream_event and on_stream_event: an edited event goes on as edited, unless the
+     * hook emitted events or returned LP_DROP), by JSON Pointer (RFC 6901), e.g. "/model",
+     * "/messages/0/content" or "/choices/0/delta/content". Cheap: the host scans the JSON text
+     * only as far as the field, and splices edits into the text without re-serialising it.
+     * In end_stream there is no current event: every field is absent.
      *
      * get_field writes the value's JSON text to *value_json (a string comes quoted);
      * get_string_field writes a string value unescaped to *value. Both return LP_CONTINUE, or
@@ -214,6 +230,13 @@ typedef struct lp_host_api {
     /* 1 when a line at `level` would be written by log(), else 0: skip building lines nobody
      * reads. THREADS: [thread-safe]. */
     int32_t (*log_enabled)(lp_log_level level);
+
+    /* 1.2: emit_event with an `event:` name ("message_start"), written "event: <event>\n" before
+     * the data lines; for client APIs whose streams name their events, and for providers and
+     * processors in native mode. An empty name is emit_event. The name must not hold CR or LF
+     * (such an event is not sent, and the hook's request fails).
+     * OWNERSHIP: copied. THREADS: [request]. */
+    void (*emit_named_event)(lp_call* call, lp_str event, lp_str data);
 } lp_host_api;
 
 #ifdef __cplusplus

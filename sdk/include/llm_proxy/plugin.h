@@ -4,15 +4,17 @@
  * A plugin is a shared object that exports exactly one symbol, LP_PLUGIN_ENTRY_SYMBOL, an
  * lp_plugin_entry object. Everything else travels through function tables. The host opens the file
  * with dlopen(RTLD_NOW | RTLD_LOCAL), checks the entry (struct_size, abi_major), calls init once,
- * then reads the exports: each one names an interface ("llm_proxy.provider/1" or
- * "llm_proxy.processor/1") and the type name that configs use (`provider = "openai"`,
- * `type = "logger"`). One plugin may export several providers and processors. A plugin is never
- * unloaded before the process exits; deinit is called at shut-down after every instance is freed.
+ * then reads the exports: each one names an interface ("llm_proxy.provider/1",
+ * "llm_proxy.processor/1" or "llm_proxy.client_api/1") and the name that configs use
+ * (`provider = "openai"`, `type = "logger"`, `api = "anthropic"`). One plugin may export several.
+ * A plugin is never unloaded before the process exits; deinit is called at shut-down after every
+ * instance is freed.
  */
 #ifndef LLM_PROXY_PLUGIN_H
 #define LLM_PROXY_PLUGIN_H
 
 #include "abi.h"
+#include "client_api.h"
 #include "processor.h"
 #include "provider.h"
 
@@ -26,11 +28,12 @@ extern "C" {
  * until deinit returns. */
 typedef struct lp_export {
     uint32_t struct_size;
-    const char* interface_id; /* LP_PROVIDER_INTERFACE or LP_PROCESSOR_INTERFACE */
+    /* LP_PROVIDER_INTERFACE, LP_PROCESSOR_INTERFACE or (1.2) LP_CLIENT_API_INTERFACE */
+    const char* interface_id;
     /* The name configs use: [a-z0-9_]+ (a plugin exporting another name is refused). When two
      * loaded plugins export one name, a config that uses it is refused, naming both files. */
     const char* type_name;
-    const void* vtable; /* const lp_provider* or const lp_processor* */
+    const void* vtable; /* const lp_provider*, const lp_processor* or const lp_client_api* */
 } lp_export;
 
 typedef struct lp_plugin_entry {

@@ -66,8 +66,10 @@ typedef struct lp_processor {
      * error. OPTIONAL. THREADS: [request]. */
     lp_status (*on_response)(void* instance, void* state, lp_call* call, int32_t http_status,
                              lp_str body);
-    /* One canonical stream event: pass (LP_CONTINUE), change or add (emit_event), drop (LP_DROP)
-     * or end the stream with an error event (LP_FAILED). OPTIONAL. THREADS: [request]. */
+    /* One canonical stream event: pass (LP_CONTINUE), change it in place (edit_field, 1.1),
+     * replace it or add to it (emit_event), drop it (LP_DROP) or end the stream with an error
+     * event (LP_FAILED). The end marker [DONE] is never seen here: the host writes it after the
+     * last event. OPTIONAL. THREADS: [request]. */
     lp_status (*on_stream_event)(void* instance, void* state, lp_call* call,
                                  const lp_sse_event* event);
     /* Observe the outcome. Runs after the client got the whole answer (or left); request_free

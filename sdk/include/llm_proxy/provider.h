@@ -10,6 +10,10 @@
  * Upstream streams are server-sent events; the host parses the framing and hands over one event
  * per call. An upstream answer with an HTTP status >= 400 goes to decode_response, also for
  * streaming requests.
+ * The end of the canonical stream is the host's (ABI 1.1): after end_stream returns LP_CONTINUE
+ * the host writes `data: [DONE]`; after any failure it writes an error event and no [DONE]. A
+ * provider never emits [DONE] (one emitted is absorbed); an upstream's own end marker is just
+ * an upstream event, which decode_stream_event may drop.
  */
 #ifndef LLM_PROXY_PROVIDER_H
 #define LLM_PROXY_PROVIDER_H
@@ -63,13 +67,16 @@ typedef struct lp_provider {
                                  lp_str body);
 
     /* Turn one upstream stream event into zero or more canonical events (emit_event). Returning
-     * LP_CONTINUE without emitting passes the event through unchanged; LP_DROP drops it;
-     * LP_FAILED ends the stream with an error event. OPTIONAL (NULL: pass through).
+     * LP_CONTINUE without emitting passes the event on (as edit_field left it; unchanged without
+     * edits); LP_DROP drops it; LP_FAILED ends the stream with an error event. get_field and
+     * get_string_field read the upstream event's data (1.1). OPTIONAL (NULL: pass through).
      * THREADS: [request]. */
     lp_status (*decode_stream_event)(void* instance, void* state, lp_call* call,
                                      const lp_sse_event* event);
 
-    /* The upstream stream ended cleanly; emit any final events. OPTIONAL. THREADS: [request]. */
+    /* The upstream stream ended cleanly; emit any final events, or return LP_FAILED when the
+     * upstream ended too early (the client then gets an error event instead of [DONE]).
+     * OPTIONAL. THREADS: [request]. */
     lp_status (*end_stream)(void* instance, void* state, lp_call* call);
 } lp_provider;
 

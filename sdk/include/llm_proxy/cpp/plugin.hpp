@@ -1,10 +1,11 @@
 // llm-proxy plugin SDK: an optional, header-only C++17 layer over the C ABI.
 //
 // The C headers stay the contract; this maps their function tables onto classes:
-//   - derive from llm_proxy::Provider or llm_proxy::Processor, construct from the settings
-//     (throw llm_proxy::Error to refuse them), override the hooks you need;
+//   - derive from llm_proxy::Provider, llm_proxy::Processor or llm_proxy::ClientApi, construct
+//     from the settings (throw llm_proxy::Error to refuse them), override the hooks you need;
 //   - export them with LLM_PROXY_PLUGIN(id, version, description, exports...), using
-//     llm_proxy::provider_export<T>("name") and llm_proxy::processor_export<T>("name").
+//     llm_proxy::provider_export<T>("name"), llm_proxy::processor_export<T>("name") and
+//     llm_proxy::client_api_export<T>("name", "native provider or nullptr").
 // Every exception is caught at the boundary: llm_proxy::Error fails the hook with its status and
 // message, any other exception with a 500 naming it. Nothing C++ crosses into the host.
 #pragma once
@@ -94,6 +95,10 @@ class Call {
         Host::api().respond(call_, status, str(content_type), str(body));
     }
     void emit_event(std::string_view data) const { Host::api().emit_event(call_, str(data)); }
+    // ABI 1.2: an event with an `event:` name.
+    void emit_event(std::string_view event, std::string_view data) const {
+        Host::api().emit_named_event(call_, str(event), str(data));
+    }
     void set_upstream_method(std::string_view method) const {
         Host::api().set_upstream_method(call_, str(method));
     }
@@ -175,6 +180,28 @@ class Processor {
     }
     // Must not throw; exceptions are swallowed.
     virtual void on_finish(const lp_request_outcome&, RequestState*) {}
+};
+
+struct ClientApiSettings {
+    std::string_view name;
+};
+
+// A client API (client_api.h): the client's format to canonical and back.
+class ClientApi {
+  public:
+    virtual ~ClientApi() = default;
+    virtual std::unique_ptr<RequestState> new_request() { return nullptr; }
+    virtual lp_status decode_request(Call& call, const lp_request_view& request,
+                                     RequestState* state) = 0;
+    virtual lp_status encode_response(Call& call, int status, std::string_view body,
+                                      RequestState* state) = 0;
+    virtual lp_status encode_stream_event(Call& call, const lp_sse_event& event,
+                                          RequestState* state) = 0;
+    virtual lp_status end_stream(Call&, RequestState*) { return LP_CONTINUE; }
+    // state may be null (a failure before the request state existed).
+    virtual lp_status encode_error(Call& call, bool in_stream, int status,
+                                   std::string_view error_type, std::string_view code,
+                                   std::string_view message, RequestState* state) = 0;
 };
 
 // Runs a hook body, turning exceptions into LP_FAILED with an error on the call.
@@ -293,6 +320,52 @@ inline void on_finish(void* instance, void* state, const lp_request_outcome* out
     }
 }
 
+template <typename A>
+lp_status client_api_new(const lp_client_api_config* c, lp_call* call, void** out) noexcept {
+    return guarded(call, [&](Call&) {
+        *out = static_cast<ClientApi*>(new A(ClientApiSettings{view(c->name)}));
+        return LP_CONTINUE;
+    });
+}
+
+inline ClientApi& client_api(void* instance) {
+    return *static_cast<ClientApi*>(instance);
+}
+
+inline lp_status decode_request(void* instance, void* state, lp_call* call,
+                                const lp_request_view* request) noexcept {
+    return guarded(call, [&](Call& c) {
+        return client_api(instance).decode_request(c, *request, state_of(state));
+    });
+}
+
+inline lp_status encode_response(void* instance, void* state, lp_call* call, int32_t status,
+                                 lp_str body) noexcept {
+    return guarded(call, [&](Call& c) {
+        return client_api(instance).encode_response(c, status, view(body), state_of(state));
+    });
+}
+
+inline lp_status encode_stream_event(void* instance, void* state, lp_call* call,
+                                     const lp_sse_event* event) noexcept {
+    return guarded(call, [&](Call& c) {
+        return client_api(instance).encode_stream_event(c, *event, state_of(state));
+    });
+}
+
+inline lp_status client_end_stream(void* instance, void* state, lp_call* call) noexcept {
+    return guarded(call,
+                   [&](Call& c) { return client_api(instance).end_stream(c, state_of(state)); });
+}
+
+inline lp_status encode_error(void* instance, void* state, lp_call* call, int32_t in_stream,
+                              int32_t status, lp_str type, lp_str code, lp_str message) noexcept {
+    return guarded(call, [&](Call& c) {
+        return client_api(instance).encode_error(c, in_stream != 0, status, view(type), view(code),
+                                                 view(message), state_of(state));
+    });
+}
+
 inline lp_status init(const lp_host_api* host, lp_call*) noexcept {
     Host::set(host);
     return LP_CONTINUE;
@@ -355,6 +428,28 @@ const lp_processor* processor_table() {
     return &table;
 }
 
+// The function table of client API A (derived from ClientApi, constructible from
+// ClientApiSettings); native_provider as client_api.h describes it.
+template <typename A>
+const lp_client_api* client_api_table(const char* native_provider) {
+    using detail::overrides;
+    static const lp_client_api table = {
+        sizeof(lp_client_api),
+        native_provider,
+        &detail::client_api_new<A>,
+        &detail::instance_free<ClientApi>,
+        overrides(&ClientApi::new_request, &A::new_request) ? &detail::request_new<ClientApi>
+                                                            : nullptr,
+        overrides(&ClientApi::new_request, &A::new_request) ? &detail::request_free : nullptr,
+        &detail::decode_request,
+        &detail::encode_response,
+        &detail::encode_stream_event,
+        overrides(&ClientApi::end_stream, &A::end_stream) ? &detail::client_end_stream : nullptr,
+        &detail::encode_error,
+    };
+    return &table;
+}
+
 template <typename P>
 lp_export provider_export(const char* type_name) {
     return {sizeof(lp_export), LP_PROVIDER_INTERFACE, type_name, provider_table<P>()};
@@ -363,6 +458,12 @@ lp_export provider_export(const char* type_name) {
 template <typename P>
 lp_export processor_export(const char* type_name) {
     return {sizeof(lp_export), LP_PROCESSOR_INTERFACE, type_name, processor_table<P>()};
+}
+
+// Needs a host of ABI 1.2 or later (older hosts refuse the export as an unknown interface).
+template <typename A>
+lp_export client_api_export(const char* name, const char* native_provider) {
+    return {sizeof(lp_export), LP_CLIENT_API_INTERFACE, name, client_api_table<A>(native_provider)};
 }
 
 }  // namespace llm_proxy
