@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "anthropic/anthropic_client_api.hpp"
 #include "anthropic/error_decoder.hpp"
 #include "anthropic/request_encoder.hpp"
 #include "anthropic/response_decoder.hpp"
@@ -199,5 +200,7 @@ class AnthropicProvider : public llm_proxy::Provider {
 }  // namespace
 
 LLM_PROXY_PLUGIN("org.llm-proxy.anthropic", "1.0.0",
-                 "Anthropic's Messages API behind OpenAI chat completions",
-                 llm_proxy::provider_export<AnthropicProvider>("anthropic"));
+                 "Anthropic's Messages API behind OpenAI chat completions, and in front of them",
+                 llm_proxy::provider_export<AnthropicProvider>("anthropic"),
+                 llm_proxy::client_api_export<anthropic::AnthropicClientApi>("anthropic",
+                                                                             "anthropic"));
