@@ -7,7 +7,7 @@
 #include <string>
 
 #include "anthropic/client_response_encoder.hpp"
-#include "anthropic/sha256.hpp"
+#include "anthropic/message_id.hpp"
 
 using nlohmann::json;
 
@@ -195,4 +195,14 @@ TEST_CASE("anthropic client answer: what is not a chat completion fails with 502
         CHECK_MESSAGE(e.status == 502, body);
         CHECK(e.code == "upstream_invalid_answer");
     }
+}
+
+TEST_CASE("anthropic client answer: message ids look like Anthropic's and do not repeat") {
+    const std::string a = anthropic::new_message_id(), b = anthropic::new_message_id();
+    CHECK(a.size() == 28);
+    CHECK(a.starts_with("msg_"));
+    CHECK(a.substr(4).find_first_not_of(
+              "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") ==
+          std::string::npos);
+    CHECK(a != b);
 }

@@ -387,6 +387,21 @@ TEST_CASE("anthropic client stream: the finish_reason waits for the usage chunk 
     CHECK(message["usage"] == usage_object(60, 0, 40, 9));
 }
 
+TEST_CASE("anthropic client stream: cache writes count apart from the input, under either name") {
+    for (const char* name : {"cache_write_tokens", "cache_creation_tokens"}) {
+        json with_writes = json::parse(usage(100, 9, 40));
+        with_writes["usage"]["prompt_tokens_details"][name] = 50;
+        json message =
+            accumulate(encode_all({role(), text("Hi"), finish("stop"), with_writes.dump()}));
+        CHECK_MESSAGE(message["usage"] == usage_object(10, 50, 40, 9), name);
+    }
+    json litellm = json::parse(usage(100, 9));
+    litellm["usage"]["cache_creation_input_tokens"] = 30;
+    litellm["usage"]["prompt_tokens_details"]["cache_write_tokens"] = 0;
+    json message = accumulate(encode_all({role(), text("Hi"), finish("stop"), litellm.dump()}));
+    CHECK(message["usage"] == usage_object(70, 30, 0, 9));
+}
+
 TEST_CASE("anthropic client stream: a usage chunk before the finish_reason counts too") {
     json message = accumulate(encode_all({role(), text("Hi"), usage(10, 3), finish("stop")}));
     CHECK(message["stop_reason"] == "end_turn");
