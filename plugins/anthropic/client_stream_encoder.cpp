@@ -62,8 +62,7 @@ std::span<const ClientEvent> ClientStreamEncoder::finish() {
         throw llm_proxy::Error(
             "the upstream's stream ended without a finish_reason; the answer may be incomplete",
             502, "upstream_error", "upstream_stream_truncated");
-    open_waiting_tools(true);
-    close_block();
+    close_blocks();
     finished_ = true;
 
     std::string& delta = next_event(kMessageDelta);
@@ -97,8 +96,7 @@ void ClientStreamEncoder::text(std::string_view text) {
         held_space_ += text;
         return;
     }
-    open_waiting_tools(true);
-    close_block();
+    close_blocks();
     open_block(Kind::text, "{\"type\":\"text\",\"text\":\"\"}");
     if (held_space_.empty()) {
         delta_event("text_delta", "text", text);
@@ -111,8 +109,7 @@ void ClientStreamEncoder::text(std::string_view text) {
 
 void ClientStreamEncoder::thinking(std::string_view text) {
     if (open_ != Kind::thinking) {
-        open_waiting_tools(true);
-        close_block();
+        close_blocks();
         open_block(Kind::thinking, "{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}");
     }
     delta_event("thinking_delta", "thinking", text);
@@ -137,7 +134,7 @@ void ClientStreamEncoder::tool_call(const ToolCallDelta& delta) {
         tool.got_arguments = true;
         tool.progress.feed(delta.arguments);
     }
-    open_waiting_tools(false);
+    open_waiting_tools();
 }
 
 ClientStreamEncoder::Tool& ClientStreamEncoder::tool_for(const ToolCallDelta& delta) {
@@ -158,16 +155,22 @@ ClientStreamEncoder::Tool& ClientStreamEncoder::tool_for(const ToolCallDelta& de
     return tools_.empty() ? tools_.emplace_back() : tools_.back();
 }
 
-// Opens the waiting tools in order: each once the block before it may close (a text or thinking
-// block, or a tool whose arguments are whole), or all of them.
-void ClientStreamEncoder::open_waiting_tools(bool all) {
+// Opens the waiting tools in order, each once the block before it may close: a text or thinking
+// block, or a tool whose arguments are whole.
+void ClientStreamEncoder::open_waiting_tools() {
     while (opened_tools_ < tools_.size()) {
-        if (!all && open_ == Kind::tool && !tools_[opened_tools_ - 1].progress.complete())
+        if (open_ == Kind::tool && !tools_[opened_tools_ - 1].progress.complete())
             return;
         close_block();
         open_tool();
-        if (all)
-            close_block();
+    }
+}
+
+void ClientStreamEncoder::close_blocks() {
+    close_block();
+    while (opened_tools_ < tools_.size()) {
+        open_tool();
+        close_block();
     }
 }
 

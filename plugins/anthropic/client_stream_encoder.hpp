@@ -79,7 +79,8 @@ class ClientStreamEncoder {
     void thinking(std::string_view text);
     void tool_call(const ToolCallDelta& delta);
     Tool& tool_for(const ToolCallDelta& delta);
-    void open_waiting_tools(bool all);
+    void open_waiting_tools();
+    void close_blocks();  // the open block, and every waiting tool in a block of its own
     void open_tool();
     void open_block(Kind kind, std::string_view content_block_json);
     void close_block();

@@ -89,6 +89,7 @@ TEST_CASE("anthropic client request: a body that is not a JSON object is refused
     for (const char* body : {"", "[]", "{\"model\":", "\"text\""}) {
         auto e = refusal(body);
         CHECK_MESSAGE(e.status == 400, body);
+        CHECK_MESSAGE(std::string(e.what()).find("'(body)'") != std::string::npos, e.what());
     }
 }
 

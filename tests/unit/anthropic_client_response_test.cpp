@@ -205,4 +205,10 @@ TEST_CASE("anthropic client answer: message ids look like Anthropic's and do not
               "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") ==
           std::string::npos);
     CHECK(a != b);
+    std::string used;
+    for (int i = 0; i < 50; ++i)
+        for (char c : anthropic::new_message_id().substr(4))
+            if (used.find(c) == std::string::npos)
+                used.push_back(c);
+    CHECK(used.size() > 40);  // of 62, in 1200 draws
 }

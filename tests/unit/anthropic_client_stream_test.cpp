@@ -353,12 +353,16 @@ TEST_CASE("anthropic client stream: tool calls without an index follow their id"
                                 {{{"id", "call_a"},
                                   {"type", "function"},
                                   {"function", {{"name", "a"}, {"arguments", "{\"x\":"}}}}}}});
-    std::string more = chunk({{"tool_calls", {{{"function", {{"arguments", "1}"}}}}}}});
+    // Some upstreams repeat the id on every fragment.
+    std::string more =
+        chunk({{"tool_calls", {{{"id", "call_a"}, {"function", {{"arguments", "1"}}}}}}});
+    std::string last = chunk({{"tool_calls", {{{"function", {{"arguments", "}"}}}}}}});
     std::string second = chunk({{"tool_calls",
                                  {{{"id", "call_b"},
                                    {"type", "function"},
                                    {"function", {{"name", "b"}, {"arguments", "{}"}}}}}}});
-    json message = accumulate(encode_all({role(), first, more, second, finish("tool_calls")}));
+    json message =
+        accumulate(encode_all({role(), first, more, last, second, finish("tool_calls")}));
     REQUIRE(message["content"].size() == 2);
     CHECK(message["content"][0]["input"] == json{{"x", 1}});
     CHECK(message["content"][1]["id"] == "call_b");
@@ -371,6 +375,27 @@ TEST_CASE("anthropic client stream: thinking then text, each in a block of its k
     CHECK(message["content"] ==
           json{{{"type", "thinking"}, {"thinking", "Thinking."}, {"signature", ""}},
                {{"type", "text"}, {"text", "Answer."}}});
+}
+
+TEST_CASE("anthropic client stream: thinking after text opens a new thinking block") {
+    json message = accumulate(encode_all({role(), reasoning("Plan."), text("Step one."),
+                                          reasoning("Check."), text("Done."), finish("stop")}));
+    CHECK(message["content"] ==
+          json{{{"type", "thinking"}, {"thinking", "Plan."}, {"signature", ""}},
+               {{"type", "text"}, {"text", "Step one."}},
+               {{"type", "thinking"}, {"thinking", "Check."}, {"signature", ""}},
+               {{"type", "text"}, {"text", "Done."}}});
+}
+
+TEST_CASE("anthropic client stream: only the first choice is read") {
+    std::string two = json{{"id", "chatcmpl-1"},
+                           {"object", "chat.completion.chunk"},
+                           {"choices",
+                            {{{"index", 0}, {"delta", {{"content", "A"}}}},
+                             {{"index", 1}, {"delta", {{"content", "B"}}}}}}}
+                          .dump();
+    json message = accumulate(encode_all({role(), two, finish("stop")}));
+    CHECK(message["content"] == json{{{"type", "text"}, {"text", "A"}}});
 }
 
 TEST_CASE("anthropic client stream: the finish_reason waits for the usage chunk after it") {
@@ -497,5 +522,6 @@ TEST_CASE("anthropic client stream: JsonObjectProgress tells when one whole obje
     CHECK_FALSE(complete({"{\"s\":\"}\""}));
     CHECK_FALSE(complete({"{} x"}));
     CHECK_FALSE(complete({"[{}]"}));
+    CHECK_FALSE(complete({"x{}"}));
     CHECK_FALSE(complete({"{}", "{}"}));
 }
