@@ -142,6 +142,11 @@ test('404 not_found_error for another path, another method, or an unknown model'
     /model: claude-opus-9/);
 });
 
+test('413 request_too_large for a body over the API\'s 32 MiB', async () => {
+  const res = await send('x'.repeat((32 << 20) + 1));
+  await expectRefusal(res, 413, 'request_too_large', /exceeds the maximum allowed size/);
+});
+
 // [what is wrong, how the valid request is changed, the message the API gives]
 const REFUSED = [
   ['a body that is not JSON', '{"model": "text",', /not valid JSON/],

@@ -9,19 +9,21 @@
 // sends its own headers.
 //
 // It checks what the real API checks and answers in Anthropic's error shape
-// ({"type":"error","error":{"type":...,"message":...},"request_id":"req_..."}): 401 for a missing
-// or wrong x-api-key; 400 for a missing anthropic-version, a body that is not a JSON object, an
-// unknown top-level field, missing model/max_tokens/messages, a message with a key other than
-// role/content, a "system" (or other) role in messages, empty content, an empty or whitespace-only
-// text block, a block type the role cannot send, a block with unknown keys, an image whose media
-// type is not jpeg/png/gif/webp, a tool_use id outside ^[a-zA-Z0-9_-]+$, a tool_use whose
-// tool_result blocks are not at the start of the next user turn (consecutive same-role turns are
-// merged first, as the API does), a tool_result without a tool_use in the previous turn, tool
+// ({"type":"error","error":{"type":...,"message":...},"request_id":"req_..."}): 404 for another
+// path or method; 413 for a body over 32 MiB; 401 for a missing or wrong x-api-key (a bearer token
+// is not taken for one); 400 for a missing or unknown anthropic-version, a body that is not a JSON
+// object, an unknown top-level field, missing model/max_tokens/messages, a message with a key other
+// than role/content, a "system" (or other) role in messages, empty content, an empty or
+// whitespace-only text block, a block type the role cannot send, a block with unknown keys, an
+// image whose media type is not jpeg/png/gif/webp, a tool_use id outside ^[a-zA-Z0-9_-]+$, a
+// tool_use whose tool_result blocks are not at the start of the next user turn (consecutive
+// same-role turns are merged first, as the API does, after which turns alternate by construction
+// and only the roles remain to check), a tool_result without a tool_use in the previous turn, tool
 // blocks without `tools`, temperature or top_p outside 0..1, an empty or whitespace-only stop
 // sequence, malformed tools/tool_choice/metadata/thinking/output_config, thinking with forced tool
 // use or a changed temperature, more than 4 cache_control blocks, a final assistant turn ending in
-// whitespace. See `validateRequest` below; the self-test (anthropic_upstream.test.mjs) has one
-// case per check.
+// whitespace. See `validateRequest` below; the self-test (anthropic_upstream.test.mjs) has one case
+// per check.
 //
 // What a valid request gets is chosen by its "model" (see `answers`): text, tools, thinking,
 // refusal, max_tokens, cached, echo-request (a text block holding the JSON body it received),
@@ -36,7 +38,7 @@ import http from 'node:http';
 export const API_KEY = 'sk-ant-mock-key';
 export const ANSWER_MODEL = 'claude-mock-4-5-20250929';
 export const TEXT = 'Hello from the mock — ünïcode ✓ and more words.';
-export const SPLIT_PREFIX = '/split-bytes';
+const SPLIT_PREFIX = '/split-bytes';
 
 const API_VERSIONS = ['2023-06-01', '2023-01-01'];
 const MAX_BODY_BYTES = 32 << 20;  // the Messages API's own limit (413 request_too_large above it)
@@ -311,7 +313,7 @@ function finalAssistantText(turns) {
 }
 
 // Throws a Refusal for anything the API would refuse; returns nothing for a valid request.
-export function validateRequest(headers, body, apiKey = API_KEY) {
+function validateRequest(headers, body, apiKey = API_KEY) {
   if (!headers['x-api-key']) throw new Refusal(401, 'authentication_error', 'x-api-key header is required');
   if (headers['x-api-key'] !== apiKey) throw new Refusal(401, 'authentication_error', 'invalid x-api-key');
   check(headers['anthropic-version'] !== undefined, 'anthropic-version: header is required');
@@ -363,7 +365,7 @@ export const WEATHER_CALL = {
 };
 export const TIME_CALL = { type: 'tool_use', id: 'toolu_01MockTime', name: 'get_time', input: {} };
 export const THINKING = 'Let me think this through step by step.';
-export const REFUSAL_DETAILS = { type: 'refusal', category: 'cyber', explanation: 'mock refusal' };
+const REFUSAL_DETAILS = { type: 'refusal', category: 'cyber', explanation: 'mock refusal' };
 
 const apiError = (status, type, msg, headers = {}) => ({
   status, headers, contentType: 'application/json',
@@ -399,6 +401,8 @@ const answers = {
     }),
   }),
   'echo-request': (body) => ({ message: message([text(JSON.stringify(body))]) }),
+  // The first 6 events (message_start, a text block's start, ping, 3 text deltas), then an
+  // overloaded_error event, or (cut) the end of the response without message_stop.
   'stream-error': () => ({ message: message([text(TEXT)]), streamEnd: 'error', streamEndAfter: 6 }),
   'stream-cut': () => ({ message: message([text(TEXT)]), streamEnd: 'cut', streamEndAfter: 6 }),
   error: (body, arg) => {
@@ -413,12 +417,13 @@ const answers = {
     }
     return apiError(status, ERROR_TYPE_OF_STATUS[status] ?? 'api_error', `mock error ${status}`);
   },
+  // A CDN's HTML page instead of the API's JSON.
   html: (body, arg) => ({ status: Number(arg), headers: {}, contentType: 'text/html', body: HTML_502 }),
 };
 
 // ---- Streams ----
 
-// Pieces of a text as the API streams them: a word (with its leading space) at a time.
+// Pieces of a text as the API streams them: a word and the spaces after it at a time.
 const words = (t) => t.match(/\s*\S+\s*/g) ?? [t];
 
 // The partial_json fragments of a tool input: "" first, as the API sends it, then the JSON in
@@ -453,7 +458,7 @@ function blockDeltas(block) {
 // The events of a whole message's stream, as [name, data]: message_start (empty content, first
 // usage), per block start/deltas/stop, a ping after the first start, message_delta with the stop
 // reason and the cumulative usage, message_stop.
-export function streamEvents(msg) {
+function streamEvents(msg) {
   const events = [['message_start', {
     type: 'message_start',
     message: { ...msg, content: [], stop_reason: null, stop_sequence: null, stop_details: null,
