@@ -116,14 +116,14 @@ int main(int argc, char** argv) {
     double abi_text;
     {
         llmproxy::ProviderCall provider(llm);
-        std::vector<std::string> out;
+        std::vector<llmproxy::StreamEvent> out;
         provider.decode(llmproxy::SseEvent{"message_start", kMessageStart, ""}, out);
         provider.decode(llmproxy::SseEvent{"content_block_start", kTextStart, ""}, out);
         const llmproxy::SseEvent delta{"content_block_delta", kTextDelta, ""};
         abi_text = ns_per_call(iterations, [&] {
             out.clear();
             provider.decode(delta, out);
-            return out[0].size();
+            return out[0].data.size();
         });
     }
 

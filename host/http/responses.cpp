@@ -17,7 +17,9 @@ ClientEventStream::ClientEventStream(HttpResponse& response)
           return response.start_stream(200, "text/event-stream");
       }()) {}
 
-bool ClientEventStream::write(std::string_view data) {
+bool ClientEventStream::write(std::string_view name, std::string_view data) {
+    if (!name.empty())
+        queued_.append("event: ").append(name).push_back('\n');
     // Each line of a multi-line payload needs its own "data: " prefix to survive the framing. A
     // line ends at LF, CRLF or a lone CR, as SSE clients read it: a CR left in a line would let
     // the rest of it pass for a field of its own ("id:", "event:").
@@ -40,7 +42,7 @@ bool ClientEventStream::flush() {
 }
 
 void ClientEventStream::write_error(const ApiError& error) {
-    write(error.to_json());
+    write({}, error.to_json());
     flush();
 }
 

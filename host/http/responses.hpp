@@ -18,8 +18,9 @@ class ClientEventStream {
   public:
     explicit ClientEventStream(HttpResponse& response);
 
-    // Queues "data: <data>\n\n". Returns false when the client is gone.
-    bool write(std::string_view data);
+    // Queues "event: <name>\n" (when name is not empty; it must hold no line break) and
+    // "data: <data>\n\n". Returns false when the client is gone.
+    bool write(std::string_view name, std::string_view data);
     // Sends what is queued now. Returns false when the client is gone.
     bool flush();
     // Sends an error event and flushes: the stream then ends without [DONE].

@@ -22,6 +22,23 @@ Answer make_answer(int status, std::string_view content_type, std::string_view b
 
 }  // namespace
 
+void EmittedEvents::add(std::string_view name, std::string_view data) {
+    if (has_control_character(name)) {
+        refused_name_.emplace(name);
+        return;
+    }
+    events.push_back({std::string(name), std::string(data)});
+}
+
+void EmittedEvents::check(const lp_call& call) const {
+    if (!refused_name_)
+        return;
+    std::string message = call.where() + " emitted an event named \"" + printable(*refused_name_) +
+                          "\", which cannot go on an event: line";
+    spdlog::error("{}; the request fails", message);
+    throw ApiException(ApiError::internal(std::move(message)));
+}
+
 std::string_view BodyCall::keep(std::string text) {
     return kept_.emplace_front(std::move(text));
 }
@@ -139,7 +156,10 @@ void RequestCall::set_upstream_header(std::string_view name, std::string_view va
 }
 
 void ResponseCall::respond(int status, std::string_view content_type, std::string_view body) {
+    // The upstream's headers (retry-after, its request id) still describe the answer.
+    HeaderList headers = std::move(answer_.headers);
     answer_ = make_answer(status, content_type, body);
+    answer_.headers = std::move(headers);
 }
 
 }  // namespace llmproxy

@@ -21,6 +21,30 @@ struct Answer {
     HeaderList headers;  // extra headers passed on from the upstream
 };
 
+// The API of canonical bodies and events (lp_request_view.api).
+inline constexpr std::string_view kCanonicalApi = "openai";
+
+// One stream event on its way to the client: its `event:` name (empty for the data-only events
+// of canonical streams) and its data.
+struct StreamEvent {
+    std::string name;
+    std::string data;
+    bool operator==(const StreamEvent&) const = default;
+};
+
+// What a hook emitted, in order. An event whose name cannot go on an `event:` line is not kept,
+// and fails the request once the hook has returned (check()).
+class EmittedEvents {
+  public:
+    void add(std::string_view name, std::string_view data);
+    // Throws ApiException naming the hook when it emitted such a name.
+    void check(const lp_call& call) const;
+    std::vector<StreamEvent> events;
+
+  private:
+    std::optional<std::string> refused_name_;
+};
+
 // Makes side calls (lp_host_api.call_llm) on behalf of a hook.
 class SideCaller {
   public:
@@ -82,7 +106,10 @@ class RequestCall : public BodyCall {
         : BodyCall(std::move(where), body, side_caller, index), upstream_(upstream) {}
 
     void respond(int status, std::string_view content_type, std::string_view body) override;
-    void emit_event(std::string_view data) override { events.emplace_back(data); }
+    void emit_event(std::string_view data) override { emitted.add({}, data); }
+    void emit_named_event(std::string_view name, std::string_view data) override {
+        emitted.add(name, data);
+    }
     void set_upstream_method(std::string_view method) override;
     void set_upstream_path(std::string_view path) override;
     void set_upstream_header(std::string_view name, std::string_view value) override;
@@ -92,7 +119,7 @@ class RequestCall : public BodyCall {
     const std::optional<ApiError>& refused_value() const { return refused_value_; }
 
     std::optional<Answer> answer;
-    std::vector<std::string> events;
+    EmittedEvents emitted;
 
   private:
     void refuse_value(const char* what, std::string_view value, const std::string& why,
@@ -119,15 +146,18 @@ class StreamCall : public BodyCall {
   public:
     StreamCall(std::string where, std::string& data) : BodyCall(std::move(where), data, nullptr) {}
     void set_body(std::string_view) override { misuse("set_body"); }
-    void emit_event(std::string_view data) override { events.emplace_back(data); }
-    std::vector<std::string> events;
+    void emit_event(std::string_view data) override { emitted.add({}, data); }
+    void emit_named_event(std::string_view name, std::string_view data) override {
+        emitted.add(name, data);
+    }
+    EmittedEvents emitted;
 };
 
 // Whether a canonical event is the end-of-stream marker, "[DONE]". The host writes it itself
 // after a stream that ended cleanly, so one coming out of a plugin (as providers built for ABI
 // 1.0 pass the upstream's on) is absorbed.
-inline bool is_done_marker(std::string_view data) {
-    return data == "[DONE]";
+inline bool is_done_marker(const StreamEvent& event) {
+    return event.name.empty() && event.data == "[DONE]";
 }
 
 }  // namespace llmproxy

@@ -47,9 +47,9 @@ void ProviderCall::decode(Answer& answer, SideCaller* side_caller) {
         throw ApiException(call.error_or_default());
 }
 
-void ProviderCall::decode(const SseEvent& event, std::vector<std::string>& out) {
+void ProviderCall::decode(const SseEvent& event, std::vector<StreamEvent>& out) {
     if (!vtable_.decode_stream_event) {
-        out.push_back(event.data);
+        out.push_back({event.event, event.data});
         return;
     }
     std::string data = event.data;  // what the hook's field edits change
@@ -60,22 +60,24 @@ void ProviderCall::decode(const SseEvent& event, std::vector<std::string>& out) 
     });
     if (status == LP_FAILED)
         throw ApiException(call.error_or_default());
-    if (!call.events.empty()) {
-        for (auto& ev : call.events)
+    call.emitted.check(call);
+    if (!call.emitted.events.empty()) {
+        for (auto& ev : call.emitted.events)
             out.push_back(std::move(ev));
     } else if (status != LP_DROP) {
-        out.push_back(std::move(data));
+        out.push_back({event.event, std::move(data)});
     }
 }
 
-void ProviderCall::end(std::vector<std::string>& out) {
+void ProviderCall::end(std::vector<StreamEvent>& out) {
     if (!vtable_.end_stream)
         return;
     std::string no_event;
     StreamCall call(where("end_stream"), no_event);
     lp_status status = invoke_hook(
         llm_.plugin, call, [&] { return vtable_.end_stream(llm_.instance, state_, &call); });
-    for (auto& ev : call.events)
+    call.emitted.check(call);
+    for (auto& ev : call.emitted.events)
         out.push_back(std::move(ev));
     if (status == LP_FAILED)
         throw ApiException(call.error_or_default());

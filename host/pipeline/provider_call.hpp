@@ -25,10 +25,11 @@ class ProviderCall {
     lp_status encode(RequestCall& call, const lp_request_view& request);
     // decode_response on a whole upstream answer, in place.
     void decode(Answer& answer, SideCaller* side_caller);
-    // decode_stream_event: the canonical events for one upstream event, appended to out.
-    void decode(const SseEvent& event, std::vector<std::string>& out);
+    // decode_stream_event: the canonical events for one upstream event, appended to out (an
+    // event passed on keeps its name).
+    void decode(const SseEvent& event, std::vector<StreamEvent>& out);
     // end_stream: final events appended to out; throws after appending when it fails.
-    void end(std::vector<std::string>& out);
+    void end(std::vector<StreamEvent>& out);
 
     std::string where(const char* hook) const;
 

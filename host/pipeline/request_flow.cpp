@@ -290,6 +290,7 @@ class RequestFlow : public SideCaller {
         v.stream = facts.stream ? 1 : 0;
         v.headers = headers_.data();
         v.header_count = headers_.size();
+        v.api = to_lp(kCanonicalApi);
         return v;
     }
 
@@ -313,7 +314,8 @@ class RequestFlow : public SideCaller {
         if (call.answer || !facts_.stream)
             return deliver(call.answer ? std::move(*call.answer) : Answer{}, depth);
         ClientEventStream& stream = start_stream();
-        if (!write_events(stream, std::move(call.events), depth) || !end_stream(stream))
+        call.emitted.check(call);
+        if (!write_events(stream, std::move(call.emitted.events), depth) || !end_stream(stream))
             client_left();
     }
 
@@ -366,7 +368,7 @@ class RequestFlow : public SideCaller {
             response_.set(name, value);
         ClientEventStream& stream = start_stream();
         SseParser parser(llm_.config->max_event_bytes);
-        std::vector<std::string> batch;
+        std::vector<StreamEvent> batch;
         auto collect = [&](const SseEvent& event) { provider_->decode(event, batch); };
         auto feed = [&](std::string_view bytes) {
             try {
@@ -376,6 +378,10 @@ class RequestFlow : public SideCaller {
                 throw ApiException(ApiError::bad_gateway(
                     "upstream_event_too_large",
                     std::string(e.what()) + " ([llm." + llm_.config->name + "] max_event_bytes)"));
+            } catch (const ApiException&) {
+                // The provider failed on an event: what it decoded before goes out first.
+                write_events(stream, std::move(batch), route_.processors.size());
+                throw;
             }
         };
         char buffer[16384];
@@ -401,47 +407,51 @@ class RequestFlow : public SideCaller {
 
     // Runs events through the stream hooks of the first `depth` processors (in reverse) and
     // queues what comes out. Returns false when the client is gone.
-    bool write_events(ClientEventStream& stream, std::vector<std::string> events,
+    bool write_events(ClientEventStream& stream, std::vector<StreamEvent> events,
                       std::size_t depth) {
         std::erase_if(events, is_done_marker);
         for (std::size_t i = depth; i-- > 0;) {
             const auto* proc = route_.processors[i];
             if (!proc->type->vtable.on_stream_event)
                 continue;
-            std::vector<std::string> out;
-            for (auto& data : events) {
-                StreamCall call("processor '" + proc->config->name + "' on_stream_event", data);
-                lp_sse_event e{sizeof(lp_sse_event), {}, to_lp(data), {}};
+            std::vector<StreamEvent> out;
+            for (auto& event : events) {
+                StreamCall call("processor '" + proc->config->name + "' on_stream_event",
+                                event.data);
+                lp_sse_event e{sizeof(lp_sse_event), to_lp(event.name), to_lp(event.data), {}};
                 lp_status status = invoke_hook(proc->plugin, call, [&] {
                     return proc->type->vtable.on_stream_event(proc->instance, processor_states_[i],
                                                               &call, &e);
                 });
                 if (status == LP_FAILED) {
                     for (auto& done : out)
-                        stream.write(done);
+                        stream.write(done.name, done.data);
                     throw ApiException(call.error_or_default());
                 }
-                if (!call.events.empty()) {
-                    for (auto& ev : call.events)
+                call.emitted.check(call);
+                if (!call.emitted.events.empty()) {
+                    for (auto& ev : call.emitted.events)
                         if (!is_done_marker(ev))
                             out.push_back(std::move(ev));
                 } else if (status != LP_DROP) {
-                    out.push_back(std::move(data));  // as the hook's field edits left it
+                    out.push_back(std::move(event));  // as the hook's field edits left it
                 }
             }
             events = std::move(out);
         }
-        for (const auto& data : events) {
-            if (data.find("\"usage\"") != std::string::npos)
-                usage_.read(data);
-            if (!stream.write(data))
+        for (const auto& event : events) {
+            if (event.data.find("\"usage\"") != std::string::npos)
+                usage_.read(event.data);
+            if (!stream.write(event.name, event.data))
                 return false;
         }
         return true;
     }
 
     // The canonical stream ended cleanly: its end marker goes out, and everything with it.
-    bool end_stream(ClientEventStream& stream) { return stream.write("[DONE]") && stream.flush(); }
+    bool end_stream(ClientEventStream& stream) {
+        return stream.write({}, "[DONE]") && stream.flush();
+    }
 
     // Runs upstream I/O, counting its time as the upstream's rather than llm-proxy's own.
     template <typename Io>

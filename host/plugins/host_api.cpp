@@ -102,6 +102,11 @@ void host_emit_event(lp_call* call, lp_str data) {
         guarded("emit_event", [&] { call->emit_event(view(data)); });
 }
 
+void host_emit_named_event(lp_call* call, lp_str event, lp_str data) {
+    if (call)
+        guarded("emit_named_event", [&] { call->emit_named_event(view(event), view(data)); });
+}
+
 lp_status host_get_field(lp_call* call, lp_str pointer, lp_str* value_json) {
     bool found = false;
     if (call && value_json)
@@ -144,6 +149,7 @@ const lp_host_api kHostApi = {
     host_emit_event,        host_get_field,
     host_get_string_field,  host_edit_field,
     host_call_llm,          host_log_enabled,
+    host_emit_named_event,
 };
 
 }  // namespace

@@ -34,6 +34,9 @@ struct lp_call {
     virtual void set_body(std::string_view) { misuse("set_body"); }
     virtual void respond(int, std::string_view, std::string_view) { misuse("respond"); }
     virtual void emit_event(std::string_view) { misuse("emit_event"); }
+    virtual void emit_named_event(std::string_view, std::string_view) {
+        misuse("emit_named_event");
+    }
     // Field access and side calls: false when not done (absent field, failed edit, no answer).
     virtual bool get_field(std::string_view, lp_str&) { return misused("get_field"); }
     virtual bool get_string_field(std::string_view, lp_str&) { return misused("get_string_field"); }

@@ -56,6 +56,20 @@ std::string missing_processor_function(const lp_processor& p) {
     return {};
 }
 
+std::string missing_client_api_function(const lp_client_api& a) {
+    const std::pair<bool, const char*> required[] = {
+        {a.instance_new != nullptr, "instance_new"},
+        {a.instance_free != nullptr, "instance_free"},
+        {a.decode_request != nullptr, "decode_request"},
+        {a.encode_response != nullptr, "encode_response"},
+        {a.encode_stream_event != nullptr, "encode_stream_event"},
+        {a.encode_error != nullptr, "encode_error"}};
+    for (auto [present, name] : required)
+        if (!present)
+            return name;
+    return {};
+}
+
 // The rule of lp_export.type_name: [a-z0-9_]+.
 bool type_name_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
@@ -82,6 +96,21 @@ bool exports_twice(const std::vector<Type>& types, const std::string& name) {
     return std::any_of(types.begin(), types.end(), [&](const Type& t) { return t.name == name; });
 }
 
+// Checks one export of interface `kind` and adds it to `into`; the refusal reason, or empty.
+template <typename VTable>
+std::string take_export(std::vector<PluginType<VTable>>& into, const char* kind,
+                        const std::string& type, const void* vtable,
+                        std::string (*missing_function)(const VTable&), const std::string& who) {
+    auto table = copy_table<VTable>(vtable, *static_cast<const uint32_t*>(vtable));
+    if (auto missing = missing_function(table); !missing.empty())
+        return who + " exports " + kind + " '" + type + "' without the required function " +
+               missing + "; implement it and rebuild.";
+    if (exports_twice(into, type))
+        return who + " exports " + kind + " '" + type + "' twice.";
+    into.push_back({type, table, nullptr, {}});
+    return {};
+}
+
 // Adds a type of a plugin just loaded to the index; a name taken before becomes ambiguous.
 template <typename Type>
 void index_type(std::map<std::string, Type>& index, const Type& type, const char* kind) {
@@ -93,6 +122,17 @@ void index_type(std::map<std::string, Type>& index, const Type& type, const char
         "{} '{}' is exported by {} and by {}: a configuration that uses it is refused until one "
         "of the files is removed",
         kind, type.name, it->second.plugin->file, type.plugin->file);
+}
+
+// The types a plugin just initialised exports: named in its record, and indexed.
+template <typename Type>
+void register_types(LoadedPlugin& plugin, std::vector<Type>& types, std::vector<std::string>& names,
+                    std::map<std::string, Type>& index, const char* kind) {
+    for (auto& type : types) {
+        type.plugin = &plugin;
+        names.push_back(type.name);
+        index_type(index, type, kind);
+    }
 }
 
 }  // namespace
@@ -191,6 +231,7 @@ bool PluginRegistry::load_file(const std::string& path) {
     // Check every export before init, so a refused plugin never runs any code.
     std::vector<ProviderType> providers;
     std::vector<ProcessorType> processors;
+    std::vector<ClientApiType> client_apis;
     for (std::size_t i = 0; i < entry->export_count; ++i) {
         const lp_export& ex = entry->exports[i];
         std::string type = cstr(ex.type_name);
@@ -203,34 +244,29 @@ bool PluginRegistry::load_file(const std::string& path) {
                                     "\", which breaks the rule of <llm_proxy/plugin.h>: [a-z0-9_]+ "
                                     "(lower-case letters, digits and '_'). Rename it, e.g. \"" +
                                     printable(type_name_suggestion(type)) + "\", and rebuild.");
-        const uint32_t declared = *static_cast<const uint32_t*>(ex.vtable);
+        std::string refusal;
         if (iface == LP_PROVIDER_INTERFACE) {
-            auto table = copy_table<lp_provider>(ex.vtable, declared);
-            if (auto missing = missing_provider_function(table); !missing.empty())
-                return refuse(file, who + " exports provider '" + type +
-                                        "' without the required function " + missing +
-                                        "; implement it and rebuild.");
-            if (exports_twice(providers, type))
-                return refuse(file, who + " exports provider '" + type + "' twice.");
-            providers.push_back({type, table, nullptr, {}});
+            refusal = take_export(providers, "provider", type, ex.vtable,
+                                  &missing_provider_function, who);
         } else if (iface == LP_PROCESSOR_INTERFACE) {
-            auto table = copy_table<lp_processor>(ex.vtable, declared);
-            if (auto missing = missing_processor_function(table); !missing.empty())
-                return refuse(file, who + " exports processor '" + type +
-                                        "' without the required function " + missing +
-                                        "; implement it and rebuild.");
-            if (exports_twice(processors, type))
-                return refuse(file, who + " exports processor '" + type + "' twice.");
-            processors.push_back({type, table, nullptr, {}});
+            refusal = take_export(processors, "processor", type, ex.vtable,
+                                  &missing_processor_function, who);
+        } else if (iface == LP_CLIENT_API_INTERFACE) {
+            refusal = take_export(client_apis, "client API", type, ex.vtable,
+                                  &missing_client_api_function, who);
         } else {
             spdlog::warn(
                 "{} exports '{}' with interface '{}', which this llm-proxy (ABI {}) does not "
                 "know; that export is ignored",
                 who, type, iface, abi_text(LP_ABI_MAJOR, LP_ABI_MINOR));
         }
+        if (!refusal.empty())
+            return refuse(file, refusal);
     }
-    if (providers.empty() && processors.empty())
-        return refuse(file, who + " exports no provider or processor this llm-proxy can use.");
+    if (providers.empty() && processors.empty() && client_apis.empty())
+        return refuse(file, who +
+                                " exports no provider, processor or client API this llm-proxy "
+                                "can use.");
 
     lp_call call("plugin '" + plugin->id + "' init");
     lp_status status =
@@ -243,16 +279,9 @@ bool PluginRegistry::load_file(const std::string& path) {
                          ? entry->deinit
                          : nullptr;
 
-    for (auto& p : providers) {
-        p.plugin = plugin.get();
-        plugin->providers.push_back(p.name);
-        index_type(providers_, p, "provider");
-    }
-    for (auto& p : processors) {
-        p.plugin = plugin.get();
-        plugin->processors.push_back(p.name);
-        index_type(processors_, p, "processor");
-    }
+    register_types(*plugin, providers, plugin->providers, providers_, "provider");
+    register_types(*plugin, processors, plugin->processors, processors_, "processor");
+    register_types(*plugin, client_apis, plugin->client_apis, client_apis_, "client API");
     spdlog::debug("loaded plugin {} {} from {}", plugin->id, plugin->version, file);
     plugins_.push_back(std::move(plugin));
     return true;
@@ -266,6 +295,11 @@ const ProviderType* PluginRegistry::provider(const std::string& name) const {
 const ProcessorType* PluginRegistry::processor(const std::string& name) const {
     auto it = processors_.find(name);
     return it == processors_.end() ? nullptr : &it->second;
+}
+
+const ClientApiType* PluginRegistry::client_api(const std::string& name) const {
+    auto it = client_apis_.find(name);
+    return it == client_apis_.end() ? nullptr : &it->second;
 }
 
 }  // namespace llmproxy

@@ -20,6 +20,7 @@ struct LoadedPlugin {
     unsigned abi_major = 0, abi_minor = 0;
     std::vector<std::string> providers;
     std::vector<std::string> processors;
+    std::vector<std::string> client_apis;
     void (*deinit)() = nullptr;
 };
 
@@ -28,7 +29,7 @@ struct RefusedPlugin {
     std::string reason;
 };
 
-// A provider or processor type a plugin exports, by the name configs use.
+// A provider, processor or client API a plugin exports, by the name configs use.
 template <typename VTable>
 struct PluginType {
     std::string name;
@@ -40,6 +41,7 @@ struct PluginType {
 };
 using ProviderType = PluginType<lp_provider>;
 using ProcessorType = PluginType<lp_processor>;
+using ClientApiType = PluginType<lp_client_api>;
 
 class PluginRegistry {
   public:
@@ -58,6 +60,7 @@ class PluginRegistry {
 
     const ProviderType* provider(const std::string& name) const;
     const ProcessorType* processor(const std::string& name) const;
+    const ClientApiType* client_api(const std::string& name) const;
 
     const std::vector<std::unique_ptr<LoadedPlugin>>& plugins() const { return plugins_; }
     const std::vector<RefusedPlugin>& refused() const { return refused_; }
@@ -72,6 +75,7 @@ class PluginRegistry {
     std::vector<RefusedPlugin> refused_;
     std::map<std::string, ProviderType> providers_;
     std::map<std::string, ProcessorType> processors_;
+    std::map<std::string, ClientApiType> client_apis_;
 };
 
 }  // namespace llmproxy

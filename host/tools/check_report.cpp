@@ -134,12 +134,12 @@ const char* status_name(lp_status status) {
     }
 }
 
-std::string events_text(const std::vector<std::string>& events, std::size_t from) {
+std::string events_text(const std::vector<StreamEvent>& events, std::size_t from) {
     if (events.size() == from)
         return "no events";
     std::string out = std::to_string(events.size() - from) + " event(s):";
     for (std::size_t i = from; i < events.size(); ++i)
-        out += " " + shown(events[i]);
+        out += " " + (events[i].name.empty() ? "" : events[i].name + ":") + shown(events[i].data);
     return out;
 }
 

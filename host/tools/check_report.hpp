@@ -18,6 +18,7 @@
 namespace llmproxy {
 
 struct Answer;
+struct StreamEvent;
 
 // What each hook produced, printed under the check that ran it (--verbose); a silent one prints
 // nothing. Checks that repeat requests by the thousand, or on several threads, get a silent one.
@@ -90,7 +91,7 @@ void run_concurrently(const std::function<void(int)>& request);
 // Texts for verdicts and traces: quoted and printable (logging/log_text.hpp), cut at 160 bytes.
 std::string shown(std::string_view text);
 const char* status_name(lp_status status);
-std::string events_text(const std::vector<std::string>& events, std::size_t from = 0);
+std::string events_text(const std::vector<StreamEvent>& events, std::size_t from = 0);
 std::string answer_text(const Answer& answer);
 
 }  // namespace llmproxy

@@ -24,6 +24,7 @@ lp_request_view view_of(const Sample& sample, const std::string& body, bool stre
     v.llm_name = to_lp(llm_name);
     v.endpoint = static_cast<lp_endpoint>(sample.endpoint);
     v.stream = stream ? 1 : 0;
+    v.api = to_lp(kCanonicalApi);
     return v;
 }
 
@@ -43,8 +44,8 @@ void trace_request_call(const Trace& trace, const char* hook, lp_status status,
     trace("  body: " + (body == original ? std::string("unchanged") : "now " + shown(body)));
     if (call.answer)
         trace("  answer: " + answer_text(*call.answer));
-    if (!call.events.empty())
-        trace("  emitted " + events_text(call.events));
+    if (!call.emitted.events.empty())
+        trace("  emitted " + events_text(call.emitted.events));
 }
 
 void trace_upstream(const Trace& trace, const UpstreamRequest& upstream) {
@@ -106,7 +107,7 @@ void provider_request(const LlmRuntime& llm, const Sample& sample, bool stream,
         return;
     const auto& vt = llm.provider->vtable;
     if (stream) {
-        std::vector<std::string> events;
+        std::vector<StreamEvent> events;
         SseParser parser;
         parser.feed(upstream_stream(), [&](const SseEvent& e) {
             std::size_t before = events.size();
@@ -127,10 +128,10 @@ void provider_request(const LlmRuntime& llm, const Sample& sample, bool stream,
     }
 }
 
-std::vector<std::string> decode_stream(const LlmRuntime& llm,
+std::vector<StreamEvent> decode_stream(const LlmRuntime& llm,
                                        const std::vector<std::string_view>& pieces) {
     ProviderCall provider(llm);
-    std::vector<std::string> out;
+    std::vector<StreamEvent> out;
     SseParser parser;
     auto sink = [&](const SseEvent& e) { provider.decode(e, out); };
     for (auto piece : pieces)
@@ -155,7 +156,7 @@ void provider_request_cut_before_answer(const LlmRuntime& llm, const Sample& sam
 
 void provider_request_cut_mid_stream(const LlmRuntime& llm) {
     ProviderCall provider(llm);  // request_free runs when it goes out of scope
-    std::vector<std::string> events;
+    std::vector<StreamEvent> events;
     SseParser parser;
     std::string_view stream = upstream_stream();
     parser.feed(stream.substr(0, stream.size() / 2),
@@ -231,7 +232,7 @@ void processor_request(const ProcessorRuntime& proc, const Sample& sample, bool 
                 return vt.on_stream_event(proc.instance, state, &call, &event);
             });
             trace("on_stream_event " + shown(e.data) + " -> " + status_name(status) +
-                  error_text(call) + "; emitted " + events_text(call.events));
+                  error_text(call) + "; emitted " + events_text(call.emitted.events));
             check_failure("on_stream_event", status, call);
         });
     }

@@ -32,7 +32,7 @@ const std::string& upstream_stream();
 void provider_request(const LlmRuntime& llm, const Sample& sample, bool stream, const Trace& trace);
 
 // The canonical events a provider makes of upstream_stream() fed in these pieces.
-std::vector<std::string> decode_stream(const LlmRuntime& llm,
+std::vector<StreamEvent> decode_stream(const LlmRuntime& llm,
                                        const std::vector<std::string_view>& pieces);
 
 // Encodes a request without an upstream answer after it: what the request flow does when the

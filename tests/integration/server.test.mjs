@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { startMock } from './lib/mock_upstream.mjs';
 import {
-  BIN, FIXTURE_PLUGIN_DIR, chatBody, post, readEvents, runProxy, startProxy, upstreamConfig, writeConfig,
+  ABI_VERSION, BIN, FIXTURE_PLUGIN_DIR, chatBody, post, readEvents, runProxy, startProxy, upstreamConfig, writeConfig,
 } from './lib/proxy.mjs';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -125,7 +125,7 @@ describe('the default config', () => {
     const providers = health.plugins.flatMap((p) => p.providers).sort();
     assert.deepEqual(providers, ['anthropic', 'echo', 'openai']);
     assert.ok(health.plugins.some((p) => p.processors.includes('logger')));
-    assert.ok(health.plugins.every((p) => p.abi === '1.1'));
+    assert.ok(health.plugins.every((p) => p.abi === ABI_VERSION));
     assert.deepEqual(health.routes.map((r) => r.path_prefix).sort(),
       ['/openai/v1/chat/completions', '/openai/v1/embeddings', '/v1/chat/completions']);
     assert.equal(health.llms.openai_chat.ready, false);
@@ -203,7 +203,7 @@ describe('the command line', () => {
     assert.match(help.stdout, /--check/);
     const version = runProxy(['--version']);
     assert.equal(version.status, 0);
-    assert.match(version.stdout, /^llm-proxy \d+\.\d+\.\d+ \(plugin ABI 1\.1\)/);
+    assert.equal(version.stdout.match(/^llm-proxy \d+\.\d+\.\d+ \(plugin ABI (\d+\.\d+)\)/)?.[1], ABI_VERSION);
   });
 
   test('a missing --config or an unknown argument is a usage error', () => {

@@ -141,15 +141,21 @@ json streamed_request() {
 }
 
 // The canonical events of an upstream stream fed in pieces; end_stream's failure is rethrown.
+// Canonical events carry no event: name, so only their data is returned.
 std::vector<std::string> relay(llmproxy::ProviderCall& provider,
                                const std::vector<std::string_view>& pieces) {
-    std::vector<std::string> out;
+    std::vector<llmproxy::StreamEvent> events;
     llmproxy::SseParser parser;
-    auto sink = [&](const llmproxy::SseEvent& e) { provider.decode(e, out); };
+    auto sink = [&](const llmproxy::SseEvent& e) { provider.decode(e, events); };
     for (auto piece : pieces)
         parser.feed(piece, sink);
     parser.finish(sink);
-    provider.end(out);
+    provider.end(events);
+    std::vector<std::string> out;
+    for (auto& event : events) {
+        CHECK(event.name.empty());
+        out.push_back(std::move(event.data));
+    }
     return out;
 }
 
@@ -325,7 +331,7 @@ TEST_CASE("anthropic provider: a mid-stream error event fails the hook with the 
     std::string stream = kStream.substr(0, kStream.find("event: content_block_stop")) +
                          "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":"
                          "\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n";
-    std::vector<std::string> out;
+    std::vector<llmproxy::StreamEvent> out;
     llmproxy::SseParser parser;
     try {
         parser.feed(stream, [&](const llmproxy::SseEvent& e) { provider.decode(e, out); });

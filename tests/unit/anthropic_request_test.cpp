@@ -33,7 +33,7 @@ llm_proxy::Error refusal(const json& body) {
     } catch (const llm_proxy::Error& e) {
         return e;
     }
-    FAIL("encoded, though it should be refused: " << body.dump());
+    FAIL_CHECK("encoded, though it should be refused: " << body.dump());
     return llm_proxy::Error("");
 }
 

@@ -149,6 +149,7 @@ TEST_CASE("anthropic answer: a body that is not an Anthropic message is a 502") 
     const std::string not_messages[] = {
         "<html>oops</html>",
         R"({"id":"c1","object":"chat.completion","choices":[]})",
+        R"({"type":"completion","content":[{"type":"text","text":"x"}]})",
         R"({"type":"message","content":"text"})",
         R"({"type":"message","content":[1]})",
         std::string(R"({"type":"message","content":[{"type":"tool_use","input":)") +

@@ -31,7 +31,7 @@ TEST_CASE("a stream hook reads and edits the current event's data by JSON Pointe
     CHECK(data == R"({"choices":[{"index":0,"delta":{"content":"Ho"}}],"seen":true})");
     CHECK(text(value) == R"(Hi "you")");  // an earlier result still shows the text as it was
     CHECK_FALSE(call.edit_field(LP_EDIT_REPLACE, "/seen", "not json"));
-    CHECK(call.events.empty());
+    CHECK(call.emitted.events.empty());
 }
 
 TEST_CASE("views of a small event survive the hook's edits") {
@@ -59,5 +59,20 @@ TEST_CASE("end_stream has no current event, and stream hooks cannot replace a bo
     lp_llm_answer answer{sizeof answer, 0, {}};
     CHECK_FALSE(call.call_llm("any", "{}", answer));
     call.emit_event("{\"x\":1}");
-    CHECK(call.events == std::vector<std::string>{"{\"x\":1}"});
+    call.emit_named_event("message_stop", "{}");
+    CHECK(call.emitted.events ==
+          std::vector<llmproxy::StreamEvent>{{"", "{\"x\":1}"}, {"message_stop", "{}"}});
+    call.emitted.check(call);  // nothing refused
+}
+
+TEST_CASE("an event name that would break the event: line is refused, naming the hook") {
+    std::string data = "{}";
+    StreamCall call("provider 'x' decode_stream_event", data);
+    call.emit_named_event("ok\r\ndata: forged", "{}");
+    call.emit_named_event("fine", "{}");
+    CHECK(call.emitted.events == std::vector<llmproxy::StreamEvent>{{"fine", "{}"}});
+    CHECK_THROWS_WITH_AS(
+        call.emitted.check(call),
+        doctest::Contains("provider 'x' decode_stream_event emitted an event named"),
+        llmproxy::ApiException);
 }

@@ -11,6 +11,7 @@ using llmproxy::PluginRegistry;
 namespace {
 
 const std::string kDir = FIXTURE_PLUGIN_DIR;
+const std::string kAbi = std::to_string(LP_ABI_MAJOR) + "." + std::to_string(LP_ABI_MINOR);
 
 // Loads one fixture into a fresh registry and returns the refusal reason ("" when loaded).
 std::string refusal(const std::string& name) {
@@ -50,16 +51,16 @@ TEST_CASE("a shared object without the entry symbol is refused") {
 TEST_CASE("a plugin built for another ABI major is refused, naming both versions") {
     auto file = kDir + "/abi_major_mismatch.so";
     CHECK(refusal("abi_major_mismatch.so") ==
-          file +
-              ": built for plugin ABI 2.0, but this llm-proxy supports ABI 1.x (up to 1.1). "
+          file + ": built for plugin ABI 2.0, but this llm-proxy supports ABI 1.x (up to " + kAbi +
+              "). "
               "Rebuild the plugin against the llm-proxy SDK headers of ABI 1.");
 }
 
 TEST_CASE("a plugin built for an older ABI major (0.x) is refused, naming both versions") {
     auto file = kDir + "/abi_major_older.so";
     CHECK(refusal("abi_major_older.so") ==
-          file +
-              ": built for plugin ABI 0.3, but this llm-proxy supports ABI 1.x (up to 1.1). "
+          file + ": built for plugin ABI 0.3, but this llm-proxy supports ABI 1.x (up to " + kAbi +
+              "). "
               "Rebuild the plugin against the llm-proxy SDK headers of ABI 1.");
 }
 
@@ -88,6 +89,25 @@ TEST_CASE("a provider missing a required function is refused, naming the functio
               "the required function encode_request; implement it and rebuild.");
 }
 
+TEST_CASE("a client API is indexed by its name, with its native provider (ABI 1.2)") {
+    PluginRegistry registry;
+    REQUIRE(registry.load_file(kDir + "/client_api_minimal.so"));
+    const auto* api = registry.client_api("plain_api");
+    REQUIRE(api != nullptr);
+    CHECK(std::string(api->vtable.native_provider) == "older");
+    CHECK((api->vtable.end_stream == nullptr));
+    CHECK(registry.plugins().back()->client_apis == std::vector<std::string>{"plain_api"});
+    CHECK(registry.provider("plain_api") == nullptr);
+}
+
+TEST_CASE("a client API missing a required function is refused, naming the function") {
+    auto file = kDir + "/client_api_incomplete.so";
+    CHECK(refusal("client_api_incomplete.so") ==
+          file +
+              ": plugin 'test.client-api-incomplete' exports client API 'plain_api' without the "
+              "required function encode_error; implement it and rebuild.");
+}
+
 TEST_CASE("a plugin whose init fails is refused with the plugin's own reason") {
     auto file = kDir + "/init_fails.so";
     CHECK(refusal("init_fails.so") == file +
@@ -99,8 +119,8 @@ TEST_CASE("a plugin exporting only unknown interfaces is refused") {
     auto file = kDir + "/unknown_interface.so";
     CHECK(refusal("unknown_interface.so") ==
           file +
-              ": plugin 'test.unknown-interface' exports no provider or processor this "
-              "llm-proxy can use.");
+              ": plugin 'test.unknown-interface' exports no provider, processor or client API "
+              "this llm-proxy can use.");
 }
 
 TEST_CASE("a provider table from an older minor version loads, absent hooks read as NULL") {
@@ -132,8 +152,8 @@ TEST_CASE("loading a directory loads the good plugins and records the bad ones")
     CHECK(registry.provider("older") != nullptr);
     CHECK(registry.provider("picky") != nullptr);
     CHECK(registry.provider("future") == nullptr);
-    CHECK(registry.refused().size() == 9);
-    CHECK(registry.plugins().size() == 8);
+    CHECK(registry.refused().size() == 10);
+    CHECK(registry.plugins().size() == 9);
 }
 
 TEST_CASE("a config that needs a refused or absent plugin cannot start, and says why") {

@@ -105,9 +105,12 @@ class Processor {
         lp_status status = vtable_.on_stream_event(instance_, nullptr, &call, &event);
         if (status == LP_FAILED)
             throw std::runtime_error(call.error_or_default().message);
-        if (!call.events.empty())
-            return call.events;
-        return status == LP_DROP ? std::vector<std::string>{} : std::vector<std::string>{data};
+        std::vector<std::string> out;
+        for (const auto& event : call.emitted.events)
+            out.push_back(event.data);
+        if (out.empty() && status != LP_DROP)
+            out.push_back(data);
+        return out;
     }
 
   private:

@@ -9,6 +9,13 @@ export const BIN = process.env.LLM_PROXY_BIN || path.resolve(import.meta.dirname
 export const FIXTURE_PLUGIN_DIR = process.env.FIXTURE_PLUGIN_DIR ||
   path.resolve(import.meta.dirname, '../../../build/test-fixtures/plugins');
 
+// The plugin ABI version of the SDK headers ("1.2"), which the host and the bundled plugins report.
+export const ABI_VERSION = (() => {
+  const header = fs.readFileSync(path.resolve(import.meta.dirname, '../../../sdk/include/llm_proxy/abi.h'), 'utf8');
+  const number = (name) => header.match(new RegExp(`#define ${name} (\\d+)`))[1];
+  return `${number('LP_ABI_MAJOR')}.${number('LP_ABI_MINOR')}`;
+})();
+
 export function writeConfig(text) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llm-proxy-test-'));
   const file = path.join(dir, 'config.toml');
