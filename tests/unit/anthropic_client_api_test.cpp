@@ -140,7 +140,7 @@ TEST_CASE("anthropic client API: encode_response names the client's model") {
     CHECK(message["content"][0]["text"] == "Hello");
 }
 
-TEST_CASE("anthropic client API: stream events go out named; a chunk that gives none is dropped") {
+TEST_CASE("anthropic client API: stream events go out named, and a chunk that gives none is dropped") {
     Request request;
     RecordingCall decoded;
     request.decode(kRequest, decoded);
