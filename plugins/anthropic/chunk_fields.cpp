@@ -1,15 +1,12 @@
 #include "anthropic/chunk_fields.hpp"
 
 #include <array>
-#include <nlohmann/json.hpp>
 
 #include "anthropic/answer_mapping.hpp"
 
 namespace anthropic {
 
 namespace {
-
-using Json = nlohmann::json;
 
 // The objects and arrays whose members are read.
 enum class Context {
@@ -95,94 +92,47 @@ Slot slot_for(Context context, std::string_view key) {
     }
 }
 
-class Collector : public nlohmann::json_sax<Json> {
+class Collector : public JsonTokens {
   public:
     explicit Collector(ChunkFields& fields) : fields_(fields) {}
 
-    bool null() override { return scalar(); }
-    bool boolean(bool) override { return scalar(); }
-    bool number_integer(std::int64_t value) override {
+    // Whether the text's root was an object.
+    bool root_is_object() const { return root_is_object_; }
+
+    void object_start() override {
         if (depth_ == 0)
-            return false;
+            root_is_object_ = true;
+        open(depth_ == 0 ? Context::root : object_context());
+    }
+    void array_start() override { open(depth_ == 0 ? Context::other : array_context()); }
+    void object_end() override { close(); }
+    void array_end() override { close(); }
+
+    void key(std::string_view key) override { slot_ = slot_for(context(), key); }
+
+    bool reads_string() override {
+        return depth_ > 0 && (string_slot() || slot_ == Slot::finish_reason ||
+                              slot_ == Slot::error || slot_ == Slot::error_message);
+    }
+
+    void string(std::string_view value) override {
+        if (std::string* target = string_slot())
+            target->assign(value);
+        else if (slot_ == Slot::finish_reason)
+            fields_.finish_reason.emplace(value);
+        else
+            fields_.error_message.emplace(value);
+    }
+
+    void integer(std::int64_t value) override {
+        if (depth_ == 0)
+            return;
         if (slot_ == Slot::tool_index && tool_)
             tool_->index = value;
         else
             count(token_count(value));
-        return true;
     }
-    bool number_unsigned(std::uint64_t value) override {
-        if (depth_ == 0)
-            return false;
-        if (slot_ == Slot::tool_index && tool_)
-            tool_->index = static_cast<std::int64_t>(token_count(value));
-        else
-            count(token_count(value));
-        return true;
-    }
-    bool number_float(double, const std::string&) override { return scalar(); }
-    bool binary(Json::binary_t&) override { return scalar(); }
-
-    bool string(std::string& value) override {
-        if (depth_ == 0)
-            return false;
-        switch (slot_) {
-            case Slot::content:
-                fields_.content.assign(value);
-                break;
-            case Slot::reasoning_content:
-                fields_.reasoning_content.assign(value);
-                break;
-            case Slot::refusal:
-                fields_.refusal.assign(value);
-                break;
-            case Slot::finish_reason:
-                fields_.finish_reason = value;
-                break;
-            case Slot::tool_id:
-                if (tool_)
-                    tool_->id.assign(value);
-                break;
-            case Slot::tool_name:
-                if (tool_)
-                    tool_->name.assign(value);
-                break;
-            case Slot::tool_arguments:
-                if (tool_)
-                    tool_->arguments.assign(value);
-                break;
-            case Slot::error:
-            case Slot::error_message:
-                fields_.error_message = value;
-                break;
-            default:
-                break;
-        }
-        return true;
-    }
-
-    bool start_object(std::size_t) override {
-        open(depth_ == 0 ? Context::root : object_context());
-        return true;
-    }
-    bool start_array(std::size_t) override {
-        if (depth_ == 0)
-            return false;
-        open(slot_ == Slot::choices      ? Context::choices
-             : slot_ == Slot::tool_calls ? Context::tool_calls
-                                         : Context::other);
-        return true;
-    }
-    bool end_object() override { return close(); }
-    bool end_array() override { return close(); }
-
-    bool key(std::string& key) override {
-        slot_ = slot_for(context(), key);
-        return true;
-    }
-
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
-        return false;
-    }
+    void other_value() override {}
 
   private:
     // Deep enough for /choices/0/delta/tool_calls/N/function/arguments.
@@ -229,21 +179,46 @@ class Collector : public nlohmann::json_sax<Json> {
         }
     }
 
+    // The context of an array opening here.
+    Context array_context() const {
+        return slot_ == Slot::choices      ? Context::choices
+               : slot_ == Slot::tool_calls ? Context::tool_calls
+                                           : Context::other;
+    }
+
     void open(Context context) {
         ++depth_;
         if (depth_ <= kTrackedDepth)
             contexts_[depth_ - 1] = context;
         slot_ = Slot::none;
     }
-    bool close() {
+    void close() {
         if (context() == Context::tool_call)
             tool_ = nullptr;
         --depth_;
         slot_ = Slot::none;
-        return true;
     }
-    // A scalar: the root must be an object.
-    bool scalar() const { return depth_ > 0; }
+
+    // The string a string value goes to; null for the optional ones (finish_reason, error
+    // messages) and for values nobody reads.
+    std::string* string_slot() {
+        switch (slot_) {
+            case Slot::content:
+                return &fields_.content;
+            case Slot::reasoning_content:
+                return &fields_.reasoning_content;
+            case Slot::refusal:
+                return &fields_.refusal;
+            case Slot::tool_id:
+                return tool_ ? &tool_->id : nullptr;
+            case Slot::tool_name:
+                return tool_ ? &tool_->name : nullptr;
+            case Slot::tool_arguments:
+                return tool_ ? &tool_->arguments : nullptr;
+            default:
+                return nullptr;
+        }
+    }
 
     void count(std::int64_t value) {
         if (!fields_.usage)
@@ -274,6 +249,7 @@ class Collector : public nlohmann::json_sax<Json> {
     std::array<Context, kTrackedDepth> contexts_{};
     std::size_t depth_ = 0;
     Slot slot_ = Slot::none;
+    bool root_is_object_ = false;
     bool seen_choice_ = false;
     ToolCallDelta* tool_ = nullptr;
 };
@@ -289,7 +265,7 @@ bool ChunkFields::read(std::string_view data) {
     usage.reset();
     error_message.reset();
     Collector collector(*this);
-    return Json::sax_parse(data.begin(), data.end(), &collector);
+    return scanner_.scan(data, collector) && collector.root_is_object();
 }
 
 }  // namespace anthropic

@@ -1,6 +1,7 @@
 // The fields of one canonical stream event (an OpenAI chat.completion.chunk) that the client
-// stream encoder reads, collected in one SAX pass over the event's data: no document is built,
-// and an object holding them is reused from event to event, so its strings keep their capacity.
+// stream encoder reads, collected in one pass over the event's data (json_scanner.hpp): no
+// document is built, and an object holding them is reused from event to event, so its strings
+// keep their capacity.
 //
 // The fields, by JSON Pointer (a member of another type, or null, counts as absent):
 //   /choices/0/delta/{content,reasoning_content,refusal}
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "anthropic/client_answer_mapping.hpp"
+#include "anthropic/json_scanner.hpp"
 
 namespace anthropic {
 
@@ -49,6 +51,9 @@ struct ChunkFields {
     // Replaces every field with those of `data`. Returns false when data is not a JSON object
     // (fields are then unspecified).
     bool read(std::string_view data);
+
+  private:
+    JsonScanner scanner_;  // reused: its buffers keep their capacity
 };
 
 }  // namespace anthropic

@@ -1,0 +1,141 @@
+// The anthropic codec's JSON scanner, against nlohmann::json's parser as the reference: the same
+// texts accepted, the same tokens in the same order with the same unescaped strings, on
+// hand-picked texts and on a bounded number of random mutations of real chunks.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "anthropic/json_scanner.hpp"
+
+namespace {
+
+using Json = nlohmann::json;
+
+// Tokens as one line each: {, }, [, ], k:<key>, s:<string>, i:<integer>, o (anything else).
+struct Trace : anthropic::JsonTokens {
+    void object_start() override { lines.push_back("{"); }
+    void object_end() override { lines.push_back("}"); }
+    void array_start() override { lines.push_back("["); }
+    void array_end() override { lines.push_back("]"); }
+    void key(std::string_view k) override { lines.push_back("k:" + std::string(k)); }
+    bool reads_string() override { return true; }
+    void string(std::string_view s) override { lines.push_back("s:" + std::string(s)); }
+    void integer(std::int64_t i) override { lines.push_back("i:" + std::to_string(i)); }
+    void other_value() override { lines.push_back("o"); }
+    std::vector<std::string> lines;
+};
+
+struct ReferenceTrace : nlohmann::json_sax<Json> {
+    bool null() override { return add("o"); }
+    bool boolean(bool) override { return add("o"); }
+    bool number_integer(std::int64_t i) override { return add("i:" + std::to_string(i)); }
+    bool number_unsigned(std::uint64_t u) override {
+        return add(u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
+                       ? "o"
+                       : "i:" + std::to_string(u));
+    }
+    bool number_float(double, const std::string&) override { return add("o"); }
+    bool string(std::string& s) override { return add("s:" + s); }
+    bool binary(binary_t&) override { return add("o"); }
+    bool start_object(std::size_t) override { return add("{"); }
+    bool key(std::string& k) override { return add("k:" + k); }
+    bool end_object() override { return add("}"); }
+    bool start_array(std::size_t) override { return add("["); }
+    bool end_array() override { return add("]"); }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+        return false;
+    }
+    bool add(std::string line) {
+        lines.push_back(std::move(line));
+        return true;
+    }
+    std::vector<std::string> lines;
+};
+
+// Whether the scanner and the reference agree on `text`: both refuse it, or both accept it
+// with the same tokens.
+void check_agrees(const std::string& text) {
+    Trace trace;
+    anthropic::JsonScanner scanner;
+    const bool accepted = scanner.scan(text, trace);
+    ReferenceTrace reference;
+    const bool reference_accepted = Json::sax_parse(text, &reference);
+    INFO("text: " << Json(text).dump(-1, ' ', false, Json::error_handler_t::replace));
+    REQUIRE(accepted == reference_accepted);
+    if (accepted)
+        CHECK(trace.lines == reference.lines);
+}
+
+const std::string kChunk =
+    R"({"id":"chatcmpl-1","object":"chat.completion.chunk","created":1770933892,"model":"gpt-x","choices":[{"index":0,"delta":{"content":"caf\u00e9 \"q\" \n","tool_calls":[{"index":1,"id":"call_1","function":{"name":"f","arguments":"{\"a\":[1,-2.5e3,true,null]}"}}]},"logprobs":null,"finish_reason":null}],"usage":{"prompt_tokens":12,"completion_tokens":-3,"total_tokens":18446744073709551615}})";
+
+}  // namespace
+
+TEST_CASE("anthropic json scanner: agrees with the reference on hand-picked texts") {
+    const char* texts[] = {
+        "{}", "[]", " {\"a\" : [ 1 , 2 ] } ", "\"x\"", "0", "-0", "12", "-12", "1.5", "1e5", "1E+5",
+        "1e-5", "true", "false", "null", "9223372036854775807", "9223372036854775808",
+        "-9223372036854775808", "-9223372036854775809", "18446744073709551616", "[[[[[]]]]]",
+        R"({"a":{"b":{"c":[{"d":"e"}]}}})", R"("\"\\\/\b\f\n\r\t")", R"("\u0041\u00e9\u20ac")",
+        R"("\ud83d\ude00")", "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"", R"("\u0000")",
+        // refused
+        "", " ", "{", "}", "[", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "[1,]", "[,1]", "{,}",
+        "{\"a\":1 \"b\":2}", "01", "-", "1.", ".5", "1e", "+1", "tru", "nul", "True", "[1 2]",
+        "{} {}", "{}x", "\"abc", "\"a\x01\"", R"("\x")", R"("\u12")", R"("\u12g4")", R"("\ud83d")",
+        R"("\ude00")", R"("\ud83d\u0041")", "\"\xc3\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"",
+        "\"\xe0\x80\xaf\"", "\"\xf0\x80\x80\xaf\"", "\"\xf4\x90\x80\x80\"", "\"\xff\"", "\"\x80\"",
+        "{1:2}", "{\"a\":1}}", "[1]]", "NaN", "[-]", "\"\xe2\x82\""};
+    for (const char* text : texts)
+        check_agrees(text);
+    check_agrees(kChunk);
+}
+
+TEST_CASE("anthropic json scanner: refuses nesting deeper than its bound, and takes it up to") {
+    const std::size_t depth = anthropic::JsonScanner::kMaxDepth;
+    Trace trace;
+    anthropic::JsonScanner scanner;
+    CHECK(scanner.scan(std::string(depth, '[') + std::string(depth, ']'), trace));
+    CHECK_FALSE(scanner.scan(std::string(depth + 1, '[') + std::string(depth + 1, ']'), trace));
+}
+
+TEST_CASE("anthropic json scanner: hands over only the strings it is asked for") {
+    struct KeysOnly : Trace {
+        bool reads_string() override { return false; }
+    } keys_only;
+    anthropic::JsonScanner scanner;
+    REQUIRE(scanner.scan(R"({"a":"x\n","b":["y"]})", keys_only));
+    CHECK(keys_only.lines == std::vector<std::string>{"{", "k:a", "k:b", "[", "]", "}"});
+}
+
+TEST_CASE("anthropic json scanner: agrees with the reference on random mutations of a chunk") {
+    // No exponents here: the reference refuses numbers beyond a double's range (1e999), which
+    // RFC 8259 allows and the scanner takes; the hand-picked texts have exponents.
+    std::string chunk = kChunk;
+    chunk.replace(chunk.find("-2.5e3"), 6, "-2.5");
+    std::mt19937 random(20261129);  // fixed: the same texts every run
+    const std::string alphabet = "{}[]\",:\\u0123456789.+-tfnrl \x01\x80\xc3\xa9\xed\xf0";
+    for (int i = 0; i < 20000; ++i) {
+        std::string text = chunk;
+        const int edits = 1 + static_cast<int>(random() % 3);
+        for (int e = 0; e < edits; ++e) {
+            const std::size_t at = random() % text.size();
+            const char c = alphabet[random() % alphabet.size()];
+            switch (random() % 3) {
+                case 0:
+                    text[at] = c;
+                    break;
+                case 1:
+                    text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
+                    break;
+                default:
+                    text.erase(at, 1);
+            }
+        }
+        check_agrees(text);
+    }
+}
