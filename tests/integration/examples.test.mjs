@@ -59,7 +59,8 @@ test('the installed llm-proxy loads its bundled plugins and the example plugins'
   const health = await (await fetch(`${proxy.url}/healthz`)).json();
   const ids = health.plugins.map((p) => p.id).sort();
   assert.deepEqual(ids, ['org.example.shout', 'org.example.simple-openai', 'org.example.tag-user',
-    'org.llm-proxy.echo', 'org.llm-proxy.openai', 'org.llm-proxy.processors']);
+    'org.llm-proxy.anthropic', 'org.llm-proxy.echo', 'org.llm-proxy.openai',
+    'org.llm-proxy.processors']);
 });
 
 test('the C provider and the C processor serve a whole answer', async () => {

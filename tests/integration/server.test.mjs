@@ -123,7 +123,7 @@ describe('the default config', () => {
     const health = await res.json();
     assert.equal(health.status, 'ok');
     const providers = health.plugins.flatMap((p) => p.providers).sort();
-    assert.deepEqual(providers, ['echo', 'openai']);
+    assert.deepEqual(providers, ['anthropic', 'echo', 'openai']);
     assert.ok(health.plugins.some((p) => p.processors.includes('logger')));
     assert.ok(health.plugins.every((p) => p.abi === '1.1'));
     assert.deepEqual(health.routes.map((r) => r.path_prefix).sort(),
