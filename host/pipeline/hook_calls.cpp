@@ -139,7 +139,10 @@ void RequestCall::set_upstream_header(std::string_view name, std::string_view va
 }
 
 void ResponseCall::respond(int status, std::string_view content_type, std::string_view body) {
+    // The upstream's headers (retry-after, its request id) still describe the answer.
+    HeaderList headers = std::move(answer_.headers);
     answer_ = make_answer(status, content_type, body);
+    answer_.headers = std::move(headers);
 }
 
 }  // namespace llmproxy

@@ -376,6 +376,10 @@ class RequestFlow : public SideCaller {
                 throw ApiException(ApiError::bad_gateway(
                     "upstream_event_too_large",
                     std::string(e.what()) + " ([llm." + llm_.config->name + "] max_event_bytes)"));
+            } catch (const ApiException&) {
+                // The provider failed on an event: what it decoded before goes out first.
+                write_events(stream, std::move(batch), route_.processors.size());
+                throw;
             }
         };
         char buffer[16384];

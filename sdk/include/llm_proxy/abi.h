@@ -174,8 +174,9 @@ typedef struct lp_host_api {
     void (*set_body)(lp_call* call, lp_str body);
 
     /* Answer the request without an upstream call (from encode_request or on_request, returning
-     * LP_RESPONDED) or replace a non-streaming response (decode_response, on_response).
-     * content_type empty means "application/json". OWNERSHIP: copied. THREADS: [request]. */
+     * LP_RESPONDED) or replace a non-streaming response (decode_response, on_response; the
+     * upstream's headers, such as retry-after, stay with it). content_type empty means
+     * "application/json". OWNERSHIP: copied. THREADS: [request]. */
     void (*respond)(lp_call* call, int32_t http_status, lp_str content_type, lp_str body);
 
     /* Send one canonical stream event to the client, written as "data: <data>\n\n"; data of
