@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json/json_fields.hpp"
 #include "logging/log_text.hpp"
 #include "pipeline/hook_calls.hpp"
 #include "pipeline/provider_call.hpp"
@@ -134,6 +135,11 @@ std::vector<StreamEvent> decode_stream(const LlmRuntime& llm,
         parser.feed(piece, sink);
     parser.finish(sink);
     provider.end(out);
+    // A translating provider stamps its chunks with the time ("created"), which may tick between
+    // two runs: it is not part of what must come out the same.
+    for (auto& event : out)
+        if (json_fields::get(event.data, "/created"))
+            json_fields::edit(event.data, json_fields::Edit::replace, "/created", "0");
     return out;
 }
 

@@ -32,7 +32,8 @@ const Sample& embedding_sample();
 // when a hook fails.
 void provider_request(const LlmRuntime& llm, const Sample& sample, bool stream, const Trace& trace);
 
-// The canonical events a provider makes of an upstream stream fed in these pieces.
+// The canonical events a provider makes of an upstream stream fed in these pieces, each with a
+// top-level "created" time set to 0.
 std::vector<StreamEvent> decode_stream(const LlmRuntime& llm,
                                        const std::vector<std::string_view>& pieces);
 
