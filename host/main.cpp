@@ -25,6 +25,7 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: llm-proxy --config FILE [--check] [--plugin-dir DIR]...
        llm-proxy plugin check FILE.so [--type NAME] [--config JSON] [--verbose]
+                              [--upstream-answer FILE] [--upstream-stream FILE]
 
 An OpenAI-compatible LLM gateway with provider and processor plugins.
 
@@ -50,6 +51,10 @@ plugin check FILE.so  load one plugin alone and exercise it as the host would (l
                      {"config_value","additional_config"} for processors. The checker supplies
                      the rest and says so.
   --verbose          also show the plugin's log lines and what each hook produced
+  --upstream-answer FILE, --upstream-stream FILE
+                     a whole upstream answer (the body) and an upstream stream (SSE bytes) in
+                     the upstream's own format, which providers are checked with instead of the
+                     OpenAI-format samples: for providers that translate (plugins/anthropic/check)
 
 Environment: LLM_PROXY_LOG_LEVEL (trace|debug|info|warn|error|off) overrides [server] log_level.
 )";
@@ -95,6 +100,10 @@ int plugin_check_command(int argc, char** argv) {
             options.config_json = argv[++i];
         else if (arg == "--type" && i + 1 < argc)
             options.type = argv[++i];
+        else if (arg == "--upstream-answer" && i + 1 < argc)
+            options.upstream_answer_file = argv[++i];
+        else if (arg == "--upstream-stream" && i + 1 < argc)
+            options.upstream_stream_file = argv[++i];
         else if (arg == "--verbose" || arg == "-v")
             options.verbose = true;
         else if (options.file.empty() && arg.rfind("--", 0) != 0)

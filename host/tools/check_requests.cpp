@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json/json_fields.hpp"
 #include "logging/log_text.hpp"
 #include "pipeline/hook_calls.hpp"
 #include "pipeline/provider_call.hpp"
@@ -62,20 +63,7 @@ const Sample& chat_sample() {
     static const Sample sample{
         Endpoint::chat, "/v1/chat/completions",
         R"({"model":"check-model","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hello, plugin \"checker\"!"}]})",
-        R"({"id":"c1","object":"chat.completion","created":1,"model":"check-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hi there."},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}})"};
-    return sample;
-}
-
-const Sample& embedding_sample() {
-    static const Sample sample{
-        Endpoint::embedding, "/v1/embeddings",
-        R"({"model":"check-model","input":["Hello, plugin \"checker\"!","a second input"]})",
-        R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.5,-0.25]},{"object":"embedding","index":1,"embedding":[0.125,1.0]}],"model":"check-model","usage":{"prompt_tokens":8,"total_tokens":8}})"};
-    return sample;
-}
-
-const std::string& upstream_stream() {
-    static const std::string stream =
+        R"({"id":"c1","object":"chat.completion","created":1,"model":"check-model","choices":[{"index":0,"message":{"role":"assistant","content":"Hi there."},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}})",
         ": keep-alive\r\n\r\n"
         "data: "
         "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{"
@@ -86,8 +74,17 @@ const std::string& upstream_stream() {
         "data: "
         "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{"
         "\"content\":\"there.\"},\"finish_reason\":\"stop\"}]}\n\n"
-        "data: [DONE]\n\n";
-    return stream;
+        "data: [DONE]\n\n"};
+    return sample;
+}
+
+const Sample& embedding_sample() {
+    static const Sample sample{
+        Endpoint::embedding, "/v1/embeddings",
+        R"({"model":"check-model","input":["Hello, plugin \"checker\"!","a second input"]})",
+        R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.5,-0.25]},{"object":"embedding","index":1,"embedding":[0.125,1.0]}],"model":"check-model","usage":{"prompt_tokens":8,"total_tokens":8}})",
+        ""};
+    return sample;
 }
 
 void provider_request(const LlmRuntime& llm, const Sample& sample, bool stream,
@@ -109,7 +106,7 @@ void provider_request(const LlmRuntime& llm, const Sample& sample, bool stream,
     if (stream) {
         std::vector<StreamEvent> events;
         SseParser parser;
-        parser.feed(upstream_stream(), [&](const SseEvent& e) {
+        parser.feed(sample.stream, [&](const SseEvent& e) {
             std::size_t before = events.size();
             provider.decode(e, events);
             trace(std::string(vt.decode_stream_event ? "decode_stream_event"
@@ -138,6 +135,11 @@ std::vector<StreamEvent> decode_stream(const LlmRuntime& llm,
         parser.feed(piece, sink);
     parser.finish(sink);
     provider.end(out);
+    // A translating provider stamps its chunks with the time ("created"), which may tick between
+    // two runs: it is not part of what must come out the same.
+    for (auto& event : out)
+        if (json_fields::get(event.data, "/created"))
+            json_fields::edit(event.data, json_fields::Edit::replace, "/created", "0");
     return out;
 }
 
@@ -154,11 +156,11 @@ void provider_request_cut_before_answer(const LlmRuntime& llm, const Sample& sam
     }
 }
 
-void provider_request_cut_mid_stream(const LlmRuntime& llm) {
+void provider_request_cut_mid_stream(const LlmRuntime& llm, const Sample& sample) {
     ProviderCall provider(llm);  // request_free runs when it goes out of scope
     std::vector<StreamEvent> events;
     SseParser parser;
-    std::string_view stream = upstream_stream();
+    std::string_view stream = sample.stream;
     parser.feed(stream.substr(0, stream.size() / 2),
                 [&](const SseEvent& e) { provider.decode(e, events); });
 }
@@ -224,7 +226,7 @@ void processor_request(const ProcessorRuntime& proc, const Sample& sample, bool 
     }
     if (vt.on_stream_event && stream) {
         SseParser parser;
-        parser.feed(upstream_stream(), [&](const SseEvent& e) {
+        parser.feed(sample.stream, [&](const SseEvent& e) {
             std::string data = e.data;
             StreamCall call("on_stream_event", data);
             lp_sse_event event{sizeof event, {}, to_lp(e.data), {}};

@@ -12,26 +12,28 @@
 
 namespace llmproxy {
 
-// What the checker sends and what it answers as the upstream, for one kind of endpoint.
+// What the checker sends and what it answers as the upstream, for one kind of endpoint. The
+// upstream's part is in OpenAI's format; a translating provider's check replaces it with its
+// upstream's own (--upstream-answer, --upstream-stream).
 struct Sample {
     Endpoint endpoint;
     std::string path;     // the client's request target
     std::string request;  // the client's body
     std::string answer;   // the upstream's whole answer
+    std::string stream;   // the upstream's stream (chat only)
 };
 
+// The chat sample's stream has CRLF and LF line ends, a comment and a multi-line event.
 const Sample& chat_sample();
 const Sample& embedding_sample();
 
-// An OpenAI stream with CRLF and LF line ends, a comment and a multi-line event.
-const std::string& upstream_stream();
-
 // One request through a provider: request_new, encode_request, then (unless it answered) the
-// upstream answer, whole or upstream_stream(), through the decode hooks; request_free. Throws
+// upstream answer, whole or the sample's stream, through the decode hooks; request_free. Throws
 // when a hook fails.
 void provider_request(const LlmRuntime& llm, const Sample& sample, bool stream, const Trace& trace);
 
-// The canonical events a provider makes of upstream_stream() fed in these pieces.
+// The canonical events a provider makes of an upstream stream fed in these pieces, each with a
+// top-level "created" time set to 0.
 std::vector<StreamEvent> decode_stream(const LlmRuntime& llm,
                                        const std::vector<std::string_view>& pieces);
 
@@ -39,8 +41,8 @@ std::vector<StreamEvent> decode_stream(const LlmRuntime& llm,
 // upstream fails first. A refusal by the hook is not an error here.
 void provider_request_cut_before_answer(const LlmRuntime& llm, const Sample& sample);
 
-// Feeds half of upstream_stream() and stops: a client that left mid-stream.
-void provider_request_cut_mid_stream(const LlmRuntime& llm);
+// Feeds half of the sample's stream and stops: a client that left mid-stream.
+void provider_request_cut_mid_stream(const LlmRuntime& llm, const Sample& sample);
 
 // An upstream error answer through decode_response; returns what the client would get.
 Answer provider_error_answer(const LlmRuntime& llm, const Trace& trace);

@@ -1,6 +1,7 @@
 #include "tools/plugin_check.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <iterator>
 #include <optional>
 #include <ostream>
@@ -54,7 +55,7 @@ void check_provider_requests(Report& report, const std::string& who, const LlmRu
                 "events",
             [&](const Trace&) {
                 QuietLog quiet;
-                std::string_view all = upstream_stream();
+                std::string_view all = sample.stream;
                 auto whole = decode_stream(llm, {all});
                 for (std::size_t cut = 1; cut < all.size(); ++cut)
                     if (decode_stream(llm, {all.substr(0, cut), all.substr(cut)}) != whole)
@@ -71,7 +72,7 @@ void check_provider_requests(Report& report, const std::string& who, const LlmRu
                  [&](const Trace&) { provider_request_cut_before_answer(llm, sample); });
     if (chat)
         report.check(who + ": request state is freed when the client leaves mid-stream",
-                     [&](const Trace&) { provider_request_cut_mid_stream(llm); });
+                     [&](const Trace&) { provider_request_cut_mid_stream(llm, sample); });
     report.check(who + ": an upstream error answer goes through decode_response",
                  [&](const Trace& trace) {
                      Answer answer = provider_error_answer(llm, trace);
@@ -173,6 +174,25 @@ void print_plugin(std::ostream& out, const LoadedPlugin& plugin) {
         out << "exports  processor " << p << "\n";
 }
 
+// The chat sample a provider is checked with: its upstream part replaced by the files given.
+Sample provider_chat_sample(const PluginCheckOptions& options) {
+    Sample sample = chat_sample();
+    auto read = [](const std::string& file, const char* option) {
+        std::ifstream in(file, std::ios::binary);
+        std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        if (!in.good() && !in.eof())
+            throw CheckSettingsError(std::string(option) + " " + file + ": cannot read it");
+        if (text.empty())
+            throw CheckSettingsError(std::string(option) + " " + file + ": empty or missing");
+        return text;
+    };
+    if (!options.upstream_answer_file.empty())
+        sample.answer = read(options.upstream_answer_file, "--upstream-answer");
+    if (!options.upstream_stream_file.empty())
+        sample.stream = read(options.upstream_stream_file, "--upstream-stream");
+    return sample;
+}
+
 int run(const PluginCheckOptions& options, std::ostream& out) {
     Report report(out, options.verbose);
     std::optional<LogToOutput> log_to_output;
@@ -196,6 +216,7 @@ int run(const PluginCheckOptions& options, std::ostream& out) {
     // Read before any check runs, so that a mistyped setting never passes for a plugin's refusal.
     CheckSettings settings = parse_check_settings(options.config_json, none || !providers.empty(),
                                                   none || !processors.empty());
+    const Sample chat = provider_chat_sample(options);
 
     print_plugin(out, plugin);
     for (bool provider : {true, false})
@@ -208,7 +229,7 @@ int run(const PluginCheckOptions& options, std::ostream& out) {
     for (const auto& name : providers)
         for (Endpoint endpoint : settings.endpoints)
             check_provider(report, *registry.provider(name), settings,
-                           endpoint == Endpoint::chat ? chat_sample() : embedding_sample());
+                           endpoint == Endpoint::chat ? chat : embedding_sample());
     for (const auto& name : processors)
         check_processor(report, *registry.processor(name), settings);
     if (none)

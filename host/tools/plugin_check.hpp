@@ -18,6 +18,10 @@ struct PluginCheckOptions {
     std::string config_json = "{}";
     std::string type;      // check only this export (a plugin may hold several); empty: all
     bool verbose = false;  // show the plugin's log lines and what each hook produced
+    // Files with the upstream's whole answer and stream that providers are checked with, for a
+    // provider whose upstream does not speak OpenAI's format; empty: OpenAI-format samples.
+    std::string upstream_answer_file;
+    std::string upstream_stream_file;
 };
 
 // Returns 0 when every check passed, 1 when one failed (or the plugin cannot be loaded), 2 when

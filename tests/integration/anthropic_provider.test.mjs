@@ -109,13 +109,23 @@ test('what reaches Anthropic: path, key, version, merged betas, system, max_toke
     user: 'user-42',
     temperature: 0.5,
     top_p: 0.9,
-  }, { headers: { 'anthropic-beta': `other-beta-2025-02-02,${CONFIG_BETA}` } });
+  }, {
+    headers: {
+      'anthropic-beta': `other-beta-2025-02-02,${CONFIG_BETA}`,
+      // The client's credentials in every header an upstream reads keys from.
+      'x-api-key': 'client-x-api-key',
+      'api-key': 'client-api-key',
+    },
+  });
   const seen = lastRequest();
   assert.equal(seen.status, 200, 'the mock accepted the translation');
   assert.equal(seen.method, 'POST');
   assert.equal(seen.url, '/v1/messages');
   assert.equal(seen.headers['x-api-key'], API_KEY);
+  // The llm has token_env, so no credential of the client's reaches the upstream, also where the
+  // provider sets no header of that name itself (Authorization, api-key).
   assert.equal(seen.headers.authorization, undefined, 'the client\'s own key does not reach Anthropic');
+  assert.equal(seen.headers['api-key'], undefined);
   assert.equal(seen.headers['anthropic-version'], '2023-06-01');
   const betas = seen.headers['anthropic-beta'].split(',').map((b) => b.trim());
   assert.deepEqual(betas.toSorted(), ['other-beta-2025-02-02', CONFIG_BETA], 'merged, without duplicates');

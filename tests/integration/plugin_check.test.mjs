@@ -20,6 +20,26 @@ test('the bundled openai provider passes every check', () => {
   assert.match(r.stdout, /verdict: \d+ checks passed, 0 failed/);
 });
 
+test('a translating provider passes every check when given an answer and a stream in its upstream format', () => {
+  const samples = path.resolve(import.meta.dirname, '../../plugins/anthropic/check');
+  const plugin = path.join(PLUGINS, 'anthropic.so');
+  const r = check(plugin, '--upstream-answer', path.join(samples, 'answer.json'),
+    '--upstream-stream', path.join(samples, 'stream.sse'), '--verbose');
+  assert.equal(r.status, 0, r.stdout);
+  assert.equal(lines(r.stdout, 'FAIL').length, 0);
+  assert.match(r.stdout, /PASS {2}provider anthropic: an upstream stream fed in two pieces split at every byte decodes to the same events/);
+  // What the checker played: the given answer and stream, translated, not OpenAI's samples.
+  assert.match(r.stdout, /decode_response -> 200 application\/json "\{\\"id\\":\\"msg_01GCBaV8gyWAYgMVggRqZbuQ\\",\\"object\\":\\"chat\.completion\\"/);
+  assert.match(r.stdout, /decode_stream_event "\{\\"type\\":\\"content_block_delta\\".*\\"text\\":\\"there\.\\"\}\}" -> 1 event\(s\): "\{\\"id\\":\\"msg_01GE2RKp1VYsPzdFs3sS9z5S\\",\\"object\\":\\"chat\.completion\.chunk\\"/);
+  // With OpenAI-format samples the same provider fails, and says why.
+  const plain = check(plugin);
+  assert.equal(plain.status, 1, plain.stdout);
+  assert.ok(lines(plain.stdout, 'FAIL').length > 0);
+  const missing = check(plugin, '--upstream-stream', path.join(samples, 'no-such-file'));
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /--upstream-stream .*no-such-file: cannot read it/);
+});
+
 test('the checker says which settings it supplies', () => {
   const r = check(path.join(PLUGINS, 'openai.so'), '--config', JSON.stringify({ base_url: 'http://127.0.0.1:9/v2' }));
   assert.equal(r.status, 0, r.stdout);

@@ -236,9 +236,21 @@ ${route('/canned-edited/v1/chat/completions', ['editor', 'canned'])}
 
   test('logger logs the request with credentials masked and contents cut, then the outcome with usage', async () => {
     await call('/logged', body('json', [message('a long message that goes on and on, key sk-abcdefghijklmnopqrstu')]),
-      { authorization: 'Bearer sk-secret-client-key-123' });
+      {
+        authorization: 'Bearer sk-secret-client-key-123',
+        // Keys that look like no known key format are masked by their header's name alone.
+        'x-api-key': 'f3a9c2e1d4b5a6978877',
+        'api-key': 'azurekey0042plain',
+        'proxy-authorization': 'Basic dXNlcjpwYXNz',
+        cookie: 'session=cookie0042',
+      });
     const line = (await proxy.waitForLog(/\[log\] request route=\/logged[^\n]*/))[0];
-    assert.match(line, /header\.authorization=\[REDACTED\]/);
+    for (const header of ['authorization', 'x-api-key', 'api-key', 'proxy-authorization', 'cookie']) {
+      assert.match(line, new RegExp(`header\\.${header}=\\[REDACTED\\]`), header);
+    }
+    for (const secret of ['f3a9c2e1d4b5a6978877', 'azurekey0042plain', 'dXNlcjpwYXNz', 'cookie0042']) {
+      assert.doesNotMatch(proxy.logs(), new RegExp(secret));
+    }
     assert.match(line, /message\[0\]\.user="a long messa\.\.\. \(\d+ chars\)"/);
     assert.doesNotMatch(proxy.logs(), /sk-secret-client-key-123/);
     await proxy.waitForLog(/\[log\] finished status=200 upstream_status=200 streamed=false client_gone=false duration_ms=[\d.]+ prompt_tokens=3 completion_tokens=2/);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/runtime.hpp"
+#include "bundled_plugins.hpp"
 #include "http/headers.hpp"
 #include "pipeline/provider_call.hpp"
 #include "plugins/plugin_invoke.hpp"
@@ -16,13 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-const llmproxy::PluginRegistry& registry() {
-    static llmproxy::PluginRegistry instance;
-    static bool loaded = instance.load_file(PLUGIN_DIR "/anthropic.so");
-    REQUIRE(loaded);
-    return instance;
-}
-
 struct Settings {
     lp_endpoint endpoint = LP_ENDPOINT_CHAT;
     std::string base_url = "https://api.anthropic.com/v1";
@@ -32,7 +26,7 @@ struct Settings {
 
 // instance_new's refusal of settings, "" when it accepts them (the instance is then freed).
 std::string refusal(const Settings& s) {
-    const auto* type = registry().provider("anthropic");
+    const auto* type = bundled_plugins().provider("anthropic");
     REQUIRE(type != nullptr);
     std::string name = "claude", options = s.options.dump();
     lp_provider_config config{sizeof config,
@@ -58,7 +52,7 @@ class Claude {
         config_.base_url = s.base_url;
         config_.options_json = s.options.dump();
         llm_.config = &config_;
-        llm_.provider = registry().provider("anthropic");
+        llm_.provider = bundled_plugins().provider("anthropic");
         REQUIRE(llm_.provider != nullptr);
         llm_.plugin = "org.llm-proxy.anthropic [llm.claude]";
         lp_provider_config pc{sizeof pc,

@@ -8,6 +8,7 @@
 
 #include "anthropic/error_decoder.hpp"
 #include "anthropic/response_decoder.hpp"
+#include "anthropic_stop_reasons.hpp"
 
 using nlohmann::json;
 
@@ -111,15 +112,7 @@ TEST_CASE(
 }
 
 TEST_CASE("anthropic answer: every stop_reason has its finish_reason") {
-    const std::pair<const char*, const char*> rows[] = {{"end_turn", "stop"},
-                                                        {"stop_sequence", "stop"},
-                                                        {"pause_turn", "stop"},
-                                                        {"max_tokens", "length"},
-                                                        {"model_context_window_exceeded", "length"},
-                                                        {"tool_use", "tool_calls"},
-                                                        {"refusal", "content_filter"},
-                                                        {"a_reason_added_later", "stop"}};
-    for (auto [stop_reason, finish_reason] : rows)
+    for (auto [stop_reason, finish_reason] : kStopReasons)
         CHECK_MESSAGE(decode(message({text("x")}, stop_reason))["choices"][0]["finish_reason"] ==
                           finish_reason,
                       stop_reason);

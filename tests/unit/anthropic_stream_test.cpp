@@ -4,8 +4,10 @@
 
 #include <llm_proxy/cpp/plugin.hpp>
 #include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
+#include "anthropic_stop_reasons.hpp"
 
 #include "anthropic/stream_decoder.hpp"
 
@@ -233,14 +235,7 @@ TEST_CASE(
 }
 
 TEST_CASE("anthropic stream: every stop_reason has its finish_reason") {
-    const std::pair<const char*, const char*> rows[] = {{"end_turn", "stop"},
-                                                        {"stop_sequence", "stop"},
-                                                        {"pause_turn", "stop"},
-                                                        {"max_tokens", "length"},
-                                                        {"model_context_window_exceeded", "length"},
-                                                        {"tool_use", "tool_calls"},
-                                                        {"refusal", "content_filter"}};
-    for (auto [stop_reason, finish_reason] : rows) {
+    for (auto [stop_reason, finish_reason] : kStopReasons) {
         auto chunks = decode_all({start(), message_delta(stop_reason), kStop});
         REQUIRE(chunks.size() == 2);
         CHECK_MESSAGE(json::parse(chunks[1])["choices"][0]["finish_reason"] == finish_reason,

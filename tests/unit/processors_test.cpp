@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bundled_plugins.hpp"
 #include "json/json_fields.hpp"
 #include "pipeline/hook_calls.hpp"
 #include "plugins/plugin_registry.hpp"
@@ -12,13 +13,6 @@ using llmproxy::Answer;
 using nlohmann::json;
 
 namespace {
-
-const llmproxy::PluginRegistry& registry() {
-    static llmproxy::PluginRegistry instance;
-    static bool loaded = instance.load_file(PLUGIN_DIR "/processors.so");
-    REQUIRE(loaded);
-    return instance;
-}
 
 // Records side calls and answers them with a canned answer (or a failure).
 struct FakeSideCaller : llmproxy::SideCaller {
@@ -41,7 +35,7 @@ struct RequestResult {
 class Processor {
   public:
     Processor(const std::string& type, const std::string& config_value, const json& additional) {
-        const auto* t = registry().processor(type);
+        const auto* t = bundled_plugins().processor(type);
         REQUIRE(t != nullptr);
         vtable_ = t->vtable;
         std::string name = "test_" + type;
@@ -403,14 +397,14 @@ TEST_CASE("logger settings are checked") {
 }
 
 TEST_CASE("the C++ layer leaves hooks a class does not override out of the table") {
-    const auto* logger = registry().processor("logger");
+    const auto* logger = bundled_plugins().processor("logger");
     REQUIRE(logger != nullptr);
     CHECK((logger->vtable.on_request != nullptr));
     CHECK((logger->vtable.on_finish != nullptr));
     CHECK((logger->vtable.on_response == nullptr));
     CHECK((logger->vtable.on_stream_event == nullptr));
     CHECK((logger->vtable.request_new == nullptr));
-    const auto* redact = registry().processor("redact");
+    const auto* redact = bundled_plugins().processor("redact");
     REQUIRE(redact != nullptr);
     CHECK((redact->vtable.on_response != nullptr));
     CHECK((redact->vtable.on_stream_event != nullptr));
