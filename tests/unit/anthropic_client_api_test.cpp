@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "bundled_plugins.hpp"
 #include "plugins/host_call.hpp"
-#include "plugins/plugin_registry.hpp"
 
 using llmproxy::to_lp;
 using nlohmann::json;
@@ -17,10 +17,7 @@ using nlohmann::json;
 namespace {
 
 const llmproxy::ClientApiType& api() {
-    static llmproxy::PluginRegistry instance;
-    static bool loaded = instance.load_file(PLUGIN_DIR "/anthropic.so");
-    REQUIRE(loaded);
-    const auto* type = instance.client_api("anthropic");
+    const auto* type = bundled_plugins().client_api("anthropic");
     REQUIRE(type != nullptr);
     return *type;
 }
@@ -140,7 +137,8 @@ TEST_CASE("anthropic client API: encode_response names the client's model") {
     CHECK(message["content"][0]["text"] == "Hello");
 }
 
-TEST_CASE("anthropic client API: stream events go out named, and a chunk that gives none is dropped") {
+TEST_CASE(
+    "anthropic client API: stream events go out named, and a chunk that gives none is dropped") {
     Request request;
     RecordingCall decoded;
     request.decode(kRequest, decoded);

@@ -8,6 +8,7 @@
 
 #include "anthropic/client_response_encoder.hpp"
 #include "anthropic/message_id.hpp"
+#include "anthropic_finish_reasons.hpp"
 
 using nlohmann::json;
 
@@ -69,11 +70,7 @@ TEST_CASE("anthropic client answer: a text answer is a message with the client's
 }
 
 TEST_CASE("anthropic client answer: finish_reason to stop_reason") {
-    const std::pair<const char*, const char*> rows[] = {
-        {"stop", "end_turn"},          {"length", "max_tokens"},
-        {"tool_calls", "tool_use"},    {"content_filter", "refusal"},
-        {"function_call", "end_turn"}, {"something_new", "end_turn"}};
-    for (auto [finish, stop] : rows)
+    for (auto [finish, stop] : kFinishReasons)
         CHECK_MESSAGE(encode(answer({{"content", "x"}}, finish))["stop_reason"] == stop, finish);
     json no_reason = answer({{"content", "x"}});
     no_reason["choices"][0]["finish_reason"] = nullptr;

@@ -12,6 +12,7 @@
 
 #include "anthropic/client_stream_encoder.hpp"
 #include "anthropic/json_object_progress.hpp"
+#include "anthropic_finish_reasons.hpp"
 
 using nlohmann::json;
 
@@ -447,12 +448,7 @@ TEST_CASE("anthropic client stream: a chunk with both content and a finish_reaso
 }
 
 TEST_CASE("anthropic client stream: finish_reason to stop_reason") {
-    const std::pair<const char*, const char*> rows[] = {{"stop", "end_turn"},
-                                                        {"length", "max_tokens"},
-                                                        {"tool_calls", "tool_use"},
-                                                        {"content_filter", "refusal"},
-                                                        {"other", "end_turn"}};
-    for (auto [reason, stop] : rows)
+    for (auto [reason, stop] : kFinishReasons)
         CHECK_MESSAGE(
             accumulate(encode_all({role(), text("x"), finish(reason)}))["stop_reason"] == stop,
             reason);
