@@ -2,6 +2,7 @@
 
 #include <llm_proxy/cpp/plugin.hpp>
 
+#include "anthropic/json_scanner.hpp"
 #include "anthropic/json_text.hpp"
 
 namespace anthropic {
@@ -124,14 +125,14 @@ void ClientStreamEncoder::tool_call(const ToolCallDelta& delta) {
         tool.name = delta.name;
     if (!delta.arguments.empty()) {
         if (position >= opened_tools_) {
-            tool.waiting_arguments += delta.arguments;
+            tool.arguments += delta.arguments;  // it waits
         } else if (open_ == Kind::tool && position + 1 == opened_tools_) {
+            tool.arguments += delta.arguments;
             delta_event("input_json_delta", "partial_json", delta.arguments);
         } else if (!is_blank(delta.arguments)) {
             broken("arguments for the tool call \"" + tool.name +
                    "\" came after its block was closed");
         }
-        tool.got_arguments = true;
         tool.progress.feed(delta.arguments);
     }
     open_waiting_tools();
@@ -182,10 +183,8 @@ void ClientStreamEncoder::open_tool() {
     append_json_string(block, facts_.tool_names.client_name(tool.name));
     block += ",\"input\":{}}";
     open_block(Kind::tool, block);
-    if (!tool.waiting_arguments.empty()) {
-        delta_event("input_json_delta", "partial_json", tool.waiting_arguments);
-        tool.waiting_arguments = std::string();  // its memory too
-    }
+    if (!tool.arguments.empty())
+        delta_event("input_json_delta", "partial_json", tool.arguments);
 }
 
 void ClientStreamEncoder::open_block(Kind kind, std::string_view content_block_json) {
@@ -215,13 +214,14 @@ void ClientStreamEncoder::close_block() {
 
 void ClientStreamEncoder::close_tool(Tool& tool) {
     // A tool called without arguments streams none; "{}" is the input the client must parse.
-    if (!tool.got_arguments)
+    if (tool.arguments.empty())
         delta_event("input_json_delta", "partial_json", "{}");
-    else if (!tool.progress.complete())
+    else if (!is_json_object(tool.arguments))
         throw llm_proxy::Error("the upstream called the tool \"" +
                                    std::string(facts_.tool_names.client_name(tool.name)) +
                                    "\" with arguments that are not a JSON object",
                                502, "upstream_error", "upstream_invalid_answer");
+    tool.arguments = std::string();  // its memory too: nothing more may be added
 }
 
 std::string& ClientStreamEncoder::next_event(std::string_view name) {

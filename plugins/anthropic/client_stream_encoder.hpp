@@ -21,10 +21,11 @@
 //   message_stop         from finish(), once the canonical stream has ended: the finish_reason is
 //                        held until then, so that the usage chunk, which comes after it, is in.
 // Tool calls: the open tool block streams live; a tool call of another index that starts while
-// the open one's arguments are not yet one whole JSON object waits (its fragments buffered, the
-// upstream may be interleaving) and opens once they are, or at the end. A tool block closes with
-// "{}" as its input when no argument bytes came, and fails the stream (502 naming the tool) when
-// its arguments are not one JSON object (json_object_progress.hpp): never a made-up input.
+// the open one's arguments are not yet one whole JSON object (json_object_progress.hpp) waits
+// (its fragments buffered: the upstream may be interleaving) and opens once they are, or at the
+// end. A tool block closes with "{}" as its input when no argument bytes came, and fails the
+// stream (502 naming the tool) when its arguments are not one JSON object (json_scanner.hpp):
+// never a made-up or broken input.
 #pragma once
 
 #include <cstdint>
@@ -69,8 +70,7 @@ class ClientStreamEncoder {
     struct Tool {
         std::string id;
         std::string name;
-        std::string waiting_arguments;  // fragments that came before its block opened
-        bool got_arguments = false;
+        std::string arguments;  // every fragment so far, until its block closes
         JsonObjectProgress progress;
     };
 

@@ -340,4 +340,23 @@ void JsonScanner::skip_space() {
     at_ = at;
 }
 
+bool is_json_object(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\n\r");
+    if (first == std::string_view::npos || text[first] != '{')
+        return false;  // a valid text that begins so is an object
+    struct Ignored : JsonTokens {
+        void object_start() override {}
+        void object_end() override {}
+        void array_start() override {}
+        void array_end() override {}
+        void key(std::string_view) override {}
+        bool reads_string() override { return false; }
+        void string(std::string_view) override {}
+        void integer(std::int64_t) override {}
+        void other_value() override {}
+    } ignored;
+    JsonScanner scanner;
+    return scanner.scan(text, ignored);
+}
+
 }  // namespace anthropic

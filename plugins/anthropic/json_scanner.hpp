@@ -49,4 +49,7 @@ class JsonScanner {
     std::string nesting_;    // '{' or '[' per open container, reused
 };
 
+// Whether `text` is one JSON object, and nothing else.
+bool is_json_object(std::string_view text);
+
 }  // namespace anthropic

@@ -318,7 +318,8 @@ TEST_CASE("anthropic client stream: a tool without arguments gets {} as its inpu
 TEST_CASE(
     "anthropic client stream: tool arguments that are not one JSON object fail the stream "
     "naming the tool") {
-    for (const char* arguments : {"{\"city\":", "[1]", "{} {}", "\"x\""}) {
+    for (const char* arguments :
+         {"{\"city\":", "[1]", "{} {}", "\"x\"", "{\"a\":tru}", "{\"a\" 1}"}) {
         auto e = failure(
             {role(), tool_start(0, "call_a", "get_weather", arguments), finish("tool_calls")});
         CHECK_MESSAGE(e.status == 502, arguments);

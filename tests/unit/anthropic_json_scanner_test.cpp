@@ -139,3 +139,11 @@ TEST_CASE("anthropic json scanner: agrees with the reference on random mutations
         check_agrees(text);
     }
 }
+
+TEST_CASE("anthropic json scanner: is_json_object takes one object and nothing else") {
+    for (const char* yes : {"{}", " {\"a\":[1,{\"b\":null}]} \n", "{\"\":\"\\u00e9\"}"})
+        CHECK_MESSAGE(anthropic::is_json_object(yes), yes);
+    for (const char* no :
+         {"", " ", "[]", "\"{}\"", "1", "{\"a\":tru}", "{\"a\" 1}", "{} {}", "{}]"})
+        CHECK_FALSE_MESSAGE(anthropic::is_json_object(no), no);
+}
