@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 all_targets=(request_head chunked_body json json_edit response_head sse config openai_provider
-  anthropic_codec)
+  anthropic_codec anthropic_client)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 scripts/install-deps.sh --fuzz
@@ -21,7 +21,7 @@ cmake --build build-fuzz -j "$(nproc)" --target fuzzers
 dictionary() {
   case "$1" in
     request_head | chunked_body | response_head) echo tests/fuzz/http.dict ;;
-    json | json_edit | openai_provider | anthropic_codec) echo tests/fuzz/json.dict ;;
+    json | json_edit | openai_provider | anthropic_codec | anthropic_client) echo tests/fuzz/json.dict ;;
     *) echo "tests/fuzz/$1.dict" ;;
   esac
 }
