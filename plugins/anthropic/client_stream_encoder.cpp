@@ -130,7 +130,8 @@ void ClientStreamEncoder::tool_call(const ToolCallDelta& delta) {
             tool.arguments += delta.arguments;
             delta_event("input_json_delta", "partial_json", delta.arguments);
         } else if (!is_blank(delta.arguments)) {
-            broken("arguments for the tool call \"" + tool.name +
+            broken("arguments for the tool call \"" +
+                   std::string(facts_.tool_names.client_name(tool.name)) +
                    "\" came after its block was closed");
         }
         tool.progress.feed(delta.arguments);
