@@ -20,6 +20,18 @@ ClientRequest& request_of(llm_proxy::RequestState* state) {
     return *static_cast<ClientRequest*>(state);
 }
 
+// Only POST .../messages is translated (the SDK may add "?beta=true"): other endpoints of the
+// Messages API, such as .../messages/count_tokens, have no canonical equivalent.
+void check_messages_path(std::string_view target) {
+    std::string_view path = target.substr(0, target.find('?'));
+    if (path.ends_with('/'))
+        path.remove_suffix(1);
+    if (!path.ends_with("/messages"))
+        throw llm_proxy::Error("there is no " + std::string(path) +
+                                   " here: this route translates POST .../v1/messages only",
+                               404, "not_found_error", "unknown_endpoint");
+}
+
 void emit(llm_proxy::Call& call, std::span<const ClientEvent> events) {
     for (const ClientEvent& event : events)
         call.emit_event(event.name, event.data);
@@ -35,6 +47,7 @@ std::unique_ptr<llm_proxy::RequestState> AnthropicClientApi::new_request() {
 
 lp_status AnthropicClientApi::decode_request(llm_proxy::Call& call, const lp_request_view& request,
                                              llm_proxy::RequestState* state) {
+    check_messages_path(llm_proxy::view(request.path));
     DecodedRequest decoded = decode_client_request(llm_proxy::view(request.body));
     ReplyFacts& facts = request_of(state).facts;
     facts.model = std::move(decoded.model);

@@ -2,7 +2,8 @@
 // their clients. To an llm of provider "anthropic" the route runs natively (client_api.h), and
 // only errors come here; to any other llm the request, the answer, the stream and the errors are
 // translated by the codec beside this file (client_request_decoder, client_response_encoder,
-// client_stream_encoder, client_error_encoder).
+// client_stream_encoder, client_error_encoder). Only POST .../messages is translated: a request
+// to another path (.../messages/count_tokens) is answered 404 not_found_error.
 #pragma once
 
 #include <llm_proxy/cpp/plugin.hpp>

@@ -59,10 +59,12 @@ class Request {
         table().instance_free(instance_);
     }
 
-    lp_status decode(const std::string& body, RecordingCall& call) {
+    lp_status decode(const std::string& body, RecordingCall& call,
+                     const std::string& path = "/v1/messages") {
         lp_request_view view{};
         view.struct_size = sizeof view;
         view.body = to_lp(body);
+        view.path = to_lp(path);
         return table().decode_request(instance_, state_, &call, &view);
     }
     lp_status encode(int status, const std::string& body, RecordingCall& call) {
@@ -119,6 +121,23 @@ TEST_CASE("anthropic client API: a request it cannot translate fails with the 40
     REQUIRE(call.error());
     CHECK(call.error()->status == 400);
     CHECK(call.error()->message == "max_tokens: Field required");
+}
+
+TEST_CASE("anthropic client API: POST .../messages is translated, other paths are not found") {
+    for (const char* path : {"/v1/messages", "/v1/messages?beta=true", "/local/v1/messages/"}) {
+        Request request;
+        RecordingCall call;
+        CHECK_MESSAGE(request.decode(kRequest, call, path) == LP_CONTINUE, path);
+    }
+    for (const char* path :
+         {"/v1/messages/count_tokens", "/v1/complete", "/v1/messages/x?a=/messages"}) {
+        Request request;
+        RecordingCall call;
+        CHECK_MESSAGE(request.decode(kRequest, call, path) == LP_FAILED, path);
+        REQUIRE(call.error());
+        CHECK(call.error()->status == 404);
+        CHECK(call.body.empty());
+    }
 }
 
 TEST_CASE("anthropic client API: encode_response names the client's model") {
