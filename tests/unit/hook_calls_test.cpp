@@ -61,3 +61,13 @@ TEST_CASE("end_stream has no current event, and stream hooks cannot replace a bo
     call.emit_event("{\"x\":1}");
     CHECK(call.events == std::vector<std::string>{"{\"x\":1}"});
 }
+
+TEST_CASE("an answer hook's respond() replaces status and body, and keeps the upstream's headers") {
+    llmproxy::Answer answer{529, "application/json", R"({"type":"error"})", {{"retry-after", "3"}}};
+    llmproxy::ResponseCall call("decode_response", answer, nullptr);
+    call.respond(503, "", R"({"error":{}})");
+    CHECK(answer.status == 503);
+    CHECK(answer.content_type == "application/json");
+    CHECK(answer.body == R"({"error":{}})");
+    CHECK(answer.headers == llmproxy::HeaderList{{"retry-after", "3"}});
+}
