@@ -159,11 +159,11 @@ target_llm = "a"
         const auto& missing = e.problems()[0];
         CHECK(missing.line == 3);  // the provider key's
         CHECK(missing.key == "llm.a.provider");
-        CHECK(missing.message.rfind(
-                  "no loaded plugin provides provider 'unlicensed' (available: "
-                  "picky, silent, model_in_path, newer, older). These plugins were refused and "
-                  "may be the one meant:\n",
-                  0) == 0);
+        CHECK(missing.message.rfind("no loaded plugin provides provider 'unlicensed' (available: "
+                                    "picky, silent, model_in_path, newer, older, stamping). These "
+                                    "plugins were refused and "
+                                    "may be the one meant:\n",
+                                    0) == 0);
         CHECK(missing.message.find(
                   "failed to initialise: the licence file /etc/fixture.lic is missing") !=
               std::string::npos);
