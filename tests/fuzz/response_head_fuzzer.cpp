@@ -34,9 +34,12 @@ bool parse(std::string_view head, ResponseHead& out) {
 void check_accepted(const ResponseHead& head) {
     require(head.status >= 100 && head.status <= 999, "the status has three digits");
     bool has_length = false;
+    bool has_transfer_encoding = false;
     std::uint64_t last_length = 0;
     for (const auto& [name, value] : head.headers) {
         require(!name.empty(), "header fields have names");
+        has_transfer_encoding =
+            has_transfer_encoding || llmproxy::equals_ignoring_case(name, "transfer-encoding");
         if (!llmproxy::equals_ignoring_case(name, "content-length"))
             continue;
         has_length = true;
@@ -44,9 +47,14 @@ void check_accepted(const ResponseHead& head) {
         require(error == std::errc() && end == value.data() + value.size(),
                 "an accepted Content-Length is a number");
     }
-    require(has_length == head.has_length, "has_length says whether Content-Length was sent");
-    require(!has_length || last_length == head.content_length,
+    // Transfer-Encoding overrides a Content-Length (RFC 9112 6.3), and such a head ends its
+    // connection.
+    require((has_length && !has_transfer_encoding) == head.has_length,
+            "has_length says whether a Content-Length is in force");
+    require(!head.has_length || last_length == head.content_length,
             "content_length is the value of the last Content-Length field");
+    require(!(has_length && has_transfer_encoding) || !head.keep_alive,
+            "a head with both Content-Length and Transfer-Encoding is not kept alive");
 }
 
 bool same(const ResponseHead& a, const ResponseHead& b) {

@@ -40,6 +40,14 @@ test('a translating provider passes every check when given an answer and a strea
   assert.match(missing.stderr, /--upstream-stream .*no-such-file: cannot read it/);
 });
 
+test('a stream split anywhere must decode to the same events, apart from a chunk\'s "created" time', () => {
+  // The stamping provider's "created" differs on every request, as a clock may tick between two.
+  const r = check(path.join(FIXTURE_PLUGIN_DIR, 'stamping_provider.so'), '--type', 'stamping', '--verbose');
+  assert.equal(r.status, 0, r.stdout);
+  assert.match(r.stdout, /decode_stream_event .* -> 1 event\(s\): .*\\"created\\":\d+/);
+  assert.match(r.stdout, /PASS {2}provider stamping: an upstream stream fed in two pieces split at every byte decodes to the same events/);
+});
+
 test('the checker says which settings it supplies', () => {
   const r = check(path.join(PLUGINS, 'openai.so'), '--config', JSON.stringify({ base_url: 'http://127.0.0.1:9/v2' }));
   assert.equal(r.status, 0, r.stdout);

@@ -76,3 +76,13 @@ TEST_CASE("an event name that would break the event: line is refused, naming the
         doctest::Contains("provider 'x' decode_stream_event emitted an event named"),
         llmproxy::ApiException);
 }
+
+TEST_CASE("an answer hook's respond() replaces status and body, and keeps the upstream's headers") {
+    llmproxy::Answer answer{529, "application/json", R"({"type":"error"})", {{"retry-after", "3"}}};
+    llmproxy::ResponseCall call("decode_response", answer, nullptr);
+    call.respond(503, "", R"({"error":{}})");
+    CHECK(answer.status == 503);
+    CHECK(answer.content_type == "application/json");
+    CHECK(answer.body == R"({"error":{}})");
+    CHECK(answer.headers == llmproxy::HeaderList{{"retry-after", "3"}});
+}
