@@ -13,16 +13,21 @@ namespace llmproxy {
 
 namespace {
 
-std::string available(const std::vector<std::unique_ptr<LoadedPlugin>>& plugins, bool providers) {
-    std::string out;
+// The names of every loaded plugin's types of one kind (LoadedPlugin::providers, ...).
+using TypeNames = std::vector<std::string> LoadedPlugin::*;
+
+std::string available(const std::vector<std::unique_ptr<LoadedPlugin>>& plugins, TypeNames kind,
+                      std::string out = {}) {
     for (const auto& p : plugins)
-        for (const auto& name : providers ? p->providers : p->processors)
+        for (const auto& name : (*p).*kind)
             out += (out.empty() ? "" : ", ") + name;
     return out.empty() ? "none" : out;
 }
 
-std::string not_loaded_hint(const PluginRegistry& plugins, bool providers) {
-    std::string hint = " (available: " + available(plugins.plugins(), providers) + ")";
+std::string not_loaded_hint(const PluginRegistry& plugins, TypeNames kind,
+                            std::string built_in = {}) {
+    std::string hint =
+        " (available: " + available(plugins.plugins(), kind, std::move(built_in)) + ")";
     if (!plugins.refused().empty())
         hint +=
             ". These plugins were refused and may be the one meant:\n" + plugins.refused_summary();
@@ -74,7 +79,7 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins)
         if (!rt.provider) {
             problems.push_back({config_.file, provider_line, key + ".provider",
                                 "no loaded plugin provides provider '" + llm.provider + "'" +
-                                    not_loaded_hint(plugins, true)});
+                                    not_loaded_hint(plugins, &LoadedPlugin::providers)});
             continue;
         }
         if (auto several = exported_by_several(*rt.provider, "provider"); !several.empty()) {
@@ -119,7 +124,7 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins)
         if (!rt.type) {
             problems.push_back({config_.file, type_line, key + ".type",
                                 "no loaded plugin provides processor type '" + proc.type + "'" +
-                                    not_loaded_hint(plugins, false)});
+                                    not_loaded_hint(plugins, &LoadedPlugin::processors)});
             continue;
         }
         if (auto several = exported_by_several(*rt.type, "processor"); !several.empty()) {
@@ -140,6 +145,7 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins)
         }
         processors_.emplace(name, rt);
     }
+    create_client_apis(problems);
     if (!problems.empty()) {
         free_instances();  // the destructor does not run when a constructor throws
         throw ConfigError(std::move(problems));
@@ -150,10 +156,49 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins)
         rt.llm = &llms_.at(route.target_llm);
         for (const auto& p : route.processors)
             rt.processors.push_back(&processors_.at(p));
+        if (route.api != kCanonicalApi) {
+            rt.api = &client_apis_.at(route.api);
+            const char* native = rt.api->type->vtable.native_provider;
+            rt.native = native && rt.llm->config->provider == native;
+        }
         routes_.push_back(std::move(rt));
     }
     router_ = std::make_unique<Router<RouteRuntime>>(
         routes_, [](const RouteRuntime& r) { return std::string_view(r.config->path_prefix); });
+}
+
+void Runtime::create_client_apis(std::vector<ConfigProblem>& problems) {
+    for (const auto& route : config_.routes) {
+        if (route.api == kCanonicalApi || client_apis_.count(route.api))
+            continue;
+        const int api_line = line_of(route.key_lines, "api", route.line);
+        const std::string key = "route[" + std::to_string(&route - config_.routes.data()) + "].api";
+        ClientApiRuntime rt;
+        rt.type = plugins_.client_api(route.api);
+        if (!rt.type) {
+            problems.push_back({config_.file, api_line, key,
+                                "no loaded plugin provides client API '" + route.api + "'" +
+                                    not_loaded_hint(plugins_, &LoadedPlugin::client_apis,
+                                                    std::string(kCanonicalApi) + " (built in)")});
+            continue;
+        }
+        if (auto several = exported_by_several(*rt.type, "client API"); !several.empty()) {
+            problems.push_back({config_.file, api_line, key, several});
+            continue;
+        }
+        rt.plugin = rt.type->plugin->id + " [client API " + route.api + "]";
+        lp_client_api_config cc{sizeof(lp_client_api_config), to_lp(route.api)};
+        lp_call call("client API '" + route.api + "' instance_new");
+        if (invoke_hook(rt.plugin, call, [&] {
+                return rt.type->vtable.instance_new(&cc, &call, &rt.instance);
+            }) != LP_CONTINUE) {
+            problems.push_back({config_.file, api_line, key,
+                                "client API '" + route.api +
+                                    "' failed to start: " + call.error_or_default().message});
+            continue;
+        }
+        client_apis_.emplace(route.api, std::move(rt));
+    }
 }
 
 Runtime::~Runtime() {
@@ -184,6 +229,14 @@ void Runtime::free_instances() {
             proc.instance = nullptr;
         }
     }
+    for (auto& entry : client_apis_) {
+        auto& api = entry.second;
+        if (api.instance) {
+            invoke_plugin(api.plugin, "instance_free",
+                          [&] { api.type->vtable.instance_free(api.instance); });
+            api.instance = nullptr;
+        }
+    }
 }
 
 std::string Runtime::health_json() const {
@@ -197,7 +250,8 @@ std::string Runtime::health_json() const {
              {"file", p->file},
              {"abi", std::to_string(p->abi_major) + "." + std::to_string(p->abi_minor)},
              {"providers", p->providers},
-             {"processors", p->processors}});
+             {"processors", p->processors},
+             {"client_apis", p->client_apis}});
     doc["plugins"] = plugins;
     json refused = json::array();
     for (const auto& r : plugins_.refused())
@@ -216,6 +270,8 @@ std::string Runtime::health_json() const {
             procs.push_back(p->config->name);
         routes.push_back({{"path_prefix", r.config->path_prefix},
                           {"target_llm", r.config->target_llm},
+                          {"api", r.config->api},
+                          {"native", r.native},
                           {"processors", procs},
                           {"allow_streaming", r.config->allow_streaming},
                           {"allow_non_streaming", r.config->allow_non_streaming}});

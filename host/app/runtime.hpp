@@ -32,16 +32,28 @@ struct ProcessorRuntime {
     void* instance = nullptr;
 };
 
+// A client API some route names (one instance per name, shared by its routes).
+struct ClientApiRuntime {
+    const ClientApiType* type = nullptr;
+    std::string plugin;  // "<plugin id> [client API NAME]": labels the log lines of its calls
+    void* instance = nullptr;
+};
+
 struct RouteRuntime {
     const RouteConfig* config = nullptr;
     LlmRuntime* llm = nullptr;
     std::vector<const ProcessorRuntime*> processors;  // in the route's order
+    // The client API the route speaks; null for the built-in canonical one (kCanonicalApi).
+    const ClientApiRuntime* api = nullptr;
+    // The llm's provider speaks the client API upstream (its native_provider): bodies, answers
+    // and events pass untranslated, and only errors go through the client API.
+    bool native = false;
 };
 
 class Runtime {
   public:
-    // Creates every instance the config names. Throws ConfigError listing each llm or processor
-    // whose plugin is not loaded or whose instance_new refused its settings.
+    // Creates every instance the config names. Throws ConfigError listing each llm, processor or
+    // route's client API whose plugin is not loaded or whose instance_new refused its settings.
     Runtime(Config config, const PluginRegistry& plugins);
     ~Runtime();  // frees every instance
     Runtime(const Runtime&) = delete;
@@ -58,11 +70,14 @@ class Runtime {
 
   private:
     void free_instances();
+    // Creates the client API instance of every route that names one; problems go to problems.
+    void create_client_apis(std::vector<ConfigProblem>& problems);
 
     Config config_;
     const PluginRegistry& plugins_;
     std::map<std::string, LlmRuntime> llms_;
     std::map<std::string, ProcessorRuntime> processors_;
+    std::map<std::string, ClientApiRuntime, std::less<>> client_apis_;
     std::vector<RouteRuntime> routes_;
     std::unique_ptr<Router<RouteRuntime>> router_;
     std::unique_ptr<FinishQueue> finish_queue_ = std::make_unique<FinishQueue>();

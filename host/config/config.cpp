@@ -408,6 +408,11 @@ class Parser {
                 r.problem(item.as_table()->get("path_prefix"), "path_prefix",
                           "must start with '/'");
             r.read("target_llm", route.target_llm, true);
+            r.read("api", route.api);
+            if (route.api.empty())
+                r.problem(item.as_table()->get("api"), "api",
+                          "must name an API: \"openai\" (the default) or a client API a plugin "
+                          "exports, e.g. \"anthropic\"");
             r.read("processors", route.processors);
             r.read("allow_streaming", route.allow_streaming);
             r.read("allow_non_streaming", route.allow_non_streaming);
@@ -416,6 +421,7 @@ class Parser {
                           "allow_streaming and allow_non_streaming are both false: the route "
                           "would refuse every request");
             r.reject_unknown_keys();
+            record_key_lines(*item.as_table(), "", route.key_lines);
             config_.routes.push_back(std::move(route));
         }
     }

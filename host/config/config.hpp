@@ -62,10 +62,14 @@ struct ProcessorConfig {
 struct RouteConfig {
     std::string path_prefix;
     std::string target_llm;
+    // The API the route speaks to its clients: "openai" (built in, the canonical format) or the
+    // name of a client API a plugin exports (sdk/include/llm_proxy/client_api.h).
+    std::string api = "openai";
     std::vector<std::string> processors;
     bool allow_streaming = true;
     bool allow_non_streaming = true;
     int line = 0;
+    KeyLines key_lines;
 };
 
 struct Config {

@@ -6,6 +6,7 @@
 
 #include "http/responses.hpp"
 #include "logging/log_text.hpp"
+#include "pipeline/client_api_call.hpp"
 #include "pipeline/request_flow.hpp"
 
 namespace llmproxy {
@@ -15,6 +16,14 @@ namespace {
 std::string path_of(const std::string& uri) {
     auto end = uri.find_first_of("?#");
     return end == std::string::npos ? uri : uri.substr(0, end);
+}
+
+// An error in the form the clients of the route expect (route: null before one matched).
+void send_error_for(const RouteRuntime* route, HttpResponse& response, const ApiError& error) {
+    if (route && route->api && error.status != ApiError::client_closed().status)
+        if (auto shaped = client_error_answer(*route->api, nullptr, error))
+            return response.send(shaped->status, shaped->content_type, shaped->body);
+    send_error(response, error);
 }
 
 }  // namespace
@@ -34,6 +43,7 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
     const std::string& method = request.method;
     FlowOutcome outcome;
     std::string route_name = "-";
+    const RouteRuntime* route = nullptr;
     try {
         cors_.decorate(request, response);
         if (method == "OPTIONS") {
@@ -48,7 +58,7 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
             response.send(200, "application/json", runtime_.health_json());
             outcome.status = 200;
         } else {
-            const RouteRuntime* route = runtime_.route_for(path);
+            route = runtime_.route_for(path);
             if (!route)
                 throw ApiException({404, "invalid_request_error", "route_not_found",
                                     "no route matches the path '" + path +
@@ -67,12 +77,12 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
         outcome.status = e.error().status;
         outcome.error = e.error().message;
         if (!response.sent())
-            send_error(response, e.error());
+            send_error_for(route, response, e.error());
     } catch (const std::exception& e) {
         outcome.status = 500;
         outcome.error = e.what();
         if (!response.sent())
-            send_error(response, ApiError::internal(e.what()));
+            send_error_for(route, response, ApiError::internal(e.what()));
     }
     double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)

@@ -1,16 +1,21 @@
 #include "http/request_facts.hpp"
 
+#include "json/json_check.hpp"
+
 namespace llmproxy {
 
-RequestFacts scan_request(std::string_view body, Endpoint endpoint, json_fields::Index* index) {
+void check_body_json(std::string_view body) {
     if (std::string why = json_fields::check(body); !why.empty())
         throw ApiException(ApiError::bad_request(
             "invalid_json", "the body is not valid JSON: " + why +
                                 " (RFC 8259 in UTF-8, no key twice in an object, no lone "
                                 "surrogate escapes)"));
-    auto root = json_fields::get(body, "", index);
-    if (!root || root->front() != '{')
+    if (body[json_fields::skip_ws(body, 0)] != '{')
         throw ApiException(ApiError::bad_request("invalid_json", "the body must be a JSON object"));
+}
+
+RequestFacts scan_request(std::string_view body, Endpoint endpoint, json_fields::Index* index) {
+    check_body_json(body);
     auto model = json_fields::get_string(body, "/model", index);
     if (!model || model->empty())
         throw ApiException(ApiError::bad_request(

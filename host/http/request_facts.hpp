@@ -17,6 +17,9 @@ struct RequestFacts {
     bool stream = false;
 };
 
+// Throws ApiException (400 invalid_json) when body is not one strict JSON object (json_check.hpp).
+void check_body_json(std::string_view body);
+
 // Scans a body for `endpoint`. Throws ApiException (400) when the body is not a JSON object, or
 // lacks `model` (string) and `messages` (array, chat) or `input` (embedding), or has a `stream`
 // that is not a boolean (null reads as false, as OpenAI's API takes it).

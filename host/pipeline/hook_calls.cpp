@@ -162,4 +162,8 @@ void ResponseCall::respond(int status, std::string_view content_type, std::strin
     answer_.headers = std::move(headers);
 }
 
+void ErrorCall::respond(int status, std::string_view content_type, std::string_view body) {
+    answer = make_answer(status, content_type, body);
+}
+
 }  // namespace llmproxy

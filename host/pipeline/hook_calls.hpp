@@ -21,9 +21,6 @@ struct Answer {
     HeaderList headers;  // extra headers passed on from the upstream
 };
 
-// The API of canonical bodies and events (lp_request_view.api).
-inline constexpr std::string_view kCanonicalApi = "openai";
-
 // One stream event on its way to the client: its `event:` name (empty for the data-only events
 // of canonical streams) and its data.
 struct StreamEvent {
@@ -150,6 +147,20 @@ class StreamCall : public BodyCall {
     void emit_named_event(std::string_view name, std::string_view data) override {
         emitted.add(name, data);
     }
+    EmittedEvents emitted;
+};
+
+// A client API's encode_error: answers (respond) before a stream has started, emits the events
+// that end a stream once it has.
+class ErrorCall : public lp_call {
+  public:
+    using lp_call::lp_call;
+    void respond(int status, std::string_view content_type, std::string_view body) override;
+    void emit_event(std::string_view data) override { emitted.add({}, data); }
+    void emit_named_event(std::string_view name, std::string_view data) override {
+        emitted.add(name, data);
+    }
+    std::optional<Answer> answer;
     EmittedEvents emitted;
 };
 

@@ -12,6 +12,7 @@
 #include "http/request_facts.hpp"
 #include "http/responses.hpp"
 #include "json/json_fields.hpp"
+#include "pipeline/client_api_call.hpp"
 #include "pipeline/hook_calls.hpp"
 #include "pipeline/provider_call.hpp"
 #include "plugins/plugin_invoke.hpp"
@@ -164,14 +165,16 @@ class RequestFlow : public SideCaller {
 
   private:
     void serve() {
+        for (const auto& [name, value] : request_.headers)
+            headers_.push_back({to_lp(name), to_lp(value)});
+        if (route_.api && !route_.native && translate_request() == LP_RESPONDED)
+            return;
         facts_ = scan_request(body_, llm_.config->endpoint, &body_index_);
         check_allowed();
         if (llm_.token_missing)
             throw ApiException({500, "server_error", "missing_api_key",
                                 "llm '" + llm_.config->name + "' needs the environment variable " +
                                     llm_.config->token_env + " (its token_env), which is not set"});
-        for (const auto& [name, value] : request_.headers)
-            headers_.push_back({to_lp(name), to_lp(value)});
 
         create_processor_states();
         for (std::size_t i = 0; i < route_.processors.size(); ++i) {
@@ -213,6 +216,20 @@ class RequestFlow : public SideCaller {
             relay_stream(*answer);
         else
             relay_whole(*answer);
+    }
+
+    // A route that translates: the client's request becomes canonical before anything else sees
+    // it. LP_RESPONDED: the client API answered it itself, and that answer has gone out.
+    lp_status translate_request() {
+        check_body_json(body_);  // the client API reads what the host's own check passed
+        client_.emplace(*route_.api);
+        RequestCall call(client_->where("decode_request"), body_, nullptr, nullptr, &body_index_);
+        lp_request_view view = view_of(body_, facts_, llm_);
+        view.api = to_lp(route_.config->api);
+        if (client_->decode(call, view) != LP_RESPONDED)
+            return LP_CONTINUE;
+        send(std::move(*call.answer));
+        return LP_RESPONDED;
     }
 
     // From the first upstream call on, a departing client cancels the upstream work at once.
@@ -290,7 +307,7 @@ class RequestFlow : public SideCaller {
         v.stream = facts.stream ? 1 : 0;
         v.headers = headers_.data();
         v.header_count = headers_.size();
-        v.api = to_lp(kCanonicalApi);
+        v.api = to_lp(route_.native ? std::string_view(route_.config->api) : kCanonicalApi);
         return v;
     }
 
@@ -347,6 +364,25 @@ class RequestFlow : public SideCaller {
         }
         if (answer.status < 300)
             usage_.read(answer.body);
+        if (client_)
+            answer = translated(std::move(answer));
+        send(std::move(answer));
+    }
+
+    // A canonical answer in the form the client API gives its clients.
+    Answer translated(Answer answer) {
+        if (answer.status < 400) {
+            client_->encode(answer);
+            return answer;
+        }
+        auto shaped = client_error_answer(*route_.api, client_->state(), canonical_error(answer));
+        if (!shaped)
+            return answer;
+        shaped->headers = std::move(answer.headers);  // retry-after still applies
+        return std::move(*shaped);
+    }
+
+    void send(Answer answer) {
         for (const auto& [name, value] : answer.headers)
             response_.set(name, value);
         mark_first_byte();
@@ -439,17 +475,46 @@ class RequestFlow : public SideCaller {
             }
             events = std::move(out);
         }
-        for (const auto& event : events) {
+        for (const auto& event : events)
             if (event.data.find("\"usage\"") != std::string::npos)
                 usage_.read(event.data);
+        if (client_) {
+            std::vector<StreamEvent> out;
+            try {
+                for (auto& event : events)
+                    client_->encode(event, out);
+            } catch (const ApiException&) {
+                write_all(stream, out);  // what was translated before the failure goes out first
+                throw;
+            }
+            events = std::move(out);
+        }
+        return write_all(stream, events);
+    }
+
+    static bool write_all(ClientEventStream& stream, const std::vector<StreamEvent>& events) {
+        for (const auto& event : events)
             if (!stream.write(event.name, event.data))
                 return false;
-        }
         return true;
     }
 
-    // The canonical stream ended cleanly: its end marker goes out, and everything with it.
+    // The stream ended cleanly: its end goes out, and everything with it. A canonical stream ends
+    // with [DONE], a translated one with the client API's closing events, a native one as the
+    // upstream ended it.
     bool end_stream(ClientEventStream& stream) {
+        if (client_) {
+            std::vector<StreamEvent> closing;
+            try {
+                client_->end(closing);
+            } catch (const ApiException&) {
+                write_all(stream, closing);
+                throw;
+            }
+            return write_all(stream, closing) && stream.flush();
+        }
+        if (route_.native)
+            return stream.flush();
         return stream.write({}, "[DONE]") && stream.flush();
     }
 
@@ -497,11 +562,17 @@ class RequestFlow : public SideCaller {
                      "shutdown_grace_ms"};
         }
         outcome_.error = error.message;
+        void* client_state = client_ ? client_->state() : nullptr;
         if (stream_) {
             spdlog::warn("stream on route {} failed after it started: {}",
                          route_.config->path_prefix, error.message);
             try {
-                stream_->write_error(error);
+                auto events = route_.api ? client_error_events(*route_.api, client_state, error)
+                                         : std::vector<StreamEvent>{};
+                if (events.empty())
+                    stream_->write_error(error);
+                else if (write_all(*stream_, events))
+                    stream_->flush();
             } catch (const std::exception& e) {
                 spdlog::debug("cannot send the error event: {}", e.what());
             }
@@ -509,7 +580,13 @@ class RequestFlow : public SideCaller {
         }
         outcome_.status = error.status;
         try {
-            send_error(response_, error);
+            if (auto shaped = route_.api ? client_error_answer(*route_.api, client_state, error)
+                                         : std::nullopt) {
+                outcome_.status = shaped->status;
+                response_.send(shaped->status, shaped->content_type, shaped->body);
+            } else {
+                send_error(response_, error);
+            }
         } catch (const std::exception& e) {
             spdlog::debug("cannot send the error response: {}", e.what());
         }
@@ -531,6 +608,7 @@ class RequestFlow : public SideCaller {
     std::vector<lp_header> headers_;
     std::vector<void*> processor_states_;
     std::size_t processors_created_ = 0;
+    std::optional<ClientApiCall> client_;  // set on a route whose client API translates
     std::optional<ProviderCall> provider_;
     std::optional<ClientEventStream> stream_;  // set once the answer is a stream
     Usage usage_;

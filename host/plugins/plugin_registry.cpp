@@ -252,6 +252,9 @@ bool PluginRegistry::load_file(const std::string& path) {
             refusal = take_export(processors, "processor", type, ex.vtable,
                                   &missing_processor_function, who);
         } else if (iface == LP_CLIENT_API_INTERFACE) {
+            if (type == kCanonicalApi)
+                return refuse(file, who + " exports client API '" + type +
+                                        "', the API built into llm-proxy; rename it and rebuild.");
             refusal = take_export(client_apis, "client API", type, ex.vtable,
                                   &missing_client_api_function, who);
         } else {

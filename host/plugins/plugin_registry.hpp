@@ -12,6 +12,10 @@
 
 namespace llmproxy {
 
+// The API of canonical bodies and events (lp_request_view.api), built into the host: routes speak
+// it unless they name a client API, and no plugin may export a client API of this name.
+inline constexpr std::string_view kCanonicalApi = "openai";
+
 struct LoadedPlugin {
     std::string file;
     std::string id;

@@ -73,12 +73,17 @@ class AnthropicProvider : public llm_proxy::Provider {
 
     struct Request : RequestState {
         anthropic::StreamDecoder decoder{std::time(nullptr)};
+        // A route with api = "anthropic" (native): bodies and events pass as they are.
+        bool native = false;
+        bool native_ended = false;  // message_stop or error seen
     };
 
     std::unique_ptr<RequestState> new_request() override { return std::make_unique<Request>(); }
 
     lp_status encode_request(Call& call, const lp_request_view& request,
                              RequestState* state) override {
+        if (llm_proxy::request_api(request) == "anthropic")
+            return pass_through(call, request, *static_cast<Request*>(state));
         auto encoded = anthropic::encode_request(llm_proxy::view(request.body), encoder_);
         static_cast<Request*>(state)->decoder.set_include_usage(encoded.include_usage);
         call.set_body(encoded.body);
@@ -91,7 +96,9 @@ class AnthropicProvider : public llm_proxy::Provider {
     }
 
     lp_status decode_response(Call& call, int status, std::string_view body,
-                              RequestState*) override {
+                              RequestState* state) override {
+        if (static_cast<Request*>(state)->native)
+            return LP_CONTINUE;  // Anthropic's answer for an Anthropic client, errors included
         if (status < 400) {
             call.set_body(anthropic::decode_response(body, std::time(nullptr)));
             return LP_CONTINUE;
@@ -108,21 +115,66 @@ class AnthropicProvider : public llm_proxy::Provider {
 
     lp_status decode_stream_event(Call& call, const lp_sse_event& event,
                                   RequestState* state) override {
-        auto chunks = static_cast<Request*>(state)->decoder.decode(llm_proxy::view(event.event),
-                                                                   llm_proxy::view(event.data));
+        auto& request = *static_cast<Request*>(state);
+        if (request.native) {
+            const std::string_view name = llm_proxy::view(event.event);
+            request.native_ended =
+                request.native_ended || name == "message_stop" || name == "error";
+            return LP_CONTINUE;
+        }
+        auto chunks =
+            request.decoder.decode(llm_proxy::view(event.event), llm_proxy::view(event.data));
         for (const auto& chunk : chunks)
             call.emit_event(chunk);
         return chunks.empty() ? LP_DROP : LP_CONTINUE;
     }
 
     lp_status end_stream(Call&, RequestState* state) override {
-        if (static_cast<Request*>(state)->decoder.finished())
+        const auto& request = *static_cast<Request*>(state);
+        if (request.native ? request.native_ended : request.decoder.finished())
             return LP_CONTINUE;
         throw Error("the upstream stream ended without message_stop; the answer may be incomplete",
                     502, "upstream_error", "upstream_stream_truncated");
     }
 
   private:
+    // An Anthropic client's request to an Anthropic upstream: the body goes as the client sent it,
+    // to the same endpoint under base_url (".../messages", ".../messages/count_tokens"; the
+    // query, such as the SDK's "?beta=true", kept).
+    lp_status pass_through(Call& call, const lp_request_view& request, Request& state) const {
+        state.native = true;
+        call.set_upstream_path(native_path(request));
+        call.set_upstream_header("Content-Type", "application/json");
+        if (!has_header(request, "anthropic-version"))  // the client's, when it names one
+            call.set_upstream_header("anthropic-version", version_);
+        set_beta_header(call, request);
+        set_credentials(call, request);
+        return LP_CONTINUE;
+    }
+
+    // The client's path from its "/messages" on, looked for after the route's prefix (whose own
+    // "/messages", when it ends with one, is where the Messages API starts).
+    static std::string native_path(const lp_request_view& request) {
+        const std::string_view target = llm_proxy::view(request.path);
+        const std::string_view path = target.substr(0, target.find('?'));
+        constexpr std::string_view kMessages = "/messages";
+        const std::size_t prefix = llm_proxy::view(request.route_prefix).size();
+        const std::size_t at =
+            path.find(kMessages, prefix >= kMessages.size() ? prefix - kMessages.size() : 0);
+        if (at == std::string_view::npos)
+            throw Error("there is no " + std::string(path) +
+                            " in Anthropic's API: this route passes .../v1/messages requests on",
+                        404, "not_found_error", "unknown_endpoint");
+        return std::string(target.substr(at));
+    }
+
+    static bool has_header(const lp_request_view& request, std::string_view name) {
+        for (std::size_t i = 0; i < request.header_count; ++i)
+            if (equals_ignoring_case(llm_proxy::view(request.headers[i].name), name))
+                return true;
+        return false;
+    }
+
     void read_options(std::string_view options_json) {
         auto options = nlohmann::json::parse(options_json, nullptr, false);
         if (!options.is_object())

@@ -29,7 +29,8 @@ class Guard : public llm_proxy::Processor {
         extra.finish();
     }
 
-    lp_status on_request(Call& call, const lp_request_view&, RequestState*) override {
+    lp_status on_request(Call& call, const lp_request_view& request, RequestState*) override {
+        require_canonical(request, name_, "guard");
         std::optional<std::string> hit;
         for_each_message_text(call, [&](const std::string&, std::string_view text) {
             if (!hit)

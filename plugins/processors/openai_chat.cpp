@@ -58,6 +58,7 @@ class Enhancer : public llm_proxy::Processor {
     }
 
     lp_status on_request(Call& call, const lp_request_view& request, RequestState*) override {
+        require_canonical(request, name_, "openai_chat");
         auto target = last_user_text(call);
         if (!target || target->second.empty())
             return LP_CONTINUE;

@@ -186,4 +186,17 @@ std::string json_string(std::string_view text) {
     return out;
 }
 
+void require_canonical(const lp_request_view& request, const std::string& processor,
+                       std::string_view type) {
+    const std::string_view api = llm_proxy::request_api(request);
+    if (api == "openai")
+        return;
+    throw Error("processor '" + processor + "' (" + std::string(type) +
+                    ") reads OpenAI chat requests, and this route passes its clients' " +
+                    std::string(api) +
+                    " requests to the upstream as they are (natively), unread; put it on a route "
+                    "whose llm speaks another API (the request is translated there), or remove it",
+                500, "server_error", "unsupported_api");
+}
+
 }  // namespace processors

@@ -51,6 +51,12 @@ class Settings {
 void for_each_message_text(const Call& call,
                            const std::function<void(const std::string&, std::string_view)>& fn);
 
+// Fails closed on a request in another API's format than the canonical one (a route serving a
+// client API natively, lp_request_view.api): a processor that reads or changes the messages must
+// not pass what it cannot read. Throws Error (500, unsupported_api) naming the processor.
+void require_canonical(const lp_request_view& request, const std::string& processor,
+                       std::string_view type);
+
 // The JSON text of a string.
 std::string json_string(std::string_view text);
 

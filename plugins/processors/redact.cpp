@@ -15,7 +15,7 @@ namespace {
 
 class Redactor : public llm_proxy::Processor {
   public:
-    explicit Redactor(const llm_proxy::ProcessorSettings& settings) {
+    explicit Redactor(const llm_proxy::ProcessorSettings& settings) : name_(settings.name) {
         Settings extra(settings.additional_config_json);
         std::vector<std::string> builtin =
             extra.has("patterns") ? extra.strings("patterns") : PatternSet::builtin_names();
@@ -28,7 +28,8 @@ class Redactor : public llm_proxy::Processor {
         extra.finish();
     }
 
-    lp_status on_request(Call& call, const lp_request_view&, RequestState*) override {
+    lp_status on_request(Call& call, const lp_request_view& request, RequestState*) override {
+        require_canonical(request, name_, "redact");
         for_each_message_text(call, [&](const std::string& pointer, std::string_view text) {
             if (auto masked = patterns_->redact(text, mask_))
                 replace_or_fail(call, pointer, *masked);
@@ -98,6 +99,7 @@ class Redactor : public llm_proxy::Processor {
         return changed;
     }
 
+    std::string name_;
     std::unique_ptr<PatternSet> patterns_;
     std::string mask_;
     bool answers_ = false;

@@ -24,7 +24,7 @@ std::optional<std::size_t> first_system(const Call& call) {
 
 class SystemPrompt : public llm_proxy::Processor {
   public:
-    explicit SystemPrompt(const llm_proxy::ProcessorSettings& settings) {
+    explicit SystemPrompt(const llm_proxy::ProcessorSettings& settings) : name_(settings.name) {
         if (settings.config_value.empty())
             throw Error("config_value must be the system message's text");
         content_json_ = json_string(settings.config_value);
@@ -37,7 +37,8 @@ class SystemPrompt : public llm_proxy::Processor {
         extra.finish();
     }
 
-    lp_status on_request(Call& call, const lp_request_view&, RequestState*) override {
+    lp_status on_request(Call& call, const lp_request_view& request, RequestState*) override {
+        require_canonical(request, name_, "system_prompt");
         if (mode_ == Mode::prepend) {
             call.add("/messages/0", message_json_);
             return LP_CONTINUE;
@@ -52,6 +53,7 @@ class SystemPrompt : public llm_proxy::Processor {
 
   private:
     enum class Mode { insert, prepend, replace };
+    std::string name_;
     std::string message_json_;  // {"role":"system","content":...}
     std::string content_json_;
     Mode mode_ = Mode::insert;

@@ -108,6 +108,13 @@ TEST_CASE("a client API missing a required function is refused, naming the funct
               "required function encode_error; implement it and rebuild.");
 }
 
+TEST_CASE("a client API named like the built-in API is refused") {
+    auto name = "built_in_name/client_api_openai.so";
+    CHECK(refusal(name) == kDir + "/" + name +
+                               ": plugin 'test.client-api-built-in-name' exports client API "
+                               "'openai', the API built into llm-proxy; rename it and rebuild.");
+}
+
 TEST_CASE("a plugin whose init fails is refused with the plugin's own reason") {
     auto file = kDir + "/init_fails.so";
     CHECK(refusal("init_fails.so") == file +
@@ -192,6 +199,66 @@ target_llm = "a"
         CHECK(rejected.key == "llm.b");
         CHECK(rejected.message ==
               "provider 'picky' refused these settings: options.region is required");
+    }
+}
+
+TEST_CASE("a route's api names a client API: native to its native provider, else translated") {
+    PluginRegistry registry;
+    REQUIRE(registry.load_file(kDir + "/client_api_minimal.so"));  // native_provider "older"
+    REQUIRE(registry.load_file(kDir + "/older_minor_provider.so"));
+    REQUIRE(registry.load_file(kDir + "/encode_fails_silently.so"));
+    auto config = llmproxy::parse_config(R"([llm.old]
+provider = "older"
+[llm.other]
+provider = "silent"
+
+[[route]]
+path_prefix = "/native"
+api = "plain_api"
+target_llm = "old"
+[[route]]
+path_prefix = "/translated"
+api = "plain_api"
+target_llm = "other"
+[[route]]
+path_prefix = "/canonical"
+target_llm = "old"
+)",
+                                         "apis.toml");
+    llmproxy::Runtime runtime(config, registry);
+    const auto* native = runtime.route_for("/native");
+    const auto* translated = runtime.route_for("/translated");
+    const auto* canonical = runtime.route_for("/canonical");
+    REQUIRE((native && translated && canonical));
+    REQUIRE(native->api != nullptr);
+    CHECK(native->api == translated->api);  // one instance per client API
+    CHECK(native->native);
+    CHECK_FALSE(translated->native);
+    CHECK(canonical->api == nullptr);
+    CHECK_FALSE(canonical->native);
+}
+
+TEST_CASE("a route naming a client API no plugin provides cannot start, at the api key's line") {
+    PluginRegistry registry;
+    REQUIRE(registry.load_file(kDir + "/client_api_minimal.so"));
+    REQUIRE(registry.load_file(kDir + "/older_minor_provider.so"));
+    auto config = llmproxy::parse_config(R"([llm.old]
+provider = "older"
+
+[[route]]
+path_prefix = "/v1"
+target_llm = "old"
+api = "anthropic"
+)",
+                                         "api.toml");
+    try {
+        llmproxy::Runtime runtime(config, registry);
+        FAIL("the runtime started");
+    } catch (const llmproxy::ConfigError& e) {
+        REQUIRE(e.problems().size() == 1);
+        CHECK(e.problems()[0].to_string() ==
+              "api.toml:7: 'route[0].api': no loaded plugin provides client API 'anthropic' "
+              "(available: openai (built in), plain_api)");
     }
 }
 

@@ -12,6 +12,7 @@
 
 #include <llm_proxy/plugin.h>
 
+#include <cstddef>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -28,6 +29,14 @@ inline std::string_view view(lp_str s) {
 }
 inline lp_str str(std::string_view s) {
     return {s.data(), s.size()};
+}
+
+// The API whose format a request's body is in (lp_request_view.api): "openai" (canonical), or a
+// client API's name on a route that serves it natively. A host older than ABI 1.2 sends none.
+inline std::string_view request_api(const lp_request_view& request) {
+    constexpr std::size_t end = offsetof(lp_request_view, api) + sizeof(lp_str);
+    std::string_view api = request.struct_size >= end ? view(request.api) : std::string_view();
+    return api.empty() ? std::string_view("openai") : api;
 }
 
 // The host API, available from init until deinit.
