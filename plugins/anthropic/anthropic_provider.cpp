@@ -22,16 +22,6 @@ using llm_proxy::Call;
 using llm_proxy::Error;
 using llm_proxy::RequestState;
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
-
 std::string_view trimmed(std::string_view s) {
     const auto first = s.find_first_not_of(" \t");
     if (first == std::string_view::npos)
@@ -145,7 +135,7 @@ class AnthropicProvider : public llm_proxy::Provider {
         state.native = true;
         call.set_upstream_path(native_path(request));
         call.set_upstream_header("Content-Type", "application/json");
-        if (!has_header(request, "anthropic-version"))  // the client's, when it names one
+        if (!llm_proxy::request_header(request, "anthropic-version"))  // the client's, if any
             call.set_upstream_header("anthropic-version", version_);
         set_beta_header(call, request);
         set_credentials(call, request);
@@ -166,13 +156,6 @@ class AnthropicProvider : public llm_proxy::Provider {
                             " in Anthropic's API: this route passes .../v1/messages requests on",
                         404, "not_found_error", "unknown_endpoint");
         return std::string(target.substr(at));
-    }
-
-    static bool has_header(const lp_request_view& request, std::string_view name) {
-        for (std::size_t i = 0; i < request.header_count; ++i)
-            if (equals_ignoring_case(llm_proxy::view(request.headers[i].name), name))
-                return true;
-        return false;
     }
 
     void read_options(std::string_view options_json) {
@@ -212,7 +195,8 @@ class AnthropicProvider : public llm_proxy::Provider {
     void set_beta_header(Call& call, const lp_request_view& request) const {
         std::vector<std::string> flags = beta_;
         for (std::size_t i = 0; i < request.header_count; ++i)
-            if (equals_ignoring_case(llm_proxy::view(request.headers[i].name), "anthropic-beta"))
+            if (llm_proxy::equals_ignoring_case(llm_proxy::view(request.headers[i].name),
+                                                "anthropic-beta"))
                 add_beta_flags(flags, llm_proxy::view(request.headers[i].value));
         std::string joined;
         for (const auto& flag : flags)
@@ -231,10 +215,10 @@ class AnthropicProvider : public llm_proxy::Provider {
         for (std::size_t i = 0; i < request.header_count; ++i) {
             std::string_view name = llm_proxy::view(request.headers[i].name);
             std::string_view value = llm_proxy::view(request.headers[i].value);
-            if (equals_ignoring_case(name, "x-api-key"))
+            if (llm_proxy::equals_ignoring_case(name, "x-api-key"))
                 return;  // the client speaks Anthropic's way already
-            if (equals_ignoring_case(name, "authorization") && value.size() > 7 &&
-                equals_ignoring_case(value.substr(0, 7), "bearer "))
+            if (llm_proxy::equals_ignoring_case(name, "authorization") && value.size() > 7 &&
+                llm_proxy::equals_ignoring_case(value.substr(0, 7), "bearer "))
                 bearer = trimmed(value.substr(7));
         }
         if (bearer.empty())

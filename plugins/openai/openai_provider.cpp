@@ -44,11 +44,13 @@ class OpenAiProvider : public llm_proxy::Provider {
 
     std::unique_ptr<RequestState> new_request() override { return std::make_unique<Request>(); }
 
-    lp_status encode_request(Call& call, const lp_request_view&, RequestState*) override {
+    lp_status encode_request(Call& call, const lp_request_view& request, RequestState*) override {
         call.set_upstream_path(path_);
         call.set_upstream_header("Content-Type", "application/json");
         if (!authorization_.empty())
             call.set_upstream_header("Authorization", authorization_);
+        else
+            bring_client_key(call, request);
         if (!organization_.empty())
             call.set_upstream_header("OpenAI-Organization", organization_);
         if (!project_.empty())
@@ -70,6 +72,18 @@ class OpenAiProvider : public llm_proxy::Provider {
     }
 
   private:
+    // Without a key of its own the upstream gets the client's. A client of another API (an
+    // Anthropic SDK on a route with api = "anthropic") may send it in x-api-key, which
+    // OpenAI-compatible servers do not read: it goes as the Bearer token they expect.
+    static void bring_client_key(Call& call, const lp_request_view& request) {
+        if (llm_proxy::request_header(request, "Authorization"))
+            return;
+        if (auto key = llm_proxy::request_header(request, "x-api-key"); key && !key->empty()) {
+            call.set_upstream_header("Authorization", "Bearer " + std::string(*key));
+            call.set_upstream_header("x-api-key", "");
+        }
+    }
+
     std::string path_;           // "/chat/completions" or "/embeddings"
     std::string authorization_;  // "Bearer <key>", empty when no key
     std::string organization_;

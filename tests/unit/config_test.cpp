@@ -173,6 +173,28 @@ allow_non_streaming = false
           }));
 }
 
+TEST_CASE("a route's api is \"openai\" unless it names one, and never empty") {
+    auto config = llmproxy::parse_config(kMinimal + R"(
+[[route]]
+path_prefix = "/v1/messages"
+api = "anthropic"
+target_llm = "main"
+)",
+                                         "api.toml");
+    REQUIRE(config.routes.size() == 2);
+    CHECK(config.routes[0].api == "openai");
+    CHECK(config.routes[1].api == "anthropic");
+    CHECK(config.routes[1].key_lines.at("api") == config.routes[1].line + 2);
+    auto problems = problems_of(kMinimal + R"(
+[[route]]
+path_prefix = "/v1/messages"
+api = ""
+target_llm = "main"
+)");
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].find("route[1].api: must name an API") != std::string::npos);
+}
+
 TEST_CASE("routes must name defined llms and processors, and prefixes must be unique") {
     auto problems = problems_of(kMinimal + R"(
 [[route]]

@@ -40,7 +40,9 @@ export const ANSWER_MODEL = 'claude-mock-4-5-20250929';
 export const TEXT = 'Hello from the mock — ünïcode ✓ and more words.';
 const SPLIT_PREFIX = '/split-bytes';
 
-const API_VERSIONS = ['2023-06-01', '2023-01-01'];
+// 2026-10-21 is what @anthropic-ai/sdk 1.x sends by default (its request-side changes, such as
+// refusing temperature/top_p/top_k, are not modelled here: no test sends those with it).
+const API_VERSIONS = ['2023-06-01', '2023-01-01', '2026-10-21'];
 const MAX_BODY_BYTES = 32 << 20;  // the Messages API's own limit (413 request_too_large above it)
 const TOP_LEVEL_FIELDS = new Set(['model', 'max_tokens', 'messages', 'system', 'stop_sequences', 'stream',
   'temperature', 'top_p', 'top_k', 'tools', 'tool_choice', 'thinking', 'metadata', 'output_config',

@@ -31,6 +31,31 @@ inline lp_str str(std::string_view s) {
     return {s.data(), s.size()};
 }
 
+// Whether two ASCII texts are equal ignoring case, as header names compare.
+inline bool equals_ignoring_case(std::string_view a, std::string_view b) {
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z')
+            x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z')
+            y = static_cast<char>(y - 'A' + 'a');
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+// The value of the client's first request header called `name` (any case), or nullopt.
+inline std::optional<std::string_view> request_header(const lp_request_view& request,
+                                                      std::string_view name) {
+    for (std::size_t i = 0; i < request.header_count; ++i)
+        if (equals_ignoring_case(view(request.headers[i].name), name))
+            return view(request.headers[i].value);
+    return std::nullopt;
+}
+
 // The API whose format a request's body is in (lp_request_view.api): "openai" (canonical), or a
 // client API's name on a route that serves it natively. A host older than ABI 1.2 sends none.
 inline std::string_view request_api(const lp_request_view& request) {
