@@ -13,8 +13,6 @@
 # off, access log off), the speed bar: the same count for the same requests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-few=${FEW:-100}
-many=${MANY:-400}
 binaries=("$@")
 [ ${#binaries[@]} -gt 0 ] || binaries=(build/llm-proxy)
 
@@ -41,25 +39,13 @@ server_command() {
   echo "$binary --config $work/proxy.toml"
 }
 
-# instructions BINARY BODY COUNT -> the total callgrind counted
-instructions() {
-  local port; port=$(free_port)
-  # shellcheck disable=SC2046 # the command's words
-  valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
-    $(server_command "$1" "$port") 2> "$work/valgrind.log" & local pid=$!
-  for _ in $(seq 600); do (echo > /dev/tcp/127.0.0.1/$port) 2> /dev/null && break; sleep 0.1; done
-  node bench/requests.mjs "http://127.0.0.1:$port/v1/chat/completions" "$3" "$2"
-  kill -TERM "$pid"; wait "$pid" || true
-  awk '/^summary:/ {print $2}' "$work/cg.out"
-}
-
 printf '%-40s %14s %14s %14s\n' "instructions per request" "2 KB request" "2 KB, stream" "2 MB request"
 for binary in "${binaries[@]}"; do
   row=()
   for body in small stream large; do
-    a=$(instructions "$binary" "$work/$body.json" "$few")
-    b=$(instructions "$binary" "$work/$body.json" "$many")
-    row+=("$(( (b - a) / (many - few) ))")
+    port=$(free_port)
+    row+=("$(instructions_per_request "$(server_command "$binary" "$port")" "$port" \
+      "http://127.0.0.1:$port/v1/chat/completions" "$work/$body.json")")
   done
   printf '%-40s %14s %14s %14s\n' "$binary" "${row[@]}"
 done

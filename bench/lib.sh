@@ -72,6 +72,25 @@ start_nginx() {
   wait_port "$1"
 }
 
+# Instructions callgrind counts in one request: the server COMMAND (its words unquoted, listening
+# on 127.0.0.1:PORT) is run under callgrind twice, once answering $FEW and once $MANY requests of
+# BODY_FILE posted to URL on one kept-alive connection, and the difference is divided by
+# MANY - FEW, which cancels start-up and shut-down out:
+# instructions_per_request "COMMAND" PORT URL BODY_FILE
+instructions_per_request() {
+  local counts=()
+  for count in "${FEW:-100}" "${MANY:-400}"; do
+    # shellcheck disable=SC2086 # the command's words
+    valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" $1 2> "$work/valgrind.log" &
+    local pid=$!
+    for _ in $(seq 600); do (echo > /dev/tcp/127.0.0.1/$2) 2> /dev/null && break; sleep 0.1; done
+    node bench/requests.mjs "$3" "$count" "$4"
+    kill -TERM "$pid"; wait "$pid" || true
+    counts+=("$(awk '/^summary:/ {print $2}' "$work/cg.out")")
+  done
+  echo $(( (counts[1] - counts[0]) / (${MANY:-400} - ${FEW:-100}) ))
+}
+
 # llm-proxy's configuration for the benchmarks, written to $work/proxy.toml: 127.0.0.1:PORT, one
 # route to the mock through the openai provider.
 # write_proxy_config PORT MOCK_PORT [SERVER_LINES] [LLM_LINES]

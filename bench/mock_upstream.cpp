@@ -1,9 +1,12 @@
 // A fast mock OpenAI upstream for benchmarks: one thread, epoll, HTTP/1.1 keep-alive, on
-// 127.0.0.1 only. POST .../chat/completions answers a fixed chat completion; with "stream":true in
-// the body it streams N chunk events `gap` milliseconds apart, then [DONE]. Thousands of streams
-// are served at once (timers in a heap, no thread per connection).
+// 127.0.0.1 only. A POST answers a fixed chat completion; with "stream":true in the body it
+// streams N chunk events `gap` milliseconds apart, then a finish chunk and [DONE]. Thousands of streams are served at
+// once (timers in a heap, no thread per connection). With --format anthropic it answers as
+// Anthropic's Messages API: a fixed message, or a stream of N text deltas between the opening
+// (message_start, content_block_start) and closing (content_block_stop, message_delta,
+// message_stop) events.
 //
-//   mock_upstream --port P [--events N] [--gap-ms G]
+//   mock_upstream --port P [--events N] [--gap-ms G] [--format openai|anthropic]
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -31,6 +34,40 @@ const std::string kCompletion =
 
 const std::string kChunk =
     R"({"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench","choices":[{"index":0,"delta":{"content":"token "},"finish_reason":null}]})";
+
+// What one format answers: a whole answer, and a stream's events (already SSE-framed).
+struct Format {
+    std::string whole;
+    std::string opening;  // before the first of the N events
+    std::string event;
+    std::string closing;  // after the last
+};
+
+const std::string kFinishChunk =
+    R"({"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})";
+
+const Format kOpenAi{kCompletion, "", "data: " + kChunk + "\n\n",
+                     "data: " + kFinishChunk + "\n\ndata: [DONE]\n\n"};
+
+const Format kAnthropic{
+    R"({"id":"msg_bench","type":"message","role":"assistant","model":"bench","content":[{"type":"text","text":"Benchmarks measure; they do not guess."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":500,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":8}})",
+    "event: message_start\ndata: "
+    R"({"type":"message_start","message":{"id":"msg_bench","type":"message","role":"assistant","model":"bench","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":500,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}})"
+    "\n\nevent: content_block_start\ndata: "
+    R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})"
+    "\n\n",
+    "event: content_block_delta\ndata: "
+    R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"token "}})"
+    "\n\n",
+    "event: content_block_stop\ndata: "
+    R"({"type":"content_block_stop","index":0})"
+    "\n\nevent: message_delta\ndata: "
+    R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":20}})"
+    "\n\nevent: message_stop\ndata: "
+    R"({"type":"message_stop"})"
+    "\n\n"};
+
+const Format* format = &kOpenAi;
 
 struct Connection {
     std::string in;
@@ -74,8 +111,8 @@ bool flush(int fd, Connection& c) {
 
 void send_event(int fd, Connection& c) {
     if (c.events_left > 0) {
-        c.out += chunked("data: " + kChunk + "\n\n");
-        if (--c.events_left == 0) c.out += chunked("data: [DONE]\n\n") + "0\r\n\r\n";
+        c.out += chunked(format->event);
+        if (--c.events_left == 0) c.out += chunked(format->closing) + "0\r\n\r\n";
     }
     if (!flush(fd, c)) return close_connection(fd);
     if (c.events_left > 0) timers.push({Clock::now() + std::chrono::milliseconds(gap_ms), fd});
@@ -98,11 +135,12 @@ void serve(int fd, Connection& c) {
         if (stream) {
             c.out += "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
             c.events_left = events_per_stream;
+            if (!format->opening.empty()) c.out += chunked(format->opening);
             send_event(fd, c);
             return;
         }
         c.out += "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                 std::to_string(kCompletion.size()) + "\r\n\r\n" + kCompletion;
+                 std::to_string(format->whole.size()) + "\r\n\r\n" + format->whole;
     }
 }
 
@@ -115,6 +153,7 @@ int main(int argc, char** argv) {
         if (arg == "--port") port = std::atoi(argv[i + 1]);
         else if (arg == "--events") events_per_stream = std::atoi(argv[i + 1]);
         else if (arg == "--gap-ms") gap_ms = std::atoi(argv[i + 1]);
+        else if (arg == "--format") format = std::string(argv[i + 1]) == "anthropic" ? &kAnthropic : &kOpenAi;
     }
     std::signal(SIGPIPE, SIG_IGN);
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);

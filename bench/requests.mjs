@@ -15,8 +15,15 @@ function once() {
       method: 'POST', agent,
       headers: { 'content-type': 'application/json', 'content-length': body.length },
     }, (res) => {
-      res.on('data', () => {});
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+      // A stream that ended with an error event did not do the work being counted.
+      const stream = String(res.headers['content-type']).startsWith('text/event-stream');
+      let tail = '';
+      res.on('data', (piece) => { if (stream) tail = (tail + piece).slice(-4096); });
+      res.on('end', () => {
+        if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}`));
+        else if (/event: error|data: \{"error"/.test(tail)) reject(new Error(`stream failed: ${tail}`));
+        else resolve();
+      });
     });
     req.on('error', reject);
     req.end(body);

@@ -22,6 +22,17 @@ std::int64_t token_count(std::uint64_t reported) {
                : static_cast<std::int64_t>(reported);
 }
 
+std::int64_t token_count_member(const Json& object, const char* key) {
+    auto it = object.find(key);
+    if (it == object.end())
+        return 0;
+    if (it->is_number_unsigned())
+        return token_count(it->get<std::uint64_t>());
+    if (it->is_number_integer())
+        return token_count(it->get<std::int64_t>());
+    return 0;
+}
+
 void append_openai_usage(std::string& out, const Usage& usage) {
     const std::int64_t prompt = usage.input + usage.cache_creation + usage.cache_read;
     out += "{\"prompt_tokens\":";

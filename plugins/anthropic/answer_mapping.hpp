@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "anthropic/json_access.hpp"
+
 namespace anthropic {
 
 // OpenAI's finish_reason for an Anthropic stop_reason: end_turn, stop_sequence and pause_turn
@@ -28,6 +30,8 @@ struct Usage {
 // A count as an upstream reported it, clamped to [0, kMaxTokenCount].
 std::int64_t token_count(std::int64_t reported);
 std::int64_t token_count(std::uint64_t reported);
+// The count member `key` of `object`, clamped; 0 when absent or not an integer.
+std::int64_t token_count_member(const Json& object, const char* key);
 
 // Appends OpenAI's usage object: prompt_tokens = input + cache_creation + cache_read (OpenAI's
 // prompt count includes cached tokens), completion_tokens = output, total_tokens = their sum,

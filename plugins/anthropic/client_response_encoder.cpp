@@ -15,30 +15,18 @@ namespace {
                            "upstream_error", "upstream_invalid_answer");
 }
 
-// A count member of `object`, clamped; 0 when absent or not an integer.
-std::int64_t count_member(const Json& object, const char* key) {
-    auto it = object.find(key);
-    if (it == object.end())
-        return 0;
-    if (it->is_number_unsigned())
-        return token_count(it->get<std::uint64_t>());
-    if (it->is_number_integer())
-        return token_count(it->get<std::int64_t>());
-    return 0;
-}
-
 CanonicalUsage usage_of(const Json& answer) {
     auto usage = answer.find("usage");
     if (usage == answer.end() || !usage->is_object())
         return {};
-    CanonicalUsage out{count_member(*usage, "prompt_tokens"),
-                       count_member(*usage, "completion_tokens"), 0,
-                       count_member(*usage, "cache_creation_input_tokens")};
+    CanonicalUsage out{token_count_member(*usage, "prompt_tokens"),
+                       token_count_member(*usage, "completion_tokens"), 0,
+                       token_count_member(*usage, "cache_creation_input_tokens")};
     auto details = usage->find("prompt_tokens_details");
     if (details != usage->end() && details->is_object()) {
-        out.cache_read = count_member(*details, "cached_tokens");
+        out.cache_read = token_count_member(*details, "cached_tokens");
         for (const char* key : {"cache_write_tokens", "cache_creation_tokens"})
-            if (std::int64_t written = count_member(*details, key))
+            if (std::int64_t written = token_count_member(*details, key))
                 out.cache_creation = written;
     }
     return out;

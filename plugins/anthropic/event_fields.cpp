@@ -9,7 +9,7 @@ namespace anthropic {
 
 namespace {
 
-using Json = nlohmann::json;
+using SaxJson = nlohmann::json;  // only its SAX interface: key order does not matter here
 
 // The objects whose members are read.
 enum class Context { other, root, message, block, delta, usage, error };
@@ -108,7 +108,7 @@ Context context_for(Slot slot) {
     }
 }
 
-class Collector : public nlohmann::json_sax<Json> {
+class Collector : public nlohmann::json_sax<SaxJson> {
   public:
     explicit Collector(EventFields& fields) : fields_(fields) {}
 
@@ -121,7 +121,7 @@ class Collector : public nlohmann::json_sax<Json> {
     }
     bool number_unsigned(std::uint64_t value) override { return number(value, token_count(value)); }
     bool number_float(double, const std::string&) override { return value_seen(); }
-    bool binary(Json::binary_t&) override { return value_seen(); }
+    bool binary(SaxJson::binary_t&) override { return value_seen(); }
 
     bool string(std::string& value) override {
         if (depth_ == 0)
@@ -260,7 +260,7 @@ bool EventFields::read(std::string_view data) {
     cache_read_input_tokens.reset();
     output_tokens.reset();
     Collector collector(*this);
-    return Json::sax_parse(data.begin(), data.end(), &collector);
+    return SaxJson::sax_parse(data.begin(), data.end(), &collector);
 }
 
 }  // namespace anthropic

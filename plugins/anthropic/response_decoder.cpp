@@ -15,23 +15,14 @@ namespace {
                            "upstream_error", "upstream_invalid_answer");
 }
 
-std::int64_t count_member(const Json& usage, const char* key) {
-    auto it = usage.find(key);
-    if (it == usage.end())
-        return 0;
-    if (it->is_number_unsigned())
-        return token_count(it->get<std::uint64_t>());
-    if (it->is_number_integer())
-        return token_count(it->get<std::int64_t>());
-    return 0;
-}
-
 Usage usage_of(const Json& message) {
     auto it = message.find("usage");
     if (it == message.end() || !it->is_object())
         return {};
-    return {count_member(*it, "input_tokens"), count_member(*it, "cache_creation_input_tokens"),
-            count_member(*it, "cache_read_input_tokens"), count_member(*it, "output_tokens")};
+    return {token_count_member(*it, "input_tokens"),
+            token_count_member(*it, "cache_creation_input_tokens"),
+            token_count_member(*it, "cache_read_input_tokens"),
+            token_count_member(*it, "output_tokens")};
 }
 
 void append_tool_call(std::string& out, const Json& block) {
