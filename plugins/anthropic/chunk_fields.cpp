@@ -132,7 +132,7 @@ class Collector : public JsonTokens {
         else
             count(token_count(value));
     }
-    void other_value() override {}
+    void other_value(std::string_view) override {}
 
   private:
     // Deep enough for /choices/0/delta/tool_calls/N/function/arguments.

@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <string>
 
+#include "anthropic/json_text.hpp"
 #include "anthropic/request_errors.hpp"
 
 namespace anthropic {
@@ -156,7 +157,7 @@ Json tool_call(Json& block, const std::string& where, ToolNames& names) {
                 {"type", "function"},
                 {"function",
                  {{"name", names.upstream_name(required_string(block, "name", where))},
-                  {"arguments", input.dump()}}}};
+                  {"arguments", compact_json(input)}}}};
 }
 
 void decode_assistant_turn(Json& content, const std::string& where, ToolNames& names, Json& out) {

@@ -242,7 +242,7 @@ void reasoning_and_format(Json& request, Json& out) {
 }  // namespace
 
 DecodedRequest decode_client_request(std::string_view text) {
-    Json request = nesting_within(text, kMaxJsonDepth) ? Json::parse(text, nullptr, false) : Json();
+    Json request = parse_document(text);
     if (!request.is_object())
         refuse_invalid("(body)", "must be a JSON object nesting at most " +
                                      std::to_string(kMaxJsonDepth) + " levels deep");
@@ -306,7 +306,7 @@ DecodedRequest decode_client_request(std::string_view text) {
         if (decoded.stream)
             out["stream_options"] = {{"include_usage", true}};
     }
-    decoded.body = out.dump();
+    decoded.body = compact_json(out);
     return decoded;
 }
 

@@ -58,8 +58,7 @@ Json tool_use_block(const Json& call, const ReplyFacts& facts, std::size_t ordin
     const std::string_view arguments = string_or_empty(function, "arguments");
     Json input = Json::object();
     if (!is_blank(arguments)) {
-        input = nesting_within(arguments, kMaxJsonDepth) ? Json::parse(arguments, nullptr, false)
-                                                         : Json();
+        input = parse_document(arguments);
         if (!input.is_object())
             throw llm_proxy::Error("the upstream called the tool \"" + std::string(name) +
                                        "\" with arguments that are not a JSON object",
@@ -76,7 +75,7 @@ Json tool_use_block(const Json& call, const ReplyFacts& facts, std::size_t ordin
 std::string encode_client_response(std::string_view text, const ReplyFacts& facts) {
     if (!nesting_within(text, kMaxJsonDepth))
         invalid_answer("it nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-    const Json answer = Json::parse(text, nullptr, false);
+    const Json answer = parse_document(text);
     if (!answer.is_object())
         invalid_answer("it is not a JSON object");
     auto choices = answer.find("choices");
@@ -104,11 +103,13 @@ std::string encode_client_response(std::string_view text, const ReplyFacts& fact
 
     const std::string_view stop_reason =
         !is_blank(refusal) ? "refusal" : stop_reason_for(string_or_empty(choice, "finish_reason"));
-    std::string out = Json{{"id", facts.message_id},        {"type", "message"},
-                           {"role", "assistant"},           {"model", facts.model},
-                           {"content", std::move(content)}, {"stop_reason", stop_reason},
-                           {"stop_sequence", nullptr}}
-                          .dump();
+    std::string out = compact_json(Json{{"id", facts.message_id},
+                                        {"type", "message"},
+                                        {"role", "assistant"},
+                                        {"model", facts.model},
+                                        {"content", std::move(content)},
+                                        {"stop_reason", stop_reason},
+                                        {"stop_sequence", nullptr}});
     out.pop_back();  // the closing brace: usage follows
     out += ",\"usage\":";
     append_anthropic_usage(out, usage_of(answer));

@@ -1,15 +1,12 @@
 #include "anthropic/event_fields.hpp"
 
 #include <array>
-#include <nlohmann/json.hpp>
 
 #include "anthropic/answer_mapping.hpp"
 
 namespace anthropic {
 
 namespace {
-
-using SaxJson = nlohmann::json;  // only its SAX interface: key order does not matter here
 
 // The objects whose members are read.
 enum class Context { other, root, message, block, delta, usage, error };
@@ -108,56 +105,43 @@ Context context_for(Slot slot) {
     }
 }
 
-class Collector : public nlohmann::json_sax<SaxJson> {
+class Collector : public JsonTokens {
   public:
     explicit Collector(EventFields& fields) : fields_(fields) {}
 
-    bool null() override { return value_seen(); }
-    bool boolean(bool) override { return value_seen(); }
-    bool number_integer(std::int64_t value) override {
-        if (slot_ == Slot::index && value < 0)
-            return value_seen();  // not an index: absent
-        return number(static_cast<std::uint64_t>(value), token_count(value));
-    }
-    bool number_unsigned(std::uint64_t value) override { return number(value, token_count(value)); }
-    bool number_float(double, const std::string&) override { return value_seen(); }
-    bool binary(SaxJson::binary_t&) override { return value_seen(); }
+    // Whether the text was an object (a scalar or array at the top is not an event).
+    bool root_was_object() const { return root_object_ && !root_other_; }
 
-    bool string(std::string& value) override {
+    void object_start() override {
         if (depth_ == 0)
-            return false;
+            root_object_ = true;
+        open(depth_ == 0 ? Context::root : context_for(slot_));
+    }
+    void array_start() override {
+        root_other_ = root_other_ || depth_ == 0;
+        open(Context::other);
+    }
+    void object_end() override { close(); }
+    void array_end() override { close(); }
+    void key(std::string_view key) override { slot_ = slot_for(context(), key); }
+
+    bool reads_string() override {
+        root_other_ = root_other_ || depth_ == 0;
+        return string_slot() != nullptr || slot_ == Slot::stop_reason;
+    }
+    void string(std::string_view value) override {
         if (std::string* target = string_slot())
             target->assign(value);
         else if (slot_ == Slot::stop_reason)
-            fields_.stop_reason = value;
-        return true;
+            fields_.stop_reason = std::string(value);
     }
-
-    bool start_object(std::size_t) override {
-        if (depth_ == 0) {
-            open(Context::root);
-            return true;
-        }
-        open(context_for(slot_));
-        return true;
+    void integer(std::int64_t value) override {
+        root_other_ = root_other_ || depth_ == 0;
+        if (slot_ == Slot::index && value < 0)
+            return;  // not an index: absent
+        number(static_cast<std::uint64_t>(value), token_count(value));
     }
-    bool start_array(std::size_t) override {
-        if (depth_ == 0)
-            return false;
-        open(Context::other);
-        return true;
-    }
-    bool end_object() override { return close(); }
-    bool end_array() override { return close(); }
-
-    bool key(std::string& key) override {
-        slot_ = slot_for(context(), key);
-        return true;
-    }
-
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
-        return false;
-    }
+    void other_value(std::string_view) override { root_other_ = root_other_ || depth_ == 0; }
 
   private:
     static constexpr std::size_t kTrackedDepth = 4;
@@ -171,18 +155,13 @@ class Collector : public nlohmann::json_sax<SaxJson> {
             contexts_[depth_ - 1] = context;
         slot_ = Slot::none;
     }
-    bool close() {
+    void close() {
         --depth_;
         slot_ = Slot::none;
-        return true;
     }
-    // A scalar: the root must be an object.
-    bool value_seen() { return depth_ > 0; }
 
     // An integer, as an index and as a token count (clamped).
-    bool number(std::uint64_t index, std::int64_t count) {
-        if (depth_ == 0)
-            return false;
+    void number(std::uint64_t index, std::int64_t count) {
         switch (slot_) {
             case Slot::index:
                 fields_.index = index;
@@ -202,7 +181,6 @@ class Collector : public nlohmann::json_sax<SaxJson> {
             default:
                 break;
         }
-        return true;
     }
 
     std::string* string_slot() {
@@ -244,6 +222,8 @@ class Collector : public nlohmann::json_sax<SaxJson> {
     std::array<Context, kTrackedDepth> contexts_{};
     std::size_t depth_ = 0;
     Slot slot_ = Slot::none;
+    bool root_object_ = false;
+    bool root_other_ = false;
 };
 
 }  // namespace
@@ -260,7 +240,7 @@ bool EventFields::read(std::string_view data) {
     cache_read_input_tokens.reset();
     output_tokens.reset();
     Collector collector(*this);
-    return SaxJson::sax_parse(data.begin(), data.end(), &collector);
+    return scanner_.scan(data, collector) && collector.root_was_object();
 }
 
 }  // namespace anthropic

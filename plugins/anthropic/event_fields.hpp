@@ -1,6 +1,6 @@
-// The fields of one Anthropic stream event that the stream decoder reads, collected in one SAX
-// pass over the event's data: no document is built, and an object holding them is reused from
-// event to event, so its strings keep their capacity.
+// The fields of one Anthropic stream event that the stream decoder reads, collected in one pass
+// over the event's data (json_scanner.hpp): no document is built, and an object holding them is
+// reused from event to event, so its strings keep their capacity.
 //
 // The fields, by JSON Pointer (a member of another type, or null, counts as absent):
 //   /type, /index
@@ -16,6 +16,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "anthropic/json_scanner.hpp"
 
 namespace anthropic {
 
@@ -50,6 +52,9 @@ struct EventFields {
     // Replaces every field with those of `data`. Returns false when data is not a JSON object
     // (fields are then unspecified).
     bool read(std::string_view data);
+
+  private:
+    JsonScanner scanner_;  // reused: its buffers keep their capacity
 };
 
 }  // namespace anthropic

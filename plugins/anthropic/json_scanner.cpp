@@ -134,9 +134,10 @@ bool JsonScanner::scan(std::string_view text, JsonTokens& tokens) {
             if (!string_token(tokens.reads_string(), &tokens, false))
                 return false;
         } else if (c == 't' || c == 'f' || c == 'n') {
-            if (!literal(c == 't' ? "true" : c == 'f' ? "false" : "null"))
+            const std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
+            if (!literal(word))
                 return false;
-            tokens.other_value();
+            tokens.other_value(word);
         } else if (!number(tokens)) {
             return false;
         }
@@ -273,6 +274,7 @@ bool JsonScanner::escape() {
 }
 
 bool JsonScanner::number(JsonTokens& tokens) {
+    const char* start = at_;
     const bool negative = *at_ == '-';
     if (negative)
         ++at_;
@@ -316,7 +318,7 @@ bool JsonScanner::number(JsonTokens& tokens) {
             magnitude = magnitude * 10 + digit;
     }
     if (!integer)
-        tokens.other_value();
+        tokens.other_value(std::string_view(start, static_cast<std::size_t>(at_ - start)));
     else if (negative)
         tokens.integer(magnitude == kMaxPositive + 1 ? std::numeric_limits<std::int64_t>::min()
                                                      : -static_cast<std::int64_t>(magnitude));
@@ -353,7 +355,7 @@ bool is_json_object(std::string_view text) {
         bool reads_string() override { return false; }
         void string(std::string_view) override {}
         void integer(std::int64_t) override {}
-        void other_value() override {}
+        void other_value(std::string_view) override {}
     } ignored;
     JsonScanner scanner;
     return scanner.scan(text, ignored);

@@ -24,7 +24,8 @@ class JsonTokens {
     virtual bool reads_string() = 0;
     virtual void string(std::string_view value) = 0;
     virtual void integer(std::int64_t value) = 0;  // an integer that fits in 64 bits, signed
-    virtual void other_value() = 0;                // any other number, true, false or null
+    // Any other number, true, false or null: its text, as it stands in the document.
+    virtual void other_value(std::string_view text) = 0;
 };
 
 class JsonScanner {

@@ -166,8 +166,7 @@ Json tool_use_block(Json& call, const std::string& where) {
     // A call without arguments streamed by some servers has arguments "".
     Json input = Json::object();
     if (!is_blank(arguments)) {
-        input = nesting_within(arguments, kMaxJsonDepth) ? Json::parse(arguments, nullptr, false)
-                                                         : Json();
+        input = parse_document(arguments);
         if (!input.is_object())
             refuse_invalid(
                 arguments_field,

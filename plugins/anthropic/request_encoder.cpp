@@ -198,9 +198,7 @@ std::string effort(const Json& reasoning_effort) {
 }  // namespace
 
 EncodedRequest encode_request(std::string_view chat_request, const EncoderSettings& settings) {
-    Json request = nesting_within(chat_request, kMaxJsonDepth)
-                       ? Json::parse(chat_request, nullptr, false)
-                       : Json();
+    Json request = parse_document(chat_request);
     if (!request.is_object())
         refuse_invalid("(body)", "must be a JSON object nesting at most " +
                                      std::to_string(kMaxJsonDepth) + " levels deep");
@@ -272,7 +270,7 @@ EncodedRequest encode_request(std::string_view chat_request, const EncoderSettin
     }
     if (Json* stream = given(request, "stream"))
         out["stream"] = std::move(*stream);
-    encoded.body = out.dump();
+    encoded.body = compact_json(out);
     return encoded;
 }
 

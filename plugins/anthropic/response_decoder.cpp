@@ -32,7 +32,7 @@ void append_tool_call(std::string& out, const Json& block) {
     out += ",\"type\":\"function\",\"function\":{\"name\":";
     append_json_string(out, string_or_empty(block, "name"));
     out += ",\"arguments\":";
-    append_json_string(out, input != block.end() ? input->dump() : "{}");
+    append_json_string(out, input != block.end() ? compact_json(*input) : "{}");
     out += "}}";
 }
 
@@ -41,7 +41,7 @@ void append_tool_call(std::string& out, const Json& block) {
 std::string decode_response(std::string_view text, std::int64_t created) {
     if (!nesting_within(text, kMaxJsonDepth))
         invalid_answer("it nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-    Json message = Json::parse(text, nullptr, false);
+    Json message = parse_document(text);
     if (!message.is_object())
         invalid_answer("it is not a JSON object");
     if (string_or_empty(message, "type") != "message")

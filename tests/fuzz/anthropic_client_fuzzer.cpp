@@ -26,6 +26,7 @@
 #include "anthropic/client_response_encoder.hpp"
 #include "anthropic/client_stream_encoder.hpp"
 #include "anthropic/json_scanner.hpp"
+#include "anthropic/json_text.hpp"
 #include "fuzz_check.hpp"
 #include "json_token_trace.hpp"
 
@@ -196,6 +197,14 @@ void scanner(const std::string& text) {
             "the scanner accepts what the reference accepts");
     if (accepted)
         require(trace.lines == reference.lines, "the scanner's tokens are the reference's");
+    const anthropic::Json document = anthropic::parse_document(text);
+    require(document.is_discarded() == !accepted, "parse_document reads what the scanner accepts");
+    if (accepted) {
+        const auto reference_document = anthropic::Json::parse(text);
+        require(document == reference_document, "parse_document's document is nlohmann's");
+        require(anthropic::compact_json(document) == reference_document.dump(),
+                "compact_json writes what dump writes");
+    }
     require(anthropic::is_json_object(text) ==
                 (accepted && !trace.lines.empty() && trace.lines[0] == "{"),
             "is_json_object is a scan whose first token opens an object");

@@ -1,7 +1,7 @@
 // The anthropic codec's JSON scanner (plugins/anthropic/json_scanner.hpp) and its reference,
 // nlohmann::json's strict SAX parse, as traces of the same form, for tests that hold one to the
-// other: one line per token ({, }, [, ], k:<key>, s:<string>, i:<integer>, o for any other
-// value), strings unescaped.
+// other: one line per token ({, }, [, ], k:<key>, s:<string>, i:<integer>, o:<text> for any
+// other value, as it stands in the text), strings unescaped.
 #pragma once
 
 #include <algorithm>
@@ -25,7 +25,7 @@ struct ScannerTrace : anthropic::JsonTokens {
     bool reads_string() override { return true; }
     void string(std::string_view s) override { lines.push_back("s:" + std::string(s)); }
     void integer(std::int64_t i) override { lines.push_back("i:" + std::to_string(i)); }
-    void other_value() override { lines.push_back("o"); }
+    void other_value(std::string_view text) override { lines.push_back("o:" + std::string(text)); }
     std::vector<std::string> lines;
 };
 
@@ -36,17 +36,17 @@ class ReferenceTrace : public nlohmann::json_sax<nlohmann::json> {
         return nlohmann::json::sax_parse(text.begin(), text.end(), this);
     }
 
-    bool null() override { return add("o"); }
-    bool boolean(bool) override { return add("o"); }
+    bool null() override { return add("o:null"); }
+    bool boolean(bool value) override { return add(value ? "o:true" : "o:false"); }
     bool number_integer(std::int64_t i) override { return add("i:" + std::to_string(i)); }
     bool number_unsigned(std::uint64_t u) override {
         return add(u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())
-                       ? "o"
+                       ? "o:" + std::to_string(u)
                        : "i:" + std::to_string(u));
     }
-    bool number_float(double, const std::string&) override { return add("o"); }
+    bool number_float(double, const std::string& text) override { return add("o:" + text); }
     bool string(std::string& s) override { return add("s:" + s); }
-    bool binary(binary_t&) override { return add("o"); }
+    bool binary(binary_t&) override { return add("o:binary"); }
     bool start_object(std::size_t) override { return open("{"); }
     bool key(std::string& k) override { return add("k:" + k); }
     bool end_object() override { return close("}"); }

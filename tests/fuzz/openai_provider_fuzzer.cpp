@@ -99,11 +99,11 @@ void decode_answer(int status, const std::string& body) {
 void decode_stream(const fuzz::CutInput& stream) {
     llmproxy::ProviderCall provider(openai());
     llmproxy::SseParser parser;
-    std::vector<std::string> datas;
-    std::vector<std::string> relayed;
+    std::vector<llmproxy::StreamEvent> upstream;
+    std::vector<llmproxy::StreamEvent> relayed;
     bool done = false;
     auto collect = [&](const llmproxy::SseEvent& event) {
-        datas.push_back(event.data);
+        upstream.push_back({event.event, event.data});
         done = done || event.data == "[DONE]";
         provider.decode(event, relayed);
     };
@@ -116,7 +116,7 @@ void decode_stream(const fuzz::CutInput& stream) {
     } catch (const ApiException& e) {
         status = e.error().status;
     }
-    require(relayed == datas, "openai passes every event's data unchanged, in order");
+    require(relayed == upstream, "openai passes every event unchanged, name and data, in order");
     require(status == (done ? 0 : 502), "a stream without [DONE] ends with 502, only that one");
 }
 

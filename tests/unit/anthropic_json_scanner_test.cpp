@@ -1,7 +1,8 @@
 // The anthropic codec's JSON scanner, against nlohmann::json's parser as the reference
 // (tests/fuzz/json_token_trace.hpp): the same texts accepted, the same tokens in the same order
 // with the same unescaped strings, on hand-picked texts and on a bounded number of random
-// mutations of a real chunk.
+// mutations of a real chunk. The documents the codec reads through it (parse_document) and
+// writes (compact_json) are held to nlohmann's parse and dump the same way.
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 
 #include "../fuzz/json_token_trace.hpp"
 #include "anthropic/json_scanner.hpp"
+#include "anthropic/json_text.hpp"
 
 namespace {
 
@@ -31,6 +33,13 @@ void check_agrees(const std::string& text) {
     REQUIRE(accepted == (expected == Expected::accept));
     if (accepted)
         CHECK(trace.lines == reference.lines);
+    const anthropic::Json document = anthropic::parse_document(text);
+    REQUIRE(document.is_discarded() == !accepted);
+    if (accepted) {
+        const auto reference_document = anthropic::Json::parse(text);
+        CHECK(document == reference_document);
+        CHECK(anthropic::compact_json(document) == reference_document.dump());
+    }
 }
 
 const std::string kChunk =
