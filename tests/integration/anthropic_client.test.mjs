@@ -11,7 +11,6 @@
 // The SDK (1.x) sends its key as `Authorization: Bearer` and `anthropic-version: 2026-10-21`; an
 // older client's x-api-key is sent raw.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, test } from 'node:test';
 
 import Anthropic from '@anthropic-ai/sdk';
@@ -22,7 +21,7 @@ import { ANSWER_MODEL, API_KEY, OVERLOADED_EVENT, TEXT, TIME_CALL, WEATHER_CALL,
 import { startMock } from './lib/mock_upstream.mjs';
 import { ANSWER_TEXT, STREAM_ERROR_MESSAGE, TEXT_BEFORE_TOOLS, TIME_CALL_ID, WEATHER_ARGUMENTS, WEATHER_CALL_ID,
   startOpenAiToolMock } from './lib/openai_tool_upstream.mjs';
-import { startProxy } from './lib/proxy.mjs';
+import { closedPort, startProxy } from './lib/proxy.mjs';
 
 const CLIENT_KEY = 'sk-ant-client-own-key';
 const LOCAL_KEY = 'sk-local-upstream-key';
@@ -35,15 +34,6 @@ let anthropicMock;  // the Anthropic Messages API
 let openaiMock;     // an OpenAI chat API: text, streams, errors, holds, cuts
 let toolMock;       // an OpenAI chat API answering with tool calls
 let proxy;
-
-// A port on 127.0.0.1 that nothing listens on.
-async function closedPort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const llm = (name, provider, baseUrl, { key = '', timeoutMs = 5000, extra = '' } = {}) => `
 [llm.${name}]

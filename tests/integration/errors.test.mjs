@@ -1,24 +1,14 @@
 // Every failure is an OpenAI-style JSON error with the right status, or an SSE error event once a
 // stream has started, and a log line saying what happened.
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, test } from 'node:test';
 
 import { startMock } from './lib/mock_upstream.mjs';
-import { chatBody, post, readEvents, startProxy, upstreamConfig } from './lib/proxy.mjs';
+import { chatBody, closedPort, post, readEvents, startProxy, upstreamConfig } from './lib/proxy.mjs';
 
 let mock;
 let proxy;
 let deadUrl;
-
-// A port on 127.0.0.1 that nothing listens on.
-async function closedPort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 before(async () => {
   mock = await startMock();

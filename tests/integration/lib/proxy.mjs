@@ -2,6 +2,7 @@
 // on a free port of 127.0.0.1, and waits until it says it is listening.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -115,4 +116,13 @@ export async function readEvents(response) {
   const text = await response.text();
   return text.split('\n\n').filter((block) => block.trim() !== '').map((block) =>
     block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n'));
+}
+
+// A port on 127.0.0.1 that nothing listens on.
+export async function closedPort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
