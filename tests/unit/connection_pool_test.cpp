@@ -77,3 +77,24 @@ TEST_CASE("connections idle beyond idle_ttl are not handed out, however many exp
         CHECK_FALSE(lease.session->http().connected());
     }
 }
+
+TEST_CASE("at most max_idle connections are kept idle; the others given back are closed") {
+    Listener listener;
+    auto settings = settings_for(listener, std::chrono::seconds(30));
+    settings.max_idle = 3;
+    ConnectionPool pool(settings);
+    std::vector<ConnectionPool::Lease> leases;
+    for (int i = 0; i < 5; ++i) {
+        leases.push_back(pool.acquire());
+        REQUIRE(leases.back().session->connect_if_needed());
+    }
+    for (auto& lease : leases)
+        pool.release(std::move(lease.session));
+    int reused = 0;
+    std::vector<ConnectionPool::Lease> again;
+    for (int i = 0; i < 5; ++i) {
+        again.push_back(pool.acquire());
+        reused += again.back().reused ? 1 : 0;
+    }
+    CHECK(reused == 3);
+}
