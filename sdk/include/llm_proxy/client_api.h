@@ -14,10 +14,11 @@
  * large).
  *
  * Native mode. When the route's llm uses `native_provider` (a provider whose upstream API is this
- * very API), nothing is translated: decode_request, encode_response, encode_stream_event and
- * end_stream are not called, the client's body reaches the processors and the provider as sent
- * (lp_request_view.api names this API, so they know the format), and the upstream's answer and
- * events come back as they are, event names included. Errors still go through encode_error.
+ * very API), nothing is translated: request_new, decode_request, encode_response,
+ * encode_stream_event and end_stream are not called, the client's body reaches the processors and
+ * the provider as sent (lp_request_view.api names this API, so they know the format), and the
+ * upstream's answer and events come back as they are, event names included, with no [DONE].
+ * Errors still go through encode_error, with state NULL.
  */
 #ifndef LLM_PROXY_CLIENT_API_H
 #define LLM_PROXY_CLIENT_API_H
@@ -59,7 +60,9 @@ typedef struct lp_client_api {
     /* The client's request (request->body, as sent) into a canonical chat request: set_body with
      * its JSON, which must name a "model" and say "stream" as the client asked. get_field reads
      * the client's body. On a request that cannot be translated return LP_FAILED after set_error
-     * (400 naming the field); encode_error then shapes the answer. REQUIRED. THREADS: [request]. */
+     * (400 naming the field); encode_error then shapes the answer. A request the client API
+     * answers itself: respond() (in the client's format) and return LP_RESPONDED; nothing else
+     * runs then. REQUIRED. THREADS: [request]. */
     lp_status (*decode_request)(void* instance, void* state, lp_call* call,
                                 const lp_request_view* request);
 
