@@ -140,6 +140,14 @@ test('a request decode_request refuses is answered through encode_error, and not
   assert.equal(mock.requests.length, before);
 });
 
+test('a client API that answers in decode_request: that answer goes out, and nothing goes upstream', async () => {
+  const before = mock.requests.length;
+  const r = await post(`${proxy.url}/translated`, '{"answer_here": true}');
+  assert.equal(r.status, 200);
+  assert.equal(await r.text(), 'answered by decode_request');
+  assert.equal(mock.requests.length, before);
+});
+
 test('the gateway\'s own errors on such a route are encoded too: invalid JSON, wrong method, body too large', async () => {
   const invalid = await post(`${proxy.url}/translated`, '{"wrapped": {"model": "a", "model": "b"}}');
   assert.equal(invalid.status, 400);
