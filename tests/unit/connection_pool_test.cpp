@@ -78,7 +78,7 @@ TEST_CASE("connections idle beyond idle_ttl are not handed out, however many exp
     }
 }
 
-TEST_CASE("at most max_idle connections are kept idle; the others given back are closed") {
+TEST_CASE("at most max_idle connections are kept idle, and the others given back are closed") {
     Listener listener;
     auto settings = settings_for(listener, std::chrono::seconds(30));
     settings.max_idle = 3;

@@ -575,6 +575,9 @@ export async function startAnthropicMock({ basePath = '/v1', apiKey = API_KEY } 
       else res.destroy();
     }
   });
+  // Node closes an idle kept-alive connection after 5 s; a client that reuses it at that moment
+  // gets "fetch failed" (seen once under heavy load). Tests never idle that long on purpose.
+  server.keepAliveTimeout = 60_000;
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   mock.port = server.address().port;
   mock.url = `http://127.0.0.1:${mock.port}${basePath}`;
