@@ -69,8 +69,9 @@ scripts/build.sh > /dev/null
 
 # Runs the suite; prints the failed tests' names, one per line.
 failed_tests() {
-  ctest --test-dir build -j 2 --timeout 300 > build/mutants-ctest.log 2>&1 || true
   local log=build/Testing/Temporary/LastTestsFailed.log
+  rm -f "$log"  # ctest leaves the last run's list when no test fails
+  ctest --test-dir build -j 2 --timeout 300 > build/mutants-ctest.log 2>&1 || true
   [ -s "$log" ] && cut -d: -f2- "$log" || true
 }
 
