@@ -102,7 +102,8 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins)
         lp_provider_config pc{
             sizeof(lp_provider_config), to_lp(name),    static_cast<lp_endpoint>(llm.endpoint),
             to_lp(llm.base_url),        to_lp(api_key), to_lp(llm.options_json)};
-        lp_call call("provider '" + llm.provider + "' instance_new for [" + key + "]");
+        const std::string hook = "instance_new for [" + key + "]";
+        lp_call call(HookSite("provider", llm.provider, hook));
         if (invoke_hook(rt.plugin, call, [&] {
                 return rt.provider->vtable.instance_new(&pc, &call, &rt.instance);
             }) != LP_CONTINUE) {
@@ -134,7 +135,8 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins)
         rt.plugin = rt.type->plugin->id + " [" + key + "]";
         lp_processor_config pc{sizeof(lp_processor_config), to_lp(name), to_lp(proc.config_value),
                                to_lp(proc.additional_config_json)};
-        lp_call call("processor '" + proc.type + "' instance_new for [" + key + "]");
+        const std::string hook = "instance_new for [" + key + "]";
+        lp_call call(HookSite("processor", proc.type, hook));
         if (invoke_hook(rt.plugin, call, [&] {
                 return rt.type->vtable.instance_new(&pc, &call, &rt.instance);
             }) != LP_CONTINUE) {
@@ -188,7 +190,7 @@ void Runtime::create_client_apis(std::vector<ConfigProblem>& problems) {
         }
         rt.plugin = rt.type->plugin->id + " [client API " + route.api + "]";
         lp_client_api_config cc{sizeof(lp_client_api_config), to_lp(route.api)};
-        lp_call call("client API '" + route.api + "' instance_new");
+        lp_call call(HookSite("client API", route.api, "instance_new"));
         if (invoke_hook(rt.plugin, call, [&] {
                 return rt.type->vtable.instance_new(&cc, &call, &rt.instance);
             }) != LP_CONTINUE) {

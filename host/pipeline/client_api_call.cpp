@@ -10,8 +10,8 @@ namespace llmproxy {
 
 namespace {
 
-std::string where_of(const ClientApiRuntime& api, const char* hook) {
-    return "client API '" + api.type->name + "' " + hook;
+HookSite where_of(const ClientApiRuntime& api, const char* hook) {
+    return HookSite("client API", api.type->name, hook);
 }
 
 // Runs encode_error into call. Returns false (and logs why) when the client API failed.
@@ -48,7 +48,7 @@ ClientApiCall::~ClientApiCall() {
                       [&] { vtable_.request_free(api_.instance, state_); });
 }
 
-std::string ClientApiCall::where(const char* hook) const {
+HookSite ClientApiCall::where(const char* hook) const {
     return where_of(api_, hook);
 }
 

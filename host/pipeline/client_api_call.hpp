@@ -32,7 +32,7 @@ class ClientApiCall {
     void end(std::vector<StreamEvent>& out);
 
     void* state() const { return state_; }
-    std::string where(const char* hook) const;
+    HookSite where(const char* hook) const;
 
   private:
     const ClientApiRuntime& api_;

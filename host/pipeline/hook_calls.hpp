@@ -56,9 +56,9 @@ class BodyCall : public lp_call {
   public:
     // index: where values of body were found, shared by the hooks of one request so that they
     // scan the body once between them; null gives this call an index of its own.
-    BodyCall(std::string where, std::string& body, SideCaller* side_caller,
+    BodyCall(HookSite where, std::string& body, SideCaller* side_caller,
              json_fields::Index* index = nullptr)
-        : lp_call(std::move(where)),
+        : lp_call(where),
           body_(body),
           side_caller_(side_caller),
           index_(index ? *index : own_index_) {
@@ -98,9 +98,9 @@ class BodyCall : public lp_call {
 // the upstream request.
 class RequestCall : public BodyCall {
   public:
-    RequestCall(std::string where, std::string& body, UpstreamRequest* upstream,
+    RequestCall(HookSite where, std::string& body, UpstreamRequest* upstream,
                 SideCaller* side_caller, json_fields::Index* index = nullptr)
-        : BodyCall(std::move(where), body, side_caller, index), upstream_(upstream) {}
+        : BodyCall(where, body, side_caller, index), upstream_(upstream) {}
 
     void respond(int status, std::string_view content_type, std::string_view body) override;
     void emit_event(std::string_view data) override { emitted.add({}, data); }
@@ -129,8 +129,8 @@ class RequestCall : public BodyCall {
 // decode_response and on_response: may edit or replace the answer.
 class ResponseCall : public BodyCall {
   public:
-    ResponseCall(std::string where, Answer& answer, SideCaller* side_caller)
-        : BodyCall(std::move(where), answer.body, side_caller), answer_(answer) {}
+    ResponseCall(HookSite where, Answer& answer, SideCaller* side_caller)
+        : BodyCall(where, answer.body, side_caller), answer_(answer) {}
     void respond(int status, std::string_view content_type, std::string_view body) override;
 
   private:
@@ -141,7 +141,7 @@ class ResponseCall : public BodyCall {
 // (`data`; empty in end_stream, which has no current event) and emit events, which replace it.
 class StreamCall : public BodyCall {
   public:
-    StreamCall(std::string where, std::string& data) : BodyCall(std::move(where), data, nullptr) {}
+    StreamCall(HookSite where, std::string& data) : BodyCall(where, data, nullptr) {}
     void set_body(std::string_view) override { misuse("set_body"); }
     void emit_event(std::string_view data) override { emitted.add({}, data); }
     void emit_named_event(std::string_view name, std::string_view data) override {

@@ -20,8 +20,8 @@ ProviderCall::~ProviderCall() {
                       [&] { vtable_.request_free(llm_.instance, state_); });
 }
 
-std::string ProviderCall::where(const char* hook) const {
-    return "provider '" + llm_.config->provider + "' " + hook;
+HookSite ProviderCall::where(const char* hook) const {
+    return HookSite("provider", llm_.config->provider, hook);
 }
 
 lp_status ProviderCall::encode(RequestCall& call, const lp_request_view& request) {

@@ -31,7 +31,7 @@ class ProviderCall {
     // end_stream: final events appended to out; throws after appending when it fails.
     void end(std::vector<StreamEvent>& out);
 
-    std::string where(const char* hook) const;
+    HookSite where(const char* hook) const;
 
   private:
     const LlmRuntime& llm_;

@@ -181,8 +181,8 @@ class RequestFlow : public SideCaller {
             const auto* proc = route_.processors[i];
             if (!proc->type->vtable.on_request)
                 continue;
-            RequestCall call("processor '" + proc->config->name + "' on_request", body_, nullptr,
-                             this, &body_index_);
+            RequestCall call(HookSite("processor", proc->config->name, "on_request"), body_,
+                             nullptr, this, &body_index_);
             lp_request_view view = view_of(body_, facts_, llm_);
             lp_status status = invoke_hook(proc->plugin, call, [&] {
                 return proc->type->vtable.on_request(proc->instance, processor_states_[i], &call,
@@ -315,7 +315,7 @@ class RequestFlow : public SideCaller {
         for (std::size_t i = 0; i < route_.processors.size(); ++i) {
             const auto* proc = route_.processors[i];
             if (proc->type->vtable.request_new) {
-                lp_call call("processor '" + proc->config->name + "' request_new");
+                lp_call call(HookSite("processor", proc->config->name, "request_new"));
                 if (invoke_hook(proc->plugin, call, [&] {
                         return proc->type->vtable.request_new(proc->instance, &call,
                                                               &processor_states_[i]);
@@ -353,7 +353,8 @@ class RequestFlow : public SideCaller {
             const auto* proc = route_.processors[i];
             if (!proc->type->vtable.on_response)
                 continue;
-            ResponseCall call("processor '" + proc->config->name + "' on_response", answer, this);
+            ResponseCall call(HookSite("processor", proc->config->name, "on_response"), answer,
+                              this);
             const std::string body = answer.body;  // stable while the hook may replace the answer
             lp_status status = invoke_hook(proc->plugin, call, [&] {
                 return proc->type->vtable.on_response(proc->instance, processor_states_[i], &call,
@@ -452,7 +453,7 @@ class RequestFlow : public SideCaller {
                 continue;
             std::vector<StreamEvent> out;
             for (auto& event : events) {
-                StreamCall call("processor '" + proc->config->name + "' on_stream_event",
+                StreamCall call(HookSite("processor", proc->config->name, "on_stream_event"),
                                 event.data);
                 lp_sse_event e{sizeof(lp_sse_event), to_lp(event.name), to_lp(event.data), {}};
                 lp_status status = invoke_hook(proc->plugin, call, [&] {

@@ -14,15 +14,25 @@ void lp_call::set_error(int status, std::string_view type, std::string_view code
 llmproxy::ApiError lp_call::error_or_default() const {
     if (error_)
         return *error_;
-    return llmproxy::ApiError::internal(where_ + " failed without saying why");
+    return llmproxy::ApiError::internal(where() + " failed without saying why");
 }
 
 void lp_call::misuse(const char* function) const {
-    spdlog::warn("{} called {}, which is not available there; the call is ignored", where_,
+    spdlog::warn("{} called {}, which is not available there; the call is ignored", where(),
                  function);
 }
 
 namespace llmproxy {
+
+std::string HookSite::text() const {
+    if (kind_.empty())
+        return std::string(hook_);
+    std::string text;
+    text.reserve(kind_.size() + name_.size() + hook_.size() + 4);
+    text.append(kind_).append(" '").append(name_).append("' ").append(hook_);
+    return text;
+}
+
 namespace {
 
 // Every entry point catches everything: an exception must never unwind into plugin code.

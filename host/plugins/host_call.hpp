@@ -12,8 +12,29 @@
 
 #include "http/api_error.hpp"
 
+namespace llmproxy {
+
+// Where a hook runs, for messages: "provider 'openai' encode_request". Its parts are views of names
+// that outlive the call (the configuration's, literals); the text is built only when a message
+// needs it, since a hook may run for every event of a stream.
+class HookSite {
+  public:
+    // A hook named alone. Implicit, for literals: the text must outlive the call.
+    HookSite(const char* hook) : hook_(hook) {}  // NOLINT(google-explicit-constructor)
+    HookSite(std::string_view kind, std::string_view name, std::string_view hook)
+        : kind_(kind), name_(name), hook_(hook) {}
+    std::string text() const;
+
+  private:
+    std::string_view kind_;  // "provider", "processor", "client API"
+    std::string_view name_;
+    std::string_view hook_;
+};
+
+}  // namespace llmproxy
+
 struct lp_call {
-    explicit lp_call(std::string where) : where_(std::move(where)) {}
+    explicit lp_call(llmproxy::HookSite site) : site_(site) {}
     virtual ~lp_call() = default;
     lp_call(const lp_call&) = delete;
     lp_call& operator=(const lp_call&) = delete;
@@ -21,7 +42,7 @@ struct lp_call {
     void set_error(int status, std::string_view type, std::string_view code,
                    std::string_view message);
     const std::optional<llmproxy::ApiError>& error() const { return error_; }
-    const std::string& where() const { return where_; }
+    std::string where() const { return site_.text(); }
 
     // The error a hook described, or a generic one naming the hook when it described none.
     llmproxy::ApiError error_or_default() const;
@@ -55,7 +76,7 @@ struct lp_call {
     }
 
   private:
-    std::string where_;  // e.g. "provider 'openai' encode_request", for messages
+    llmproxy::HookSite site_;
     std::optional<llmproxy::ApiError> error_;
 };
 

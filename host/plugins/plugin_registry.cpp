@@ -271,7 +271,7 @@ bool PluginRegistry::load_file(const std::string& path) {
                                 " exports no provider, processor or client API this llm-proxy "
                                 "can use.");
 
-    lp_call call("plugin '" + plugin->id + "' init");
+    lp_call call(HookSite("plugin", plugin->id, "init"));
     lp_status status =
         invoke_hook(plugin->id, call, [&] { return entry->init(host_api(), &call); });
     if (status != LP_CONTINUE) {

@@ -3,29 +3,14 @@
 #include <array>
 #include <limits>
 
+#include "anthropic/string_runs.hpp"
+
 namespace anthropic {
 
 namespace {
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
-}
-
-// The bytes a string holds as they are: not '"', '\\', a control character or a byte of a
-// multi-byte UTF-8 sequence.
-constexpr std::array<bool, 256> kPlainByte = [] {
-    std::array<bool, 256> plain{};
-    for (int c = 0x20; c < 0x80; ++c)
-        plain[c] = c != '"' && c != '\\';
-    return plain;
-}();
-
-// The end of the run of plain bytes that begins at `at`. Free of the scanner's members: a char
-// read could alias them, which would make the compiler store them on every step.
-const char* plain_run_end(const char* at, const char* end) {
-    while (at != end && kPlainByte[static_cast<unsigned char>(*at)])
-        ++at;
-    return at;
 }
 
 bool is_continuation(unsigned char c) {
@@ -173,7 +158,7 @@ bool JsonScanner::string_token(bool read, JsonTokens* tokens, bool is_key) {
     for (;;) {
         // The run of plain characters, as it is.
         const char* run = at_;
-        at_ = plain_run_end(at_, end_);
+        at_ = run_end<RunStop::kSpecialOrNonAscii>(at_, end_);
         if (escaped)
             unescaped_.append(run, at_);
         if (at_ == end_)
@@ -336,7 +321,9 @@ bool JsonScanner::literal(std::string_view word) {
 }
 
 void JsonScanner::skip_space() {
-    const char* at = at_;  // a local, for the reason plain_run_end gives
+    // A local: a char read could alias a member, which would make the compiler store it on every
+    // step.
+    const char* at = at_;
     while (at != end_ && (*at == ' ' || *at == '\t' || *at == '\n' || *at == '\r'))
         ++at;
     at_ = at;

@@ -4,19 +4,22 @@
 #include <vector>
 
 #include "anthropic/json_scanner.hpp"
+#include "anthropic/string_runs.hpp"
 
 namespace anthropic {
 
 void append_json_string(std::string& out, std::string_view text) {
     static constexpr char kHex[] = "0123456789abcdef";
     out.push_back('"');
-    std::size_t plain = 0;  // start of the run of bytes copied as they are
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        out.append(text.data() + plain, i - plain);
-        plain = i + 1;
+    const char* at = text.data();
+    const char* end = at + text.size();
+    for (;;) {
+        const char* special = run_end<RunStop::kSpecial>(at, end);
+        out.append(at, static_cast<std::size_t>(special - at));
+        if (special == end)
+            break;
+        const auto c = static_cast<unsigned char>(*special);
+        at = special + 1;
         out.push_back('\\');
         switch (c) {
             case '"':
@@ -46,7 +49,6 @@ void append_json_string(std::string& out, std::string_view text) {
                 out.push_back(kHex[c & 0xf]);
         }
     }
-    out.append(text.data() + plain, text.size() - plain);
     out.push_back('"');
 }
 

@@ -68,6 +68,18 @@ TEST_CASE("anthropic json scanner: agrees with the reference on hand-picked text
     check_agrees(kChunk);
 }
 
+TEST_CASE("anthropic json scanner: finds what ends a run of plain bytes at every offset") {
+    // Runs are read and written sixteen bytes at a time (string_runs.hpp): each thing that ends
+    // one, at each place in and around a block, in a text whose end falls in and out of blocks.
+    const char* enders[] = {R"(\")",    R"(\\)",        R"(\n)", R"(\u0001)", R"(\u001f)", "\x7f",
+                            "\xc3\xa9", "\xe2\x82\xac", "\x01",  "\x1f",      "\x80",      "\xc3"};
+    for (const char* ender : enders)
+        for (std::size_t before = 0; before <= 33; ++before)
+            for (std::size_t after : {0, 1, 15, 16, 17})
+                check_agrees("[\"" + std::string(before, 'a') + ender + std::string(after, 'b') +
+                             "\"]");
+}
+
 TEST_CASE("anthropic json scanner: refuses nesting deeper than its bound, and takes it up to") {
     const std::size_t depth = anthropic::JsonScanner::kMaxDepth;
     json_trace::ScannerTrace trace;
