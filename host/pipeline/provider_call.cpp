@@ -52,8 +52,10 @@ void ProviderCall::decode(const SseEvent& event, std::vector<StreamEvent>& out) 
         out.push_back({event.event, event.data});
         return;
     }
-    std::string data = event.data;  // what the hook's field edits change
+    std::string& data = event_data_;  // what the hook's field edits change
+    data.assign(event.data);
     StreamCall call(where("decode_stream_event"), data);
+    call.emitted.events.swap(emitted_);  // lends the hook a vector with capacity
     lp_sse_event e{sizeof(lp_sse_event), to_lp(event.event), to_lp(event.data), to_lp(event.id)};
     lp_status status = invoke_hook(llm_.plugin, call, [&] {
         return vtable_.decode_stream_event(llm_.instance, state_, &call, &e);
@@ -65,8 +67,10 @@ void ProviderCall::decode(const SseEvent& event, std::vector<StreamEvent>& out) 
         for (auto& ev : call.emitted.events)
             out.push_back(std::move(ev));
     } else if (status != LP_DROP) {
-        out.push_back({event.event, std::move(data)});
+        out.push_back({event.event, data});
     }
+    emitted_.swap(call.emitted.events);
+    emitted_.clear();
 }
 
 void ProviderCall::end(std::vector<StreamEvent>& out) {

@@ -37,6 +37,10 @@ class ProviderCall {
     const LlmRuntime& llm_;
     const lp_provider& vtable_;
     void* state_ = nullptr;
+    // Reused from event to event, their capacity kept: the event a stream hook sees, and the
+    // vector the events it emits go to (empty between events).
+    std::string event_data_;
+    std::vector<StreamEvent> emitted_;
 };
 
 }  // namespace llmproxy

@@ -332,7 +332,7 @@ class RequestFlow : public SideCaller {
             return deliver(call.answer ? std::move(*call.answer) : Answer{}, depth);
         ClientEventStream& stream = start_stream();
         call.emitted.check(call);
-        if (!write_events(stream, std::move(call.emitted.events), depth) || !end_stream(stream))
+        if (!write_events(stream, call.emitted.events, depth) || !end_stream(stream))
             client_left();
     }
 
@@ -411,13 +411,13 @@ class RequestFlow : public SideCaller {
             try {
                 parser.feed(bytes, collect);
             } catch (const SseEventTooLarge& e) {
-                write_events(stream, std::move(batch), route_.processors.size());  // the whole ones
+                write_events(stream, batch, route_.processors.size());  // the whole ones
                 throw ApiException(ApiError::bad_gateway(
                     "upstream_event_too_large",
                     std::string(e.what()) + " ([llm." + llm_.config->name + "] max_event_bytes)"));
             } catch (const ApiException&) {
                 // The provider failed on an event: what it decoded before goes out first.
-                write_events(stream, std::move(batch), route_.processors.size());
+                write_events(stream, batch, route_.processors.size());
                 throw;
             }
         };
@@ -425,8 +425,7 @@ class RequestFlow : public SideCaller {
         // Failures from here on propagate to fail(), which ends the stream with an error event.
         while (std::size_t n = upstream.read_some(buffer, sizeof buffer)) {
             feed(std::string_view(buffer, n));
-            if (!write_events(stream, std::move(batch), route_.processors.size()) ||
-                !stream.flush())
+            if (!write_events(stream, batch, route_.processors.size()) || !stream.flush())
                 return client_left();
             batch.clear();
         }
@@ -434,17 +433,17 @@ class RequestFlow : public SideCaller {
         try {
             provider_->end(batch);
         } catch (const ApiException&) {
-            write_events(stream, std::move(batch), route_.processors.size());
+            write_events(stream, batch, route_.processors.size());
             throw;
         }
-        if (!write_events(stream, std::move(batch), route_.processors.size()) ||
-            !end_stream(stream))
+        if (!write_events(stream, batch, route_.processors.size()) || !end_stream(stream))
             return client_left();
     }
 
     // Runs events through the stream hooks of the first `depth` processors (in reverse) and
-    // queues what comes out. Returns false when the client is gone.
-    bool write_events(ClientEventStream& stream, std::vector<StreamEvent> events,
+    // queues what comes out. Returns false when the client is gone. Consumes events: the caller
+    // clears the vector before it fills it again, and keeps its capacity.
+    bool write_events(ClientEventStream& stream, std::vector<StreamEvent>& events,
                       std::size_t depth) {
         std::erase_if(events, is_done_marker);
         for (std::size_t i = depth; i-- > 0;) {

@@ -84,6 +84,7 @@ bool JsonScanner::scan(std::string_view text, JsonTokens& tokens) {
     nesting_.clear();
     // A member's key and its colon; at_ on the key's quote.
     auto member_key = [&] {
+        token_start_ = at_;
         if (at_ == end_ || *at_ != '"' || !string_token(true, &tokens, true))
             return false;
         skip_space();
@@ -99,6 +100,7 @@ bool JsonScanner::scan(std::string_view text, JsonTokens& tokens) {
         if (at_ == end_)
             return false;
         const char c = *at_;
+        token_start_ = at_;
         if (c == '{' || c == '[') {
             if (nesting_.size() == kMaxDepth)
                 return false;
@@ -329,10 +331,10 @@ void JsonScanner::skip_space() {
     at_ = at;
 }
 
-bool is_json_object(std::string_view text) {
-    const auto first = text.find_first_not_of(" \t\n\r");
-    if (first == std::string_view::npos || text[first] != '{')
-        return false;  // a valid text that begins so is an object
+namespace {
+
+// Whether `text` is one JSON value, and nothing else.
+bool is_json_value(std::string_view text) {
     struct Ignored : JsonTokens {
         void object_start() override {}
         void object_end() override {}
@@ -346,6 +348,24 @@ bool is_json_object(std::string_view text) {
     } ignored;
     JsonScanner scanner;
     return scanner.scan(text, ignored);
+}
+
+}  // namespace
+
+bool is_json_object(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\n\r");
+    // A valid text that begins so is an object.
+    return first != std::string_view::npos && text[first] == '{' && is_json_value(text);
+}
+
+bool is_json_string(std::string_view text) {
+    if (text.size() < 2 || text.front() != '"')
+        return false;
+    // Most are plain ASCII without escapes: one run from quote to quote.
+    const char* last = text.data() + text.size() - 1;
+    return run_end<RunStop::kSpecialOrNonAscii>(text.data() + 1, last + 1) == last
+               ? *last == '"'
+               : is_json_value(text);
 }
 
 }  // namespace anthropic

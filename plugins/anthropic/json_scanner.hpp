@@ -37,6 +37,12 @@ class JsonScanner {
     // before the fault, when `text` is not one JSON value.
     bool scan(std::string_view text, JsonTokens& tokens);
 
+    // The token being reported, as the text has it (a string's quotes and escapes included);
+    // valid inside the JsonTokens call that reports a key, string, integer or other value.
+    std::string_view token_text() const {
+        return {token_start_, static_cast<std::size_t>(at_ - token_start_)};
+    }
+
   private:
     bool string_token(bool read, JsonTokens* tokens, bool is_key);
     bool escape();
@@ -46,11 +52,15 @@ class JsonScanner {
 
     const char* at_ = nullptr;
     const char* end_ = nullptr;
+    const char* token_start_ = nullptr;
     std::string unescaped_;  // reused: its capacity stays
     std::string nesting_;    // '{' or '[' per open container, reused
 };
 
 // Whether `text` is one JSON object, and nothing else.
 bool is_json_object(std::string_view text);
+
+// Whether `text` is one JSON string literal, quotes included, and nothing else.
+bool is_json_string(std::string_view text);
 
 }  // namespace anthropic

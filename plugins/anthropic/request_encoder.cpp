@@ -7,6 +7,7 @@
 #include "anthropic/json_text.hpp"
 #include "anthropic/message_encoder.hpp"
 #include "anthropic/request_errors.hpp"
+#include "anthropic/simple_request.hpp"
 
 namespace anthropic {
 
@@ -198,6 +199,13 @@ std::string effort(const Json& reasoning_effort) {
 }  // namespace
 
 EncodedRequest encode_request(std::string_view chat_request, const EncoderSettings& settings) {
+    if (auto simple = encode_simple_request(chat_request, settings))
+        return std::move(*simple);
+    return encode_request_in_full(chat_request, settings);
+}
+
+EncodedRequest encode_request_in_full(std::string_view chat_request,
+                                      const EncoderSettings& settings) {
     Json request = parse_document(chat_request);
     if (!request.is_object())
         refuse_invalid("(body)", "must be a JSON object nesting at most " +

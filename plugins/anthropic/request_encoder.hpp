@@ -47,7 +47,11 @@ struct EncodedRequest {
 };
 
 // Throws llm_proxy::Error (400, invalid_request_error, request_errors.hpp) naming the field that
-// cannot be translated.
+// cannot be translated. The simplest requests take a fast path (simple_request.hpp).
 EncodedRequest encode_request(std::string_view chat_request, const EncoderSettings& settings);
+
+// encode_request without its fast path: what the fast path is held to, in tests.
+EncodedRequest encode_request_in_full(std::string_view chat_request,
+                                      const EncoderSettings& settings);
 
 }  // namespace anthropic

@@ -1,8 +1,12 @@
 #include "anthropic/stream_decoder.hpp"
 
+#include <charconv>
+#include <limits>
 #include <llm_proxy/cpp/plugin.hpp>
+#include <optional>
 
 #include "anthropic/error_decoder.hpp"
+#include "anthropic/json_scanner.hpp"
 #include "anthropic/json_text.hpp"
 
 namespace anthropic {
@@ -12,6 +16,37 @@ namespace {
 // How much of an event that is not JSON an error message quotes.
 constexpr std::size_t kQuotedEventBytes = 120;
 
+// A text delta: the block's index, and the text's JSON string literal as written.
+struct TextDelta {
+    std::uint64_t index;
+    std::string_view literal;
+};
+
+// The event most of a streamed answer is made of, recognised by its bytes as Anthropic writes
+// it: {"type":"content_block_delta","index":N,"delta":{"type":"text_delta","text":"..."}}.
+// nullopt for any other event, and for this one written otherwise (spaced, members reordered, an
+// index JSON or int64_t cannot hold), which the full reading takes.
+std::optional<TextDelta> text_delta(std::string_view data) {
+    constexpr std::string_view kHead = R"({"type":"content_block_delta","index":)";
+    constexpr std::string_view kMiddle = R"(,"delta":{"type":"text_delta","text":)";
+    constexpr std::string_view kTail = "}}";
+    if (!data.starts_with(kHead) || !data.ends_with(kTail))
+        return std::nullopt;
+    const char* digits = data.data() + kHead.size();
+    const char* end = data.data() + data.size() - kTail.size();
+    std::uint64_t index = 0;
+    const auto [after, error] = std::from_chars(digits, end, index);
+    if (error != std::errc() || (*digits == '0' && after - digits > 1) ||
+        index > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) ||
+        !std::string_view(after, static_cast<std::size_t>(end - after)).starts_with(kMiddle))
+        return std::nullopt;
+    const char* literal = after + kMiddle.size();
+    TextDelta delta{index, std::string_view(literal, static_cast<std::size_t>(end - literal))};
+    if (!is_json_string(delta.literal))
+        return std::nullopt;
+    return delta;
+}
+
 }  // namespace
 
 std::span<const std::string> StreamDecoder::decode(std::string_view event_name,
@@ -19,6 +54,15 @@ std::span<const std::string> StreamDecoder::decode(std::string_view event_name,
     chunk_count_ = 0;
     if (finished_ || data.empty())
         return {};
+    if (const auto delta = text_delta(data)) {
+        // What block_delta() does with it; a fault is left to the full reading, which names it.
+        const auto block = blocks_.find(delta->index);
+        if (block != blocks_.end() && block->second.kind == Kind::text) {
+            if (delta->literal != "\"\"")
+                literal_chunk("content", delta->literal);
+            return {chunks_.data(), chunk_count_};
+        }
+    }
     if (!event_.read(data))
         broken("an event's data is not a JSON object: " +
                std::string(data.substr(0, kQuotedEventBytes)));
@@ -51,6 +95,9 @@ void StreamDecoder::message_start() {
     head_ += ",\"model\":";
     append_json_string(head_, event_.message_model);
     head_ += ',';
+    delta_head_ = head_ + "\"choices\":[{\"index\":0,\"delta\":";
+    unfinished_tail_ = ",\"logprobs\":null,\"finish_reason\":null";
+    unfinished_tail_ += include_usage_ ? "}],\"usage\":null}" : "}]}";
     usage_ = {event_.input_tokens.value_or(0), event_.cache_creation_input_tokens.value_or(0),
               event_.cache_read_input_tokens.value_or(0), event_.output_tokens.value_or(0)};
     std::string& chunk = begin_delta();
@@ -185,26 +232,32 @@ std::string& StreamDecoder::next_chunk() {
 
 std::string& StreamDecoder::begin_delta() {
     std::string& chunk = next_chunk();
-    chunk += head_;
-    chunk += "\"choices\":[{\"index\":0,\"delta\":";
+    chunk += delta_head_;
     return chunk;
 }
 
 void StreamDecoder::end_delta(std::string& chunk, std::string_view finish_reason) const {
+    if (finish_reason.empty()) {
+        chunk += unfinished_tail_;
+        return;
+    }
     chunk += ",\"logprobs\":null,\"finish_reason\":";
-    if (finish_reason.empty())
-        chunk += "null";
-    else
-        append_json_string(chunk, finish_reason);
+    append_json_string(chunk, finish_reason);
     chunk += include_usage_ ? "}],\"usage\":null}" : "}]}";
 }
 
 void StreamDecoder::text_chunk(const char* key, std::string_view text) {
+    literal_.clear();
+    append_json_string(literal_, text);
+    literal_chunk(key, literal_);
+}
+
+void StreamDecoder::literal_chunk(const char* key, std::string_view literal) {
     std::string& chunk = begin_delta();
     chunk += "{\"";
     chunk += key;
     chunk += "\":";
-    append_json_string(chunk, text);
+    chunk += literal;
     chunk += '}';
     end_delta(chunk);
 }

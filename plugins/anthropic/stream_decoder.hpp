@@ -79,6 +79,8 @@ class StreamDecoder {
     std::string& begin_delta();
     void end_delta(std::string& chunk, std::string_view finish_reason = {}) const;
     void text_chunk(const char* key, std::string_view text);
+    // A chunk whose delta is {key: literal}, a JSON string literal as written.
+    void literal_chunk(const char* key, std::string_view literal);
     void tool_arguments_chunk(std::int64_t tool_index, std::string_view arguments);
 
     const std::int64_t created_;
@@ -86,9 +88,14 @@ class StreamDecoder {
 
     EventFields event_;
     std::vector<std::string> chunks_;  // reused: their capacity stays
+    std::string literal_;              // text_chunk's, reused
     std::size_t chunk_count_ = 0;
 
     std::string head_;  // {"id":..,"object":..,"created":..,"model":.., (after message_start)
+    // Written once per stream, at message_start: a delta chunk up to its delta object, and after
+    // it when the chunk has no finish_reason.
+    std::string delta_head_;
+    std::string unfinished_tail_;
     bool started_ = false;
     bool finish_sent_ = false;
     bool finished_ = false;

@@ -1,7 +1,8 @@
 // The anthropic provider's codec (plugins/anthropic), driven directly with fuzzed request bodies,
 // upstream answers and upstream stream events. Only llm_proxy::Error escapes, and:
 // - a request is refused with a 400 invalid_request_error, or encoded as a JSON object with
-//   model-independent essentials (an integer max_tokens, a messages array);
+//   model-independent essentials (an integer max_tokens, a messages array), the same whether the
+//   fast path for simple requests took it or the full encoder;
 // - an answer of status < 400 is refused with a 502 or decoded to a JSON chat.completion; an
 //   error answer always becomes a JSON OpenAI error of the same status (529 -> 503);
 // - every chunk of a stream is a JSON chat.completion.chunk, a failing event fails with a status
@@ -50,6 +51,14 @@ void request(const std::string& body) {
         return;
     }
     json out = object_of(encoded, "an encoded request is a JSON object");
+    std::string in_full;
+    try {
+        in_full = anthropic::encode_request_in_full(body, {}).body;
+    } catch (const llm_proxy::Error&) {
+        require(false, "the fast path takes no request the full encoder refuses");
+    }
+    require(out == object_of(in_full, "a request encoded in full is a JSON object"),
+            "the fast path encodes a request as the full encoder does");
     require(out["max_tokens"].is_number_integer(), "an encoded request has max_tokens");
     require(out["messages"].is_array(), "an encoded request has messages");
 }

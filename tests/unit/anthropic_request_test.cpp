@@ -7,6 +7,7 @@
 #include <string>
 
 #include "anthropic/request_encoder.hpp"
+#include "anthropic/simple_request.hpp"
 
 using nlohmann::json;
 
@@ -22,8 +23,18 @@ json request(std::vector<json> messages, json extra = json::object()) {
     return body;
 }
 
+// The encoded request; its fast path (simple_request.hpp), where it applies, must agree with the
+// full encoder, on the body as dump() writes it and as a client that spaces its JSON does.
 json encode(const json& body, anthropic::EncoderSettings settings = {}) {
-    return json::parse(anthropic::encode_request(body.dump(), settings).body);
+    json encoded;
+    for (const std::string& text : {body.dump(), body.dump(1)}) {
+        const auto fast = anthropic::encode_request(text, settings);
+        const auto full = anthropic::encode_request_in_full(text, settings);
+        encoded = json::parse(fast.body);
+        CHECK_MESSAGE(encoded == json::parse(full.body), text);
+        CHECK(fast.include_usage == full.include_usage);
+    }
+    return encoded;
 }
 
 // The refusal of a request; fails the test when it is encoded.
@@ -497,4 +508,60 @@ TEST_CASE("anthropic request: every field that cannot be translated is refused, 
     };
     for (const auto& [field, value] : refused)
         check_refused(request({user("x")}, {{field, value}}), field, "unsupported_parameter");
+}
+
+TEST_CASE("anthropic request: the fast path takes simple requests, and agrees with the encoder") {
+    auto message = [](const char* role, json content) {
+        return json{{"role", role}, {"content", std::move(content)}};
+    };
+    // Each is taken by the fast path, and encode() holds it to the full encoder's result.
+    const json simple[] = {
+        request({user("hello")}),
+        request({message("system", "Be brief."), message("developer", "  "),
+                 message("developer", "Use French."), user("a \"quoted\" caf\u00e9\n")},
+                {{"stream", true}, {"max_tokens", 100}, {"temperature", 0.5}, {"top_p", 1}}),
+        // consecutive messages of one side merge; blank texts drop, and a side with only blank
+        // texts between two turns of the other leaves them apart
+        request({user("a"), user(""), user("b"), message("assistant", " \n"), user("c"),
+                 message("assistant", "d"), message("assistant", "e"), user("f")},
+                {{"max_completion_tokens", 7}, {"max_tokens", 9}, {"temperature", 1}}),
+        request({}, {{"stream", false}, {"temperature", 0}, {"top_p", 0.25}}),
+        json{{"messages", {user("no model")}}},
+    };
+    for (const json& body : simple) {
+        CHECK_MESSAGE(anthropic::encode_simple_request(body.dump(), {}).has_value(), body.dump());
+        encode(body);
+    }
+    const json merged = encode(simple[2]);
+    CHECK(merged["max_tokens"] == 7);
+    CHECK(merged["messages"] == json::array({
+                                    {{"role", "user"}, {"content", {text("a"), text("b")}}},
+                                    {{"role", "user"}, {"content", {text("c")}}},
+                                    {{"role", "assistant"}, {"content", {text("d"), text("e")}}},
+                                    {{"role", "user"}, {"content", {text("f")}}},
+                                }));
+    CHECK(encode(simple[1])["system"] == json::array({text("Be brief."), text("Use French.")}));
+
+    // Each is left to the full encoder, which translates it or refuses it.
+    const json other[] = {
+        request({user("x")}, {{"stream_options", {{"include_usage", true}}}}),
+        request({user("x")}, {{"temperature", 1.5}}),
+        request({user("x")}, {{"max_tokens", -1}}),
+        request({user("x")}, {{"max_tokens", 1.5}}),
+        request({user("x")}, {{"stream", nullptr}}),
+        request({user("x")}, {{"top_p", "high"}}),
+        request({user({text("parts")})}),
+        request({message("tool", "r")}),
+        request({json{{"role", "user"}, {"content", "x"}, {"name", "n"}}}),
+        request({json{{"role", "user"}}}),
+        json{{"model", "m"}},
+        json{{"model", 1}, {"messages", json::array()}},
+    };
+    for (const json& body : other)
+        CHECK_MESSAGE(!anthropic::encode_simple_request(body.dump(), {}).has_value(), body.dump());
+    CHECK(!anthropic::encode_simple_request(R"({"messages":[],"messages":[]})", {}));
+    CHECK(!anthropic::encode_simple_request(R"({"messages":[{"role":"user","role":"user",)"
+                                            R"("content":"x"}]})",
+                                            {}));
+    CHECK(!anthropic::encode_simple_request(R"({"messages":[]} x)", {}));
 }

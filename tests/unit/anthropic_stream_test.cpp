@@ -5,6 +5,7 @@
 #include <llm_proxy/cpp/plugin.hpp>
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 #include "anthropic_stop_reasons.hpp"
@@ -53,10 +54,28 @@ std::vector<std::string> decode_all(
     return out;
 }
 
+// The events with their data spaced out: read in full, never by the decoder's fast path for
+// text deltas (which takes them only as Anthropic writes them).
+std::vector<std::pair<std::string, std::string>> spaced(
+    const std::vector<std::pair<std::string, std::string>>& events) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [name, data] : events)
+        out.emplace_back(name, data.empty() || data.front() != '{' ? data : "{ " + data.substr(1));
+    return out;
+}
+
+// The chunks of a whole stream; the same events spaced out must give the same chunks, read as
+// JSON (the fast path copies a text as written, where the full reading writes its own escapes).
 std::vector<std::string> decode_all(const std::vector<std::pair<std::string, std::string>>& events,
                                     bool include_usage = false) {
     anthropic::StreamDecoder decoder(kCreated, include_usage);
-    return decode_all(decoder, events);
+    const std::vector<std::string> chunks = decode_all(decoder, events);
+    anthropic::StreamDecoder in_full(kCreated, include_usage);
+    const std::vector<std::string> full_chunks = decode_all(in_full, spaced(events));
+    REQUIRE(chunks.size() == full_chunks.size());
+    for (std::size_t i = 0; i < chunks.size(); ++i)
+        CHECK(json::parse(chunks[i]) == json::parse(full_chunks[i]));
+    return chunks;
 }
 
 // The note's example B: the same turn as OpenAI chunks, prefix P written out.
@@ -396,4 +415,54 @@ TEST_CASE(
     d = deltas(decode_all({start(), block_start(0, R"({"type":"text","text":""})"),
                            delta(0, R"({"type":"text_delta","text":"\u00e9\ud83d\ude00\/"})")}));
     CHECK(d[1]["content"] == "\xc3\xa9\xf0\x9f\x98\x80/");
+}
+
+TEST_CASE("anthropic stream: text deltas as Anthropic writes them read as they do spaced out") {
+    const std::string start =
+        R"({"type":"message_start","message":{"id":"m","model":"c","usage":{"input_tokens":1}}})";
+    const std::string block =
+        R"({"type":"content_block_start","index":3,"content_block":{"type":"text","text":""}})";
+    auto delta = [](const std::string& index, const std::string& literal) {
+        return R"({"type":"content_block_delta","index":)" + index +
+               R"(,"delta":{"type":"text_delta","text":)" + literal + "}}";
+    };
+    // Each text literal, as the decoder takes it whole, or as it fails on it.
+    const char* literals[] = {R"("plain")", R"("")", R"(" ")", R"("\"q\" \\ \/ \n\r\t\b\f")",
+                              R"("\u00e9\u20ac\ud83d\ude00")", "\"caf\xc3\xa9\"", R"("\u0001")",
+                              // not valid: the full reading refuses these
+                              R"("\ud83d")", "\"\xc3\"", "\"a\x01\"", R"("a"b")", R"("a)", R"(a")",
+                              R"("a"}")", R"(1)"};
+    for (const char* literal : literals) {
+        for (const std::string index : {"3", "03", "4", "-3", "9223372036854775808"}) {
+            const std::vector<std::pair<std::string, std::string>> events = {
+                {"message_start", start},
+                {"content_block_start", block},
+                {"content_block_delta", delta(index, literal)}};
+            INFO(delta(index, literal));
+            std::optional<std::string> failure, spaced_failure;
+            std::vector<std::string> chunks, spaced_chunks;
+            try {
+                anthropic::StreamDecoder decoder(kCreated);
+                chunks = decode_all(decoder, events);
+            } catch (const llm_proxy::Error& e) {
+                failure = e.what();
+            }
+            try {
+                anthropic::StreamDecoder decoder(kCreated);
+                spaced_chunks = decode_all(decoder, spaced(events));
+            } catch (const llm_proxy::Error& e) {
+                spaced_failure = std::string(e.what());
+            }
+            CHECK(failure.has_value() == spaced_failure.has_value());
+            REQUIRE(chunks.size() == spaced_chunks.size());
+            for (std::size_t i = 0; i < chunks.size(); ++i)
+                CHECK(json::parse(chunks[i]) == json::parse(spaced_chunks[i]));
+        }
+    }
+    // The plain one, taken whole: a role chunk and a text chunk.
+    CHECK(decode_all({{"message_start", start},
+                      {"content_block_start", block},
+                      {"content_block_delta", delta("3", R"("x\u00e9")")}})
+              .back()
+              .find(R"("content":"x\u00e9")") != std::string::npos);
 }
