@@ -1,4 +1,5 @@
 #include "anthropic/client_request_decoder.hpp"
+#include "anthropic/simple_client_request.hpp"
 
 #include <llm_proxy/cpp/plugin.hpp>
 
@@ -9,6 +10,7 @@
 #include "anthropic/json_access.hpp"
 #include "anthropic/json_text.hpp"
 #include "anthropic/request_errors.hpp"
+#include "anthropic/simple_client_request.hpp"
 
 namespace anthropic {
 
@@ -242,6 +244,12 @@ void reasoning_and_format(Json& request, Json& out) {
 }  // namespace
 
 DecodedRequest decode_client_request(std::string_view text) {
+    if (auto simple = decode_simple_client_request(text))
+        return std::move(*simple);
+    return decode_client_request_in_full(text);
+}
+
+DecodedRequest decode_client_request_in_full(std::string_view text) {
     Json request = parse_document(text);
     if (!request.is_object())
         refuse_invalid("(body)", "must be a JSON object nesting at most " +

@@ -54,6 +54,10 @@ struct DecodedRequest {
 };
 
 // Throws llm_proxy::Error (400, invalid_request_error) naming the field that cannot be translated.
+// The simplest requests take a fast path (simple_client_request.hpp).
 DecodedRequest decode_client_request(std::string_view anthropic_request);
+
+// decode_client_request without its fast path: what the fast path is held to, in tests.
+DecodedRequest decode_client_request_in_full(std::string_view anthropic_request);
 
 }  // namespace anthropic

@@ -4,6 +4,7 @@
 
 #include "anthropic/json_scanner.hpp"
 #include "anthropic/json_text.hpp"
+#include "anthropic/text_chunk.hpp"
 
 namespace anthropic {
 
@@ -29,6 +30,14 @@ std::span<const ClientEvent> ClientStreamEncoder::encode(std::string_view chunk)
     event_count_ = 0;
     if (finished_)
         return {};
+    if (started_ && open_ == Kind::text) {
+        // Text in the open text block: what text() does with it, without the full reading.
+        if (const auto content = text_chunk_content(chunk)) {
+            if (*content != "\"\"")
+                literal_delta_event("text_delta", "text", *content);
+            return {events_.data(), event_count_};
+        }
+    }
     if (!fields_.read(chunk))
         broken("an event's data is not a JSON object: " +
                std::string(chunk.substr(0, kQuotedChunkBytes)));
@@ -236,6 +245,13 @@ std::string& ClientStreamEncoder::next_event(std::string_view name) {
 
 void ClientStreamEncoder::delta_event(std::string_view delta_type, std::string_view key,
                                       std::string_view value) {
+    literal_.clear();
+    append_json_string(literal_, value);
+    literal_delta_event(delta_type, key, literal_);
+}
+
+void ClientStreamEncoder::literal_delta_event(std::string_view delta_type, std::string_view key,
+                                              std::string_view literal) {
     std::string& event = next_event(kBlockDelta);
     event = "{\"type\":\"content_block_delta\",\"index\":";
     event += std::to_string(open_index_);
@@ -244,7 +260,7 @@ void ClientStreamEncoder::delta_event(std::string_view delta_type, std::string_v
     event += "\",\"";
     event += key;
     event += "\":";
-    append_json_string(event, value);
+    event += literal;
     event += "}}";
 }
 

@@ -88,11 +88,15 @@ class ClientStreamEncoder {
 
     std::string& next_event(std::string_view name);
     void delta_event(std::string_view delta_type, std::string_view key, std::string_view value);
+    // The same, with the value a JSON string literal as written.
+    void literal_delta_event(std::string_view delta_type, std::string_view key,
+                             std::string_view literal);
     [[noreturn]] void broken(const std::string& why) const;
 
     const ReplyFacts& facts_;
     ChunkFields fields_;
     std::vector<ClientEvent> events_;  // reused: their capacity stays
+    std::string literal_;              // delta_event's, reused
     std::size_t event_count_ = 0;
 
     bool started_ = false;

@@ -3,12 +3,14 @@
 // llm_proxy::Error escapes, and:
 // - a request is refused with a 400 invalid_request_error, or decoded to a JSON object with the
 //   client's model, a messages array, an integer max_tokens, and stream_options exactly when it
-//   streams;
+//   streams, the same whether the fast path for simple requests took it or the full decoder;
 // - an answer is refused with a 502, or encoded as an Anthropic message: text blocks not blank,
 //   tool_use ids of [a-zA-Z0-9_-] with an object input, a known stop_reason, counts of at least 0;
 // - a stream gives events the Anthropic SDK accepts (message_start first and once, one block at
 //   a time with contiguous indexes, deltas of the block's kind, tool inputs that parse as objects,
-//   message_delta then message_stop last), or fails with a 502 and gives nothing after;
+//   message_delta then message_stop last), or fails with a 502 and gives nothing after; each chunk
+//   gives the same events (read as JSON) spaced out, which the fast path for text chunks does
+//   not take;
 // - the scanner agrees with nlohmann's strict parse (json_token_trace.hpp).
 //
 // Input: the last byte (taken from the end by FuzzedDataProvider) chooses: a request body; an
@@ -19,8 +21,10 @@
 #include <cstdint>
 #include <llm_proxy/cpp/plugin.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "anthropic/client_request_decoder.hpp"
 #include "anthropic/client_response_encoder.hpp"
@@ -87,6 +91,15 @@ void request(const std::string& body) {
         return;
     }
     json out = object_of(decoded.body, "a decoded request is a JSON object");
+    anthropic::DecodedRequest in_full;
+    try {
+        in_full = anthropic::decode_client_request_in_full(body);
+    } catch (const llm_proxy::Error&) {
+        require(false, "the fast path takes no request the full decoder refuses");
+    }
+    require(out == object_of(in_full.body, "a request decoded in full is a JSON object") &&
+                decoded.model == in_full.model && decoded.stream == in_full.stream,
+            "the fast path decodes a request as the full decoder does");
     require(out["model"] == decoded.model && !decoded.model.empty(), "it names the model");
     require(out["messages"].is_array(), "it has messages");
     require(out["max_tokens"].is_number_integer(), "it has max_tokens");
@@ -165,17 +178,48 @@ class SdkOrder {
     std::string kind_, input_;
 };
 
+// The events of one chunk, as JSON; nullopt when the chunk fails the stream.
+std::optional<std::vector<json>> events_of(anthropic::ClientStreamEncoder& encoder,
+                                           std::string_view chunk) {
+    try {
+        std::vector<json> out;
+        for (const auto& event : encoder.encode(chunk))
+            out.push_back(json::parse(event.data, nullptr, false));
+        return out;
+    } catch (const llm_proxy::Error&) {
+        return std::nullopt;
+    }
+}
+
 void stream(std::string_view chunks) {
     const anthropic::ReplyFacts f = facts();
     anthropic::ClientStreamEncoder encoder(f);
+    // The same chunks spaced out, which the encoder's fast path for text chunks never takes.
+    anthropic::ClientStreamEncoder in_full(f);
     SdkOrder order;
     try {
         while (!chunks.empty()) {
             auto end = chunks.find('\n');
             std::string_view chunk = chunks.substr(0, end);
             chunks = end == std::string_view::npos ? std::string_view() : chunks.substr(end + 1);
-            for (const auto& event : encoder.encode(chunk))
-                order.take(event);
+            const std::string spaced = !chunk.empty() && chunk.front() == '{'
+                                           ? "{ " + std::string(chunk.substr(1))
+                                           : std::string(chunk);
+            const auto spaced_events = events_of(in_full, spaced);
+            std::size_t count = 0;
+            try {
+                for (const auto& event : encoder.encode(chunk)) {
+                    order.take(event);
+                    require(spaced_events && count < spaced_events->size() &&
+                                json::parse(event.data) == (*spaced_events)[count++],
+                            "a chunk spaced out gives the same events");
+                }
+            } catch (const llm_proxy::Error&) {
+                require(!spaced_events, "a chunk that fails fails spaced out too");
+                throw;
+            }
+            require(spaced_events && spaced_events->size() == count,
+                    "a chunk spaced out gives as many events");
         }
         for (const auto& event : encoder.finish())
             order.take(event);

@@ -6,7 +6,9 @@
 // - an answer of status < 400 is refused with a 502 or decoded to a JSON chat.completion; an
 //   error answer always becomes a JSON OpenAI error of the same status (529 -> 503);
 // - every chunk of a stream is a JSON chat.completion.chunk, a failing event fails with a status
-//   from 400 to 599, and once the stream finished nothing more comes out.
+//   from 400 to 599, once the stream finished nothing more comes out, and every event gives the
+//   same chunks (read as JSON) with its data spaced out, which the fast path for text deltas
+//   does not take.
 //
 // Input: the last byte (taken from the end by FuzzedDataProvider) chooses: a request body; an
 // answer (two bytes of status, then the body); or a stream (one byte: include_usage, then one
@@ -17,8 +19,10 @@
 #include <cstdint>
 #include <llm_proxy/cpp/plugin.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "anthropic/error_decoder.hpp"
 #include "anthropic/request_encoder.hpp"
@@ -83,8 +87,23 @@ void answer(int status, const std::string& body) {
     require(out["object"] == "chat.completion", "a decoded answer is a chat.completion");
 }
 
+// The chunks of one event, as JSON; nullopt when the event fails.
+std::optional<std::vector<json>> chunks_of(anthropic::StreamDecoder& decoder, std::string_view name,
+                                           std::string_view data) {
+    try {
+        std::vector<json> out;
+        for (const auto& chunk : decoder.decode(name, data))
+            out.push_back(json::parse(chunk, nullptr, false));
+        return out;
+    } catch (const llm_proxy::Error&) {
+        return std::nullopt;
+    }
+}
+
 void stream(bool include_usage, std::string_view events) {
     anthropic::StreamDecoder decoder(1, include_usage);
+    // The same events spaced out, which the decoder's fast path for text deltas never takes.
+    anthropic::StreamDecoder in_full(1, include_usage);
     while (!events.empty()) {
         auto end = events.find('\n');
         std::string_view line = events.substr(0, end);
@@ -93,15 +112,23 @@ void stream(bool include_usage, std::string_view events) {
         std::string_view name = tab == std::string_view::npos ? "" : line.substr(0, tab);
         std::string_view data = tab == std::string_view::npos ? line : line.substr(tab + 1);
         const bool finished_before = decoder.finished();
+        const std::string spaced = !data.empty() && data.front() == '{'
+                                       ? "{ " + std::string(data.substr(1))
+                                       : std::string(data);
+        const auto spaced_chunks = chunks_of(in_full, name, spaced);
         try {
             auto chunks = decoder.decode(name, data);
             require(!finished_before || chunks.empty(), "nothing comes after message_stop");
-            for (const auto& chunk : chunks) {
-                json out = object_of(chunk, "a chunk is a JSON object");
+            require(spaced_chunks && spaced_chunks->size() == chunks.size(),
+                    "an event spaced out gives as many chunks");
+            for (std::size_t i = 0; i < chunks.size(); ++i) {
+                json out = object_of(chunks[i], "a chunk is a JSON object");
                 require(out["object"] == "chat.completion.chunk", "a chunk is a chunk");
+                require(out == (*spaced_chunks)[i], "an event spaced out gives the same chunks");
             }
         } catch (const llm_proxy::Error& e) {
             require(e.status >= 400 && e.status <= 599, "a failing event has an error status");
+            require(!spaced_chunks, "an event that fails fails spaced out too");
             return;  // the host ends the stream with the error
         }
     }

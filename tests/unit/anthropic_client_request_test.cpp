@@ -8,6 +8,7 @@
 
 #include "anthropic/client_request_decoder.hpp"
 #include "anthropic/sha256.hpp"
+#include "anthropic/simple_client_request.hpp"
 
 using nlohmann::json;
 
@@ -27,8 +28,20 @@ json request(std::vector<json> messages, json extra = json::object()) {
     return body;
 }
 
+// The decoded request; its fast path (simple_client_request.hpp), where it applies, must agree
+// with the full decoder, on the body as dump() writes it and as a client that spaces its JSON
+// does.
 json decode(const json& body) {
-    return json::parse(anthropic::decode_client_request(body.dump()).body);
+    json decoded;
+    for (const std::string& text : {body.dump(), body.dump(1)}) {
+        const auto fast = anthropic::decode_client_request(text);
+        const auto full = anthropic::decode_client_request_in_full(text);
+        decoded = json::parse(fast.body);
+        CHECK_MESSAGE(decoded == json::parse(full.body), text);
+        CHECK(fast.model == full.model);
+        CHECK(fast.stream == full.stream);
+    }
+    return decoded;
 }
 
 // The refusal of a request; fails the test when it is decoded.
@@ -463,4 +476,44 @@ TEST_CASE("anthropic client request: cache_control and service_tier are dropped"
                                              {"service_tier", "standard_only"}}));
     CHECK_FALSE(out.contains("cache_control"));
     CHECK_FALSE(out.contains("service_tier"));
+}
+
+TEST_CASE(
+    "anthropic client request: the fast path takes simple requests, and agrees with the "
+    "decoder") {
+    // Each is taken by the fast path, and decode() holds it to the full decoder's result.
+    const json simple[] = {
+        request({user("hello")}),
+        request({user("a \"quoted\" caf\u00e9\n"), assistant(""), user(" ")},
+                {{"system", "Be brief."}, {"stream", true}, {"temperature", 0.5}, {"top_p", 1}}),
+        request({user("x")}, {{"system", ""}, {"stream", false}, {"temperature", 2}}),
+        request({}),
+    };
+    for (const json& body : simple) {
+        CHECK_MESSAGE(anthropic::decode_simple_client_request(body.dump()).has_value(),
+                      body.dump());
+        decode(body);
+    }
+    const json streamed = decode(simple[1]);
+    CHECK(streamed["messages"][0] == json{{"role", "system"}, {"content", "Be brief."}});
+    CHECK(streamed["stream_options"] == json{{"include_usage", true}});
+    CHECK(decode(simple[2])["messages"].size() == 1);
+
+    // Each is left to the full decoder, which translates it or refuses it.
+    const json other[] = {
+        request({user("x")}, {{"stop_sequences", {"END"}}}),
+        request({user("x")}, {{"system", {text("blocks")}}}),
+        request({user({text("blocks")})}),
+        request({json{{"role", "system"}, {"content", "x"}}}),
+        request({user("x")}, {{"max_tokens", -1}}),
+        request({user("x")}, {{"model", ""}}),
+        request({user("x")}, {{"stream", "yes"}}),
+        request({user("x")}, {{"top_k", 5}}),
+        json{{"model", "m"}, {"messages", {user("no max_tokens")}}},
+        json{{"max_tokens", 1}, {"messages", {user("no model")}}},
+        json{{"model", "m"}, {"max_tokens", 1}},
+    };
+    for (const json& body : other)
+        CHECK_MESSAGE(!anthropic::decode_simple_client_request(body.dump()).has_value(),
+                      body.dump());
 }

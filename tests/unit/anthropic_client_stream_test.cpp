@@ -7,11 +7,13 @@
 
 #include <llm_proxy/cpp/plugin.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "anthropic/client_stream_encoder.hpp"
 #include "anthropic/json_object_progress.hpp"
+#include "anthropic/text_chunk.hpp"
 #include "anthropic_finish_reasons.hpp"
 
 using nlohmann::json;
@@ -30,16 +32,18 @@ anthropic::ReplyFacts facts() {
     return f;
 }
 
-std::string chunk(json delta, json finish_reason = nullptr) {
-    return json{{"id", "chatcmpl-1"},
-                {"object", "chat.completion.chunk"},
-                {"created", 1770000000},
-                {"model", "gpt-x"},
-                {"choices",
-                 {{{"index", 0},
-                   {"delta", std::move(delta)},
-                   {"logprobs", nullptr},
-                   {"finish_reason", std::move(finish_reason)}}}}}
+// A chunk, its members in the order OpenAI writes them (a text chunk then takes the encoder's
+// fast path, text_chunk.hpp).
+std::string chunk(nlohmann::ordered_json delta, nlohmann::ordered_json finish_reason = nullptr) {
+    return nlohmann::ordered_json{{"id", "chatcmpl-1"},
+                                  {"object", "chat.completion.chunk"},
+                                  {"created", 1770000000},
+                                  {"model", "gpt-x"},
+                                  {"choices",
+                                   {{{"index", 0},
+                                     {"delta", std::move(delta)},
+                                     {"logprobs", nullptr},
+                                     {"finish_reason", std::move(finish_reason)}}}}}
         .dump();
 }
 
@@ -85,15 +89,31 @@ void collect(std::span<const anthropic::ClientEvent> events, std::vector<Event>&
         out.push_back({std::string(e.name), json::parse(e.data)});
 }
 
-// The events of a whole stream: each chunk, then finish().
+// The chunks with their data spaced out: read in full, never by the encoder's fast path.
+std::vector<std::string> spaced(const std::vector<std::string>& chunks) {
+    std::vector<std::string> out;
+    for (const auto& c : chunks)
+        out.push_back(c.empty() || c.front() != '{' ? c : "{ " + c.substr(1));
+    return out;
+}
+
+// The events of a whole stream: each chunk, then finish(). The same chunks spaced out must give
+// the same events.
 std::vector<Event> encode_all(const std::vector<std::string>& chunks,
                               const anthropic::ReplyFacts& f) {
-    anthropic::ClientStreamEncoder encoder(f);
-    std::vector<Event> out;
-    for (const auto& c : chunks)
-        collect(encoder.encode(c), out);
-    collect(encoder.finish(), out);
-    return out;
+    std::vector<Event> runs[2];
+    for (int spaced_out = 0; spaced_out < 2; ++spaced_out) {
+        anthropic::ClientStreamEncoder encoder(f);
+        for (const auto& c : spaced_out ? spaced(chunks) : chunks)
+            collect(encoder.encode(c), runs[spaced_out]);
+        collect(encoder.finish(), runs[spaced_out]);
+    }
+    REQUIRE(runs[0].size() == runs[1].size());
+    for (std::size_t i = 0; i < runs[0].size(); ++i) {
+        CHECK(runs[0][i].name == runs[1][i].name);
+        CHECK(runs[0][i].data == runs[1][i].data);
+    }
+    return runs[0];
 }
 
 std::vector<Event> encode_all(const std::vector<std::string>& chunks) {
@@ -521,4 +541,74 @@ TEST_CASE("anthropic client stream: JsonObjectProgress tells when one whole obje
     CHECK_FALSE(complete({"[{}]"}));
     CHECK_FALSE(complete({"x{}"}));
     CHECK_FALSE(complete({"{}", "{}"}));
+}
+
+TEST_CASE("anthropic client stream: text chunks as OpenAI writes them read as they do spaced out") {
+    const std::string head =
+        R"({"id":"chatcmpl-1","object":"chat.completion.chunk","created":1770000000,)"
+        R"("model":"gpt-x",)";
+    auto with_text = [&](const std::string& literal, const std::string& after = "") {
+        return head + R"("choices":[{"index":0,"delta":{"content":)" + literal +
+               R"(},"logprobs":null,"finish_reason":null}])" + after + "}";
+    };
+    // Taken by the fast path.
+    const std::vector<std::string> taken = {
+        with_text(R"("plain")"),
+        with_text(R"("")"),
+        with_text(R"("\"q\" \\ \/ \n\u00e9\ud83d\ude00")"),
+        with_text("\"caf\xc3\xa9\""),
+        with_text(R"("x")", R"(,"usage":null,"obfuscation":"abc")"),
+        R"({"id":"c","object":"chat.completion.chunk","created":1,"model":"m","service_tier":)"
+        R"("default","system_fingerprint":null,"choices":[{"index":0,"delta":{"content":"x"}}]})",
+        R"({"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}],"created":-1})",
+    };
+    // Left to the full reading (some of them fail there).
+    const std::vector<std::string> left = {
+        with_text(R"("\ud83d")"),
+        with_text("\"\xc3\""),
+        with_text("\"a\x01\""),
+        with_text(R"("a)"),
+        with_text(R"("x")", R"(,"usage":{"prompt_tokens":1})"),
+        with_text(R"("x")", R"(,"error":null)"),
+        with_text(R"("x")", R"(,"choices":[])"),
+        with_text(R"("x")", R"(,"extra":{})"),
+        with_text(R"("x")", R"(,"extra":1.5)"),
+        with_text(R"("x")", R"(,"extra":01)"),
+        with_text(R"("x")", R"(,"e\u0078tra":1)"),
+        with_text(R"("x")") + " ",
+        with_text(R"("x")") + "}",
+        head + R"("choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"stop"}]})",
+        head + R"("choices":[{"index":1,"delta":{"content":"x"}}]})",
+        head + R"("choices":[{"index":0,"delta":{"content":"x","refusal":null}}]})",
+        head + R"("choices":[{"index":0,"delta":{"role":"assistant","content":"x"}}]})",
+        head + R"("choices":[{"index":0,"delta":{"content":null}}]})",
+    };
+    for (const auto& c : taken)
+        CHECK_MESSAGE(anthropic::text_chunk_content(c).has_value(), c);
+    for (const auto& c : left)
+        CHECK_MESSAGE(!anthropic::text_chunk_content(c).has_value(), c);
+    // Each, after a text block opened, encoded as it is and spaced out: the same events, or the
+    // same failure.
+    for (const auto* set : {&taken, &left}) {
+        for (const auto& c : *set) {
+            INFO(c);
+            std::optional<std::string> failures[2];
+            std::vector<Event> events[2];
+            for (int spaced_out = 0; spaced_out < 2; ++spaced_out) {
+                anthropic::ClientStreamEncoder encoder(facts());
+                encoder.encode(role());
+                encoder.encode(text("open"));
+                try {
+                    collect(encoder.encode(spaced_out ? spaced(std::vector<std::string>{c})[0] : c),
+                            events[spaced_out]);
+                } catch (const llm_proxy::Error& e) {
+                    failures[spaced_out] = e.code;  // the message quotes the chunk
+                }
+            }
+            CHECK(failures[0] == failures[1]);
+            REQUIRE(events[0].size() == events[1].size());
+            for (std::size_t i = 0; i < events[0].size(); ++i)
+                CHECK(events[0][i].data == events[1][i].data);
+        }
+    }
 }
