@@ -77,20 +77,12 @@ void ClientApiCall::encode(Answer& answer) {
 }
 
 void ClientApiCall::encode(StreamEvent& event, std::vector<StreamEvent>& out) {
-    StreamCall call(where("encode_stream_event"), event.data);
+    StreamCall call(where("encode_stream_event"), event.data, &emitted_);
     lp_sse_event e{sizeof(lp_sse_event), to_lp(event.name), to_lp(event.data), {}};
     lp_status status = invoke_hook(api_.plugin, call, [&] {
         return vtable_.encode_stream_event(api_.instance, state_, &call, &e);
     });
-    if (status == LP_FAILED)
-        throw ApiException(call.error_or_default());
-    call.emitted.check(call);
-    if (!call.emitted.events.empty()) {
-        for (auto& ev : call.emitted.events)
-            out.push_back(std::move(ev));
-    } else if (status != LP_DROP) {
-        out.push_back(std::move(event));  // as the hook's field edits left it
-    }
+    call.deliver(status, event.name, event.data, out);
 }
 
 void ClientApiCall::end(std::vector<StreamEvent>& out) {

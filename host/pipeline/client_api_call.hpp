@@ -38,6 +38,7 @@ class ClientApiCall {
     const ClientApiRuntime& api_;
     const lp_client_api& vtable_;
     void* state_ = nullptr;
+    std::vector<StreamEvent> emitted_;  // lent to each stream hook (StreamCall's spare)
 };
 
 // encode_error: a failure as the client API shapes it for its clients. state is the request's

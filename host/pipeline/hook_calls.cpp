@@ -39,6 +39,19 @@ void EmittedEvents::check(const lp_call& call) const {
     throw ApiException(ApiError::internal(std::move(message)));
 }
 
+void StreamCall::deliver(lp_status status, std::string_view name, std::string& data,
+                         std::vector<StreamEvent>& out) {
+    if (status == LP_FAILED)
+        throw ApiException(error_or_default());
+    emitted.check(*this);
+    if (!emitted.events.empty()) {
+        for (auto& event : emitted.events)
+            out.push_back(std::move(event));
+    } else if (status != LP_DROP) {
+        out.push_back({std::string(name), std::move(data)});
+    }
+}
+
 std::string_view BodyCall::keep(std::string text) {
     return kept_.emplace_front(std::move(text));
 }

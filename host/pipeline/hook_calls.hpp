@@ -141,13 +141,37 @@ class ResponseCall : public BodyCall {
 // (`data`; empty in end_stream, which has no current event) and emit events, which replace it.
 class StreamCall : public BodyCall {
   public:
-    StreamCall(HookSite where, std::string& data) : BodyCall(where, data, nullptr) {}
+    // spare: a vector the emitted events go into while the call lasts, handed back empty (with
+    // its capacity) at its end, so that a hook run for every event of a stream does not allocate
+    // one each time.
+    StreamCall(HookSite where, std::string& data, std::vector<StreamEvent>* spare = nullptr)
+        : BodyCall(where, data, nullptr), spare_(spare) {
+        if (spare_)
+            emitted.events.swap(*spare_);
+    }
+    ~StreamCall() override {
+        if (spare_) {
+            emitted.events.clear();
+            emitted.events.swap(*spare_);
+        }
+    }
     void set_body(std::string_view) override { misuse("set_body"); }
     void emit_event(std::string_view data) override { emitted.add({}, data); }
     void emit_named_event(std::string_view name, std::string_view data) override {
         emitted.add(name, data);
     }
+
+    // Appends what the hook gave for the current event to out: the events it emitted, or else,
+    // unless it dropped the event (LP_DROP), the event named `name` with `data` as its field
+    // edits left it (moved out). Throws ApiException when the hook failed, or emitted a name that
+    // cannot go on an event: line.
+    void deliver(lp_status status, std::string_view name, std::string& data,
+                 std::vector<StreamEvent>& out);
+
     EmittedEvents emitted;
+
+  private:
+    std::vector<StreamEvent>* spare_;
 };
 
 // A client API's encode_error: answers (respond) before a stream has started, emits the events

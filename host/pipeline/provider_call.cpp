@@ -54,23 +54,12 @@ void ProviderCall::decode(const SseEvent& event, std::vector<StreamEvent>& out) 
     }
     std::string& data = event_data_;  // what the hook's field edits change
     data.assign(event.data);
-    StreamCall call(where("decode_stream_event"), data);
-    call.emitted.events.swap(emitted_);  // lends the hook a vector with capacity
+    StreamCall call(where("decode_stream_event"), data, &emitted_);
     lp_sse_event e{sizeof(lp_sse_event), to_lp(event.event), to_lp(event.data), to_lp(event.id)};
     lp_status status = invoke_hook(llm_.plugin, call, [&] {
         return vtable_.decode_stream_event(llm_.instance, state_, &call, &e);
     });
-    if (status == LP_FAILED)
-        throw ApiException(call.error_or_default());
-    call.emitted.check(call);
-    if (!call.emitted.events.empty()) {
-        for (auto& ev : call.emitted.events)
-            out.push_back(std::move(ev));
-    } else if (status != LP_DROP) {
-        out.push_back({event.event, data});
-    }
-    emitted_.swap(call.emitted.events);
-    emitted_.clear();
+    call.deliver(status, event.event, data, out);
 }
 
 void ProviderCall::end(std::vector<StreamEvent>& out) {

@@ -37,10 +37,8 @@ class ProviderCall {
     const LlmRuntime& llm_;
     const lp_provider& vtable_;
     void* state_ = nullptr;
-    // Reused from event to event, their capacity kept: the event a stream hook sees, and the
-    // vector the events it emits go to (empty between events).
-    std::string event_data_;
-    std::vector<StreamEvent> emitted_;
+    std::string event_data_;            // the event a stream hook sees, reused
+    std::vector<StreamEvent> emitted_;  // lent to each stream hook (StreamCall's spare)
 };
 
 }  // namespace llmproxy

@@ -252,14 +252,19 @@ void ClientStreamEncoder::delta_event(std::string_view delta_type, std::string_v
 
 void ClientStreamEncoder::literal_delta_event(std::string_view delta_type, std::string_view key,
                                               std::string_view literal) {
+    if (open_index_ != delta_head_index_ || delta_type != delta_head_type_) {
+        delta_head_index_ = open_index_;
+        delta_head_type_ = delta_type;
+        delta_head_ = "{\"type\":\"content_block_delta\",\"index\":";
+        delta_head_ += std::to_string(open_index_);
+        delta_head_ += ",\"delta\":{\"type\":\"";
+        delta_head_ += delta_type;
+        delta_head_ += "\",\"";
+        delta_head_ += key;
+        delta_head_ += "\":";
+    }
     std::string& event = next_event(kBlockDelta);
-    event = "{\"type\":\"content_block_delta\",\"index\":";
-    event += std::to_string(open_index_);
-    event += ",\"delta\":{\"type\":\"";
-    event += delta_type;
-    event += "\",\"";
-    event += key;
-    event += "\":";
+    event += delta_head_;
     event += literal;
     event += "}}";
 }

@@ -97,6 +97,11 @@ class ClientStreamEncoder {
     ChunkFields fields_;
     std::vector<ClientEvent> events_;  // reused: their capacity stays
     std::string literal_;              // delta_event's, reused
+    // A delta event up to its value, for the open block's index and a delta type (each of which
+    // goes with one key), kept while they stay.
+    std::string delta_head_;
+    std::int64_t delta_head_index_ = -1;
+    std::string_view delta_head_type_;
     std::size_t event_count_ = 0;
 
     bool started_ = false;

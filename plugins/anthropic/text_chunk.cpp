@@ -20,12 +20,14 @@ class Reader {
 
     bool at_end() const { return at_ == end_; }
 
-    // Whether `expected` comes next.
-    bool take(std::string_view expected) {
-        if (static_cast<std::size_t>(end_ - at_) < expected.size() ||
-            std::memcmp(at_, expected.data(), expected.size()) != 0)
+    // Whether the literal `expected` comes next. Its length is a constant, so that the
+    // comparison is a few instructions rather than a call to memcmp.
+    template <std::size_t N>
+    bool take(const char (&expected)[N]) {
+        constexpr std::size_t size = N - 1;
+        if (static_cast<std::size_t>(end_ - at_) < size || std::memcmp(at_, expected, size) != 0)
             return false;
-        at_ += expected.size();
+        at_ += size;
         return true;
     }
 
