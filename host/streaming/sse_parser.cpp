@@ -4,6 +4,13 @@
 
 namespace llmproxy {
 
+namespace {
+
+// What an event's data buffer may keep from event to event (bigger ones are freed).
+constexpr std::size_t kKeptDataCapacity = 64 * 1024;
+
+}  // namespace
+
 void SseParser::feed(std::string_view bytes, const Sink& sink) {
     std::size_t pos = 0;
     if (skip_next_lf_ && !bytes.empty()) {
@@ -70,7 +77,13 @@ void SseParser::process_line(std::string_view line, const Sink& sink) {
     if (line.empty()) {
         if (has_data_)
             sink(pending_);
-        pending_ = SseEvent{};
+        // Cleared, not replaced: the strings keep their capacity for the next event, unless one
+        // event was unusually large.
+        if (pending_.data.capacity() > kKeptDataCapacity)
+            pending_.data = std::string();
+        pending_.data.clear();
+        pending_.event.clear();
+        pending_.id.clear();
         has_data_ = false;
         return;
     }

@@ -96,6 +96,7 @@ void StreamDecoder::message_start() {
     append_json_string(head_, event_.message_model);
     head_ += ',';
     delta_head_ = head_ + "\"choices\":[{\"index\":0,\"delta\":";
+    content_head_ = delta_head_ + "{\"content\":";
     unfinished_tail_ = ",\"logprobs\":null,\"finish_reason\":null";
     unfinished_tail_ += include_usage_ ? "}],\"usage\":null}" : "}]}";
     usage_ = {event_.input_tokens.value_or(0), event_.cache_creation_input_tokens.value_or(0),
@@ -253,10 +254,15 @@ void StreamDecoder::text_chunk(const char* key, std::string_view text) {
 }
 
 void StreamDecoder::literal_chunk(const char* key, std::string_view literal) {
-    std::string& chunk = begin_delta();
-    chunk += "{\"";
-    chunk += key;
-    chunk += "\":";
+    std::string& chunk = next_chunk();
+    if (std::string_view(key) == "content") {
+        chunk += content_head_;  // the common case, in one piece
+    } else {
+        chunk += delta_head_;
+        chunk += "{\"";
+        chunk += key;
+        chunk += "\":";
+    }
     chunk += literal;
     chunk += '}';
     end_delta(chunk);

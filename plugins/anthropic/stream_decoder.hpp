@@ -95,6 +95,7 @@ class StreamDecoder {
     // Written once per stream, at message_start: a delta chunk up to its delta object, and after
     // it when the chunk has no finish_reason.
     std::string delta_head_;
+    std::string content_head_;  // delta_head_, then {"content":
     std::string unfinished_tail_;
     bool started_ = false;
     bool finish_sent_ = false;
