@@ -132,12 +132,28 @@ const SimpleChat::Member* SimpleChat::member(std::string_view key) const {
     return nullptr;
 }
 
-std::optional<SimpleChat> read_simple_chat(std::string_view text) {
+void SimpleChat::append_members(std::string& out,
+                                std::initializer_list<std::string_view> keys) const {
+    for (const std::string_view key : keys) {
+        if (const Member* m = member(key)) {
+            out += ",\"";
+            out += key;
+            out += "\":";
+            out += m->text;
+        }
+    }
+}
+
+std::optional<SimpleChat> read_simple_chat(std::string_view text,
+                                           bool (*takes)(const SimpleChat::Member&)) {
     SimpleChat chat;
     JsonScanner scanner;
     Reader reader(scanner, chat);
-    if (!scanner.scan(text, reader) || !reader.simple)
+    if (!scanner.scan(text, reader) || !reader.simple || !chat.has_messages)
         return std::nullopt;
+    for (const auto& member : chat.members)
+        if (!takes(member))
+            return std::nullopt;
     return chat;
 }
 

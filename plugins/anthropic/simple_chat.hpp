@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,9 +41,14 @@ struct SimpleChat {
 
     // The member named `key`, or nullptr.
     const Member* member(std::string_view key) const;
+
+    // Appends ,"key":value for each of `keys` that is a member, in that order, the value as
+    // written.
+    void append_members(std::string& out, std::initializer_list<std::string_view> keys) const;
 };
 
-// `text` as a simple chat, or nullopt when it is not one.
-std::optional<SimpleChat> read_simple_chat(std::string_view text);
+// `text` as a simple chat with messages whose every other member `takes` accepts, or nullopt.
+std::optional<SimpleChat> read_simple_chat(std::string_view text,
+                                           bool (*takes)(const SimpleChat::Member&));
 
 }  // namespace anthropic

@@ -28,12 +28,9 @@ bool takes(const SimpleChat::Member& member) {
 }  // namespace
 
 std::optional<DecodedRequest> decode_simple_client_request(std::string_view anthropic_request) {
-    const auto chat = read_simple_chat(anthropic_request);
-    if (!chat || !chat->has_messages)
+    const auto chat = read_simple_chat(anthropic_request, takes);
+    if (!chat)
         return std::nullopt;
-    for (const auto& member : chat->members)
-        if (!takes(member))
-            return std::nullopt;
     const auto* model = chat->member("model");
     const auto* max_tokens = chat->member("max_tokens");
     if (!model || !max_tokens)
@@ -64,14 +61,7 @@ std::optional<DecodedRequest> decode_simple_client_request(std::string_view anth
     }
     out += "],\"max_tokens\":";
     out += std::to_string(max_tokens->integer);
-    for (const char* key : {"temperature", "top_p"}) {
-        if (const auto* member = chat->member(key)) {
-            out += ",\"";
-            out += key;
-            out += "\":";
-            out += member->text;
-        }
-    }
+    chat->append_members(out, {"temperature", "top_p"});
     if (const auto* stream = chat->member("stream")) {
         decoded.stream = stream->text == "true";
         out += decoded.stream ? ",\"stream\":true,\"stream_options\":{\"include_usage\":true}"

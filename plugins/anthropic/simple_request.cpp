@@ -78,12 +78,9 @@ void append_turns(std::string& out, const std::vector<SimpleChat::Message>& mess
 
 std::optional<EncodedRequest> encode_simple_request(std::string_view chat_request,
                                                     const EncoderSettings& settings) {
-    const auto chat = read_simple_chat(chat_request);
-    if (!chat || !chat->has_messages)
+    const auto chat = read_simple_chat(chat_request, takes);
+    if (!chat)
         return std::nullopt;
-    for (const auto& member : chat->members)
-        if (!takes(member))
-            return std::nullopt;
     std::vector<std::string_view> system;
     for (const auto& message : chat->messages)
         if ((message.role == Role::system || message.role == Role::developer) && !message.blank)
@@ -110,14 +107,7 @@ std::optional<EncodedRequest> encode_simple_request(std::string_view chat_reques
     out += ",\"messages\":[";
     append_turns(out, chat->messages);
     out += ']';
-    for (const char* key : {"temperature", "top_p", "stream"}) {
-        if (const auto* member = chat->member(key)) {
-            out += ",\"";
-            out += key;
-            out += "\":";
-            out += member->text;
-        }
-    }
+    chat->append_members(out, {"temperature", "top_p", "stream"});
     out += '}';
     return encoded;
 }
