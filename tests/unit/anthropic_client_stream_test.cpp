@@ -594,8 +594,9 @@ TEST_CASE("anthropic client stream: text chunks as OpenAI writes them read as th
             INFO(c);
             std::optional<std::string> failures[2];
             std::vector<Event> events[2];
+            const anthropic::ReplyFacts f = facts();  // the encoder keeps a reference
             for (int spaced_out = 0; spaced_out < 2; ++spaced_out) {
-                anthropic::ClientStreamEncoder encoder(facts());
+                anthropic::ClientStreamEncoder encoder(f);
                 encoder.encode(role());
                 encoder.encode(text("open"));
                 try {
