@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "config/named_key.hpp"
 #include "plugins/host_call.hpp"
@@ -148,25 +150,93 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins)
         processors_.emplace(name, rt);
     }
     create_client_apis(problems);
+    if (problems.empty()) {
+        create_models();
+        create_routes(problems);
+    }
     if (!problems.empty()) {
         free_instances();  // the destructor does not run when a constructor throws
         throw ConfigError(std::move(problems));
     }
+    router_ = std::make_unique<Router<RouteRuntime>>(
+        routes_, [](const RouteRuntime& r) { return std::string_view(r.config->path_prefix); });
+}
+
+void Runtime::create_models() {
+    for (const auto& [name, model] : config_.models) {
+        ModelRuntime rt;
+        rt.config = &model;
+        for (const auto& d : model.deployments) {
+            rt.deployments.push_back({&d, &llms_.at(d.llm)});
+            rt.total_weight += d.weight;
+        }
+        models_.emplace(name, std::move(rt));
+    }
+}
+
+void Runtime::create_routes(std::vector<ConfigProblem>& problems) {
+    routes_.reserve(config_.routes.size());  // routes point at each other: no reallocation
+    std::map<std::string_view, RouteRuntime*> last_of_prefix;
     for (const auto& route : config_.routes) {
-        RouteRuntime rt;
+        RouteRuntime& rt = routes_.emplace_back();
+        const std::string key = "route[" + std::to_string(routes_.size() - 1) + "]";
         rt.config = &route;
-        rt.llm = &llms_.at(route.target_llm);
+        // The llms the route may reach: its target_llm, or the deployments of the models it takes.
+        std::vector<const LlmRuntime*> reached;
+        if (!route.target_llm.empty()) {
+            rt.llm = &llms_.at(route.target_llm);
+            reached.push_back(rt.llm);
+        } else {
+            for (const auto& [name, model] : models_)
+                if (rt.takes(name))
+                    for (const auto& d : model.deployments)
+                        reached.push_back(d.llm);
+        }
+        if (!reached.empty())
+            rt.endpoint = reached.front()->config->endpoint;
         for (const auto& p : route.processors)
             rt.processors.push_back(&processors_.at(p));
         if (route.api != kCanonicalApi) {
             rt.api = &client_apis_.at(route.api);
             const char* native = rt.api->type->vtable.native_provider;
-            rt.native = native && rt.llm->config->provider == native;
+            rt.native = native && rt.llm && rt.llm->config->provider == native;
+            for (const auto* llm : reached)
+                if (!rt.llm && native && llm->config->provider == native)
+                    problems.push_back(
+                        {config_.file, route.line, key + ".target_llm",
+                         "[llm." + llm->config->name + "] speaks client API '" + route.api +
+                             "' natively, which a route choosing by model cannot relay yet; "
+                             "give it a route with target_llm"});
         }
-        routes_.push_back(std::move(rt));
+        auto [previous, first] = last_of_prefix.try_emplace(route.path_prefix, &rt);
+        if (!first) {
+            if (previous->second->native != rt.native)
+                problems.push_back({config_.file, route.line, key + ".target_llm",
+                                    "routes of one path_prefix relay their client API either "
+                                    "all natively or all translated"});
+            previous->second->next = &rt;
+            previous->second = &rt;
+        }
     }
-    router_ = std::make_unique<Router<RouteRuntime>>(
-        routes_, [](const RouteRuntime& r) { return std::string_view(r.config->path_prefix); });
+}
+
+bool RouteRuntime::takes(std::string_view model) const {
+    const auto& patterns = config->models;
+    return patterns.empty() || std::any_of(patterns.begin(), patterns.end(),
+                                           [&](const auto& p) { return model_matches(p, model); });
+}
+
+const DeploymentRuntime& ModelRuntime::pick() const {
+    if (deployments.size() == 1)
+        return deployments.front();
+    thread_local std::minstd_rand random{std::random_device{}()};
+    int ticket = std::uniform_int_distribution<int>(0, total_weight - 1)(random);
+    for (const auto& d : deployments) {
+        ticket -= d.config->weight;
+        if (ticket < 0)
+            return d;
+    }
+    return deployments.back();  // unreachable: the tickets are the weights' sum
 }
 
 void Runtime::create_client_apis(std::vector<ConfigProblem>& problems) {
@@ -211,6 +281,32 @@ Runtime::~Runtime() {
 const LlmRuntime* Runtime::llm(std::string_view name) const {
     auto it = llms_.find(std::string(name));
     return it == llms_.end() ? nullptr : &it->second;
+}
+
+namespace {
+
+nlohmann::json model_object(const std::string& name, std::time_t created) {
+    return {{"id", name}, {"object", "model"}, {"created", created}, {"owned_by", "llm-proxy"}};
+}
+
+}  // namespace
+
+std::string Runtime::models_json() const {
+    nlohmann::json data = nlohmann::json::array();
+    for (const auto& [name, model] : models_)
+        data.push_back(model_object(name, created_));
+    return nlohmann::json{{"object", "list"}, {"data", data}}.dump();
+}
+
+std::optional<std::string> Runtime::model_json(std::string_view id) const {
+    if (!model(id))
+        return std::nullopt;
+    return model_object(std::string(id), created_).dump();
+}
+
+const ModelRuntime* Runtime::model(std::string_view name) const {
+    auto it = models_.find(name);
+    return it == models_.end() ? nullptr : &it->second;
 }
 
 void Runtime::free_instances() {
@@ -265,6 +361,15 @@ std::string Runtime::health_json() const {
                       {"base_url", llm.config->base_url},
                       {"ready", !llm.token_missing}};
     doc["llms"] = llms;
+    json models = json::object();
+    for (const auto& [name, model] : models_) {
+        json deployments = json::array();
+        for (const auto& d : model.deployments)
+            deployments.push_back(
+                {{"llm", d.config->llm}, {"model", d.config->model}, {"weight", d.config->weight}});
+        models[name] = {{"deployments", deployments}};
+    }
+    doc["models"] = models;
     json routes = json::array();
     for (const auto& r : routes_) {
         json procs = json::array();
@@ -272,6 +377,7 @@ std::string Runtime::health_json() const {
             procs.push_back(p->config->name);
         routes.push_back({{"path_prefix", r.config->path_prefix},
                           {"target_llm", r.config->target_llm},
+                          {"models", r.config->models},
                           {"api", r.config->api},
                           {"native", r.native},
                           {"processors", procs},

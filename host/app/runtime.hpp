@@ -3,8 +3,10 @@
 // that tie them together. Built once at start-up; read-only while serving.
 #pragma once
 
+#include <ctime>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,15 +41,39 @@ struct ClientApiRuntime {
     void* instance = nullptr;
 };
 
+// One deployment of a public model: an llm, and the name its upstream knows the model by.
+struct DeploymentRuntime {
+    const ModelConfig::Deployment* config = nullptr;
+    const LlmRuntime* llm = nullptr;
+};
+
+// A public model ([models.NAME]) and its deployments.
+struct ModelRuntime {
+    const ModelConfig* config = nullptr;
+    std::vector<DeploymentRuntime> deployments;
+    int total_weight = 0;
+
+    // A deployment drawn at random, each as likely as its share of the total weight.
+    const DeploymentRuntime& pick() const;
+};
+
 struct RouteRuntime {
     const RouteConfig* config = nullptr;
-    LlmRuntime* llm = nullptr;
+    // The target_llm; null when the request's model names the target (a ModelRuntime).
+    const LlmRuntime* llm = nullptr;
+    // The next route of the same path_prefix, tried when this one does not take the model.
+    const RouteRuntime* next = nullptr;
+    Endpoint endpoint = Endpoint::chat;  // of every llm the route reaches (the config checks it)
     std::vector<const ProcessorRuntime*> processors;  // in the route's order
     // The client API the route speaks; null for the built-in canonical one (kCanonicalApi).
     const ClientApiRuntime* api = nullptr;
     // The llm's provider speaks the client API upstream (its native_provider): bodies, answers
     // and events pass untranslated, and only errors go through the client API.
     bool native = false;
+
+    // Whether the route takes a request for `model`: one of config->models matches it, or the
+    // route names none.
+    bool takes(std::string_view model) const;
 };
 
 class Runtime {
@@ -64,23 +90,33 @@ class Runtime {
     FinishQueue& finish_queue() { return *finish_queue_; }
     // The [llm.NAME] runtime, or nullptr.
     const LlmRuntime* llm(std::string_view name) const;
+    // The [models.NAME] runtime, or nullptr.
+    const ModelRuntime* model(std::string_view name) const;
 
     // The /healthz document: plugins loaded and refused, llms and routes.
     std::string health_json() const;
+    // GET /v1/models: the public models as an OpenAI model list; and one of them, or nullopt.
+    std::string models_json() const;
+    std::optional<std::string> model_json(std::string_view id) const;
 
   private:
     void free_instances();
     // Creates the client API instance of every route that names one; problems go to problems.
     void create_client_apis(std::vector<ConfigProblem>& problems);
+    // Builds the models and the routes; problems go to problems.
+    void create_models();
+    void create_routes(std::vector<ConfigProblem>& problems);
 
     Config config_;
     const PluginRegistry& plugins_;
     std::map<std::string, LlmRuntime> llms_;
     std::map<std::string, ProcessorRuntime> processors_;
     std::map<std::string, ClientApiRuntime, std::less<>> client_apis_;
+    std::map<std::string, ModelRuntime, std::less<>> models_;
     std::vector<RouteRuntime> routes_;
     std::unique_ptr<Router<RouteRuntime>> router_;
     std::unique_ptr<FinishQueue> finish_queue_ = std::make_unique<FinishQueue>();
+    std::time_t created_ = std::time(nullptr);  // the models' "created"
 };
 
 }  // namespace llmproxy

@@ -212,6 +212,20 @@ class TableReader {
     std::set<std::string> known_;
 };
 
+// A public model name or a pattern of them: what a client may put in "model".
+bool valid_model_pattern(std::string_view name) {
+    if (name.empty() || name.size() > kMaxModelName)
+        return false;
+    for (char c : name)
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+            return false;
+    return true;
+}
+
+bool valid_model_name(std::string_view name) {
+    return valid_model_pattern(name) && name.find('*') == std::string_view::npos;
+}
+
 bool valid_name(const std::string& name) {
     if (name.empty())
         return false;
@@ -238,10 +252,13 @@ class Parser {
             } else if (k == "processor") {
                 for_each_named_table(node, "processor",
                                      [&](auto& t, auto& name) { parse_processor(t, name); });
+            } else if (k == "models") {
+                parse_models(node);
             } else if (k == "route") {
                 parse_routes(node);
             } else {
-                add(&node, k, "unknown section (known: server, plugins, llm, processor, route)");
+                add(&node, k,
+                    "unknown section (known: server, plugins, llm, processor, models, route)");
             }
         }
         check_references();
@@ -391,6 +408,55 @@ class Parser {
         config_.processors[name] = std::move(p);
     }
 
+    void parse_models(const toml::node& node) {
+        auto* outer = expect_table(node, "models");
+        if (!outer)
+            return;
+        for (auto&& [name, inner] : *outer) {
+            const std::string n(name.str());
+            const std::string key = "models." + n;
+            if (!valid_model_name(n))
+                add(&inner, key,
+                    "a public model name is 1 to 256 characters, without control characters, "
+                    "spaces or '*' (quote names with dots: [models.\"gpt-4.1\"])");
+            if (auto* table = expect_table(inner, key))
+                parse_model(*table, n);
+        }
+    }
+
+    void parse_model(const toml::table& table, const std::string& name) {
+        const std::string path = "models." + name;
+        TableReader r(table, path, file_, problems_);
+        ModelConfig model;
+        model.name = name;
+        model.line = r.line();
+        const toml::node* deployments = r.get("deployments");
+        const auto* list = deployments ? deployments->as_array() : nullptr;
+        if (!list || list->empty() || !list->is_array_of_tables()) {
+            r.problem(deployments, "deployments",
+                      "must be a non-empty array of tables, e.g. deployments = [{ llm = "
+                      "\"openai\", model = \"gpt-4o-2024-08-06\" }]");
+        } else {
+            std::size_t index = 0;
+            for (auto&& item : *list) {
+                TableReader d(*item.as_table(),
+                              path + ".deployments[" + std::to_string(index++) + "]", file_,
+                              problems_);
+                ModelConfig::Deployment deployment;
+                deployment.line = static_cast<int>(item.source().begin.line);
+                d.read("llm", deployment.llm, true);
+                d.read("model", deployment.model);
+                if (deployment.model.empty())
+                    deployment.model = name;
+                d.read_int("weight", deployment.weight, 1, 1000000);
+                d.reject_unknown_keys();
+                model.deployments.push_back(std::move(deployment));
+            }
+        }
+        r.reject_unknown_keys();
+        config_.models[name] = std::move(model);
+    }
+
     void parse_routes(const toml::node& node) {
         auto* arr = node.as_array();
         if (!arr || !arr->is_array_of_tables()) {
@@ -407,7 +473,15 @@ class Parser {
             if (!route.path_prefix.empty() && route.path_prefix[0] != '/')
                 r.problem(item.as_table()->get("path_prefix"), "path_prefix",
                           "must start with '/'");
-            r.read("target_llm", route.target_llm, true);
+            r.read("target_llm", route.target_llm);
+            r.read("models", route.models);
+            for (const auto& pattern : route.models)
+                if (!valid_model_pattern(pattern))
+                    r.problem(item.as_table()->get("models"), "models",
+                              "\"" + pattern +
+                                  "\" is not a model name or pattern (1 to 256 characters, "
+                                  "without control characters or spaces; '*' matches any run of "
+                                  "characters)");
             r.read("api", route.api);
             if (route.api.empty())
                 r.problem(item.as_table()->get("api"), "api",
@@ -427,24 +501,90 @@ class Parser {
     }
 
     void check_references() {
-        std::map<std::string, int> seen_prefixes;
+        for (const auto& [name, model] : config_.models) {
+            for (std::size_t i = 0; i < model.deployments.size(); ++i) {
+                const auto& d = model.deployments[i];
+                if (!d.llm.empty() && !config_.llms.count(d.llm))
+                    problems_.push_back(
+                        {file_, d.line,
+                         "models." + name + ".deployments[" + std::to_string(i) + "].llm",
+                         "no [llm." + d.llm + "] is defined"});
+            }
+        }
+        // Routes of one path_prefix are tried in order once the request's model is read, so they
+        // must agree on what applies before that: the API (the shape of errors) and the endpoint.
+        std::map<std::string, std::size_t> first_of_prefix, last_of_prefix;
+        std::map<std::string, std::set<Endpoint>> endpoints_of_prefix;
         for (std::size_t i = 0; i < config_.routes.size(); ++i) {
             const auto& route = config_.routes[i];
-            std::string path = "route[" + std::to_string(i) + "]";
-            auto [it, inserted] = seen_prefixes.emplace(route.path_prefix, route.line);
-            if (!inserted && !route.path_prefix.empty())
-                problems_.push_back({file_, route.line, path + ".path_prefix",
-                                     "\"" + route.path_prefix +
-                                         "\" is already used by the route at line " +
-                                         std::to_string(it->second)});
+            const std::string path = "route[" + std::to_string(i) + "]";
+            auto problem = [&](const std::string& key, std::string message) {
+                problems_.push_back({file_, route.line, path + key, std::move(message)});
+            };
             if (!route.target_llm.empty() && !config_.llms.count(route.target_llm))
-                problems_.push_back({file_, route.line, path + ".target_llm",
-                                     "no [llm." + route.target_llm + "] is defined"});
+                problem(".target_llm", "no [llm." + route.target_llm + "] is defined");
+            if (route.target_llm.empty() && config_.models.empty())
+                problem(".target_llm",
+                        "is required, unless [models.NAME] tables are the targets, named by the "
+                        "request's model");
+            if (route.target_llm.empty())
+                for (const auto& pattern : route.models)
+                    if (std::none_of(
+                            config_.models.begin(), config_.models.end(),
+                            [&](const auto& m) { return model_matches(pattern, m.first); }))
+                        problem(".models", "\"" + pattern + "\" matches no [models.NAME]");
             for (const auto& p : route.processors)
                 if (!config_.processors.count(p))
-                    problems_.push_back({file_, route.line, path + ".processors",
-                                         "no [processor." + p + "] is defined"});
+                    problem(".processors", "no [processor." + p + "] is defined");
+            for (Endpoint endpoint : endpoints_of(route))
+                endpoints_of_prefix[route.path_prefix].insert(endpoint);
+            if (route.path_prefix.empty())
+                continue;
+            auto [first, inserted] = first_of_prefix.emplace(route.path_prefix, i);
+            if (!inserted) {
+                const RouteConfig& before = config_.routes[last_of_prefix[route.path_prefix]];
+                if (before.models.empty())
+                    problem("", "is never used: the route at line " + std::to_string(before.line) +
+                                    ", before it with the same path_prefix, takes every model "
+                                    "(give that one models = [...])");
+                const RouteConfig& head = config_.routes[first->second];
+                if (head.api != route.api)
+                    problem(".api", "routes of one path_prefix share their api (\"" + head.api +
+                                        "\" at line " + std::to_string(head.line) +
+                                        "): a request's errors take its shape before its model "
+                                        "is read");
+            }
+            last_of_prefix[route.path_prefix] = i;
         }
+        for (const auto& [prefix, endpoints] : endpoints_of_prefix)
+            if (endpoints.size() > 1)
+                problems_.push_back(
+                    {file_, config_.routes[first_of_prefix[prefix]].line,
+                     "route[" + std::to_string(first_of_prefix[prefix]) + "].path_prefix",
+                     "the routes of \"" + prefix +
+                         "\" reach both chat and embedding llms; a path serves one type"});
+    }
+
+    // The endpoint types (chat, embedding) of the llms a route may send a request to.
+    std::set<Endpoint> endpoints_of(const RouteConfig& route) const {
+        std::set<Endpoint> out;
+        auto add_llm = [&](const std::string& name) {
+            if (auto it = config_.llms.find(name); it != config_.llms.end())
+                out.insert(it->second.endpoint);
+        };
+        if (!route.target_llm.empty()) {
+            add_llm(route.target_llm);
+            return out;
+        }
+        for (const auto& [name, model] : config_.models) {
+            if (!route.models.empty() &&
+                std::none_of(route.models.begin(), route.models.end(),
+                             [&](const auto& pattern) { return model_matches(pattern, name); }))
+                continue;
+            for (const auto& d : model.deployments)
+                add_llm(d.llm);
+        }
+        return out;
     }
 
     std::string file_;
@@ -453,6 +593,30 @@ class Parser {
 };
 
 }  // namespace
+
+bool model_matches(std::string_view pattern, std::string_view model) {
+    // Backtracking to the last star only: at most pattern x model steps, both bounded.
+    if (model.size() > kMaxModelName)
+        return false;
+    std::size_t p = 0, m = 0, star = std::string_view::npos, resume = 0;
+    while (m < model.size()) {
+        if (p < pattern.size() && pattern[p] == '*') {
+            star = p++;
+            resume = m;
+        } else if (p < pattern.size() && pattern[p] == model[m]) {
+            ++p;
+            ++m;
+        } else if (star != std::string_view::npos) {
+            p = star + 1;
+            m = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (p < pattern.size() && pattern[p] == '*')
+        ++p;
+    return p == pattern.size();
+}
 
 Config parse_config(const std::string& text, const std::string& file) {
     toml::parse_result result = toml::parse(text, file);

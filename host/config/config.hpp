@@ -6,6 +6,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace llmproxy {
@@ -59,9 +60,26 @@ struct ProcessorConfig {
     KeyLines key_lines;
 };
 
+// A public model: the name clients put in "model", served by one or more deployments.
+struct ModelConfig {
+    struct Deployment {
+        std::string llm;    // an [llm.NAME]
+        std::string model;  // the name the upstream knows it by; the public name when not given
+        int weight = 1;     // its share of the requests, against the others' weights
+        int line = 0;
+    };
+    std::string name;
+    std::vector<Deployment> deployments;
+    int line = 0;
+};
+
 struct RouteConfig {
     std::string path_prefix;
+    // Empty: the request's model names the target, a [models.NAME].
     std::string target_llm;
+    // The request models the route takes: names, or patterns with '*' (any run of characters).
+    // Empty: every model. Routes of one path_prefix are tried in the file's order.
+    std::vector<std::string> models;
     // The API the route speaks to its clients: "openai" (built in, the canonical format) or the
     // name of a client API a plugin exports (sdk/include/llm_proxy/client_api.h).
     std::string api = "openai";
@@ -78,8 +96,15 @@ struct Config {
     std::vector<std::string> plugin_dirs;  // [plugins] dirs, made absolute
     std::map<std::string, LlmConfig> llms;
     std::map<std::string, ProcessorConfig> processors;
+    std::map<std::string, ModelConfig> models;
     std::vector<RouteConfig> routes;
 };
+
+// The longest public model name or pattern; a request's model longer than this matches nothing.
+inline constexpr std::size_t kMaxModelName = 256;
+
+// Whether `model` matches `pattern`, in which '*' stands for any run of characters (none too).
+bool model_matches(std::string_view pattern, std::string_view model);
 
 struct ConfigProblem {
     std::string file;

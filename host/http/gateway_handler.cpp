@@ -57,6 +57,22 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
             }
             response.send(200, "application/json", runtime_.health_json());
             outcome.status = 200;
+        } else if ((method == "GET" || method == "HEAD") &&
+                   (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0)) {
+            // The public models ([models.NAME]), as OpenAI's API lists its own.
+            if (path == "/v1/models") {
+                response.send(200, "application/json", runtime_.models_json());
+            } else {
+                const std::string id = path.substr(std::string_view("/v1/models/").size());
+                auto model = runtime_.model_json(id);
+                if (!model)
+                    throw ApiException({404, "invalid_request_error", "model_not_found",
+                                        "the model '" + id.substr(0, kMaxModelName) +
+                                            "' is not one of the models served here (GET "
+                                            "/v1/models lists them)"});
+                response.send(200, "application/json", *model);
+            }
+            outcome.status = 200;
         } else {
             route = runtime_.route_for(path);
             if (!route)

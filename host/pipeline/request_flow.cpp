@@ -95,8 +95,7 @@ class RequestFlow : public SideCaller {
                 const HttpRequest& request, HangUpWatch& watch, HttpResponse& response,
                 std::shared_ptr<Cancellation> cancel)
         : runtime_(runtime),
-          route_(route),
-          llm_(*route.llm),
+          route_(&route),
           body_(std::move(body)),
           request_(request),
           response_(response),
@@ -121,7 +120,7 @@ class RequestFlow : public SideCaller {
         provider_.reset();
         outcome_.client_gone = outcome_.client_gone || cancel_->cancelled();
         auto now = Clock::now();
-        Finish finish{&route_,
+        Finish finish{route_,
                       std::move(processor_states_),
                       processors_created_,
                       outcome_,
@@ -148,7 +147,7 @@ class RequestFlow : public SideCaller {
             ProviderCall provider(*llm);
             UpstreamRequest upstream;
             RequestCall encode(provider.where("encode_request"), body, &upstream, nullptr);
-            lp_request_view view = view_of(body, facts, *llm);
+            lp_request_view view = view_of(body, facts, llm);
             if (provider.encode(encode, view) == LP_RESPONDED)
                 return encode.answer ? std::move(*encode.answer) : Answer{};
             Answer answer = exchange_whole(*llm, upstream, body);
@@ -167,18 +166,20 @@ class RequestFlow : public SideCaller {
     void serve() {
         for (const auto& [name, value] : request_.headers)
             headers_.push_back({to_lp(name), to_lp(value)});
-        if (route_.api && !route_.native && translate_request() == LP_RESPONDED)
+        if (route_->api && !route_->native && translate_request() == LP_RESPONDED)
             return;
-        facts_ = scan_request(body_, llm_.config->endpoint, &body_index_);
+        facts_ = scan_request(body_, route_->endpoint, &body_index_);
+        choose_target();
         check_allowed();
-        if (llm_.token_missing)
+        if (llm_->token_missing)
             throw ApiException({500, "server_error", "missing_api_key",
-                                "llm '" + llm_.config->name + "' needs the environment variable " +
-                                    llm_.config->token_env + " (its token_env), which is not set"});
+                                "llm '" + llm_->config->name + "' needs the environment variable " +
+                                    llm_->config->token_env +
+                                    " (its token_env), which is not set"});
 
         create_processor_states();
-        for (std::size_t i = 0; i < route_.processors.size(); ++i) {
-            const auto* proc = route_.processors[i];
+        for (std::size_t i = 0; i < route_->processors.size(); ++i) {
+            const auto* proc = route_->processors[i];
             if (!proc->type->vtable.on_request)
                 continue;
             RequestCall call(HookSite("processor", proc->config->name, "on_request"), body_,
@@ -195,22 +196,23 @@ class RequestFlow : public SideCaller {
             refresh_facts(call);
         }
 
-        provider_.emplace(llm_);
+        name_upstream_model();
+        provider_.emplace(*llm_);
         UpstreamRequest upstream;
         upstream.headers =
-            request_headers_for_upstream(request_.headers, !llm_.config->token_env.empty());
+            request_headers_for_upstream(request_.headers, !llm_->config->token_env.empty());
         RequestCall call(provider_->where("encode_request"), body_, &upstream, nullptr,
                          &body_index_);
         lp_request_view view = view_of(body_, facts_, llm_);
         if (provider_->encode(call, view) == LP_RESPONDED)
-            return answer_locally(call, route_.processors.size());
-        if (!llm_.upstream)
+            return answer_locally(call, route_->processors.size());
+        if (!llm_->upstream)
             throw ApiException(ApiError::internal(
-                "llm '" + llm_.config->name + "' has no base_url, and its provider '" +
-                llm_.config->provider + "' did not answer locally"));
+                "llm '" + llm_->config->name + "' has no base_url, and its provider '" +
+                llm_->config->provider + "' did not answer locally"));
         upstream.body = body_;
         watch_client();
-        auto answer = upstream_timed([&] { return llm_.upstream->send(upstream, *cancel_); });
+        auto answer = upstream_timed([&] { return llm_->upstream->send(upstream, *cancel_); });
         outcome_.upstream_status = answer->status();
         if (facts_.stream && answer->status() < 400 && is_event_stream(answer->content_type()))
             relay_stream(*answer);
@@ -222,14 +224,60 @@ class RequestFlow : public SideCaller {
     // it. LP_RESPONDED: the client API answered it itself, and that answer has gone out.
     lp_status translate_request() {
         check_body_json(body_);  // the client API reads what the host's own check passed
-        client_.emplace(*route_.api);
+        client_.emplace(*route_->api);
         RequestCall call(client_->where("decode_request"), body_, nullptr, nullptr, &body_index_);
         lp_request_view view = view_of(body_, facts_, llm_);
-        view.api = to_lp(route_.config->api);
+        view.api = to_lp(route_->config->api);
         if (client_->decode(call, view) != LP_RESPONDED)
             return LP_CONTINUE;
         send(std::move(*call.answer));
         return LP_RESPONDED;
+    }
+
+    // The route of the path_prefix that takes the request's model, and its llm: the route's
+    // target_llm, or a deployment of the public model the request names.
+    void choose_target() {
+        const RouteRuntime* route = route_;
+        while (route && !route->takes(facts_.model))
+            route = route->next;
+        if (!route)
+            throw ApiException(
+                model_not_found("no route of '" + route_->config->path_prefix + "' takes it"));
+        route_ = route;
+        processor_states_.assign(route->processors.size(), nullptr);
+        if (route->llm) {
+            llm_ = route->llm;
+        } else {
+            const ModelRuntime* model = runtime_.model(facts_.model);
+            if (!model)
+                throw ApiException(
+                    model_not_found("it is not one of the models served here (GET "
+                                    "/v1/models lists them)"));
+            deployment_ = &model->pick();
+            llm_ = deployment_->llm;
+        }
+        response_.set("x-llm-proxy-llm", llm_->config->name);
+    }
+
+    ApiError model_not_found(const std::string& why) const {
+        return {404, "invalid_request_error", "model_not_found",
+                facts_.model.empty()
+                    ? "the request names no model"
+                    : "the model '" + facts_.model.substr(0, kMaxModelName) + "' " + why};
+    }
+
+    // The deployment's own name for the model goes upstream (processors saw the public one).
+    void name_upstream_model() {
+        if (!deployment_ || deployment_->config->model == facts_.model)
+            return;
+        const std::string error =
+            json_fields::edit(body_, json_fields::Edit::replace, "/model",
+                              json_fields::quote(deployment_->config->model), &body_index_);
+        if (!error.empty())
+            throw ApiException(
+                ApiError::internal("the request's model could not be named for [llm." +
+                                   llm_->config->name + "]: " + error));
+        facts_.model = deployment_->config->model;
     }
 
     // From the first upstream call on, a departing client cancels the upstream work at once.
@@ -256,7 +304,7 @@ class RequestFlow : public SideCaller {
     }
 
     void check_allowed() {
-        const auto& route = *route_.config;
+        const auto& route = *route_->config;
         if (facts_.stream && !route.allow_streaming)
             throw ApiException(
                 ApiError::bad_request("streaming_not_allowed",
@@ -268,10 +316,10 @@ class RequestFlow : public SideCaller {
                 "non_streaming_not_allowed", "the route '" + route.path_prefix +
                                                  "' only allows streaming (allow_non_streaming = "
                                                  "false); send \"stream\": true"));
-        if (facts_.stream && !llm_.config->supports_streaming)
+        if (facts_.stream && !llm_->config->supports_streaming)
             throw ApiException(ApiError::bad_request(
                 "streaming_not_supported",
-                "llm '" + llm_.config->name + "' of route '" + route.path_prefix +
+                "llm '" + llm_->config->name + "' of route '" + route.path_prefix +
                     "' does not support streaming "
                     "(supports_streaming = false); send \"stream\": false"));
     }
@@ -280,7 +328,7 @@ class RequestFlow : public SideCaller {
     // the facts the host relies on read again.
     void refresh_facts(const BodyCall& call) {
         if (call.body_replaced()) {
-            facts_ = scan_request(body_, llm_.config->endpoint, &body_index_);
+            facts_ = scan_request(body_, llm_->config->endpoint, &body_index_);
         } else if (call.fields_edited()) {
             auto model = json_fields::get_string(body_, "/model", &body_index_);
             if (!model || model->empty())
@@ -294,26 +342,28 @@ class RequestFlow : public SideCaller {
         check_allowed();
     }
 
+    // llm: null before a target is chosen (a client API's decode_request on a route choosing by
+    // model), giving an empty llm_name.
     lp_request_view view_of(const std::string& body, const RequestFacts& facts,
-                            const LlmRuntime& llm) const {
+                            const LlmRuntime* llm) const {
         lp_request_view v{};
         v.struct_size = sizeof v;
         v.body = to_lp(body);
         v.path = to_lp(request_.target);
         v.model = to_lp(facts.model);
-        v.route_prefix = to_lp(route_.config->path_prefix);
-        v.llm_name = to_lp(llm.config->name);
-        v.endpoint = static_cast<lp_endpoint>(llm.config->endpoint);
+        v.route_prefix = to_lp(route_->config->path_prefix);
+        v.llm_name = llm ? to_lp(llm->config->name) : lp_str{};
+        v.endpoint = static_cast<lp_endpoint>(llm ? llm->config->endpoint : route_->endpoint);
         v.stream = facts.stream ? 1 : 0;
         v.headers = headers_.data();
         v.header_count = headers_.size();
-        v.api = to_lp(route_.native ? std::string_view(route_.config->api) : kCanonicalApi);
+        v.api = to_lp(route_->native ? std::string_view(route_->config->api) : kCanonicalApi);
         return v;
     }
 
     void create_processor_states() {
-        for (std::size_t i = 0; i < route_.processors.size(); ++i) {
-            const auto* proc = route_.processors[i];
+        for (std::size_t i = 0; i < route_->processors.size(); ++i) {
+            const auto* proc = route_->processors[i];
             if (proc->type->vtable.request_new) {
                 lp_call call(HookSite("processor", proc->config->name, "request_new"));
                 if (invoke_hook(proc->plugin, call, [&] {
@@ -345,12 +395,12 @@ class RequestFlow : public SideCaller {
         answer.headers = response_headers_for_client(upstream.headers());
         answer.body = upstream_timed([&] { return upstream.read_all(kMaxUpstreamAnswerBytes); });
         provider_->decode(answer, this);
-        deliver(std::move(answer), route_.processors.size());
+        deliver(std::move(answer), route_->processors.size());
     }
 
     void deliver(Answer answer, std::size_t depth) {
         for (std::size_t i = depth; i-- > 0;) {
-            const auto* proc = route_.processors[i];
+            const auto* proc = route_->processors[i];
             if (!proc->type->vtable.on_response)
                 continue;
             ResponseCall call(HookSite("processor", proc->config->name, "on_response"), answer,
@@ -376,7 +426,7 @@ class RequestFlow : public SideCaller {
             client_->encode(answer);
             return answer;
         }
-        auto shaped = client_error_answer(*route_.api, client_->state(), canonical_error(answer));
+        auto shaped = client_error_answer(*route_->api, client_->state(), canonical_error(answer));
         if (!shaped)
             return answer;
         shaped->headers = std::move(answer.headers);  // retry-after still applies
@@ -404,20 +454,20 @@ class RequestFlow : public SideCaller {
         for (const auto& [name, value] : response_headers_for_client(upstream.headers()))
             response_.set(name, value);
         ClientEventStream& stream = start_stream();
-        SseParser parser(llm_.config->max_event_bytes);
+        SseParser parser(llm_->config->max_event_bytes);
         std::vector<StreamEvent> batch;
         auto collect = [&](const SseEvent& event) { provider_->decode(event, batch); };
         auto feed = [&](std::string_view bytes) {
             try {
                 parser.feed(bytes, collect);
             } catch (const SseEventTooLarge& e) {
-                write_events(stream, batch, route_.processors.size());  // the whole ones
+                write_events(stream, batch, route_->processors.size());  // the whole ones
                 throw ApiException(ApiError::bad_gateway(
                     "upstream_event_too_large",
-                    std::string(e.what()) + " ([llm." + llm_.config->name + "] max_event_bytes)"));
+                    std::string(e.what()) + " ([llm." + llm_->config->name + "] max_event_bytes)"));
             } catch (const ApiException&) {
                 // The provider failed on an event: what it decoded before goes out first.
-                write_events(stream, batch, route_.processors.size());
+                write_events(stream, batch, route_->processors.size());
                 throw;
             }
         };
@@ -425,7 +475,7 @@ class RequestFlow : public SideCaller {
         // Failures from here on propagate to fail(), which ends the stream with an error event.
         while (std::size_t n = upstream.read_some(buffer, sizeof buffer)) {
             feed(std::string_view(buffer, n));
-            if (!write_events(stream, batch, route_.processors.size()) || !stream.flush())
+            if (!write_events(stream, batch, route_->processors.size()) || !stream.flush())
                 return client_left();
             batch.clear();
         }
@@ -433,10 +483,10 @@ class RequestFlow : public SideCaller {
         try {
             provider_->end(batch);
         } catch (const ApiException&) {
-            write_events(stream, batch, route_.processors.size());
+            write_events(stream, batch, route_->processors.size());
             throw;
         }
-        if (!write_events(stream, batch, route_.processors.size()) || !end_stream(stream))
+        if (!write_events(stream, batch, route_->processors.size()) || !end_stream(stream))
             return client_left();
     }
 
@@ -447,7 +497,7 @@ class RequestFlow : public SideCaller {
                       std::size_t depth) {
         std::erase_if(events, is_done_marker);
         for (std::size_t i = depth; i-- > 0;) {
-            const auto* proc = route_.processors[i];
+            const auto* proc = route_->processors[i];
             if (!proc->type->vtable.on_stream_event)
                 continue;
             std::vector<StreamEvent> out;
@@ -513,7 +563,7 @@ class RequestFlow : public SideCaller {
             }
             return write_all(stream, closing) && stream.flush();
         }
-        if (route_.native)
+        if (route_->native)
             return stream.flush();
         return stream.write({}, "[DONE]") && stream.flush();
     }
@@ -565,10 +615,10 @@ class RequestFlow : public SideCaller {
         void* client_state = client_ ? client_->state() : nullptr;
         if (stream_) {
             spdlog::warn("stream on route {} failed after it started: {}",
-                         route_.config->path_prefix, error.message);
+                         route_->config->path_prefix, error.message);
             try {
-                auto events = route_.api ? client_error_events(*route_.api, client_state, error)
-                                         : std::vector<StreamEvent>{};
+                auto events = route_->api ? client_error_events(*route_->api, client_state, error)
+                                          : std::vector<StreamEvent>{};
                 if (events.empty())
                     stream_->write_error(error);
                 else if (write_all(*stream_, events))
@@ -580,8 +630,8 @@ class RequestFlow : public SideCaller {
         }
         outcome_.status = error.status;
         try {
-            if (auto shaped = route_.api ? client_error_answer(*route_.api, client_state, error)
-                                         : std::nullopt) {
+            if (auto shaped = route_->api ? client_error_answer(*route_->api, client_state, error)
+                                          : std::nullopt) {
                 outcome_.status = shaped->status;
                 response_.send(shaped->status, shaped->content_type, shaped->body);
             } else {
@@ -593,8 +643,9 @@ class RequestFlow : public SideCaller {
     }
 
     Runtime& runtime_;
-    const RouteRuntime& route_;
-    const LlmRuntime& llm_;
+    const RouteRuntime* route_;        // the first of its path_prefix, until the model chooses
+    const LlmRuntime* llm_ = nullptr;  // chosen with the route, once the model is known
+    const DeploymentRuntime* deployment_ = nullptr;  // when the route's target is a public model
     std::string body_;
     json_fields::Index body_index_;  // of body_, shared by the request hooks
     const HttpRequest& request_;

@@ -98,7 +98,7 @@ prot = 3000
     REQUIRE(problems.size() == 2);
     CHECK(problems[0].rfind("11: server.prot: unknown key (known keys here:", 0) == 0);
     CHECK(problems[1] ==
-          "13: servre: unknown section (known: server, plugins, llm, processor, route)");
+          "13: servre: unknown section (known: server, plugins, llm, processor, models, route)");
 }
 
 TEST_CASE("the retired thread settings say what replaced them") {
@@ -195,7 +195,9 @@ target_llm = "main"
     CHECK(problems[0].find("route[1].api: must name an API") != std::string::npos);
 }
 
-TEST_CASE("routes must name defined llms and processors, and prefixes must be unique") {
+TEST_CASE(
+    "routes must name defined llms and processors, and none may follow one taking every "
+    "model of its path_prefix") {
     auto problems = problems_of(kMinimal + R"(
 [[route]]
 path_prefix = "/v1/chat/completions"
@@ -207,10 +209,10 @@ target_llm = "main"
 )");
     CHECK(lines(problems) ==
           lines({
-              "10: route[1].path_prefix: \"/v1/chat/completions\" is already used by "
-              "the route at line 6",
               "10: route[1].target_llm: no [llm.missing] is defined",
               "10: route[1].processors: no [processor.nope] is defined",
+              "10: route[1]: is never used: the route at line 6, before it with the same "
+              "path_prefix, takes every model (give that one models = [...])",
               "15: route[2].path_prefix: is required",
           }));
 }

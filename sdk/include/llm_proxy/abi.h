@@ -119,7 +119,8 @@ typedef struct lp_request_view {
     lp_str path;         /* the request target as received, e.g. "/v1/chat/completions?x=1" */
     lp_str model;        /* the body's "model" value */
     lp_str route_prefix; /* the path_prefix of the route that matched */
-    lp_str llm_name;     /* the NAME of the target [llm.NAME] */
+    lp_str llm_name;     /* the NAME of the target [llm.NAME]; empty in a client API's decode_request
+                          * on a route that chooses its llm by the model decode_request gives */
     lp_endpoint endpoint;
     int32_t stream; /* 1 when the client asked for a stream ("stream": true), else 0 */
     /* The client's request headers, credentials included: redact before logging them. */
