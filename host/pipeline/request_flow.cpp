@@ -254,6 +254,7 @@ class RequestFlow : public SideCaller {
                     model_not_found("it is not one of the models served here (GET "
                                     "/v1/models lists them)"));
             deployment_ = &model->pick();
+            public_model_ = facts_.model;
             llm_ = deployment_->llm;
         }
         response_.set("x-llm-proxy-llm", llm_->config->name);
@@ -266,9 +267,11 @@ class RequestFlow : public SideCaller {
                     : "the model '" + facts_.model.substr(0, kMaxModelName) + "' " + why};
     }
 
-    // The deployment's own name for the model goes upstream (processors saw the public one).
+    // The deployment's own name for the model goes upstream (processors saw the public one),
+    // unless a processor named another model, which then goes as it named it.
     void name_upstream_model() {
-        if (!deployment_ || deployment_->config->model == facts_.model)
+        if (!deployment_ || deployment_->config->model == facts_.model ||
+            facts_.model != public_model_)
             return;
         const std::string error =
             json_fields::edit(body_, json_fields::Edit::replace, "/model",
@@ -646,6 +649,7 @@ class RequestFlow : public SideCaller {
     const RouteRuntime* route_;        // the first of its path_prefix, until the model chooses
     const LlmRuntime* llm_ = nullptr;  // chosen with the route, once the model is known
     const DeploymentRuntime* deployment_ = nullptr;  // when the route's target is a public model
+    std::string public_model_;                       // the model the deployment serves
     std::string body_;
     json_fields::Index body_index_;  // of body_, shared by the request hooks
     const HttpRequest& request_;

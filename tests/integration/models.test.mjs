@@ -46,6 +46,14 @@ models = ["fast"]
 [[route]]
 path_prefix = "/v1/messages"
 api = "anthropic"
+
+[processor.rename]
+type = "params"
+additional_config = { aliases = { "model.v2" = "renamed" } }
+
+[[route]]
+path_prefix = "/renamed/v1/chat/completions"
+processors = ["rename"]
 `;
 
 before(async () => {
@@ -90,6 +98,17 @@ test('the deployment\'s own model name goes upstream, streams included', async (
   assert.equal(upstream.model, 'stream:3');
   assert.equal(upstream.stream, true);
 });
+
+test('a processor that names another model has the last word over the deployment\'s name',
+  async () => {
+    const res = await post(`${proxy.url}/renamed/v1/chat/completions`, chat('model.v2'));
+    assert.equal(res.status, 200);
+    assert.equal(JSON.parse(mockA.requests.at(-1).body).model, 'renamed');
+    const plain = await post(`${proxy.url}/renamed/v1/chat/completions`, chat('fast'));
+    assert.equal(plain.status, 200);
+    const seen = plain.headers.get('x-llm-proxy-llm') === 'a' ? mockA : mockB;
+    assert.equal(JSON.parse(seen.requests.at(-1).body).model, 'fast', 'no alias: the deployment\'s');
+  });
 
 test('a route taking models by glob sends them to its target_llm as named', async () => {
   const res = await post(`${proxy.url}/v1/chat/completions`, chat('vendor-json'));
