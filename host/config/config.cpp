@@ -576,12 +576,15 @@ class Parser {
             add_llm(route.target_llm);
             return out;
         }
-        for (const auto& [name, model] : config_.models) {
+        // Plain references, not structured bindings: clang 14 (the fuzz build) cannot capture
+        // those.
+        for (const auto& entry : config_.models) {
+            const std::string& name = entry.first;
             if (!route.models.empty() &&
                 std::none_of(route.models.begin(), route.models.end(),
                              [&](const auto& pattern) { return model_matches(pattern, name); }))
                 continue;
-            for (const auto& d : model.deployments)
+            for (const auto& d : entry.second.deployments)
                 add_llm(d.llm);
         }
         return out;
