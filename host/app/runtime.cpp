@@ -200,13 +200,14 @@ void Runtime::create_routes(std::vector<ConfigProblem>& problems) {
             rt.api = &client_apis_.at(route.api);
             const char* native = rt.api->type->vtable.native_provider;
             rt.native = native && rt.llm && rt.llm->config->provider == native;
-            for (const auto* llm : reached)
-                if (!rt.llm && native && llm->config->provider == native)
-                    problems.push_back(
-                        {config_.file, route.line, key + ".target_llm",
-                         "[llm." + llm->config->name + "] speaks client API '" + route.api +
-                             "' natively, which a route choosing by model cannot relay yet; "
-                             "give it a route with target_llm"});
+            if (!rt.llm && native)  // a route choosing by model: every llm it may reach
+                for (const auto* llm : reached)
+                    if (llm->config->provider == native)
+                        problems.push_back(
+                            {config_.file, route.line, key + ".target_llm",
+                             "[llm." + llm->config->name + "] speaks client API '" + route.api +
+                                 "' natively, which a route choosing by model cannot relay yet; "
+                                 "give it a route with target_llm"});
         }
         auto [previous, first] = last_of_prefix.try_emplace(route.path_prefix, &rt);
         if (!first) {

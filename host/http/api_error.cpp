@@ -18,6 +18,14 @@ ApiError ApiError::bad_request(std::string code, std::string message) {
     return {400, "invalid_request_error", std::move(code), std::move(message)};
 }
 
+ApiError ApiError::model_not_found(std::string_view model, std::string_view why) {
+    constexpr std::size_t kQuoted = 256;  // the longest model name a config may hold
+    std::string message = model.empty() ? std::string("the request names no model")
+                                        : "the model '" + std::string(model.substr(0, kQuoted)) +
+                                              "' " + std::string(why);
+    return {404, "invalid_request_error", "model_not_found", std::move(message)};
+}
+
 ApiError ApiError::bad_gateway(std::string code, std::string message) {
     return {502, "upstream_error", std::move(code), std::move(message)};
 }

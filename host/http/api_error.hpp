@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace llmproxy {
 
@@ -20,6 +21,11 @@ struct ApiError {
     static ApiError bad_gateway(std::string code, std::string message);
     static ApiError gateway_timeout(std::string message);
     static ApiError internal(std::string message);
+    // 404 model_not_found: "the model 'MODEL' " + why (the model cut to 256 characters), or that
+    // the request names none.
+    static ApiError model_not_found(
+        std::string_view model,
+        std::string_view why = "is not one of the models served here (GET /v1/models lists them)");
     // Not sent (nobody is listening): marks a request whose client went away, for the log.
     static ApiError client_closed();
 };

@@ -66,10 +66,7 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
                 const std::string id = path.substr(std::string_view("/v1/models/").size());
                 auto model = runtime_.model_json(id);
                 if (!model)
-                    throw ApiException({404, "invalid_request_error", "model_not_found",
-                                        "the model '" + id.substr(0, kMaxModelName) +
-                                            "' is not one of the models served here (GET "
-                                            "/v1/models lists them)"});
+                    throw ApiException(ApiError::model_not_found(id));
                 response.send(200, "application/json", *model);
             }
             outcome.status = 200;

@@ -226,7 +226,8 @@ class RequestFlow : public SideCaller {
         check_body_json(body_);  // the client API reads what the host's own check passed
         client_.emplace(*route_->api);
         RequestCall call(client_->where("decode_request"), body_, nullptr, nullptr, &body_index_);
-        lp_request_view view = view_of(body_, facts_, llm_);
+        // The target is known before the model is when the path has one route, with a target_llm.
+        lp_request_view view = view_of(body_, facts_, route_->next ? nullptr : route_->llm);
         view.api = to_lp(route_->config->api);
         if (client_->decode(call, view) != LP_RESPONDED)
             return LP_CONTINUE;
@@ -241,8 +242,8 @@ class RequestFlow : public SideCaller {
         while (route && !route->takes(facts_.model))
             route = route->next;
         if (!route)
-            throw ApiException(
-                model_not_found("no route of '" + route_->config->path_prefix + "' takes it"));
+            throw ApiException(ApiError::model_not_found(
+                facts_.model, "is taken by no route of '" + route_->config->path_prefix + "'"));
         route_ = route;
         processor_states_.assign(route->processors.size(), nullptr);
         if (route->llm) {
@@ -250,21 +251,12 @@ class RequestFlow : public SideCaller {
         } else {
             const ModelRuntime* model = runtime_.model(facts_.model);
             if (!model)
-                throw ApiException(
-                    model_not_found("it is not one of the models served here (GET "
-                                    "/v1/models lists them)"));
+                throw ApiException(ApiError::model_not_found(facts_.model));
             deployment_ = &model->pick();
             public_model_ = facts_.model;
             llm_ = deployment_->llm;
         }
         response_.set("x-llm-proxy-llm", llm_->config->name);
-    }
-
-    ApiError model_not_found(const std::string& why) const {
-        return {404, "invalid_request_error", "model_not_found",
-                facts_.model.empty()
-                    ? "the request names no model"
-                    : "the model '" + facts_.model.substr(0, kMaxModelName) + "' " + why};
     }
 
     // The deployment's own name for the model goes upstream (processors saw the public one),
@@ -345,8 +337,8 @@ class RequestFlow : public SideCaller {
         check_allowed();
     }
 
-    // llm: null before a target is chosen (a client API's decode_request on a route choosing by
-    // model), giving an empty llm_name.
+    // llm: null when the target is not known yet (a client API's decode_request on a path whose
+    // routes choose by model), giving an empty llm_name.
     lp_request_view view_of(const std::string& body, const RequestFacts& facts,
                             const LlmRuntime* llm) const {
         lp_request_view v{};

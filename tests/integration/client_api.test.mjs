@@ -144,7 +144,8 @@ test('a client API that answers in decode_request: that answer goes out, and not
   const before = mock.requests.length;
   const r = await post(`${proxy.url}/translated`, '{"answer_here": true}');
   assert.equal(r.status, 200);
-  assert.equal(await r.text(), 'answered by decode_request');
+  assert.equal(await r.text(), 'answered by decode_request for [llm.mock]',
+    'the view names the target llm, known before the client API decodes (one route for the path)');
   assert.equal(mock.requests.length, before);
 });
 

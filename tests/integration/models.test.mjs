@@ -121,7 +121,7 @@ test('an unknown model is a 404 model_not_found, OpenAI-style', async () => {
   const count = mockA.requests.length + mockB.requests.length;
   for (const [path, model, why] of [
     ['/v1/chat/completions', 'nope', /not one of the models served here/],
-    ['/strict/v1/chat/completions', 'model.v2', /no route of '\/strict\/v1\/chat\/completions' takes it/],
+    ['/strict/v1/chat/completions', 'model.v2', /is taken by no route of '\/strict\/v1\/chat\/completions'/],
   ]) {
     const res = await post(`${proxy.url}${path}`, chat(model));
     assert.equal(res.status, 404);
@@ -228,3 +228,22 @@ api = "anthropic"
   ])
     assert.match(stderr, expected);
 });
+
+test('--check refuses a route choosing by model that would reach an llm speaking its API natively',
+  () => {
+    const file = writeConfig(`
+[llm.claude]
+provider = "anthropic"
+base_url = "http://127.0.0.1:1/v1"
+
+[models.sonnet]
+deployments = [{ llm = "claude" }]
+
+[[route]]
+path_prefix = "/v1/messages"
+api = "anthropic"
+`);
+    const { status, stderr } = runProxy(['--config', file, '--check']);
+    assert.notEqual(status, 0);
+    assert.match(stderr, /route\[0\]\.target_llm': \[llm\.claude\] speaks client API 'anthropic' natively, which a route choosing by model cannot relay yet/);
+  });

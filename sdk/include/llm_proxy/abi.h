@@ -120,7 +120,7 @@ typedef struct lp_request_view {
     lp_str model;        /* the body's "model" value */
     lp_str route_prefix; /* the path_prefix of the route that matched */
     lp_str llm_name;     /* the NAME of the target [llm.NAME]; empty in a client API's decode_request
-                          * on a route that chooses its llm by the model decode_request gives */
+                          * on a path whose routes choose their llm by the model it decodes */
     lp_endpoint endpoint;
     int32_t stream; /* 1 when the client asked for a stream ("stream": true), else 0 */
     /* The client's request headers, credentials included: redact before logging them. */
