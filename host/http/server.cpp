@@ -57,9 +57,12 @@ Server::Server(const ServerConfig& config, GatewayHandler& handler)
       handler_(handler),
       body_budget_(config.max_buffered_body_bytes),
       settings_(connection_settings(config, body_budget_)),
-      socket_(Poco::Net::SocketAddress(config.host, static_cast<uint16_t>(config.port)),
-              kListenBacklog),
       blocking_(kBlockingThreads, kBlockingStackBytes) {
+    // SO_REUSEADDR without SO_REUSEPORT, which Poco's binding constructor also sets: with it, a
+    // second llm-proxy on a port in use would start and silently take a share of its connections.
+    socket_.bind(Poco::Net::SocketAddress(config.host, static_cast<uint16_t>(config.port)),
+                 /*reuseAddress=*/true, /*reusePort=*/false);
+    socket_.listen(kListenBacklog);
     for (int i = loop_count(config); i > 0; --i)
         loops_.push_back(std::make_unique<EventLoop>(kFiberStackBytes, blocking_));
 }

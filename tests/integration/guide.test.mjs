@@ -80,6 +80,10 @@ async function startEventUpstream() {
 test('the translating provider of the guide turns upstream events into chunks, and a cut stream into an error', async () => {
   const upstream = await startEventUpstream();
   const translating = await startProxy(`
+[server]
+host = "127.0.0.1"
+port = 0
+
 [plugins]
 dirs = ["${path.join(GUIDE, 'build')}"]
 

@@ -318,3 +318,26 @@ target_llm = "older"
     assert.match(proxy.logs(), /stopped/);
   });
 });
+
+test('a second llm-proxy on a port in use refuses to start, saying so, rather than sharing it', async () => {
+  const config = (port) => `
+[server]
+host = "127.0.0.1"
+port = ${port}
+
+[llm.local]
+provider = "echo"
+
+[[route]]
+path_prefix = "/v1/chat/completions"
+target_llm = "local"
+`;
+  const first = await startProxy(config(0));
+  try {
+    const second = runProxy(['--config', writeConfig(config(first.port))]);
+    assert.equal(second.status, 1, second.stderr);
+    assert.match(second.stderr, new RegExp(`cannot serve on 127\\.0\\.0\\.1:${first.port}: .*Address already in use`));
+  } finally {
+    await first.stop();
+  }
+});
