@@ -227,13 +227,21 @@ bool RouteRuntime::takes(std::string_view model) const {
                                            [&](const auto& p) { return model_matches(p, model); });
 }
 
-const DeploymentRuntime& ModelRuntime::pick() const {
+const DeploymentRuntime& ModelRuntime::pick(std::span<const DeploymentRuntime* const> avoid) const {
     if (deployments.size() == 1)
         return deployments.front();
+    auto avoided = [&](const DeploymentRuntime& d) {
+        return std::find(avoid.begin(), avoid.end(), &d) != avoid.end();
+    };
+    int weight = total_weight;
+    for (const DeploymentRuntime* d : avoid)
+        weight -= d->config->weight;
+    if (weight == 0)  // every one is avoided: all are drawn from again
+        return pick();
     thread_local std::minstd_rand random{std::random_device{}()};
-    int ticket = std::uniform_int_distribution<int>(0, total_weight - 1)(random);
+    int ticket = std::uniform_int_distribution<int>(0, weight - 1)(random);
     for (const auto& d : deployments) {
-        ticket -= d.config->weight;
+        ticket -= avoided(d) ? 0 : d.config->weight;
         if (ticket < 0)
             return d;
     }

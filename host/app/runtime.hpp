@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -53,8 +54,9 @@ struct ModelRuntime {
     std::vector<DeploymentRuntime> deployments;
     int total_weight = 0;
 
-    // A deployment drawn at random, each as likely as its share of the total weight.
-    const DeploymentRuntime& pick() const;
+    // A deployment drawn at random, each as likely as its share of the total weight, leaving out
+    // those in avoid (the ones that failed this request) unless that leaves none.
+    const DeploymentRuntime& pick(std::span<const DeploymentRuntime* const> avoid = {}) const;
 };
 
 struct RouteRuntime {

@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -390,9 +391,64 @@ class Parser {
                                 : "no such file: " + llm.ca_file);
         }
         r.read_table_json("options", llm.options_json);
+        llm.retry = parse_retry(r.get("retry"), "llm." + name + ".retry");
         r.reject_unknown_keys();
         record_key_lines(table, "", llm.key_lines);
         config_.llms[name] = std::move(llm);
+    }
+
+    std::optional<RetryPolicy> parse_retry(const toml::node* node, const std::string& path) {
+        if (!node)
+            return std::nullopt;
+        auto* table = expect_table(*node, path);
+        if (!table)
+            return std::nullopt;
+        TableReader r(*table, path, file_, problems_);
+        RetryPolicy policy;
+        r.read_int("attempts", policy.attempts, 1, 10);
+        std::vector<std::string> on;
+        r.read("on", on);
+        if (r.get("on")) {
+            policy.on_connect = policy.on_broken = policy.on_timeout = false;
+            policy.on_status.clear();
+        }
+        for (const auto& what : on) {
+            int status = 0;
+            auto [end, ec] = std::from_chars(what.data(), what.data() + what.size(), status);
+            const bool is_status = ec == std::errc() && end == what.data() + what.size();
+            if (what == "connect") {
+                policy.on_connect = true;
+            } else if (what == "broken") {
+                policy.on_broken = true;
+            } else if (what == "timeout") {
+                policy.on_timeout = true;
+            } else if (is_status && status >= 500 && status <= 599) {
+                policy.on_status.push_back(status);
+            } else if (is_status &&
+                       (status == 408 || status == 409 || status == 425 || status == 429)) {
+                policy.on_status.push_back(status);
+            } else if (is_status && status >= 400 && status <= 499) {
+                r.problem(table->get("on"), "on",
+                          "\"" + what +
+                              "\" is a client error: another attempt would get the same answer "
+                              "(of 4xx, only 408, 409, 425 and 429 may be retried)");
+            } else {
+                r.problem(table->get("on"), "on",
+                          "\"" + what +
+                              "\" is not a failure llm-proxy retries: \"connect\", \"broken\", "
+                              "\"timeout\", or an answer status such as \"429\" or \"503\"");
+            }
+        }
+        r.read_int("backoff_base_ms", policy.backoff_base_ms, 0, 600000);
+        r.read_int("backoff_max_ms", policy.backoff_max_ms, 0, 600000);
+        if (policy.backoff_max_ms < policy.backoff_base_ms)
+            r.problem(table->get("backoff_max_ms"), "backoff_max_ms",
+                      "must be at least backoff_base_ms (" +
+                          std::to_string(policy.backoff_base_ms) + ")");
+        r.read_int("retry_after_max_ms", policy.retry_after_max_ms, 0, 3600000);
+        r.read_int("deadline_ms", policy.deadline_ms, 0, 86400000);
+        r.reject_unknown_keys();
+        return policy;
     }
 
     void parse_processor(const toml::table& table, const std::string& name) {
@@ -494,6 +550,8 @@ class Parser {
                 r.problem(nullptr, "allow_streaming",
                           "allow_streaming and allow_non_streaming are both false: the route "
                           "would refuse every request");
+            route.retry = parse_retry(r.get("retry"), path + ".retry");
+            r.read("hold_stream_head", route.hold_stream_head);
             r.reject_unknown_keys();
             record_key_lines(*item.as_table(), "", route.key_lines);
             config_.routes.push_back(std::move(route));
@@ -596,6 +654,10 @@ class Parser {
 };
 
 }  // namespace
+
+bool RetryPolicy::retries_status(int status) const {
+    return std::find(on_status.begin(), on_status.end(), status) != on_status.end();
+}
 
 bool model_matches(std::string_view pattern, std::string_view model) {
     // Backtracking to the last star only: at most pattern x model steps, both bounded.

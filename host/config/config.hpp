@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -34,6 +35,29 @@ using KeyLines = std::map<std::string, int, std::less<>>;
 
 enum class Endpoint { chat = 1, embedding = 2 };  // the values of LP_ENDPOINT_*
 
+// How the failed upstream attempts of a request are tried again: an llm's [llm.NAME.retry], or a
+// route's retry table, which then applies whichever llm an attempt reaches.
+struct RetryPolicy {
+    int attempts = 1;  // in all, the first one included; 1: a failure goes to the client as it is
+    // What is tried again: an attempt that reached no upstream ("connect"), a connection that broke
+    // before the answer's first content ("broken"), an upstream too slow ("timeout"), and answers
+    // with these statuses. Client errors never are: another attempt would get the same answer.
+    bool on_connect = true;
+    bool on_broken = true;
+    bool on_timeout = true;
+    std::vector<int> on_status = {408, 429, 500, 502, 503, 504, 529};
+    // Before retry n, a wait drawn at random from [0, min(backoff_max_ms, base * 2^(n-1))].
+    int backoff_base_ms = 250;
+    int backoff_max_ms = 8000;
+    // An upstream's Retry-After (or retry-after-ms) is waited instead, up to this; an upstream
+    // asking for longer gets no retry, and its answer goes to the client.
+    int retry_after_max_ms = 60000;
+    // No retry starts, and no wait ends, later than this after the request arrived; 0: no bound.
+    int deadline_ms = 0;
+
+    bool retries_status(int status) const;
+};
+
 struct LlmConfig {
     std::string name;
     std::string provider;  // the provider type a plugin exports
@@ -47,6 +71,7 @@ struct LlmConfig {
     std::size_t max_event_bytes = 8u << 20;  // one event of an upstream stream, at most
     std::string ca_file;                     // extra CA bundle (PEM) trusted for this upstream
     std::string options_json = "{}";         // [llm.NAME.options], for the provider
+    std::optional<RetryPolicy> retry;        // [llm.NAME.retry]
     int line = 0;
     KeyLines key_lines;
 };
@@ -86,6 +111,10 @@ struct RouteConfig {
     std::vector<std::string> processors;
     bool allow_streaming = true;
     bool allow_non_streaming = true;
+    std::optional<RetryPolicy> retry;  // replaces the llms' own, for the requests of this route
+    // When another attempt may follow, a stream's head waits for the first content event, so that
+    // a stream failing before it is tried again without the client seeing anything.
+    bool hold_stream_head = true;
     int line = 0;
     KeyLines key_lines;
 };

@@ -102,9 +102,10 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
             .count();
     spdlog::info(
         "access method={} path={} route={} status={} upstream_status={} stream={} "
-        "duration_ms={:.3f} overhead_ms={:.3f}{}{}",
+        "duration_ms={:.3f} overhead_ms={:.3f} llm={} attempts={}{}{}",
         method, path, route_name, outcome.status, outcome.upstream_status,
         outcome.streamed ? "true" : "false", ms, outcome.overhead_ms,
+        outcome.llm.empty() ? "-" : outcome.llm, outcome.attempts,
         outcome.client_gone ? " client_gone=true" : "",
         outcome.error.empty() ? "" : " error=\"" + printable(outcome.error, 4096) + "\"");
 }

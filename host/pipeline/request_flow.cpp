@@ -7,14 +7,18 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <random>
 
 #include "http/header_rules.hpp"
 #include "http/request_facts.hpp"
 #include "http/responses.hpp"
 #include "json/json_fields.hpp"
+#include "logging/log_text.hpp"
 #include "pipeline/client_api_call.hpp"
+#include "pipeline/first_content.hpp"
 #include "pipeline/hook_calls.hpp"
 #include "pipeline/provider_call.hpp"
+#include "pipeline/retry_schedule.hpp"
 #include "plugins/plugin_invoke.hpp"
 #include "streaming/sse_parser.hpp"
 
@@ -26,6 +30,9 @@ using Clock = std::chrono::steady_clock;
 
 // A non-streaming upstream answer larger than this is refused rather than held in memory.
 constexpr std::size_t kMaxUpstreamAnswerBytes = 256u << 20;
+// A failed attempt's answer is read up to this (for the log, and so that its connection can be
+// kept); a longer one closes its connection.
+constexpr std::size_t kMaxDiscardedAnswerBytes = 64u << 10;
 
 bool is_event_stream(std::string_view content_type) {
     return content_type.substr(0, 17) == "text/event-stream";
@@ -119,6 +126,9 @@ class RequestFlow : public SideCaller {
             watch_.set(nullptr);
         provider_.reset();
         outcome_.client_gone = outcome_.client_gone || cancel_->cancelled();
+        outcome_.attempts = attempts_;
+        if (llm_)
+            outcome_.llm = llm_->config->name;
         auto now = Clock::now();
         Finish finish{route_,
                       std::move(processor_states_),
@@ -171,12 +181,7 @@ class RequestFlow : public SideCaller {
         facts_ = scan_request(body_, route_->endpoint, &body_index_);
         choose_target();
         check_allowed();
-        if (llm_->token_missing)
-            throw ApiException({500, "server_error", "missing_api_key",
-                                "llm '" + llm_->config->name + "' needs the environment variable " +
-                                    llm_->config->token_env +
-                                    " (its token_env), which is not set"});
-
+        check_token();
         create_processor_states();
         for (std::size_t i = 0; i < route_->processors.size(); ++i) {
             const auto* proc = route_->processors[i];
@@ -195,7 +200,58 @@ class RequestFlow : public SideCaller {
                 return answer_locally(call, i);
             refresh_facts(call);
         }
+        call_upstream();
+    }
 
+    void check_token() const {
+        if (llm_->token_missing)
+            throw ApiException({500, "server_error", "missing_api_key",
+                                "llm '" + llm_->config->name + "' needs the environment variable " +
+                                    llm_->config->token_env +
+                                    " (its token_env), which is not set"});
+    }
+
+    // The route's retry policy, else the first attempt's llm's; nullptr when neither has one.
+    const RetryPolicy* retry_policy() const {
+        if (route_->config->retry)
+            return &*route_->config->retry;
+        return llm_->config->retry ? &*llm_->config->retry : nullptr;
+    }
+
+    // Attempts, each from the request as the processors left it, until one answers or the retry
+    // policy lets a failure through to the client. A retry on a public model draws its deployment
+    // again, leaving out those that failed this request while others remain.
+    void call_upstream() {
+        const RetryPolicy* policy = retry_policy();
+        if (!policy || policy->attempts == 1) {
+            attempts_ = 1;
+            attempt(nullptr);
+            return;
+        }
+        const RetrySchedule schedule(*policy, started_);
+        const std::string body = body_;
+        const json_fields::Index index = body_index_;
+        const RequestFacts facts = facts_;
+        for (;;) {
+            ++attempts_;
+            std::optional<int> wait = attempt(&schedule);
+            if (!wait)
+                return;
+            if (!cancel_->pause(*wait))
+                throw ApiException(ApiError::client_closed());  // fail() tells why
+            body_ = body;
+            body_index_ = index;
+            facts_ = facts;
+            if (model_) {
+                use_deployment(model_->pick(failed_));
+                check_token();
+            }
+        }
+    }
+
+    // One attempt on llm_. nullopt when it answered the client (with a failure too, when no retry
+    // follows it); else the wait before the next attempt. retry is null when none may follow.
+    std::optional<int> attempt(const RetrySchedule* retry) {
         name_upstream_model();
         provider_.emplace(*llm_);
         UpstreamRequest upstream;
@@ -204,20 +260,71 @@ class RequestFlow : public SideCaller {
         RequestCall call(provider_->where("encode_request"), body_, &upstream, nullptr,
                          &body_index_);
         lp_request_view view = view_of(body_, facts_, llm_);
-        if (provider_->encode(call, view) == LP_RESPONDED)
-            return answer_locally(call, route_->processors.size());
+        if (provider_->encode(call, view) == LP_RESPONDED) {
+            answer_locally(call, route_->processors.size());
+            return std::nullopt;
+        }
         if (!llm_->upstream)
             throw ApiException(ApiError::internal(
                 "llm '" + llm_->config->name + "' has no base_url, and its provider '" +
                 llm_->config->provider + "' did not answer locally"));
         upstream.body = body_;
         watch_client();
-        auto answer = upstream_timed([&] { return llm_->upstream->send(upstream, *cancel_); });
-        outcome_.upstream_status = answer->status();
-        if (facts_.stream && answer->status() < 400 && is_event_stream(answer->content_type()))
-            relay_stream(*answer);
-        else
-            relay_whole(*answer);
+        try {
+            auto answer = upstream_timed([&] { return llm_->upstream->send(upstream, *cancel_); });
+            outcome_.upstream_status = answer->status();
+            if (retry && answer->status() >= 400) {
+                AttemptFailure failure{AttemptFailure::Kind::status, answer->status(),
+                                       requested_wait_ms(answer->headers(), std::time(nullptr))};
+                if (auto wait = next_wait(*retry, failure)) {
+                    attempt_failed(failure, discard(*answer), wait);
+                    return wait;
+                }
+                attempt_failed(failure, "its answer goes to the client", std::nullopt);
+            }
+            if (facts_.stream && answer->status() < 400 && is_event_stream(answer->content_type()))
+                relay_stream(*answer, retry && route_->config->hold_stream_head && !route_->native);
+            else
+                relay_whole(*answer);
+            return std::nullopt;
+        } catch (const ApiException& e) {
+            if (!retry || stream_)
+                throw;
+            auto failure = attempt_failure(e.error());
+            if (!failure)
+                throw;
+            auto wait = next_wait(*retry, *failure);
+            attempt_failed(*failure, e.error().message, wait);
+            if (!wait)
+                throw;
+            return wait;
+        }
+    }
+
+    std::optional<int> next_wait(const RetrySchedule& retry, const AttemptFailure& failure) {
+        thread_local std::minstd_rand random{std::random_device{}()};
+        return retry.wait_after(attempts_, failure, Clock::now(),
+                                std::uniform_real_distribution<double>(0.0, 1.0)(random));
+    }
+
+    // Logs a failed attempt (at debug level: the access log has the request's end), and keeps its
+    // deployment from being drawn again while others remain.
+    void attempt_failed(const AttemptFailure& failure, std::string_view what,
+                        std::optional<int> wait) {
+        if (deployment_ && std::find(failed_.begin(), failed_.end(), deployment_) == failed_.end())
+            failed_.push_back(deployment_);
+        spdlog::debug("attempt {} on [llm.{}] failed ({}): {}; {}", attempts_, llm_->config->name,
+                      failure.name(), printable(what, 512),
+                      wait ? "retrying in " + std::to_string(*wait) + " ms" : "not retried");
+    }
+
+    // Reads what a failed attempt's answer says (up to kMaxDiscardedAnswerBytes), for the log.
+    std::string discard(UpstreamResponse& answer) {
+        try {
+            return upstream_timed([&] { return answer.read_all(kMaxDiscardedAnswerBytes); });
+        } catch (const ApiException& e) {
+            return e.error().message;
+        }
     }
 
     // A route that translates: the client's request becomes canonical before anything else sees
@@ -249,13 +356,18 @@ class RequestFlow : public SideCaller {
         if (route->llm) {
             llm_ = route->llm;
         } else {
-            const ModelRuntime* model = runtime_.model(facts_.model);
-            if (!model)
+            model_ = runtime_.model(facts_.model);
+            if (!model_)
                 throw ApiException(ApiError::model_not_found(facts_.model));
-            deployment_ = &model->pick();
             public_model_ = facts_.model;
-            llm_ = deployment_->llm;
+            return use_deployment(model_->pick());
         }
+        response_.set("x-llm-proxy-llm", llm_->config->name);
+    }
+
+    void use_deployment(const DeploymentRuntime& deployment) {
+        deployment_ = &deployment;
+        llm_ = deployment.llm;
         response_.set("x-llm-proxy-llm", llm_->config->name);
     }
 
@@ -445,32 +557,53 @@ class RequestFlow : public SideCaller {
         return stream_.emplace(response_);
     }
 
-    void relay_stream(UpstreamResponse& upstream) {
-        for (const auto& [name, value] : response_headers_for_client(upstream.headers()))
-            response_.set(name, value);
-        ClientEventStream& stream = start_stream();
+    // Relays an upstream event stream. held: the client's response head waits until an event
+    // carries content (or the stream ends), so that a failure before it can be tried again.
+    void relay_stream(UpstreamResponse& upstream, bool held) {
+        const std::size_t depth = route_->processors.size();
+        ClientEventStream* stream = nullptr;
+        auto open = [&] {
+            for (const auto& [name, value] : response_headers_for_client(upstream.headers()))
+                response_.set(name, value);
+            stream = &start_stream();
+        };
+        if (!held)
+            open();
         SseParser parser(llm_->config->max_event_bytes);
         std::vector<StreamEvent> batch;
+        std::size_t looked_at = 0;  // events of the held batch known to carry no content
         auto collect = [&](const SseEvent& event) { provider_->decode(event, batch); };
+        // What was decoded before a failure goes out first, when the stream is open.
+        auto flush_before_failure = [&] {
+            if (stream)
+                write_events(*stream, batch, depth);
+        };
         auto feed = [&](std::string_view bytes) {
             try {
                 parser.feed(bytes, collect);
             } catch (const SseEventTooLarge& e) {
-                write_events(stream, batch, route_->processors.size());  // the whole ones
+                flush_before_failure();  // the whole ones
                 throw ApiException(ApiError::bad_gateway(
                     "upstream_event_too_large",
                     std::string(e.what()) + " ([llm." + llm_->config->name + "] max_event_bytes)"));
             } catch (const ApiException&) {
-                // The provider failed on an event: what it decoded before goes out first.
-                write_events(stream, batch, route_->processors.size());
+                flush_before_failure();  // the provider failed on an event
                 throw;
             }
         };
         char buffer[16384];
-        // Failures from here on propagate to fail(), which ends the stream with an error event.
+        // Failures from here on propagate: to another attempt while the stream is held, else to
+        // fail(), which ends the stream with an error event.
         while (std::size_t n = upstream.read_some(buffer, sizeof buffer)) {
             feed(std::string_view(buffer, n));
-            if (!write_events(stream, batch, route_->processors.size()) || !stream.flush())
+            if (!stream) {
+                while (looked_at < batch.size() && !is_content_event(batch[looked_at].data))
+                    ++looked_at;
+                if (looked_at == batch.size())
+                    continue;  // still nothing to show: held
+                open();
+            }
+            if (!write_events(*stream, batch, depth) || !stream->flush())
                 return client_left();
             batch.clear();
         }
@@ -478,10 +611,12 @@ class RequestFlow : public SideCaller {
         try {
             provider_->end(batch);
         } catch (const ApiException&) {
-            write_events(stream, batch, route_->processors.size());
+            flush_before_failure();
             throw;
         }
-        if (!write_events(stream, batch, route_->processors.size()) || !end_stream(stream))
+        if (!stream)
+            open();
+        if (!write_events(*stream, batch, depth) || !end_stream(*stream))
             return client_left();
     }
 
@@ -583,6 +718,13 @@ class RequestFlow : public SideCaller {
         char value[32];
         std::snprintf(value, sizeof value, "%.3f", outcome_.overhead_ms);
         response_.set("x-llm-proxy-overhead-ms", value);
+        set_attempts_header();
+    }
+
+    void set_attempts_header() {
+        char value[16];
+        auto end = std::to_chars(value, value + sizeof value, attempts_).ptr;
+        response_.set("x-llm-proxy-attempts", std::string_view(value, end - value));
     }
 
     void client_left() {
@@ -624,6 +766,7 @@ class RequestFlow : public SideCaller {
             return;
         }
         outcome_.status = error.status;
+        set_attempts_header();
         try {
             if (auto shaped = route_->api ? client_error_answer(*route_->api, client_state, error)
                                           : std::nullopt) {
@@ -638,9 +781,12 @@ class RequestFlow : public SideCaller {
     }
 
     Runtime& runtime_;
-    const RouteRuntime* route_;        // the first of its path_prefix, until the model chooses
-    const LlmRuntime* llm_ = nullptr;  // chosen with the route, once the model is known
-    const DeploymentRuntime* deployment_ = nullptr;  // when the route's target is a public model
+    const RouteRuntime* route_;            // the first of its path_prefix, until the model chooses
+    const LlmRuntime* llm_ = nullptr;      // chosen with the route, once the model is known
+    const ModelRuntime* model_ = nullptr;  // when the route's target is a public model
+    const DeploymentRuntime* deployment_ = nullptr;  // of model_, this attempt's
+    std::vector<const DeploymentRuntime*> failed_;   // of model_, in this request
+    int attempts_ = 0;                               // upstream attempts so far
     std::string public_model_;                       // the model the deployment serves
     std::string body_;
     json_fields::Index body_index_;  // of body_, shared by the request hooks

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "app/runtime.hpp"
 #include "http/hang_up_watch.hpp"
@@ -23,6 +24,8 @@ struct FlowOutcome {
     // llm-proxy's own time until the answer's head went out, upstream waits excluded; -1 when
     // no answer was sent (an error before the flow answered).
     double overhead_ms = -1;
+    int attempts = 0;      // upstream attempts made (0: answered before any)
+    std::string_view llm;  // the llm of the last attempt (a name the runtime keeps); empty: none
 };
 
 // Never throws: every failure becomes an error response, or an SSE error event once a stream has

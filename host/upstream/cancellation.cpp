@@ -1,6 +1,12 @@
 #include "upstream/cancellation.hpp"
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <system_error>
+
+#include "loop/wait.hpp"
 
 namespace llmproxy {
 
@@ -33,6 +39,20 @@ void Cancellation::attach(int fd) {
 void Cancellation::detach() {
     std::lock_guard lock(mutex_);
     fd_ = -1;
+}
+
+bool Cancellation::pause(int ms) {
+    // One end of a socket pair stands in for the upstream socket: cancel() shuts it down, which
+    // ends the wait for it to become readable.
+    int ends[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, ends) != 0)
+        throw std::system_error(errno, std::generic_category(), "socketpair for a pause");
+    attach(ends[0]);
+    const bool woken = wait_ready(ends[0], EPOLLIN, ms);
+    detach();
+    ::close(ends[0]);
+    ::close(ends[1]);
+    return !woken;
 }
 
 std::shared_ptr<Cancellation> ActiveRequests::start() {

@@ -27,6 +27,10 @@ class Cancellation {
     void attach(int fd);
     void detach();
 
+    // [request thread] Waits ms milliseconds, or less when the request is cancelled (at once if it
+    // is already). True when the whole time passed. Only the fiber waits, on an event loop.
+    bool pause(int ms);
+
   private:
     mutable std::mutex mutex_;
     int fd_ = -1;

@@ -50,7 +50,7 @@ test('a client leaving mid-stream closes the upstream connection', async () => {
   req.destroy();
   assert.equal(await closesWithin(upstream, 3000), true, 'the upstream connection stayed open');
   assert.equal(upstream.responseFinished, false, 'the upstream stream was not allowed to finish');
-  await proxy.waitForLog(/status=200 upstream_status=200 stream=true duration_ms=[\d.]+ overhead_ms=[\d.]+ client_gone=true/);
+  await proxy.waitForLog(/status=200 upstream_status=200 stream=true duration_ms=[\d.]+ overhead_ms=[\d.]+ llm=mock attempts=1 client_gone=true/);
 });
 
 test('a client leaving before the first byte closes the upstream connection', async () => {
