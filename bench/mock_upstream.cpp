@@ -4,9 +4,10 @@
 // once (timers in a heap, no thread per connection). With --format anthropic it answers as
 // Anthropic's Messages API: a fixed message, or a stream of N text deltas between the opening
 // (message_start, content_block_start) and closing (content_block_stop, message_delta,
-// message_stop) events.
+// message_stop) events. --format openai-role opens OpenAI streams as OpenAI does, with a chunk
+// that has the role and no content.
 //
-//   mock_upstream --port P [--events N] [--gap-ms G] [--format openai|anthropic]
+//   mock_upstream --port P [--events N] [--gap-ms G] [--format openai|openai-role|anthropic]
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -48,6 +49,13 @@ const std::string kFinishChunk =
 
 const Format kOpenAi{kCompletion, "", "data: " + kChunk + "\n\n",
                      "data: " + kFinishChunk + "\n\ndata: [DONE]\n\n"};
+
+const Format kOpenAiRole{
+    kCompletion,
+    "data: "
+    R"({"id":"chatcmpl-bench","object":"chat.completion.chunk","created":1700000000,"model":"bench","system_fingerprint":"fp_bench","choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}]})"
+    "\n\n",
+    kOpenAi.event, kOpenAi.closing};
 
 const Format kAnthropic{
     R"({"id":"msg_bench","type":"message","role":"assistant","model":"bench","content":[{"type":"text","text":"Benchmarks measure; they do not guess."}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":500,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":8}})",
@@ -153,7 +161,10 @@ int main(int argc, char** argv) {
         if (arg == "--port") port = std::atoi(argv[i + 1]);
         else if (arg == "--events") events_per_stream = std::atoi(argv[i + 1]);
         else if (arg == "--gap-ms") gap_ms = std::atoi(argv[i + 1]);
-        else if (arg == "--format") format = std::string(argv[i + 1]) == "anthropic" ? &kAnthropic : &kOpenAi;
+        else if (arg == "--format") {
+            const std::string name = argv[i + 1];
+            format = name == "anthropic" ? &kAnthropic : name == "openai-role" ? &kOpenAiRole : &kOpenAi;
+        }
     }
     std::signal(SIGPIPE, SIG_IGN);
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);

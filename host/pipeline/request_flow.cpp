@@ -230,7 +230,6 @@ class RequestFlow : public SideCaller {
         }
         const RetrySchedule schedule(*policy, started_);
         const std::string body = body_;
-        const json_fields::Index index = body_index_;
         const RequestFacts facts = facts_;
         for (;;) {
             ++attempts_;
@@ -240,7 +239,7 @@ class RequestFlow : public SideCaller {
             if (!cancel_->pause(*wait))
                 throw ApiException(ApiError::client_closed());  // fail() tells why
             body_ = body;
-            body_index_ = index;
+            body_index_.clear();  // it described the attempt's body
             facts_ = facts;
             if (model_) {
                 use_deployment(model_->pick(failed_));

@@ -5,7 +5,10 @@
 //   document's strings; pointers past an array's end, to absent keys, and malformed ones, nothing;
 // - scan_request() (the request body check) accepts exactly the bodies with a non-empty string
 //   `model`, `messages` (chat) or `input` (embedding) and a boolean or absent `stream`, and reads
-//   them as nlohmann does.
+//   them as nlohmann does;
+// - is_content_event() (a held stream head's test) reads every text without fault, and on a valid
+//   one gives the verdict its header states, read from the document (texts whose keys may be
+//   written with \u or \/ escapes aside: it compares keys as written).
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -18,6 +21,7 @@
 #include "http/api_error.hpp"
 #include "http/request_facts.hpp"
 #include "json/json_fields.hpp"
+#include "pipeline/first_content.hpp"
 #include "strict_json.hpp"
 
 using fuzz::require;
@@ -73,6 +77,34 @@ std::optional<llmproxy::RequestFacts> expected_facts(const json& doc, llmproxy::
     return llmproxy::RequestFacts{doc["model"].get<std::string>(), stream == true};
 }
 
+// A value that tells the client something (first_content.hpp): not null, "" or [].
+bool says_something(const json& value) {
+    return !(value.is_null() || (value.is_string() && value.get<std::string>().empty()) ||
+             (value.is_array() && value.empty()));
+}
+
+// What is_content_event() must say of a valid text.
+bool expected_content(std::string_view text, const json& doc) {
+    constexpr std::string_view kText = "\"content\":\"";
+    if (auto at = text.find(kText); at != std::string_view::npos)
+        if (at + kText.size() < text.size() && text[at + kText.size()] != '"')
+            return true;  // the text chunk as written
+    if (!doc.is_object() || !doc.contains("choices"))
+        return true;
+    const json& choices = doc["choices"];
+    if (choices.is_array() && !choices.empty() && choices[0].is_object()) {
+        const json& choice = choices[0];
+        if (choice.contains("finish_reason") && says_something(choice["finish_reason"]))
+            return true;
+        if (choice.contains("delta") && choice["delta"].is_object())
+            for (const char* field :
+                 {"content", "refusal", "reasoning_content", "reasoning", "tool_calls"})
+                if (choice["delta"].contains(field) && says_something(choice["delta"][field]))
+                    return true;
+    }
+    return doc.contains("error");
+}
+
 // doc: the parsed text, or nullptr when it is not valid.
 void check_scan_request(std::string_view text, const json* doc) {
     for (auto endpoint : {llmproxy::Endpoint::chat, llmproxy::Endpoint::embedding}) {
@@ -95,6 +127,7 @@ void check_scan_request(std::string_view text, const json* doc) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);
+    const bool content = llmproxy::is_content_event(text);
     const fuzz::Verdict verdict = fuzz::StrictJson::check(text);
     if (verdict == fuzz::Verdict::unknown)
         return 0;
@@ -109,6 +142,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     const json doc = json::parse(text);
+    if (text.find("\\u") == std::string_view::npos && text.find("\\/") == std::string_view::npos)
+        require(content == expected_content(text, doc),
+                "is_content_event() reads a valid text as its document says");
     check_lookups(text, doc);
     check_scan_request(text, &doc);
     return 0;

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# What being ready for failures costs when nothing fails (issue 12): instructions per request,
+# counted by callgrind as bench/instructions.sh counts them, for the same 2 KB chat request whole
+# and streamed (an opening chunk with the role, as OpenAI sends it, then 20 events), along three
+# routes of one llm-proxy to the same mock:
+#   pass-through          a target_llm without a retry policy: one attempt
+#   retries               a target_llm whose llm retries (3 attempts): the body is kept for
+#                         another attempt, and the stream's head waits for its first content
+#   deployment + retries  a public model with one deployment of that llm, chosen by the model
+# and each as a multiple of the pass-through's cost.
+#
+#   bench/retries.sh [BINARY]      (default: build/llm-proxy; FEW and MANY as instructions.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+binary=${1:-build/llm-proxy}
+
+source bench/lib.sh
+need valgrind valgrind
+[ -x build/bench/mock_upstream ] || scripts/build.sh > /dev/null
+
+mock_port=$(free_port)
+build/bench/mock_upstream --port "$mock_port" --events 20 --gap-ms 0 --format openai-role > /dev/null &
+pids+=($!)
+wait_port "$mock_port"
+write_request_bodies
+
+port=$(free_port)
+cat > "$work/proxy.toml" <<CONF
+[server]
+host = "127.0.0.1"
+port = $port
+log_level = "warn"
+worker_threads = 1
+
+[llm.plain]
+provider = "openai"
+base_url = "http://127.0.0.1:$mock_port/v1"
+
+[llm.retrying]
+provider = "openai"
+base_url = "http://127.0.0.1:$mock_port/v1"
+
+[llm.retrying.retry]
+attempts = 3
+
+[models.bench]
+deployments = [{ llm = "retrying" }]
+
+[[route]]
+path_prefix = "/pass/v1/chat/completions"
+target_llm = "plain"
+
+[[route]]
+path_prefix = "/retry/v1/chat/completions"
+target_llm = "retrying"
+
+[[route]]
+path_prefix = "/model/v1/chat/completions"
+CONF
+
+cost() {
+  instructions_per_request "$binary --config $work/proxy.toml" "$port" "http://127.0.0.1:$port$1" \
+    "$work/$2"
+}
+
+printf '%-22s %14s %14s %10s %10s\n' "per request" "2 KB request" "2 KB, stream" "whole x" "stream x"
+for row in "pass-through /pass" "retries /retry" "deployment+retries /model"; do
+  read -r name prefix <<< "$row"
+  a=$(cost "$prefix/v1/chat/completions" small.json)
+  b=$(cost "$prefix/v1/chat/completions" stream.json)
+  [ -n "${base_whole:-}" ] || { base_whole=$a; base_stream=$b; }
+  printf '%-22s %14s %14s %10s %10s\n' "$name" "$a" "$b" \
+    "$(python3 -c "print(f'{$a / $base_whole:.3f}')")" \
+    "$(python3 -c "print(f'{$b / $base_stream:.3f}')")"
+done
