@@ -36,12 +36,6 @@ std::string not_loaded_hint(const PluginRegistry& plugins, TypeNames kind,
     return hint;
 }
 
-// The line of a key of a table, or the table's own line when the key is absent.
-int line_of(const KeyLines& keys, std::string_view key, int table_line) {
-    auto it = keys.find(key);
-    return it == keys.end() ? table_line : it->second;
-}
-
 // The problem of a type that more than one plugin exports, or "" when one does.
 template <typename Type>
 std::string exported_by_several(const Type& type, const char* kind) {
@@ -172,6 +166,34 @@ void Runtime::create_models() {
         }
         models_.emplace(name, std::move(rt));
     }
+    // Once every model exists: the chains point at them.
+    for (auto& [name, rt] : models_)
+        rt.fallbacks = fallbacks_of(rt.config->fallbacks, rt.config->context_window_fallbacks, &rt);
+    for (auto& [name, rt] : llms_)
+        rt.fallbacks =
+            fallbacks_of(rt.config->fallbacks, rt.config->context_window_fallbacks, nullptr);
+}
+
+Fallbacks Runtime::fallbacks_of(const std::vector<std::string>& on_failure,
+                                const std::vector<std::string>& on_context_window,
+                                const ModelRuntime* self) const {
+    // Depth first: a fallback's own fallbacks come before the next one of the list.
+    auto flatten = [&](auto& flatten_, const std::vector<std::string>& names,
+                       std::vector<std::string> ModelConfig::*list,
+                       std::vector<const ModelRuntime*>& out) -> void {
+        for (const auto& name : names) {
+            const ModelRuntime* model = &models_.at(name);  // the config checked the names
+            if (model == self || std::find(out.begin(), out.end(), model) != out.end())
+                continue;
+            out.push_back(model);
+            flatten_(flatten_, model->config->*list, list, out);
+        }
+    };
+    Fallbacks fallbacks;
+    flatten(flatten, on_failure, &ModelConfig::fallbacks, fallbacks.on_failure);
+    flatten(flatten, on_context_window, &ModelConfig::context_window_fallbacks,
+            fallbacks.on_context_window);
+    return fallbacks;
 }
 
 void Runtime::create_routes(std::vector<ConfigProblem>& problems) {
@@ -183,14 +205,26 @@ void Runtime::create_routes(std::vector<ConfigProblem>& problems) {
         rt.config = &route;
         // The llms the route may reach: its target_llm, or the deployments of the models it takes.
         std::vector<const LlmRuntime*> reached;
+        auto reach_model = [&](const ModelRuntime& model) {
+            for (const auto& d : model.deployments)
+                if (std::find(reached.begin(), reached.end(), d.llm) == reached.end())
+                    reached.push_back(d.llm);
+        };
+        auto reach_fallbacks = [&](const Fallbacks& fallbacks) {
+            for (const auto* list : {&fallbacks.on_failure, &fallbacks.on_context_window})
+                for (const ModelRuntime* model : *list)
+                    reach_model(*model);
+        };
         if (!route.target_llm.empty()) {
             rt.llm = &llms_.at(route.target_llm);
             reached.push_back(rt.llm);
+            reach_fallbacks(rt.llm->fallbacks);
         } else {
-            for (const auto& [name, model] : models_)
-                if (rt.takes(name))
-                    for (const auto& d : model.deployments)
-                        reached.push_back(d.llm);
+            for (const auto& entry : models_)
+                if (rt.takes(entry.first)) {
+                    reach_model(entry.second);
+                    reach_fallbacks(entry.second.fallbacks);
+                }
         }
         if (!reached.empty())
             rt.endpoint = reached.front()->config->endpoint;
@@ -200,14 +234,20 @@ void Runtime::create_routes(std::vector<ConfigProblem>& problems) {
             rt.api = &client_apis_.at(route.api);
             const char* native = rt.api->type->vtable.native_provider;
             rt.native = native && rt.llm && rt.llm->config->provider == native;
-            if (!rt.llm && native)  // a route choosing by model: every llm it may reach
-                for (const auto* llm : reached)
-                    if (llm->config->provider == native)
-                        problems.push_back(
-                            {config_.file, route.line, key + ".target_llm",
-                             "[llm." + llm->config->name + "] speaks client API '" + route.api +
-                                 "' natively, which a route choosing by model cannot relay yet; "
-                                 "give it a route with target_llm"});
+            // Every other llm the route may reach (choosing by model, or falling back) gets a
+            // translated request, which a native one cannot take, nor a native request another.
+            for (const auto* llm : reached)
+                if (llm != rt.llm && (rt.native || (native && llm->config->provider == native)))
+                    problems.push_back(
+                        {config_.file, route.line, key + ".target_llm",
+                         rt.native
+                             ? "the route relays client API '" + route.api + "' natively to [llm." +
+                                   rt.llm->config->name + "], and cannot fall back to [llm." +
+                                   llm->config->name + "] yet"
+                             : "[llm." + llm->config->name + "] speaks client API '" + route.api +
+                                   "' natively, which a route choosing by model or "
+                                   "falling back cannot relay yet; give it a route with "
+                                   "target_llm"});
         }
         auto [previous, first] = last_of_prefix.try_emplace(route.path_prefix, &rt);
         if (!first) {

@@ -19,6 +19,17 @@
 
 namespace llmproxy {
 
+struct ModelRuntime;
+
+// Where a request goes next when its target fails: public models in order, each one's own
+// fallbacks right after it (the config's lists, flattened; no model twice, never the target).
+struct Fallbacks {
+    std::vector<const ModelRuntime*> on_failure;         // fallbacks
+    std::vector<const ModelRuntime*> on_context_window;  // context_window_fallbacks
+
+    bool empty() const { return on_failure.empty() && on_context_window.empty(); }
+};
+
 struct LlmRuntime {
     const LlmConfig* config = nullptr;
     const ProviderType* provider = nullptr;
@@ -26,6 +37,7 @@ struct LlmRuntime {
     void* instance = nullptr;
     std::unique_ptr<UpstreamClient> upstream;  // null when the llm has no base_url
     bool token_missing = false;                // token_env is set but the variable is not
+    Fallbacks fallbacks;                       // for the requests of target_llm routes
 };
 
 struct ProcessorRuntime {
@@ -53,6 +65,7 @@ struct ModelRuntime {
     const ModelConfig* config = nullptr;
     std::vector<DeploymentRuntime> deployments;
     int total_weight = 0;
+    Fallbacks fallbacks;
 
     // A deployment drawn at random, each as likely as its share of the total weight, leaving out
     // those in avoid (the ones that failed this request) unless that leaves none.
@@ -107,6 +120,10 @@ class Runtime {
     void create_client_apis(std::vector<ConfigProblem>& problems);
     // Builds the models and the routes; problems go to problems.
     void create_models();
+    // The flattened fallbacks of a target whose config lists are these, never reaching self.
+    Fallbacks fallbacks_of(const std::vector<std::string>& on_failure,
+                           const std::vector<std::string>& on_context_window,
+                           const ModelRuntime* self) const;
     void create_routes(std::vector<ConfigProblem>& problems);
 
     Config config_;

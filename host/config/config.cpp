@@ -392,6 +392,8 @@ class Parser {
         }
         r.read_table_json("options", llm.options_json);
         llm.retry = parse_retry(r.get("retry"), "llm." + name + ".retry");
+        r.read("fallbacks", llm.fallbacks);
+        r.read("context_window_fallbacks", llm.context_window_fallbacks);
         r.reject_unknown_keys();
         record_key_lines(table, "", llm.key_lines);
         config_.llms[name] = std::move(llm);
@@ -509,7 +511,10 @@ class Parser {
                 model.deployments.push_back(std::move(deployment));
             }
         }
+        r.read("fallbacks", model.fallbacks);
+        r.read("context_window_fallbacks", model.context_window_fallbacks);
         r.reject_unknown_keys();
+        record_key_lines(table, "", model.key_lines);
         config_.models[name] = std::move(model);
     }
 
@@ -569,6 +574,7 @@ class Parser {
                          "no [llm." + d.llm + "] is defined"});
             }
         }
+        check_fallbacks();
         // Routes of one path_prefix are tried in order once the request's model is read, so they
         // must agree on what applies before that: the API (the shape of errors) and the endpoint.
         std::map<std::string, std::size_t> first_of_prefix, last_of_prefix;
@@ -623,6 +629,84 @@ class Parser {
                          "\" reach both chat and embedding llms; a path serves one type"});
     }
 
+    // Every fallback names a public model, and no chain of fallbacks comes back to where it began.
+    void check_fallbacks() {
+        // endpoints: those of the table's own llms, which every fallback must serve alike.
+        auto check_names = [&](const std::string& table, const KeyLines& lines, int line,
+                               const std::set<Endpoint>& endpoints, const char* key,
+                               const std::vector<std::string>& names) {
+            for (const auto& name : names) {
+                std::string problem;
+                if (!config_.models.count(name))
+                    problem = "\"" + name +
+                              "\" is not a public model (fallbacks name [models.NAME] tables)";
+                else if (model_endpoints(name) != endpoints)
+                    problem = "[models." + name + "] does not serve the same kind of requests " +
+                              "(chat or embedding) as " + table;
+                if (!problem.empty())
+                    problems_.push_back(
+                        {file_, line_of(lines, key, line), table + "." + key, problem});
+            }
+        };
+        for (const auto& [name, llm] : config_.llms) {
+            const std::set<Endpoint> endpoints{llm.endpoint};
+            check_names("llm." + name, llm.key_lines, llm.line, endpoints, "fallbacks",
+                        llm.fallbacks);
+            check_names("llm." + name, llm.key_lines, llm.line, endpoints,
+                        "context_window_fallbacks", llm.context_window_fallbacks);
+        }
+        for (const auto& [name, model] : config_.models) {
+            const std::set<Endpoint> endpoints = model_endpoints(name);
+            check_names("models." + name, model.key_lines, model.line, endpoints, "fallbacks",
+                        model.fallbacks);
+            check_names("models." + name, model.key_lines, model.line, endpoints,
+                        "context_window_fallbacks", model.context_window_fallbacks);
+            for (auto list : {&ModelConfig::fallbacks, &ModelConfig::context_window_fallbacks}) {
+                const std::string key =
+                    list == &ModelConfig::fallbacks ? "fallbacks" : "context_window_fallbacks";
+                std::vector<std::string> path{name};
+                if (fallback_cycle(list, path))
+                    problems_.push_back(
+                        {file_, line_of(model.key_lines, key, model.line),
+                         "models." + name + "." + key,
+                         "the fallbacks come back to where they began: " + joined(path, " -> ")});
+            }
+        }
+    }
+
+    // The endpoint types of a public model's deployments' llms.
+    std::set<Endpoint> model_endpoints(const std::string& name) const {
+        std::set<Endpoint> out;
+        for (const auto& d : config_.models.at(name).deployments)
+            if (auto it = config_.llms.find(d.llm); it != config_.llms.end())
+                out.insert(it->second.endpoint);
+        return out;
+    }
+
+    // Whether following `list` from path.back() reaches a model already on path (then path ends
+    // with it).
+    bool fallback_cycle(std::vector<std::string> ModelConfig::*list,
+                        std::vector<std::string>& path) const {
+        auto it = config_.models.find(path.back());
+        if (it == config_.models.end())
+            return false;
+        for (const auto& next : it->second.*list) {
+            const bool seen = std::find(path.begin(), path.end(), next) != path.end();
+            path.push_back(next);
+            if (seen || fallback_cycle(list, path))
+                return true;
+            path.pop_back();
+        }
+        return false;
+    }
+
+    static std::string joined(const std::vector<std::string>& parts, std::string_view separator) {
+        std::string out;
+        for (const auto& part : parts)
+            out += (out.empty() ? "" : std::string(separator)) + part;
+        return out;
+    }
+
     // The endpoint types (chat, embedding) of the llms a route may send a request to.
     std::set<Endpoint> endpoints_of(const RouteConfig& route) const {
         std::set<Endpoint> out;
@@ -654,6 +738,11 @@ class Parser {
 };
 
 }  // namespace
+
+int line_of(const KeyLines& keys, std::string_view key, int table_line) {
+    auto it = keys.find(key);
+    return it == keys.end() ? table_line : it->second;
+}
 
 bool RetryPolicy::retries_status(int status) const {
     return std::find(on_status.begin(), on_status.end(), status) != on_status.end();

@@ -33,6 +33,9 @@ struct ServerConfig {
 // The line of every key of one table, nested keys dotted: "options", "options.region".
 using KeyLines = std::map<std::string, int, std::less<>>;
 
+// The line of a key of a table, or the table's own line when the key is absent.
+int line_of(const KeyLines& keys, std::string_view key, int table_line);
+
 enum class Endpoint { chat = 1, embedding = 2 };  // the values of LP_ENDPOINT_*
 
 // How the failed upstream attempts of a request are tried again: an llm's [llm.NAME.retry], or a
@@ -72,6 +75,10 @@ struct LlmConfig {
     std::string ca_file;                     // extra CA bundle (PEM) trusted for this upstream
     std::string options_json = "{}";         // [llm.NAME.options], for the provider
     std::optional<RetryPolicy> retry;        // [llm.NAME.retry]
+    // Public models ([models.NAME]) tried in order when a request a target_llm route sent here
+    // failed and its retries are spent (see ModelConfig).
+    std::vector<std::string> fallbacks;
+    std::vector<std::string> context_window_fallbacks;
     int line = 0;
     KeyLines key_lines;
 };
@@ -95,7 +102,13 @@ struct ModelConfig {
     };
     std::string name;
     std::vector<Deployment> deployments;
+    // Other public models, tried in order (each with its own attempts, and its own fallbacks after
+    // it) when a request's attempts on this one are spent on failures its retry policy names.
+    std::vector<std::string> fallbacks;
+    // Tried instead when the upstream says the request exceeds the model's context window.
+    std::vector<std::string> context_window_fallbacks;
     int line = 0;
+    KeyLines key_lines;
 };
 
 struct RouteConfig {

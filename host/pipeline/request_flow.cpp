@@ -14,6 +14,7 @@
 #include "http/responses.hpp"
 #include "json/json_fields.hpp"
 #include "logging/log_text.hpp"
+#include "pipeline/attempt_plan.hpp"
 #include "pipeline/client_api_call.hpp"
 #include "pipeline/first_content.hpp"
 #include "pipeline/hook_calls.hpp"
@@ -126,7 +127,7 @@ class RequestFlow : public SideCaller {
             watch_.set(nullptr);
         provider_.reset();
         outcome_.client_gone = outcome_.client_gone || cancel_->cancelled();
-        outcome_.attempts = attempts_;
+        outcome_.attempts = plan_ ? plan_->attempts() : 0;
         if (llm_)
             outcome_.llm = llm_->config->name;
         auto now = Clock::now();
@@ -211,46 +212,34 @@ class RequestFlow : public SideCaller {
                                     " (its token_env), which is not set"});
     }
 
-    // The route's retry policy, else the first attempt's llm's; nullptr when neither has one.
-    const RetryPolicy* retry_policy() const {
-        if (route_->config->retry)
-            return &*route_->config->retry;
-        return llm_->config->retry ? &*llm_->config->retry : nullptr;
-    }
-
-    // Attempts, each from the request as the processors left it, until one answers or the retry
-    // policy lets a failure through to the client. A retry on a public model draws its deployment
-    // again, leaving out those that failed this request while others remain.
+    // Attempts, each from the request as the processors left it, as the plan orders them: retries
+    // on the target, then its fallbacks, until one answers or a failure goes to the client.
     void call_upstream() {
-        const RetryPolicy* policy = retry_policy();
-        if (!policy || policy->attempts == 1) {
-            attempts_ = 1;
-            attempt(nullptr);
-            return;
-        }
-        const RetrySchedule schedule(*policy, started_);
-        const std::string body = body_;
+        std::optional<std::string> body;  // kept only when another attempt may follow
         const RequestFacts facts = facts_;
+        if (plan_->may_continue())
+            body = body_;
         for (;;) {
-            ++attempts_;
-            std::optional<int> wait = attempt(&schedule);
-            if (!wait)
+            plan_->start_attempt();
+            Outcome outcome = attempt();
+            if (outcome == Outcome::answered)
                 return;
-            if (!cancel_->pause(*wait))
+            if (outcome == Outcome::retry && !cancel_->pause(wait_ms_))
                 throw ApiException(ApiError::client_closed());  // fail() tells why
-            body_ = body;
+            body_ = *body;
             body_index_.clear();  // it described the attempt's body
             facts_ = facts;
-            if (model_) {
-                use_deployment(model_->pick(failed_));
-                check_token();
-            }
+            follow_plan();
+            check_token();
         }
     }
 
-    // One attempt on llm_. nullopt when it answered the client (with a failure too, when no retry
-    // follows it); else the wait before the next attempt. retry is null when none may follow.
-    std::optional<int> attempt(const RetrySchedule* retry) {
+    enum class Outcome { answered, retry, next_target };
+
+    // One attempt on llm_. answered: its answer (or its failure, when nothing follows it) went to
+    // the client; retry: after wait_ms_, on the plan's next deployment; next_target: at once, on
+    // the plan's fallback.
+    Outcome attempt() {
         name_upstream_model();
         provider_.emplace(*llm_);
         UpstreamRequest upstream;
@@ -261,7 +250,7 @@ class RequestFlow : public SideCaller {
         lp_request_view view = view_of(body_, facts_, llm_);
         if (provider_->encode(call, view) == LP_RESPONDED) {
             answer_locally(call, route_->processors.size());
-            return std::nullopt;
+            return Outcome::answered;
         }
         if (!llm_->upstream)
             throw ApiException(ApiError::internal(
@@ -269,52 +258,80 @@ class RequestFlow : public SideCaller {
                 llm_->config->provider + "' did not answer locally"));
         upstream.body = body_;
         watch_client();
+        const bool may_continue = plan_->may_continue();
         try {
             auto answer = upstream_timed([&] { return llm_->upstream->send(upstream, *cancel_); });
-            outcome_.upstream_status = answer->status();
-            if (retry && answer->status() >= 400) {
-                AttemptFailure failure{AttemptFailure::Kind::status, answer->status(),
+            const int status = answer->status();
+            outcome_.upstream_status = status;
+            // After a retry or a fallback, a last failure is logged too (it goes to the client).
+            if ((may_continue || plan_->attempts() > 1) && status >= 400) {
+                if (may_continue && status == 400 && plan_->has_context_fallback())
+                    return after_client_error(*answer);
+                AttemptFailure failure{AttemptFailure::Kind::status, status,
                                        requested_wait_ms(answer->headers(), std::time(nullptr))};
-                if (auto wait = next_wait(*retry, failure)) {
-                    attempt_failed(failure, discard(*answer), wait);
-                    return wait;
-                }
-                attempt_failed(failure, "its answer goes to the client", std::nullopt);
+                if (auto next = after_failure(failure, [&] { return discard(*answer); }))
+                    return *next;
             }
-            if (facts_.stream && answer->status() < 400 && is_event_stream(answer->content_type()))
-                relay_stream(*answer, retry && route_->config->hold_stream_head && !route_->native);
+            if (facts_.stream && status < 400 && is_event_stream(answer->content_type()))
+                relay_stream(*answer,
+                             may_continue && route_->config->hold_stream_head && !route_->native);
             else
                 relay_whole(*answer);
-            return std::nullopt;
+            return Outcome::answered;
         } catch (const ApiException& e) {
-            if (!retry || stream_)
+            if (stream_ || !(may_continue || plan_->attempts() > 1))
                 throw;
             auto failure = attempt_failure(e.error());
             if (!failure)
                 throw;
-            auto wait = next_wait(*retry, *failure);
-            attempt_failed(*failure, e.error().message, wait);
-            if (!wait)
-                throw;
-            return wait;
+            if (auto next = after_failure(*failure, [&] { return e.error().message; }))
+                return *next;
+            throw;
         }
     }
 
-    std::optional<int> next_wait(const RetrySchedule& retry, const AttemptFailure& failure) {
+    // What follows a failed attempt, logged at debug level (the access log has the request's
+    // end): nullopt when nothing does. what() says what the attempt's upstream said; its answer
+    // is read only when another attempt follows (it goes to the client otherwise).
+    template <typename What>
+    std::optional<Outcome> after_failure(const AttemptFailure& failure, What&& what) {
         thread_local std::minstd_rand random{std::random_device{}()};
-        return retry.wait_after(attempts_, failure, Clock::now(),
-                                std::uniform_real_distribution<double>(0.0, 1.0)(random));
+        const LlmRuntime& failed = *llm_;
+        const AttemptPlan::Decision decision = plan_->after_failure(
+            failure, Clock::now(), std::uniform_real_distribution<double>(0.0, 1.0)(random));
+        if (decision.next == AttemptPlan::Next::give_up) {
+            spdlog::debug("attempt {} on [llm.{}] failed ({}); not retried", plan_->attempts(),
+                          failed.config->name, failure.name());
+            return std::nullopt;
+        }
+        const std::string said = what();
+        if (decision.next == AttemptPlan::Next::retry) {
+            spdlog::debug("attempt {} on [llm.{}] failed ({}): {}; retrying in {} ms",
+                          plan_->attempts(), failed.config->name, failure.name(),
+                          printable(said, 512), decision.wait_ms);
+            wait_ms_ = decision.wait_ms;
+            return Outcome::retry;
+        }
+        spdlog::debug(
+            "attempt {} on [llm.{}] failed ({}): {}; falling back to model {} on [llm.{}]",
+            plan_->attempts(), failed.config->name, failure.name(), printable(said, 512),
+            plan_->model()->config->name, plan_->llm().config->name);
+        return Outcome::next_target;
     }
 
-    // Logs a failed attempt (at debug level: the access log has the request's end), and keeps its
-    // deployment from being drawn again while others remain.
-    void attempt_failed(const AttemptFailure& failure, std::string_view what,
-                        std::optional<int> wait) {
-        if (deployment_ && std::find(failed_.begin(), failed_.end(), deployment_) == failed_.end())
-            failed_.push_back(deployment_);
-        spdlog::debug("attempt {} on [llm.{}] failed ({}): {}; {}", attempts_, llm_->config->name,
-                      failure.name(), printable(what, 512),
-                      wait ? "retrying in " + std::to_string(*wait) + " ms" : "not retried");
+    // A 400 from a target with context-window fallbacks: read, and when it says the request
+    // exceeds the context window, the request goes on to them; otherwise it goes to the client.
+    Outcome after_client_error(UpstreamResponse& upstream) {
+        Answer answer = read_whole(upstream);
+        const std::string from = llm_->config->name;
+        if (is_context_window_error(answer.body) && plan_->after_context_overflow(Clock::now())) {
+            spdlog::debug(
+                "attempt {} on [llm.{}] exceeded the context window; falling back to model {}",
+                plan_->attempts(), from, plan_->model()->config->name);
+            return Outcome::next_target;
+        }
+        deliver(std::move(answer), route_->processors.size());
+        return Outcome::answered;
     }
 
     // Reads what a failed attempt's answer says (up to kMaxDiscardedAnswerBytes), for the log.
@@ -352,38 +369,40 @@ class RequestFlow : public SideCaller {
                 facts_.model, "is taken by no route of '" + route_->config->path_prefix + "'"));
         route_ = route;
         processor_states_.assign(route->processors.size(), nullptr);
-        if (route->llm) {
-            llm_ = route->llm;
-        } else {
-            model_ = runtime_.model(facts_.model);
-            if (!model_)
+        const ModelRuntime* model = nullptr;
+        if (!route->llm) {
+            model = runtime_.model(facts_.model);
+            if (!model)
                 throw ApiException(ApiError::model_not_found(facts_.model));
             public_model_ = facts_.model;
-            return use_deployment(model_->pick());
         }
-        response_.set("x-llm-proxy-llm", llm_->config->name);
+        plan_.emplace(route->config->retry ? &*route->config->retry : nullptr, route->llm, model,
+                      started_);
+        follow_plan();
     }
 
-    void use_deployment(const DeploymentRuntime& deployment) {
-        deployment_ = &deployment;
-        llm_ = deployment.llm;
+    // The plan's current llm is the attempt's, and the answer will say so.
+    void follow_plan() {
+        llm_ = &plan_->llm();
         response_.set("x-llm-proxy-llm", llm_->config->name);
     }
 
     // The deployment's own name for the model goes upstream (processors saw the public one),
-    // unless a processor named another model, which then goes as it named it.
+    // unless a processor named another model, which then goes as it named it. A fallback's
+    // deployment always gets its own name.
     void name_upstream_model() {
-        if (!deployment_ || deployment_->config->model == facts_.model ||
-            facts_.model != public_model_)
+        const DeploymentRuntime* deployment = plan_->deployment();
+        if (!deployment || deployment->config->model == facts_.model ||
+            (facts_.model != public_model_ && !plan_->on_fallback()))
             return;
         const std::string error =
             json_fields::edit(body_, json_fields::Edit::replace, "/model",
-                              json_fields::quote(deployment_->config->model), &body_index_);
+                              json_fields::quote(deployment->config->model), &body_index_);
         if (!error.empty())
             throw ApiException(
                 ApiError::internal("the request's model could not be named for [llm." +
                                    llm_->config->name + "]: " + error));
-        facts_.model = deployment_->config->model;
+        facts_.model = deployment->config->model;
     }
 
     // From the first upstream call on, a departing client cancels the upstream work at once.
@@ -493,6 +512,11 @@ class RequestFlow : public SideCaller {
     }
 
     void relay_whole(UpstreamResponse& upstream) {
+        deliver(read_whole(upstream), route_->processors.size());
+    }
+
+    // A whole upstream answer, as the provider decodes it.
+    Answer read_whole(UpstreamResponse& upstream) {
         Answer answer;
         answer.status = upstream.status();
         answer.content_type = upstream.content_type();
@@ -501,7 +525,7 @@ class RequestFlow : public SideCaller {
         answer.headers = response_headers_for_client(upstream.headers());
         answer.body = upstream_timed([&] { return upstream.read_all(kMaxUpstreamAnswerBytes); });
         provider_->decode(answer, this);
-        deliver(std::move(answer), route_->processors.size());
+        return answer;
     }
 
     void deliver(Answer answer, std::size_t depth) {
@@ -722,7 +746,7 @@ class RequestFlow : public SideCaller {
 
     void set_attempts_header() {
         char value[16];
-        auto end = std::to_chars(value, value + sizeof value, attempts_).ptr;
+        auto end = std::to_chars(value, value + sizeof value, plan_ ? plan_->attempts() : 0).ptr;
         response_.set("x-llm-proxy-attempts", std::string_view(value, end - value));
     }
 
@@ -780,13 +804,11 @@ class RequestFlow : public SideCaller {
     }
 
     Runtime& runtime_;
-    const RouteRuntime* route_;            // the first of its path_prefix, until the model chooses
-    const LlmRuntime* llm_ = nullptr;      // chosen with the route, once the model is known
-    const ModelRuntime* model_ = nullptr;  // when the route's target is a public model
-    const DeploymentRuntime* deployment_ = nullptr;  // of model_, this attempt's
-    std::vector<const DeploymentRuntime*> failed_;   // of model_, in this request
-    int attempts_ = 0;                               // upstream attempts so far
-    std::string public_model_;                       // the model the deployment serves
+    const RouteRuntime* route_;        // the first of its path_prefix, until the model chooses
+    const LlmRuntime* llm_ = nullptr;  // chosen with the route, once the model is known
+    std::optional<AttemptPlan> plan_;  // made with the route's choice
+    int wait_ms_ = 0;                  // before the next attempt, when it is a retry
+    std::string public_model_;         // the model the request named, when it names the target
     std::string body_;
     json_fields::Index body_index_;  // of body_, shared by the request hooks
     const HttpRequest& request_;

@@ -5,6 +5,9 @@
 #include <cmath>
 #include <cstring>
 
+#include "json/json_check.hpp"
+#include "json/json_fields.hpp"
+
 namespace llmproxy {
 
 namespace {
@@ -76,7 +79,21 @@ std::optional<std::int64_t> requested_wait_ms(const HeaderList& headers, std::ti
     return std::nullopt;
 }
 
-bool RetrySchedule::retries(const AttemptFailure& failure) const {
+bool is_context_window_error(std::string_view body) {
+    if (!json_fields::valid(body))
+        return false;
+    if (json_fields::get_string(body, "/error/code") == "context_length_exceeded")
+        return true;
+    const std::string message = json_fields::get_string(body, "/error/message").value_or("");
+    for (std::string_view words :
+         {"maximum context length", "context length exceeded", "context_length_exceeded",
+          "prompt is too long", "exceeds the context window", "context window exceeded"})
+        if (message.find(words) != std::string::npos)
+            return true;
+    return false;
+}
+
+bool RetrySchedule::names(const AttemptFailure& failure) const {
     switch (failure.kind) {
         case AttemptFailure::Kind::connect:
             return policy_.on_connect;
@@ -90,9 +107,14 @@ bool RetrySchedule::retries(const AttemptFailure& failure) const {
     return false;
 }
 
+bool RetrySchedule::within_deadline(Clock::time_point now) const {
+    return policy_.deadline_ms == 0 ||
+           now < started_ + std::chrono::milliseconds(policy_.deadline_ms);
+}
+
 std::optional<int> RetrySchedule::wait_after(int attempts, const AttemptFailure& failure,
                                              Clock::time_point now, double random) const {
-    if (attempts >= policy_.attempts || !retries(failure))
+    if (attempts >= policy_.attempts || !names(failure))
         return std::nullopt;
     std::int64_t wait = 0;
     if (failure.retry_after_ms && *failure.retry_after_ms > 0) {

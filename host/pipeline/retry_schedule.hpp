@@ -40,6 +40,11 @@ std::optional<AttemptFailure> attempt_failure(const ApiError& error);
 // present or readable.
 std::optional<std::int64_t> requested_wait_ms(const HeaderList& headers, std::time_t now);
 
+// Whether a canonical (OpenAI-style) error body says the request exceeds the model's context
+// window: the code context_length_exceeded (OpenAI's, and the anthropic provider's for "prompt is
+// too long"), or a message in the words OpenAI-compatible servers use for it.
+bool is_context_window_error(std::string_view body);
+
 class RetrySchedule {
   public:
     using Clock = std::chrono::steady_clock;
@@ -57,11 +62,12 @@ class RetrySchedule {
     std::optional<int> wait_after(int attempts, const AttemptFailure& failure,
                                   Clock::time_point now, double random) const;
 
-    const RetryPolicy& policy() const { return policy_; }
+    // Whether the policy names this failure as one to try again (whatever attempts are left).
+    bool names(const AttemptFailure& failure) const;
+    // Whether now is before the deadline (always, without one).
+    bool within_deadline(Clock::time_point now) const;
 
   private:
-    bool retries(const AttemptFailure& failure) const;
-
     const RetryPolicy& policy_;
     Clock::time_point started_;
 };

@@ -245,5 +245,5 @@ api = "anthropic"
 `);
     const { status, stderr } = runProxy(['--config', file, '--check']);
     assert.notEqual(status, 0);
-    assert.match(stderr, /route\[0\]\.target_llm': \[llm\.claude\] speaks client API 'anthropic' natively, which a route choosing by model cannot relay yet/);
+    assert.match(stderr, /route\[0\]\.target_llm': \[llm\.claude\] speaks client API 'anthropic' natively, which a route choosing by model or falling back cannot relay yet/);
   });

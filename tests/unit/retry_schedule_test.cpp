@@ -174,3 +174,16 @@ hold_stream_head = false
     CHECK(route.retry->on_status == RetryPolicy{}.on_status);  // the default list
     CHECK_FALSE(route.hold_stream_head);
 }
+
+TEST_CASE("context-window errors: OpenAI's code, or the words servers use for it") {
+    CHECK(is_context_window_error(
+        R"({"error":{"message":"x","type":"invalid_request_error","code":"context_length_exceeded"}})"));
+    CHECK(is_context_window_error(
+        R"({"error":{"message":"This model's maximum context length is 8192 tokens.","code":null}})"));
+    CHECK(is_context_window_error(
+        R"({"error":{"message":"prompt is too long: 215000 tokens > 200000 maximum"}})"));
+    CHECK_FALSE(
+        is_context_window_error(R"({"error":{"message":"Invalid 'messages'","code":null}})"));
+    CHECK_FALSE(is_context_window_error(R"({"error":{"code":"rate_limit_exceeded"}})"));
+    CHECK_FALSE(is_context_window_error("maximum context length, not JSON"));
+}

@@ -1,0 +1,77 @@
+// The order of a request's upstream attempts: its target (the route's llm, or a deployment of
+// the public model the request names), then the target's fallbacks, each with the attempts its
+// retry policy allows. After each failure it says what comes next (a retry after a wait, the next
+// fallback, or nothing: the failure goes to the client) and draws the next attempt's deployment,
+// leaving out those that failed this request while others remain. No I/O: the request flow makes
+// the attempts and waits.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <vector>
+
+#include "app/runtime.hpp"
+#include "pipeline/retry_schedule.hpp"
+
+namespace llmproxy {
+
+class AttemptPlan {
+  public:
+    using Clock = std::chrono::steady_clock;
+
+    // The first attempt goes to llm (a target_llm route), or else to a deployment of model.
+    // route_retry: the route's retry policy, which replaces the llms' own (may be null).
+    AttemptPlan(const RetryPolicy* route_retry, const LlmRuntime* llm, const ModelRuntime* model,
+                Clock::time_point started);
+
+    // This attempt's llm, and its deployment (null on the route's own llm).
+    const LlmRuntime& llm() const { return *llm_; }
+    const DeploymentRuntime* deployment() const { return deployment_; }
+    // The public model of this attempt's deployment; null on the route's own llm.
+    const ModelRuntime* model() const { return model_; }
+    // Whether this attempt's target is a fallback (the request's model is then the fallback's).
+    bool on_fallback() const { return on_fallback_; }
+    int attempts() const { return attempts_; }
+
+    // Counts an attempt starting on the current target.
+    void start_attempt();
+    // Whether another attempt could follow this one: retries left, or a fallback.
+    bool may_continue() const;
+
+    enum class Next { retry, fall_back, give_up };
+    struct Decision {
+        Next next = Next::give_up;
+        int wait_ms = 0;  // before a retry
+    };
+    // The current attempt failed: what comes next. A retry or a fallback has already chosen its
+    // target and deployment when this returns. random: a draw from [0, 1), for the jitter.
+    Decision after_failure(const AttemptFailure& failure, Clock::time_point now, double random);
+
+    // Whether the current target has context-window fallbacks.
+    bool has_context_fallback() const;
+    // The upstream said the request exceeds the context window: moves to the first of the current
+    // target's context-window fallbacks, whose list then continues the chain. False (and nothing
+    // moves) when there is none, or past the deadline.
+    bool after_context_overflow(Clock::time_point now);
+
+  private:
+    const RetryPolicy& policy() const;
+    const Fallbacks& target_fallbacks() const;
+    void go_to(const ModelRuntime& model);  // the next target, its first deployment drawn
+    void draw_deployment();
+
+    const RetryPolicy* route_retry_;
+    Clock::time_point started_;
+    const LlmRuntime* llm_;
+    const ModelRuntime* model_;  // the current target, when it is a public model
+    const DeploymentRuntime* deployment_ = nullptr;
+    const LlmRuntime* route_llm_;  // the first target, when it is the route's llm
+    std::vector<const DeploymentRuntime*> failed_;
+    const std::vector<const ModelRuntime*>* chain_;  // the fallbacks being followed
+    std::size_t next_in_chain_ = 0;
+    bool on_fallback_ = false;
+    int attempts_ = 0;         // in all
+    int target_attempts_ = 0;  // on the current target
+};
+
+}  // namespace llmproxy
