@@ -215,20 +215,20 @@ class RequestFlow : public SideCaller {
     // Attempts, each from the request as the processors left it, as the plan orders them: retries
     // on the target, then its fallbacks, until one answers or a failure goes to the client.
     void call_upstream() {
-        std::optional<std::string> body;  // kept only when another attempt may follow
-        const RequestFacts facts = facts_;
+        // The request as the processors left it, kept only when another attempt may follow.
+        std::optional<std::pair<std::string, RequestFacts>> kept;
+        plan_->start_attempt();
         if (plan_->may_continue())
-            body = body_;
-        for (;;) {
-            plan_->start_attempt();
+            kept.emplace(body_, facts_);
+        for (;; plan_->start_attempt()) {
             Outcome outcome = attempt();
             if (outcome == Outcome::answered)
                 return;
             if (outcome == Outcome::retry && !cancel_->pause(wait_ms_))
                 throw ApiException(ApiError::client_closed());  // fail() tells why
-            body_ = *body;
+            body_ = kept->first;
             body_index_.clear();  // it described the attempt's body
-            facts_ = facts;
+            facts_ = kept->second;
             follow_plan();
             check_token();
         }
