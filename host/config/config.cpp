@@ -376,6 +376,27 @@ class Parser {
         r.read("supports_streaming", llm.supports_streaming);
         r.read_int("connect_timeout_ms", llm.connect_timeout_ms, 1, 600000);
         r.read_int("read_timeout_ms", llm.read_timeout_ms, 1, 86400000);
+        for (auto [key, timeout] : {std::pair{"first_byte_timeout_ms", &llm.first_byte_timeout},
+                                    std::pair{"first_event_timeout_ms", &llm.first_event_timeout},
+                                    std::pair{"idle_timeout_ms", &llm.idle_timeout}}) {
+            timeout->ms = llm.read_timeout_ms;
+            if (r.get(key)) {
+                r.read_int(key, timeout->ms, 1, 86400000);
+                timeout->setting = key;
+            }
+        }
+        r.read_int("total_timeout_ms", llm.total_timeout_ms, 0, 86400000);
+        if (llm.total_timeout_ms > 0)
+            for (auto [setting, ms] :
+                 {std::pair{std::string_view("connect_timeout_ms"), llm.connect_timeout_ms},
+                  std::pair{llm.first_byte_timeout.setting, llm.first_byte_timeout.ms},
+                  std::pair{llm.first_event_timeout.setting, llm.first_event_timeout.ms}})
+                // read_timeout_ms, a default for the gaps, may be larger: the total binds.
+                if (ms > llm.total_timeout_ms && setting != "read_timeout_ms" && r.get(setting))
+                    r.problem(table.get(setting), setting,
+                              "= " + std::to_string(ms) + " cannot fit in total_timeout_ms = " +
+                                  std::to_string(llm.total_timeout_ms) +
+                                  ", which bounds the whole attempt");
         r.read_int("max_idle_connections", llm.max_idle_connections, 0, 100000);
         r.read_int("max_event_bytes", llm.max_event_bytes, 1024, 1LL << 30);
         r.read("ca_file", llm.ca_file);

@@ -69,7 +69,17 @@ struct LlmConfig {
     std::string token_env;
     bool supports_streaming = true;
     int connect_timeout_ms = 10000;
-    int read_timeout_ms = 300000;  // longest silence allowed between two reads from the upstream
+    int read_timeout_ms = 300000;  // the default of the three below
+    // One of the waits below, and the setting it comes from (read_timeout_ms when its own is
+    // not set), which a 504 names.
+    struct Timeout {
+        int ms = 300000;
+        std::string_view setting = "read_timeout_ms";
+    };
+    Timeout first_byte_timeout;   // from the request sent to the answer's head
+    Timeout first_event_timeout;  // from a stream's head to its first event
+    Timeout idle_timeout;         // between two reads once the answer flows
+    int total_timeout_ms = 0;     // one attempt, whole; 0: no bound
     int max_idle_connections = 64;
     std::size_t max_event_bytes = 8u << 20;  // one event of an upstream stream, at most
     std::string ca_file;                     // extra CA bundle (PEM) trusted for this upstream

@@ -33,6 +33,9 @@ class AttemptPlan {
     bool on_fallback() const { return on_fallback_; }
     int attempts() const { return attempts_; }
 
+    // The retry policy of the current attempt: the route's, its llm's, or one attempt.
+    const RetryPolicy& policy() const;
+
     // Counts an attempt starting on the current target.
     void start_attempt();
     // Whether another attempt could follow this one: retries left, or a fallback.
@@ -55,7 +58,6 @@ class AttemptPlan {
     bool after_context_overflow(Clock::time_point now);
 
   private:
-    const RetryPolicy& policy() const;
     const Fallbacks& target_fallbacks() const;
     void go_to(const ModelRuntime& model);  // the next target, its first deployment drawn
     void draw_deployment();

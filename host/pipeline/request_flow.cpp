@@ -259,10 +259,15 @@ class RequestFlow : public SideCaller {
         upstream.body = body_;
         watch_client();
         const bool may_continue = plan_->may_continue();
+        attempt_started_ = Clock::now();
         try {
-            auto answer = upstream_timed([&] { return llm_->upstream->send(upstream, *cancel_); });
+            const WaitLimit first_byte =
+                wait_limit(llm_->config->first_byte_timeout, "no answer head");
+            auto answer = upstream_timed(
+                [&] { return llm_->upstream->send(upstream, *cancel_, &first_byte); });
             const int status = answer->status();
             outcome_.upstream_status = status;
+            answer->set_limit(wait_limit(llm_->config->idle_timeout, "nothing more"));
             // After a retry or a fallback, a last failure is logged too (it goes to the client).
             if ((may_continue || plan_->attempts() > 1) && status >= 400) {
                 if (may_continue && status == 400 && plan_->has_context_fallback())
@@ -288,6 +293,19 @@ class RequestFlow : public SideCaller {
                 return *next;
             throw;
         }
+    }
+
+    // A wait of this attempt: its llm's timeout for the phase, within the attempt's
+    // total_timeout_ms and the retry policy's deadline_ms.
+    WaitLimit wait_limit(const LlmConfig::Timeout& timeout, std::string_view missing) const {
+        WaitLimit limit = WaitLimit::of(timeout.ms, timeout.setting, missing);
+        if (const int total = llm_->config->total_timeout_ms; total > 0)
+            limit = limit.bound(attempt_started_ + std::chrono::milliseconds(total),
+                                "total_timeout_ms", total);
+        if (const int deadline = plan_->policy().deadline_ms; deadline > 0)
+            limit = limit.bound(started_ + std::chrono::milliseconds(deadline),
+                                "the retry policy's deadline_ms", deadline);
+        return limit;
     }
 
     // What follows a failed attempt, logged at debug level (the access log has the request's
@@ -595,7 +613,15 @@ class RequestFlow : public SideCaller {
         SseParser parser(llm_->config->max_event_bytes);
         std::vector<StreamEvent> batch;
         std::size_t looked_at = 0;  // events of the held batch known to carry no content
-        auto collect = [&](const SseEvent& event) { provider_->decode(event, batch); };
+        bool first_event = true;
+        auto collect = [&](const SseEvent& event) {
+            if (first_event) {  // the first event came: from now on, gaps are idle time
+                first_event = false;
+                upstream.set_limit(wait_limit(llm_->config->idle_timeout, "nothing more"));
+            }
+            provider_->decode(event, batch);
+        };
+        upstream.set_limit(wait_limit(llm_->config->first_event_timeout, "no event"));
         // What was decoded before a failure goes out first, when the stream is open.
         auto flush_before_failure = [&] {
             if (stream)
@@ -807,8 +833,9 @@ class RequestFlow : public SideCaller {
     const RouteRuntime* route_;        // the first of its path_prefix, until the model chooses
     const LlmRuntime* llm_ = nullptr;  // chosen with the route, once the model is known
     std::optional<AttemptPlan> plan_;  // made with the route's choice
-    int wait_ms_ = 0;                  // before the next attempt, when it is a retry
-    std::string public_model_;         // the model the request named, when it names the target
+    Clock::time_point attempt_started_;
+    int wait_ms_ = 0;           // before the next attempt, when it is a retry
+    std::string public_model_;  // the model the request named, when it names the target
     std::string body_;
     json_fields::Index body_index_;  // of body_, shared by the request hooks
     const HttpRequest& request_;

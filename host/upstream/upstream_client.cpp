@@ -91,7 +91,10 @@ UpstreamClient::UpstreamClient(const LlmConfig& llm)
       pool_(pool_settings(llm)) {}
 
 std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& request,
-                                                       Cancellation& cancel) {
+                                                       Cancellation& cancel,
+                                                       const WaitLimit* limit) {
+    const WaitLimit own = WaitLimit::of(read_timeout_ms_, "read_timeout_ms", "no answer head");
+    const WaitLimit& wait = limit ? *limit : own;
     const std::string head = request_head(request);
     for (bool retried = false;;) {
         if (cancel.cancelled())
@@ -106,6 +109,7 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
             continue;  // each skip closes one idle connection: bounded by the pool's size
         }
         bool sent = false;
+        bool deadline_bound = false;
         try {
             Poco::Net::StreamSocket& socket = lease.session->http().socket();
             if (lease.reused)
@@ -114,10 +118,13 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
                 cancel.attach(socket.impl()->sockfd());
                 socket.setNoDelay(true);  // never let Nagle hold a segment back for an ACK
             }
+            const auto now = WaitLimit::Clock::now();
+            deadline_bound = wait.deadline_binds(now);
+            lease.session->set_wait_ms(wait.wait_ms(now));
             lease.session->send(head, request.body);
             sent = true;
             return std::make_unique<UpstreamResponse>(*this, std::move(lease), cancel,
-                                                      request.method == "HEAD");
+                                                      request.method == "HEAD", wait);
         } catch (const Poco::Exception& e) {
             cancel.detach();
             if (cancel.cancelled())
@@ -137,10 +144,10 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
             }
             if (dynamic_cast<const Poco::TimeoutException*>(&e))
                 throw ApiException(ApiError::gateway_timeout(
-                    "upstream '" + llm_name_ + "' (" + base_url_ + ") did not " +
-                    (sent ? "answer within read_timeout_ms = " + std::to_string(read_timeout_ms_)
-                          : "accept the connection within connect_timeout_ms = " +
-                                std::to_string(connect_timeout_ms_))));
+                    sent ? wait.expired(llm_name_, deadline_bound)
+                         : "upstream '" + llm_name_ + "' (" + base_url_ +
+                               ") did not accept the connection within connect_timeout_ms = " +
+                               std::to_string(connect_timeout_ms_)));
             if (reached_upstream)
                 throw ApiException(ApiError::bad_gateway(
                     "upstream_broken",
@@ -166,8 +173,12 @@ struct ClosedEarly {};
 }  // namespace
 
 UpstreamResponse::UpstreamResponse(UpstreamClient& client, ConnectionPool::Lease lease,
-                                   Cancellation& cancel, bool head_request)
-    : client_(client), lease_(std::move(lease)), cancel_(cancel), buffer_(kReadBuffer) {
+                                   Cancellation& cancel, bool head_request, const WaitLimit& limit)
+    : client_(client),
+      lease_(std::move(lease)),
+      cancel_(cancel),
+      limit_(limit),
+      buffer_(kReadBuffer) {
     read_head(head_request);
 }
 
@@ -181,6 +192,9 @@ UpstreamResponse::~UpstreamResponse() {
 std::size_t UpstreamResponse::receive(char* to, std::size_t cap) {
     std::size_t n = 0;
     try {
+        const auto now = WaitLimit::Clock::now();
+        deadline_bound_ = limit_.deadline_binds(now);
+        lease_.session->set_wait_ms(limit_.wait_ms(now));
         n = lease_.session->receive(to, cap);
     } catch (const Poco::Exception&) {
         if (cancel_.cancelled())
@@ -345,9 +359,8 @@ void UpstreamResponse::fail(const std::exception& e) {
     if (cancel_.cancelled())
         throw ApiException(ApiError::client_closed());
     if (dynamic_cast<const Poco::TimeoutException*>(&e))
-        throw ApiException(ApiError::gateway_timeout(
-            "upstream '" + client_.llm_name() +
-            "' sent nothing for read_timeout_ms = " + std::to_string(client_.read_timeout_ms())));
+        throw ApiException(
+            ApiError::gateway_timeout(limit_.expired(client_.llm_name(), deadline_bound_)));
     std::string what = e.what();
     if (auto* pe = dynamic_cast<const Poco::Exception*>(&e))
         what = pe->displayText();

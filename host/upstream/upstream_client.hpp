@@ -16,6 +16,7 @@
 #include "upstream/cancellation.hpp"
 #include "upstream/connection_pool.hpp"
 #include "upstream/response_head.hpp"
+#include "upstream/wait_limit.hpp"
 
 namespace llmproxy {
 
@@ -33,10 +34,10 @@ class UpstreamClient;
 // returns the connection to the pool.
 class UpstreamResponse {
   public:
-    // Reads the head (interim 1xx answers skipped). Throws Poco::Exception on I/O or protocol
-    // failures; UpstreamClient::send maps them.
+    // Reads the head (interim 1xx answers skipped), each wait within limit. Throws
+    // Poco::Exception on I/O or protocol failures; UpstreamClient::send maps them.
     UpstreamResponse(UpstreamClient& client, ConnectionPool::Lease lease, Cancellation& cancel,
-                     bool head_request);
+                     bool head_request, const WaitLimit& limit);
     ~UpstreamResponse();
     UpstreamResponse(const UpstreamResponse&) = delete;
     UpstreamResponse& operator=(const UpstreamResponse&) = delete;
@@ -44,6 +45,10 @@ class UpstreamResponse {
     int status() const { return head_.status; }
     const HeaderList& headers() const { return head_.headers; }
     std::string_view content_type() const { return head_.get("content-type"); }
+
+    // The limit of every wait from now on (the head's until set), named in the 504 of a wait
+    // that runs out.
+    void set_limit(const WaitLimit& limit) { limit_ = limit; }
 
     // Blocks until at least one byte arrives, then returns what is at hand (up to cap); 0 at the
     // end of the body, and also when the upstream closed the connection before the body's end
@@ -71,6 +76,8 @@ class UpstreamResponse {
     UpstreamClient& client_;
     ConnectionPool::Lease lease_;
     Cancellation& cancel_;
+    WaitLimit limit_;
+    bool deadline_bound_ = false;  // the last wait was bounded by limit_'s deadline
     ResponseHead head_;
     ReadBuffer buffer_;
     Body body_ = Body::done;
@@ -84,11 +91,13 @@ class UpstreamClient {
     // llm.base_url must be set.
     explicit UpstreamClient(const LlmConfig& llm);
 
-    // Sends request and waits for the response head. Idle connections the upstream has closed
+    // Sends request and waits for the response head, every wait after the connection's within
+    // limit (the llm's read_timeout_ms when not given). Idle connections the upstream has closed
     // are skipped; a request goes out again (once, on a new connection) only when no byte of it
     // reached a reused connection. Throws ApiException: 502 upstream_unreachable (nothing was
-    // sent), 502 upstream_broken (sent, then the connection failed), 504 (timeouts).
-    std::unique_ptr<UpstreamResponse> send(const UpstreamRequest& request, Cancellation& cancel);
+    // sent), 502 upstream_broken (sent, then the connection failed), 504 (timeouts, named).
+    std::unique_ptr<UpstreamResponse> send(const UpstreamRequest& request, Cancellation& cancel,
+                                           const WaitLimit* limit = nullptr);
 
     const std::string& llm_name() const { return llm_name_; }
     int read_timeout_ms() const { return read_timeout_ms_; }

@@ -104,6 +104,8 @@ class Session final : public Poco::Net::HTTPClientSession, public UpstreamSessio
 
     const void* home() const override { return wait_.home(); }
 
+    void set_wait_ms(int ms) override { read_timeout_ms_ = ms; }
+
     std::size_t receive(char* to, std::size_t cap) override {
         return ssl_ ? tls_read(to, cap) : plain_read(to, cap);
     }

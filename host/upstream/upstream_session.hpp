@@ -40,6 +40,10 @@ class UpstreamSession {
     // one byte; 0 when the upstream closed. Throws Poco::TimeoutException or Poco::IOException.
     virtual std::size_t receive(char* to, std::size_t cap) = 0;
 
+    // Every wait for the upstream from now on (sending, reading) takes at most ms, until set
+    // again; the read_timeout_ms given to create() until then.
+    virtual void set_wait_ms(int ms) = 0;
+
     // The event loop whose epoll set holds the socket (an opaque key), or nullptr.
     virtual const void* home() const = 0;
 
