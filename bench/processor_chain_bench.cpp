@@ -105,7 +105,8 @@ std::size_t run_chain(const llmproxy::RouteRuntime& route, const std::string& re
         }
         g_hook_ns[i] = std::chrono::duration<double, std::nano>(Clock::now() - t0).count();
     }
-    lp_request_outcome outcome{sizeof outcome, 200, 200, 0, 0, 1.0, 0.5, {}, 10, 20, 30};
+    lp_request_outcome outcome{sizeof outcome, 200,         200, 0, 0, 1.0, 0.5, {}, 10, 20, 30, 1,
+                               {"bench", 5},   {"bench", 5}};
     for (std::size_t i = 0; i < route.processors.size(); ++i) {
         const auto* p = route.processors[i];
         if (p->type->vtable.on_finish)

@@ -71,6 +71,7 @@ struct Finish {
     double duration_ms;
     double time_to_first_byte_ms;
     Usage usage;
+    std::string upstream_model;  // of the last attempt
 
     void run() const {
         lp_request_outcome o{sizeof(lp_request_outcome),
@@ -83,7 +84,10 @@ struct Finish {
                              to_lp(outcome.error),
                              usage.prompt,
                              usage.completion,
-                             usage.total};
+                             usage.total,
+                             outcome.attempts,
+                             to_lp(outcome.llm),
+                             to_lp(upstream_model)};
         for (std::size_t i = 0; i < created; ++i) {
             const auto* proc = route->processors[i];
             const auto& vtable = proc->type->vtable;
@@ -137,7 +141,8 @@ class RequestFlow : public SideCaller {
                       outcome_,
                       ms_between(started_, now),
                       first_byte_ ? ms_between(started_, *first_byte_) : -1.0,
-                      usage_};
+                      usage_,
+                      outcome_.attempts > 0 ? facts_.model : std::string()};
         if (finish.created > 0)
             runtime_.finish_queue().submit([finish = std::move(finish)] { finish.run(); });
         return outcome_;

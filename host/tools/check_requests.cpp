@@ -239,8 +239,20 @@ void processor_request(const ProcessorRuntime& proc, const Sample& sample, bool 
         });
     }
     if (vt.on_finish) {
-        lp_request_outcome outcome{
-            sizeof outcome, 200, 200, stream ? 1 : 0, 0, 12.5, 3.0, {}, 9, 3, 12};
+        lp_request_outcome outcome{sizeof outcome,
+                                   200,
+                                   200,
+                                   stream ? 1 : 0,
+                                   0,
+                                   12.5,
+                                   3.0,
+                                   {},
+                                   9,
+                                   3,
+                                   12,
+                                   1,
+                                   lp_str{"check", 5},
+                                   lp_str{"check-model", 11}};
         invoke_plugin(proc.plugin, "on_finish",
                       [&] { vt.on_finish(proc.instance, state, &outcome); });
         trace("on_finish -> done");

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 
@@ -104,6 +105,11 @@ class Logger : public llm_proxy::Processor {
                            " duration_ms=" + milliseconds(outcome.duration_ms) +
                            " prompt_tokens=" + std::to_string(outcome.prompt_tokens) +
                            " completion_tokens=" + std::to_string(outcome.completion_tokens);
+        // 1.3 hosts say what retries and fallbacks did.
+        if (outcome.struct_size >= offsetof(lp_request_outcome, upstream_model) + sizeof(lp_str))
+            line += " attempts=" + std::to_string(outcome.attempts) +
+                    " llm=" + std::string(llm_proxy::view(outcome.llm_name)) +
+                    " upstream_model=" + json_string(llm_proxy::view(outcome.upstream_model));
         if (outcome.error_message.len)
             line += " error=" + json_string(llm_proxy::view(outcome.error_message));
         llm_proxy::Host::log(level_, line);

@@ -71,6 +71,15 @@ retry = { attempts = 2, backoff_base_ms = 0, backoff_max_ms = 0 }
 [[route]]
 path_prefix = "/none/v1/chat/completions"
 target_llm = "once"
+
+[processor.log]
+type = "logger"
+config_value = "info"
+
+[[route]]
+path_prefix = "/logged/v1/chat/completions"
+target_llm = "scripted"
+processors = ["log"]
 `;
 
 before(async () => {
@@ -121,6 +130,13 @@ test('attempts are bounded: the last failure goes to the client, with the attemp
   await proxy.waitForLog(/attempt 2 on \[llm\.scripted\] failed \(503\): .*scripted 503.*; retrying in \d+ ms/);
   await proxy.waitForLog(/attempt 3 on \[llm\.scripted\] failed \(502\); not retried/);
   await proxy.waitForLog(/access method=POST path=\/v1\/chat\/completions .*status=502 upstream_status=502 .*llm=scripted attempts=3/);
+});
+
+test('processors\' on_finish learns the attempts, the llm and the model sent upstream (ABI 1.3)', async () => {
+  const { response } = await scripted('500,ok', { prefix: '/logged', model: 'gpt-logged' });
+  assert.equal(response.status, 200);
+  await response.text();
+  await proxy.waitForLog(/\[log\] finished status=200 .* attempts=2 llm=scripted upstream_model="gpt-logged"/);
 });
 
 test('an llm without a retry policy makes one attempt', async () => {

@@ -44,7 +44,7 @@ extern "C" {
 #endif
 
 #define LP_ABI_MAJOR 1
-#define LP_ABI_MINOR 2
+#define LP_ABI_MINOR 3
 
 /* What each minor version added (check host->abi_minor before relying on it):
  * 1.1  Stream hooks (decode_stream_event, on_stream_event) read and edit the current event's data
@@ -53,7 +53,8 @@ extern "C" {
  *      is absorbed (so 1.0 providers that pass the upstream's on still give exactly one). A
  *      provider that must also run in a 1.0 host emits it there itself, in end_stream.
  * 1.2  Client APIs ("llm_proxy.client_api/1", client_api.h): routes that speak another API to
- *      their clients. lp_request_view.api; lp_host_api.emit_named_event. */
+ *      their clients. lp_request_view.api; lp_host_api.emit_named_event.
+ * 1.3  lp_request_outcome.attempts, llm_name and upstream_model: what retries and fallbacks did. */
 
 /* A borrowed UTF-8 string or byte buffer. */
 typedef struct lp_str {

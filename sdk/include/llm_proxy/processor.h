@@ -40,6 +40,12 @@ typedef struct lp_request_outcome {
     int64_t prompt_tokens;
     int64_t completion_tokens;
     int64_t total_tokens;
+    /* 1.3: the upstream attempts made, retries and fallbacks included (0 when the request was
+     * answered before any), and the llm and the model name sent upstream of the last of them
+     * (empty when there was none). */
+    int32_t attempts;
+    lp_str llm_name;
+    lp_str upstream_model;
 } lp_request_outcome;
 
 typedef struct lp_processor {
