@@ -192,9 +192,13 @@ UpstreamResponse::~UpstreamResponse() {
 std::size_t UpstreamResponse::receive(char* to, std::size_t cap) {
     std::size_t n = 0;
     try {
-        const auto now = WaitLimit::Clock::now();
-        deadline_bound_ = limit_.deadline_binds(now);
-        lease_.session->set_wait_ms(limit_.wait_ms(now));
+        if (limit_.has_deadline()) {  // the clock is read only when a deadline may bind
+            const auto now = WaitLimit::Clock::now();
+            deadline_bound_ = limit_.deadline_binds(now);
+            lease_.session->set_wait_ms(limit_.wait_ms(now));
+        } else {
+            lease_.session->set_wait_ms(limit_.ms);
+        }
         n = lease_.session->receive(to, cap);
     } catch (const Poco::Exception&) {
         if (cancel_.cancelled())

@@ -27,6 +27,7 @@ struct WaitLimit {
     // This limit within a deadline, when it is earlier than the one it has.
     WaitLimit bound(Clock::time_point by, std::string_view by_setting, int by_ms) const;
 
+    bool has_deadline() const { return deadline != Clock::time_point::max(); }
     // The wait allowed from now: the phase's limit, or what is left before the deadline (>= 0).
     int wait_ms(Clock::time_point now) const;
     // Whether the deadline, not the phase's limit, bounds a wait starting now.
