@@ -273,9 +273,9 @@ const DeploymentRuntime& ModelRuntime::pick(std::span<const DeploymentRuntime* c
     auto avoided = [&](const DeploymentRuntime& d) {
         return std::find(avoid.begin(), avoid.end(), &d) != avoid.end();
     };
-    int weight = total_weight;
-    for (const DeploymentRuntime* d : avoid)
-        weight -= d->config->weight;
+    int weight = 0;  // avoid may name other models' deployments too: only these count
+    for (const auto& d : deployments)
+        weight += avoided(d) ? 0 : d.config->weight;
     if (weight == 0)  // every one is avoided: all are drawn from again
         return pick();
     thread_local std::minstd_rand random{std::random_device{}()};

@@ -686,7 +686,8 @@ class Parser {
                 const std::string key =
                     list == &ModelConfig::fallbacks ? "fallbacks" : "context_window_fallbacks";
                 std::vector<std::string> path{name};
-                if (fallback_cycle(list, path))
+                std::set<std::string> finished;  // models whose fallbacks hold no cycle
+                if (fallback_cycle(list, path, finished))
                     problems_.push_back(
                         {file_, line_of(model.key_lines, key, model.line),
                          "models." + name + "." + key,
@@ -706,18 +707,20 @@ class Parser {
 
     // Whether following `list` from path.back() reaches a model already on path (then path ends
     // with it).
-    bool fallback_cycle(std::vector<std::string> ModelConfig::*list,
-                        std::vector<std::string>& path) const {
+    // finished: models already walked without a cycle, never walked again (each model once).
+    bool fallback_cycle(std::vector<std::string> ModelConfig::*list, std::vector<std::string>& path,
+                        std::set<std::string>& finished) const {
         auto it = config_.models.find(path.back());
-        if (it == config_.models.end())
+        if (it == config_.models.end() || finished.count(path.back()))
             return false;
         for (const auto& next : it->second.*list) {
             const bool seen = std::find(path.begin(), path.end(), next) != path.end();
             path.push_back(next);
-            if (seen || fallback_cycle(list, path))
+            if (seen || fallback_cycle(list, path, finished))
                 return true;
             path.pop_back();
         }
+        finished.insert(path.back());
         return false;
     }
 

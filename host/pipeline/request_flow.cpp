@@ -31,6 +31,9 @@ using Clock = std::chrono::steady_clock;
 
 // A non-streaming upstream answer larger than this is refused rather than held in memory.
 constexpr std::size_t kMaxUpstreamAnswerBytes = 256u << 20;
+// A held stream head goes out after this many events without content all the same, so that an
+// upstream sending empty chunks cannot make the host hold them without bound.
+constexpr std::size_t kMostHeldEvents = 64;
 // A failed attempt's answer is read up to this (for the log, and so that its connection can be
 // kept); a longer one closes its connection.
 constexpr std::size_t kMaxDiscardedAnswerBytes = 64u << 10;
@@ -132,7 +135,7 @@ class RequestFlow : public SideCaller {
         provider_.reset();
         outcome_.client_gone = outcome_.client_gone || cancel_->cancelled();
         outcome_.attempts = plan_ ? plan_->attempts() : 0;
-        if (llm_)
+        if (llm_ && outcome_.attempts > 0)
             outcome_.llm = llm_->config->name;
         auto now = Clock::now();
         Finish finish{route_,
@@ -236,6 +239,7 @@ class RequestFlow : public SideCaller {
             facts_ = kept->second;
             follow_plan();
             check_token();
+            check_allowed();  // the next llm may not stream
         }
     }
 
@@ -265,6 +269,7 @@ class RequestFlow : public SideCaller {
         watch_client();
         const bool may_continue = plan_->may_continue();
         attempt_started_ = Clock::now();
+        outcome_.upstream_status = 0;  // until this attempt's answer comes
         try {
             const WaitLimit first_byte =
                 wait_limit(llm_->config->first_byte_timeout, "no answer head");
@@ -289,7 +294,7 @@ class RequestFlow : public SideCaller {
                 relay_whole(*answer);
             return Outcome::answered;
         } catch (const ApiException& e) {
-            if (stream_ || !(may_continue || plan_->attempts() > 1))
+            if (stream_ || answering_ || !(may_continue || plan_->attempts() > 1))
                 throw;
             auto failure = attempt_failure(e.error());
             if (!failure)
@@ -552,6 +557,7 @@ class RequestFlow : public SideCaller {
     }
 
     void deliver(Answer answer, std::size_t depth) {
+        answering_ = true;  // from here on a failure is the answer's, never the upstream's
         for (std::size_t i = depth; i-- > 0;) {
             const auto* proc = route_->processors[i];
             if (!proc->type->vtable.on_response)
@@ -653,7 +659,7 @@ class RequestFlow : public SideCaller {
             if (!stream) {
                 while (looked_at < batch.size() && !is_content_event(batch[looked_at].data))
                     ++looked_at;
-                if (looked_at == batch.size())
+                if (looked_at == batch.size() && looked_at < kMostHeldEvents)
                     continue;  // still nothing to show: held
                 open();
             }
@@ -839,6 +845,7 @@ class RequestFlow : public SideCaller {
     const LlmRuntime* llm_ = nullptr;  // chosen with the route, once the model is known
     std::optional<AttemptPlan> plan_;  // made with the route's choice
     Clock::time_point attempt_started_;
+    bool answering_ = false;    // the answer is going through the processors to the client
     int wait_ms_ = 0;           // before the next attempt, when it is a retry
     std::string public_model_;  // the model the request named, when it names the target
     std::string body_;

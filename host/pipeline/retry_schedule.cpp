@@ -56,7 +56,7 @@ std::string AttemptFailure::name() const {
 
 std::optional<AttemptFailure> attempt_failure(const ApiError& error) {
     using Kind = AttemptFailure::Kind;
-    if (error.code == "upstream_unreachable")
+    if (error.code == "upstream_unreachable" || error.code == "upstream_connect_timeout")
         return AttemptFailure{Kind::connect, 0, std::nullopt};
     if (error.code == "upstream_broken" || error.code == "upstream_stream_truncated")
         return AttemptFailure{Kind::broken, 0, std::nullopt};

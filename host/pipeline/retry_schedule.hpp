@@ -29,9 +29,9 @@ struct AttemptFailure {
 };
 
 // The failure an attempt's error is, when it is one a policy may retry: the upstream could not be
-// reached (upstream_unreachable), its connection broke (upstream_broken, or a provider's
-// upstream_stream_truncated: the stream ended before its end), or it was too slow (a 504
-// llm-proxy raised). nullopt for every other error (the client left, a provider refused).
+// reached (upstream_unreachable, upstream_connect_timeout), its connection broke (upstream_broken,
+// or a provider's upstream_stream_truncated: the stream ended before its end), or it was too slow
+// (a 504 llm-proxy raised). nullopt for every other error (the client left, a provider refused).
 std::optional<AttemptFailure> attempt_failure(const ApiError& error);
 
 // What an upstream asks to wait before the next request, in ms: retry-after-ms (OpenAI's, a

@@ -142,12 +142,15 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
                 retried = true;
                 continue;
             }
-            if (dynamic_cast<const Poco::TimeoutException*>(&e))
-                throw ApiException(ApiError::gateway_timeout(
-                    sent ? wait.expired(llm_name_, deadline_bound)
-                         : "upstream '" + llm_name_ + "' (" + base_url_ +
-                               ") did not accept the connection within connect_timeout_ms = " +
-                               std::to_string(connect_timeout_ms_)));
+            if (dynamic_cast<const Poco::TimeoutException*>(&e) && reached_upstream)
+                throw ApiException(
+                    ApiError::gateway_timeout(wait.expired(llm_name_, deadline_bound)));
+            if (dynamic_cast<const Poco::TimeoutException*>(&e))  // nothing sent: a connect failure
+                throw ApiException({504, "upstream_error", "upstream_connect_timeout",
+                                    "upstream '" + llm_name_ + "' (" + base_url_ +
+                                        ") did not accept the connection within "
+                                        "connect_timeout_ms = " +
+                                        std::to_string(connect_timeout_ms_)});
             if (reached_upstream)
                 throw ApiException(ApiError::bad_gateway(
                     "upstream_broken",

@@ -74,6 +74,18 @@ context_window_fallbacks = ["backup"]
 deployments = [{ llm = "claude", model = "error:400-too-long" }]
 fallbacks = ["backup"]
 
+[llm.no-streams]
+provider = "openai"
+base_url = "${beta.url}/v1"
+supports_streaming = false
+
+[models.streams-then-not]
+deployments = [{ llm = "alpha", model = "alpha-model" }]
+fallbacks = ["not-streamed"]
+
+[models.not-streamed]
+deployments = [{ llm = "no-streams" }]
+
 [models.retried]
 deployments = [{ llm = "alpha", model = "alpha-model" }]
 fallbacks = ["backup"]
@@ -204,6 +216,15 @@ test('no fallback once a stream\'s content reached the client', async () => {
   assert.equal(r.response.status, 200);
   const events = await readEvents(r.response);
   assert.ok(JSON.parse(events.at(-1)).error, `the stream ends with an error event: ${events.at(-1)}`);
+  assert.equal(r.beta().length, 0);
+});
+
+test('a fallback whose llm does not stream refuses a stream, as it would have first', async () => {
+  const r = await request('streams-then-not', '503', { stream: true });
+  assert.equal(r.response.status, 400);
+  const { error } = await r.response.json();
+  assert.equal(error.code, 'streaming_not_supported');
+  assert.match(error.message, /llm 'no-streams'/);
   assert.equal(r.beta().length, 0);
 });
 

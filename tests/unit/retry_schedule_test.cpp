@@ -48,6 +48,9 @@ TEST_CASE(
     "504 is timeout, anything else is not retried") {
     CHECK(attempt_failure(ApiError::bad_gateway("upstream_unreachable", "x"))->kind ==
           Kind::connect);
+    // Nothing was sent before a connect timed out: a connect failure, not an upstream too slow.
+    CHECK(attempt_failure({504, "upstream_error", "upstream_connect_timeout", "x"})->kind ==
+          Kind::connect);
     CHECK(attempt_failure(ApiError::bad_gateway("upstream_broken", "x"))->kind == Kind::broken);
     CHECK(attempt_failure({502, "upstream_error", "upstream_stream_truncated", "x"})->kind ==
           Kind::broken);

@@ -1,0 +1,65 @@
+// Drawing a public model's deployment (issue 12): by weight, leaving out those that failed the
+// request while others remain, whatever else the request's list of failed deployments holds.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <vector>
+
+#include "app/runtime.hpp"
+
+using namespace llmproxy;
+
+namespace {
+
+// A model whose deployments have these weights (their llms do not matter here).
+struct TestModel {
+    std::vector<ModelConfig::Deployment> configs;
+    ModelRuntime model;
+
+    explicit TestModel(std::vector<int> weights) {
+        for (int w : weights)
+            configs.push_back({"llm", "m", w, 0});
+        for (const auto& c : configs) {
+            model.deployments.push_back({&c, nullptr});
+            model.total_weight += c.weight;
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a draw leaves out the failed deployments while others remain, then draws from all") {
+    TestModel two({1, 1});
+    const DeploymentRuntime* first = &two.model.deployments[0];
+    const std::vector<const DeploymentRuntime*> failed{first};
+    for (int i = 0; i < 50; ++i)
+        CHECK(&two.model.pick(failed) == &two.model.deployments[1]);
+    const std::vector<const DeploymentRuntime*> both{first, &two.model.deployments[1]};
+    std::map<const DeploymentRuntime*, int> drawn;
+    for (int i = 0; i < 200; ++i)
+        ++drawn[&two.model.pick(both)];
+    CHECK(drawn.size() == 2);
+}
+
+TEST_CASE("another model's failed deployments do not change this model's draw") {
+    // A fallback's draw sees the deployments the earlier models failed on: a heavy one of another
+    // model must not take weight from this one's (once it made the total negative).
+    TestModel heavy({5});
+    TestModel pair({1, 1});
+    const std::vector<const DeploymentRuntime*> failed{&heavy.model.deployments[0]};
+    std::map<const DeploymentRuntime*, int> drawn;
+    for (int i = 0; i < 200; ++i)
+        ++drawn[&pair.model.pick(failed)];
+    CHECK(drawn.size() == 2);
+    CHECK(drawn[&pair.model.deployments[0]] > 40);
+    CHECK(drawn[&pair.model.deployments[1]] > 40);
+}
+
+TEST_CASE("a failed deployment of this model stays out beside another model's failed ones") {
+    TestModel light({1});
+    TestModel pair({1, 1});
+    const std::vector<const DeploymentRuntime*> failed{&light.model.deployments[0],
+                                                       &pair.model.deployments[0]};
+    for (int i = 0; i < 50; ++i)
+        CHECK(&pair.model.pick(failed) == &pair.model.deployments[1]);
+}
