@@ -31,9 +31,9 @@ using Clock = std::chrono::steady_clock;
 
 // A non-streaming upstream answer larger than this is refused rather than held in memory.
 constexpr std::size_t kMaxUpstreamAnswerBytes = 256u << 20;
-// A held stream head goes out after this many events without content all the same, so that an
-// upstream sending empty chunks cannot make the host hold them without bound.
-constexpr std::size_t kMostHeldEvents = 64;
+// A held stream head goes out once this many bytes of events without content have come, so that
+// an upstream sending empty chunks cannot make the host hold them without bound.
+constexpr std::size_t kMostHeldBytes = 64u << 10;
 // A failed attempt's answer is read up to this (for the log, and so that its connection can be
 // kept); a longer one closes its connection.
 constexpr std::size_t kMaxDiscardedAnswerBytes = 64u << 10;
@@ -351,11 +351,10 @@ class RequestFlow : public SideCaller {
     // exceeds the context window, the request goes on to them; otherwise it goes to the client.
     Outcome after_client_error(UpstreamResponse& upstream) {
         Answer answer = read_whole(upstream);
-        const std::string from = llm_->config->name;
         if (is_context_window_error(answer.body) && plan_->after_context_overflow(Clock::now())) {
             spdlog::debug(
                 "attempt {} on [llm.{}] exceeded the context window; falling back to model {}",
-                plan_->attempts(), from, plan_->model()->config->name);
+                plan_->attempts(), llm_->config->name, plan_->model()->config->name);
             return Outcome::next_target;
         }
         deliver(std::move(answer), route_->processors.size());
@@ -623,7 +622,8 @@ class RequestFlow : public SideCaller {
             open();
         SseParser parser(llm_->config->max_event_bytes);
         std::vector<StreamEvent> batch;
-        std::size_t looked_at = 0;  // events of the held batch known to carry no content
+        std::size_t looked_at = 0;   // events of the held batch known to carry no content
+        std::size_t held_bytes = 0;  // their data
         bool first_event = true;
         auto collect = [&](const SseEvent& event) {
             if (first_event) {  // the first event came: from now on, gaps are idle time
@@ -658,8 +658,8 @@ class RequestFlow : public SideCaller {
             feed(std::string_view(buffer, n));
             if (!stream) {
                 while (looked_at < batch.size() && !is_content_event(batch[looked_at].data))
-                    ++looked_at;
-                if (looked_at == batch.size() && looked_at < kMostHeldEvents)
+                    held_bytes += batch[looked_at++].data.size();
+                if (looked_at == batch.size() && held_bytes < kMostHeldBytes)
                     continue;  // still nothing to show: held
                 open();
             }

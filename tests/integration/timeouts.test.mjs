@@ -117,6 +117,14 @@ test('a stream whose first event is late is retried before the client sees anyth
   assert.equal(attempts().length, 2);
 });
 
+test('a held head goes out once 64 KiB of events without content came, and is not retried after', async () => {
+  const { response, attempts } = await request('empty-then-stall,ok', { stream: true, prefix: '/retried' });
+  assert.equal(response.status, 200);
+  const events = await readEvents(response);
+  assert.match(JSON.parse(events.at(-1)).error.message, /idle_timeout_ms|read_timeout_ms/);
+  assert.equal(attempts().length, 1, 'the stream had started: no retry');
+});
+
 test('the retry policy\'s deadline bounds an attempt in flight, and no retry follows', async () => {
   const { response, attempts } = await request('stall-head,ok', { prefix: '/deadline' });
   await expectTimeout(response, /had not finished when the retry policy's deadline_ms = 500 ran out/);

@@ -140,6 +140,12 @@ export async function startScriptedUpstream({ name = 'scripted' } = {}) {
     if (step === 'role-then-cut' && none) { partial(res, stream, false); return cut(res); }
     if (step === 'stall-mid' && none) { partial(res, stream, true); return stall(res); }
     if (step === 'cut-mid' && none) { partial(res, stream, true); return cut(res); }
+    // Ten chunks of 20 KB with nothing in them, then silence: what a held head must not keep.
+    if (step === 'empty-then-stall' && none && stream) {
+      startSse(res);
+      for (let i = 0; i < 10; i++) send(res, sse({ ...roleChunk(), id: 'x'.repeat(20000) }));
+      return stall(res);
+    }
     // A typo in a test's script: visible in its failure.
     const message = `unknown script step '${attempt.step}'`;
     return json(res, 599, { error: { message, type: 'scripted', code: null } });
