@@ -26,6 +26,18 @@ std::string available(const std::vector<std::unique_ptr<LoadedPlugin>>& plugins,
     return out.empty() ? "none" : out;
 }
 
+const char* balance_name(Balance balance) {
+    switch (balance) {
+        case Balance::least_outstanding:
+            return "least_outstanding";
+        case Balance::latency:
+            return "latency";
+        case Balance::weighted:
+            break;
+    }
+    return "weighted";
+}
+
 std::string not_loaded_hint(const PluginRegistry& plugins, TypeNames kind,
                             std::string built_in = {}) {
     std::string hint =
@@ -160,10 +172,14 @@ void Runtime::create_models() {
     for (const auto& [name, model] : config_.models) {
         ModelRuntime rt;
         rt.config = &model;
+        std::vector<int> weights;
         for (const auto& d : model.deployments) {
-            rt.deployments.push_back({&d, &llms_.at(d.llm)});
-            rt.total_weight += d.weight;
+            rt.deployments.push_back({&d, &llms_.at(d.llm), rt.deployments.size()});
+            weights.push_back(d.weight);
         }
+        if (weights.size() > 1)
+            rt.health =
+                std::make_unique<ModelHealth>(model.balance, model.ejection, std::move(weights));
         models_.emplace(name, std::move(rt));
     }
     // Once every model exists: the chains point at them.
@@ -268,24 +284,21 @@ bool RouteRuntime::takes(std::string_view model) const {
 }
 
 const DeploymentRuntime& ModelRuntime::pick(std::span<const DeploymentRuntime* const> avoid) const {
-    if (deployments.size() == 1)
+    if (!health)
         return deployments.front();
-    auto avoided = [&](const DeploymentRuntime& d) {
-        return std::find(avoid.begin(), avoid.end(), &d) != avoid.end();
-    };
-    int weight = 0;  // avoid may name other models' deployments too: only these count
-    for (const auto& d : deployments)
-        weight += avoided(d) ? 0 : d.config->weight;
-    if (weight == 0)  // every one is avoided: all are drawn from again
-        return pick();
+    std::uint64_t avoided = 0;  // avoid may name other models' deployments too: only these count
+    for (const DeploymentRuntime* d : avoid)
+        if (d->index < deployments.size() && &deployments[d->index] == d)
+            avoided |= std::uint64_t{1} << d->index;
     thread_local std::minstd_rand random{std::random_device{}()};
-    int ticket = std::uniform_int_distribution<int>(0, weight - 1)(random);
-    for (const auto& d : deployments) {
-        ticket -= avoided(d) ? 0 : d.config->weight;
-        if (ticket < 0)
-            return d;
-    }
-    return deployments.back();  // unreachable: the tickets are the weights' sum
+    const auto choice = health->choose(avoided, ModelHealth::Clock::now(),
+                                       std::uniform_real_distribution<double>(0.0, 1.0)(random));
+    if (choice.entered_panic)
+        spdlog::warn(
+            "model {}: every deployment is ejected or cooling down; choosing among all of "
+            "them until one is healthy again (panic mode)",
+            config->name);
+    return deployments[choice.index];
 }
 
 void Runtime::create_client_apis(std::vector<ConfigProblem>& problems) {
@@ -413,10 +426,24 @@ std::string Runtime::health_json() const {
     json models = json::object();
     for (const auto& [name, model] : models_) {
         json deployments = json::array();
-        for (const auto& d : model.deployments)
-            deployments.push_back(
-                {{"llm", d.config->llm}, {"model", d.config->model}, {"weight", d.config->weight}});
-        models[name] = {{"deployments", deployments}};
+        const auto now = ModelHealth::Clock::now();
+        for (const auto& d : model.deployments) {
+            json entry = {
+                {"llm", d.config->llm}, {"model", d.config->model}, {"weight", d.config->weight}};
+            if (model.health) {
+                const auto state = model.health->state(d.index, now);
+                entry["healthy"] = state.ejected_ms == 0 && state.cooling_ms == 0;
+                entry["in_flight"] = state.in_flight;
+                entry["ejected_ms"] = state.ejected_ms;
+                entry["cooling_ms"] = state.cooling_ms;
+                entry["ejections"] = state.ejections;
+                if (state.latency_ms >= 0)
+                    entry["first_byte_ms"] = state.latency_ms;
+            }
+            deployments.push_back(std::move(entry));
+        }
+        models[name] = {{"balance", balance_name(model.config->balance)},
+                        {"deployments", deployments}};
     }
     doc["models"] = models;
     json routes = json::array();

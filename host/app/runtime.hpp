@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "balance/model_health.hpp"
 #include "config/config.hpp"
 #include "pipeline/finish_queue.hpp"
 #include "plugins/plugin_registry.hpp"
@@ -58,17 +59,21 @@ struct ClientApiRuntime {
 struct DeploymentRuntime {
     const ModelConfig::Deployment* config = nullptr;
     const LlmRuntime* llm = nullptr;
+    std::size_t index = 0;  // in its model's deployments
 };
 
 // A public model ([models.NAME]) and its deployments.
 struct ModelRuntime {
     const ModelConfig* config = nullptr;
     std::vector<DeploymentRuntime> deployments;
-    int total_weight = 0;
     Fallbacks fallbacks;
+    // The deployments' health, which changes while serving (thread-safe); null when the model has
+    // one deployment, and so nothing to choose.
+    std::unique_ptr<ModelHealth> health;
 
-    // A deployment drawn at random, each as likely as its share of the total weight, leaving out
-    // those in avoid (the ones that failed this request) unless that leaves none.
+    // The deployment of the next attempt, by the model's balance among the healthy ones (see
+    // ModelHealth::choose), leaving out those in avoid (the ones that failed this request) while
+    // others remain. Logs when the model enters panic mode.
     const DeploymentRuntime& pick(std::span<const DeploymentRuntime* const> avoid = {}) const;
 };
 

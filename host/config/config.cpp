@@ -532,11 +532,49 @@ class Parser {
                 model.deployments.push_back(std::move(deployment));
             }
         }
+        if (model.deployments.size() > kMaxDeployments)
+            r.problem(deployments, "deployments",
+                      "has " + std::to_string(model.deployments.size()) + " deployments; at most " +
+                          std::to_string(kMaxDeployments) + " are allowed");
         r.read("fallbacks", model.fallbacks);
         r.read("context_window_fallbacks", model.context_window_fallbacks);
+        std::string balance;
+        r.read("balance", balance);
+        if (balance == "least_outstanding")
+            model.balance = Balance::least_outstanding;
+        else if (balance == "latency")
+            model.balance = Balance::latency;
+        else if (!balance.empty() && balance != "weighted")
+            r.problem(
+                table.get("balance"), "balance",
+                "\"" + balance +
+                    "\" is not a balance: \"weighted\", \"least_outstanding\" or \"latency\"");
+        if (const toml::node* ejection = r.get("ejection"))
+            parse_ejection(*ejection, path + ".ejection", model.ejection);
         r.reject_unknown_keys();
         record_key_lines(table, "", model.key_lines);
         config_.models[name] = std::move(model);
+    }
+
+    void parse_ejection(const toml::node& node, const std::string& path, EjectionPolicy& policy) {
+        auto* table = expect_table(node, path);
+        if (!table)
+            return;
+        TableReader r(*table, path, file_, problems_);
+        r.read_int("consecutive_failures", policy.consecutive_failures, 0, 1000);
+        r.read_int("failure_percent", policy.failure_percent, 0, 100);
+        r.read_int("min_requests", policy.min_requests, 1, 1000000);
+        r.read_int("interval_ms", policy.interval_ms, 100, 3600000);
+        r.read_int("base_ejection_ms", policy.base_ejection_ms, 1, 3600000);
+        r.read_int("max_ejection_ms", policy.max_ejection_ms, 1, 86400000);
+        if (!table->get("max_ejection_ms"))  // the default cap never cuts a longer base
+            policy.max_ejection_ms = std::max(policy.max_ejection_ms, policy.base_ejection_ms);
+        else if (policy.max_ejection_ms < policy.base_ejection_ms)
+            r.problem(table->get("max_ejection_ms"), "max_ejection_ms",
+                      "must be at least base_ejection_ms (" +
+                          std::to_string(policy.base_ejection_ms) + ")");
+        r.read_int("max_ejected_percent", policy.max_ejected_percent, 1, 100);
+        r.reject_unknown_keys();
     }
 
     void parse_routes(const toml::node& node) {

@@ -102,6 +102,32 @@ struct ProcessorConfig {
     KeyLines key_lines;
 };
 
+// How a public model's requests are spread over its deployments that are not ejected.
+enum class Balance {
+    weighted,           // at random, each as likely as its share of the weights
+    least_outstanding,  // the fewest attempts in flight for its weight
+    latency,            // the lowest recent time to first byte, times the attempts in flight + 1
+};
+
+// When a deployment leaves its model's choice for a while (outlier ejection). Only failures of
+// the deployment count: connect errors, broken connections, timeouts, 408, 429 and 5xx answers;
+// never a client error (another 4xx), a context-window error or a client that left.
+struct EjectionPolicy {
+    int consecutive_failures = 5;  // in a row; 0: never for this reason
+    // Of the attempts in one interval_ms, once there were min_requests; 0: never for this reason.
+    int failure_percent = 50;
+    int min_requests = 20;
+    int interval_ms = 10000;
+    // An ejection lasts base_ejection_ms times the deployment's recent ejections (one fewer for
+    // each interval_ms it has been back without one), at most max_ejection_ms.
+    int base_ejection_ms = 30000;
+    int max_ejection_ms = 300000;  // when not given: at least base_ejection_ms
+    // At most this share of the model's deployments is ejected at once (rounded down, but one may
+    // always be). With none left to choose (ejected, or cooling after a 429's Retry-After), the
+    // choice is among all of them: panic mode.
+    int max_ejected_percent = 50;
+};
+
 // A public model: the name clients put in "model", served by one or more deployments.
 struct ModelConfig {
     struct Deployment {
@@ -117,9 +143,14 @@ struct ModelConfig {
     std::vector<std::string> fallbacks;
     // Tried instead when the upstream says the request exceeds the model's context window.
     std::vector<std::string> context_window_fallbacks;
+    Balance balance = Balance::weighted;
+    EjectionPolicy ejection;
     int line = 0;
     KeyLines key_lines;
 };
+
+// The most deployments one public model may have.
+inline constexpr std::size_t kMaxDeployments = 64;
 
 struct RouteConfig {
     std::string path_prefix;

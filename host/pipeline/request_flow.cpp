@@ -9,6 +9,7 @@
 #include <optional>
 #include <random>
 
+#include "balance/attempt_record.hpp"
 #include "http/header_rules.hpp"
 #include "http/request_facts.hpp"
 #include "http/responses.hpp"
@@ -270,6 +271,7 @@ class RequestFlow : public SideCaller {
         const bool may_continue = plan_->may_continue();
         attempt_started_ = Clock::now();
         outcome_.upstream_status = 0;  // until this attempt's answer comes
+        AttemptRecord record = record_attempt();
         try {
             const WaitLimit first_byte =
                 wait_limit(llm_->config->first_byte_timeout, "no answer head");
@@ -277,13 +279,17 @@ class RequestFlow : public SideCaller {
                 [&] { return llm_->upstream->send(upstream, *cancel_, &first_byte); });
             const int status = answer->status();
             outcome_.upstream_status = status;
+            const auto wait_asked = status >= 400
+                                        ? requested_wait_ms(answer->headers(), std::time(nullptr))
+                                        : std::nullopt;
+            record.head(status, wait_asked, Clock::now());
             answer->set_limit(wait_limit(llm_->config->idle_timeout, "nothing more"));
             // After a retry or a fallback, a last failure is logged too (it goes to the client).
             if ((may_continue || plan_->attempts() > 1) && status >= 400) {
                 if (may_continue && status == 400 && plan_->has_context_fallback())
                     return after_client_error(*answer);
-                AttemptFailure failure{AttemptFailure::Kind::status, status,
-                                       requested_wait_ms(answer->headers(), std::time(nullptr))};
+                AttemptFailure failure{AttemptFailure::Kind::status, status, wait_asked};
+                record.end();  // counted before the next attempt's deployment is drawn
                 if (auto next = after_failure(failure, [&] { return discard(*answer); }))
                     return *next;
             }
@@ -292,8 +298,12 @@ class RequestFlow : public SideCaller {
                              may_continue && route_->config->hold_stream_head && !route_->native);
             else
                 relay_whole(*answer);
+            if (cancel_->cancelled())  // the client left: the answer was not seen to its end
+                record.set(AttemptVerdict::neutral);
             return Outcome::answered;
         } catch (const ApiException& e) {
+            judge(record, e.error());
+            record.end();
             if (stream_ || answering_ || !(may_continue || plan_->attempts() > 1))
                 throw;
             auto failure = attempt_failure(e.error());
@@ -303,6 +313,26 @@ class RequestFlow : public SideCaller {
                 return *next;
             throw;
         }
+    }
+
+    // The attempt about to start, counted in its deployment's health (when a model balances it).
+    AttemptRecord record_attempt() const {
+        const ModelRuntime* model = plan_->model();
+        const DeploymentRuntime* deployment = plan_->deployment();
+        return AttemptRecord(model && deployment ? model->health.get() : nullptr,
+                             deployment ? deployment->index : 0, attempt_started_);
+    }
+
+    // An attempt failed with error: a failure of its deployment when the upstream could not be
+    // reached, broke or was too slow; nothing of it when the client left, the request's own
+    // deadline ran out (earlier attempts spent it), or the error is not the upstream's.
+    void judge(AttemptRecord& record, const ApiError& error) const {
+        const int deadline = plan_->policy().deadline_ms;
+        if (cancel_->cancelled() ||
+            (deadline > 0 && Clock::now() >= started_ + std::chrono::milliseconds(deadline)))
+            record.set(AttemptVerdict::neutral);
+        else if (attempt_failure(error))
+            record.set(AttemptVerdict::failure);
     }
 
     // A wait of this attempt: its llm's timeout for the phase, within the attempt's

@@ -19,10 +19,11 @@ struct TestModel {
     explicit TestModel(std::vector<int> weights) {
         for (int w : weights)
             configs.push_back({"llm", "m", w, 0});
-        for (const auto& c : configs) {
-            model.deployments.push_back({&c, nullptr});
-            model.total_weight += c.weight;
-        }
+        for (const auto& c : configs)
+            model.deployments.push_back({&c, nullptr, model.deployments.size()});
+        if (weights.size() > 1)  // as the runtime builds it
+            model.health = std::make_unique<ModelHealth>(Balance::weighted, EjectionPolicy{},
+                                                         std::move(weights));
     }
 };
 

@@ -91,3 +91,58 @@ target_llm = "embed"
                          doctest::Contains("reach both chat and embedding llms"),
                          llmproxy::ConfigError);
 }
+
+TEST_CASE("models: balance and ejection parse, with the defaults where a key is absent") {
+    const auto config = parse_config(R"(
+[llm.a]
+provider = "openai"
+[models.fast]
+deployments = [{ llm = "a" }, { llm = "a", model = "other" }]
+balance = "latency"
+[models.fast.ejection]
+consecutive_failures = 0
+base_ejection_ms = 1000
+[models.plain]
+deployments = [{ llm = "a" }]
+[[route]]
+path_prefix = "/v1/chat/completions"
+)",
+                                     "test.toml");
+    const auto& fast = config.models.at("fast");
+    CHECK(fast.balance == llmproxy::Balance::latency);
+    CHECK(fast.ejection.consecutive_failures == 0);
+    CHECK(fast.ejection.base_ejection_ms == 1000);
+    CHECK(fast.ejection.max_ejection_ms == 300000);
+    CHECK(fast.ejection.max_ejected_percent == 50);
+    CHECK(config.models.at("plain").balance == llmproxy::Balance::weighted);
+}
+
+TEST_CASE("models: --check names a wrong balance and an ejection that cannot be") {
+    auto problems = [](const std::string& model) {
+        try {
+            parse_config("[llm.a]\nprovider = \"openai\"\n" + model +
+                             "\n[[route]]\npath_prefix = \"/v1/chat/completions\"\n",
+                         "test.toml");
+        } catch (const llmproxy::ConfigError& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    CHECK(problems("[models.m]\ndeployments = [{ llm = \"a\" }]\nbalance = \"fastest\"")
+              .find("'models.m.balance': \"fastest\" is not a balance") != std::string::npos);
+    CHECK(problems("[models.m]\ndeployments = [{ llm = \"a\" }]\n"
+                   "ejection = { base_ejection_ms = 5000, max_ejection_ms = 1000 }")
+              .find("'models.m.ejection.max_ejection_ms': must be at least base_ejection_ms "
+                    "(5000)") != std::string::npos);
+    CHECK(problems("[models.m]\ndeployments = [{ llm = \"a\" }]\n"
+                   "ejection = { max_ejected_percent = 0 }")
+              .find("'models.m.ejection.max_ejected_percent': must be an integer from 1 to 100") !=
+          std::string::npos);
+    CHECK(problems("[models.m]\ndeployments = [{ llm = \"a\" }]\nejection = { consecutive = 3 }")
+              .find("models.m.ejection.consecutive") != std::string::npos);
+    std::string many = "[models.m]\ndeployments = [";
+    for (int i = 0; i < 65; ++i)
+        many += "{ llm = \"a\" },";
+    many += "]";
+    CHECK(problems(many).find("has 65 deployments; at most 64") != std::string::npos);
+}

@@ -2,7 +2,7 @@
 // retries, fallback and ejection: fail in a chosen way on the first N attempts of a request, then
 // succeed. A request picks its steps with the headers `x-script: 500,429;retry-after=1,ok` and
 // `x-script-id: ID` (its k-th attempt with that id gets step k, the last step repeats); without
-// `x-script` it gets the next step of `upstream.script`, or 'ok'. Every attempt is recorded with its
+// `x-script` it gets the next step of `upstream.script`, or else `upstream.otherwise` ('ok'). Every attempt is recorded with its
 // arrival time (performance.now()), so tests can check the order and spacing of attempts.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -62,6 +62,7 @@ export async function startScriptedUpstream({ name = 'scripted' } = {}) {
   const upstream = {
     attempts: [],
     script: [],
+    otherwise: 'ok',
     attemptsOf: (id) => upstream.attempts.filter((a) => a.id === id),
     // Ends every stall in progress; stalls that start later wait for the next release().
     release() { release(); arm(); },
@@ -161,7 +162,7 @@ export async function startScriptedUpstream({ name = 'scripted' } = {}) {
       const k = id === null ? 0 : upstream.attemptsOf(id).length;
       step = steps[Math.min(k, steps.length - 1)];
     } else {
-      step = upstream.script.length ? String(upstream.script.shift()) : 'ok';
+      step = upstream.script.length ? String(upstream.script.shift()) : upstream.otherwise;
     }
     const attempt = {
       at, id, step, path: req.url, headers: req.headers, json: null, model: null, stream: false,
