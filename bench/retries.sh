@@ -7,6 +7,9 @@
 #   retries               a target_llm whose llm retries (3 attempts): the body is kept for
 #                         another attempt, and the stream's head waits for its first content
 #   deployment + retries  a public model with one deployment of that llm, chosen by the model
+#   2 deployments         a public model with two deployments of it, weighted, ejection on: the
+#                         health of both (a lock per choice and per attempt's end)
+#   2, latency            the same with balance = "latency" (a time-to-first-byte sample too)
 # and each as a multiple of the pass-through's cost.
 #
 #   bench/retries.sh [BINARY]      (default: build/llm-proxy; FEW and MANY as instructions.sh)
@@ -46,6 +49,13 @@ attempts = 3
 [models.bench]
 deployments = [{ llm = "retrying" }]
 
+[models.pair]
+deployments = [{ llm = "retrying" }, { llm = "retrying", model = "bench" }]
+
+[models.fast]
+deployments = [{ llm = "retrying" }, { llm = "retrying", model = "bench" }]
+balance = "latency"
+
 [[route]]
 path_prefix = "/pass/v1/chat/completions"
 target_llm = "plain"
@@ -56,6 +66,12 @@ target_llm = "retrying"
 
 [[route]]
 path_prefix = "/model/v1/chat/completions"
+
+[[route]]
+path_prefix = "/pair/v1/chat/completions"
+
+[[route]]
+path_prefix = "/fast/v1/chat/completions"
 CONF
 
 cost() {
@@ -64,10 +80,20 @@ cost() {
 }
 
 printf '%-22s %14s %14s %10s %10s\n' "per request" "2 KB request" "2 KB, stream" "whole x" "stream x"
-for row in "pass-through /pass" "retries /retry" "deployment+retries /model"; do
-  read -r name prefix <<< "$row"
-  a=$(cost "$prefix/v1/chat/completions" small.json)
-  b=$(cost "$prefix/v1/chat/completions" stream.json)
+rows=("pass-through /pass" "retries /retry" "deployment+retries /model" "2-deployments /pair pair"
+  "2,-latency /fast fast")
+for row in "${rows[@]}"; do
+  read -r name prefix model <<< "$row"
+  name=${name//-/ }
+  # A route choosing by model gets the request's model named for it.
+  for body in small stream; do
+    if [ -n "${model:-}" ]; then
+      sed "s/\"model\": *\"[^\"]*\"/\"model\": \"$model\"/" "$work/$body.json" > "$work/$body-$model.json"
+    fi
+  done
+  suffix=${model:+-$model}
+  a=$(cost "$prefix/v1/chat/completions" "small$suffix.json")
+  b=$(cost "$prefix/v1/chat/completions" "stream$suffix.json")
   [ -n "${base_whole:-}" ] || { base_whole=$a; base_stream=$b; }
   printf '%-22s %14s %14s %10s %10s\n' "$name" "$a" "$b" \
     "$(python3 -c "print(f'{$a / $base_whole:.3f}')")" \

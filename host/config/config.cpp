@@ -438,7 +438,8 @@ class Parser {
         for (const auto& what : on) {
             int status = 0;
             auto [end, ec] = std::from_chars(what.data(), what.data() + what.size(), status);
-            const bool is_status = ec == std::errc() && end == what.data() + what.size();
+            const bool is_status = ec == std::errc() && end == what.data() + what.size() &&
+                                   what.size() == 3;  // "0500" is no status
             if (what == "connect") {
                 policy.on_connect = true;
             } else if (what == "broken") {

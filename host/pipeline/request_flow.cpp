@@ -164,15 +164,7 @@ class RequestFlow : public SideCaller {
             if (facts.stream)
                 throw ApiException(ApiError::bad_request(
                     "side_call_stream", call.where() + ": side calls cannot stream"));
-            ProviderCall provider(*llm);
-            UpstreamRequest upstream;
-            RequestCall encode(provider.where("encode_request"), body, &upstream, nullptr);
-            lp_request_view view = view_of(body, facts, llm);
-            if (provider.encode(encode, view) == LP_RESPONDED)
-                return encode.answer ? std::move(*encode.answer) : Answer{};
-            Answer answer = exchange_whole(*llm, upstream, body);
-            provider.decode(answer, nullptr);
-            return answer;
+            return side_call(*llm, body, facts);
         } catch (const ApiException& e) {
             const ApiError& error = e.error();
             call.set_error(
@@ -353,28 +345,39 @@ class RequestFlow : public SideCaller {
     // is read only when another attempt follows (it goes to the client otherwise).
     template <typename What>
     std::optional<Outcome> after_failure(const AttemptFailure& failure, What&& what) {
+        const AttemptPlan::Decision decision = next_after(*plan_, "", failure, what);
+        if (decision.next == AttemptPlan::Next::give_up)
+            return std::nullopt;
+        if (decision.next == AttemptPlan::Next::fall_back)
+            return Outcome::next_target;
+        wait_ms_ = decision.wait_ms;
+        return Outcome::retry;
+    }
+
+    // What the plan does after its attempt failed, said in a debug line that `label` opens.
+    template <typename What>
+    static AttemptPlan::Decision next_after(AttemptPlan& plan, std::string_view label,
+                                            const AttemptFailure& failure, What&& what) {
         thread_local std::minstd_rand random{std::random_device{}()};
-        const LlmRuntime& failed = *llm_;
-        const AttemptPlan::Decision decision = plan_->after_failure(
+        const LlmRuntime& failed = plan.llm();
+        const AttemptPlan::Decision decision = plan.after_failure(
             failure, Clock::now(), std::uniform_real_distribution<double>(0.0, 1.0)(random));
         if (decision.next == AttemptPlan::Next::give_up) {
-            spdlog::debug("attempt {} on [llm.{}] failed ({}); not retried", plan_->attempts(),
-                          failed.config->name, failure.name());
-            return std::nullopt;
+            spdlog::debug("{}attempt {} on [llm.{}] failed ({}); not retried", label,
+                          plan.attempts(), failed.config->name, failure.name());
+            return decision;
         }
         const std::string said = what();
-        if (decision.next == AttemptPlan::Next::retry) {
-            spdlog::debug("attempt {} on [llm.{}] failed ({}): {}; retrying in {} ms",
-                          plan_->attempts(), failed.config->name, failure.name(),
+        if (decision.next == AttemptPlan::Next::retry)
+            spdlog::debug("{}attempt {} on [llm.{}] failed ({}): {}; retrying in {} ms", label,
+                          plan.attempts(), failed.config->name, failure.name(),
                           printable(said, 512), decision.wait_ms);
-            wait_ms_ = decision.wait_ms;
-            return Outcome::retry;
-        }
-        spdlog::debug(
-            "attempt {} on [llm.{}] failed ({}): {}; falling back to model {} on [llm.{}]",
-            plan_->attempts(), failed.config->name, failure.name(), printable(said, 512),
-            plan_->model()->config->name, plan_->llm().config->name);
-        return Outcome::next_target;
+        else
+            spdlog::debug(
+                "{}attempt {} on [llm.{}] failed ({}): {}; falling back to model {} on [llm.{}]",
+                label, plan.attempts(), failed.config->name, failure.name(), printable(said, 512),
+                plan.model()->config->name, plan.llm().config->name);
+        return decision;
     }
 
     // A 400 from a target with context-window fallbacks: read, and when it says the request
@@ -469,20 +472,78 @@ class RequestFlow : public SideCaller {
         watching_ = true;
     }
 
-    // A whole exchange with an upstream, for side calls.
-    Answer exchange_whole(const LlmRuntime& llm, UpstreamRequest& upstream,
-                          const std::string& body) {
-        if (!llm.upstream)
-            throw ApiException(
-                ApiError::internal("llm '" + llm.config->name + "' has no base_url"));
-        upstream.body = body;
-        watch_client();
-        auto response = upstream_timed([&] { return llm.upstream->send(upstream, *cancel_); });
-        Answer answer;
-        answer.status = response->status();
-        answer.content_type = response->content_type();
-        answer.body = upstream_timed([&] { return response->read_all(kMaxUpstreamAnswerBytes); });
-        return answer;
+    // A side call's attempts (whole answers), as its llm's retry policy and fallbacks order them.
+    Answer side_call(const LlmRuntime& llm, const std::string& body, const RequestFacts& facts) {
+        AttemptPlan plan(nullptr, &llm, nullptr, Clock::now());
+        for (;;) {
+            plan.start_attempt();
+            const LlmRuntime& target = plan.llm();
+            std::string attempt_body = body;
+            RequestFacts attempt_facts = facts;
+            if (const DeploymentRuntime* deployment = plan.deployment()) {  // a fallback
+                const std::string error =
+                    json_fields::edit(attempt_body, json_fields::Edit::replace, "/model",
+                                      json_fields::quote(deployment->config->model));
+                if (!error.empty())
+                    throw ApiException(
+                        ApiError::internal("the side call's model could not be named for [llm." +
+                                           target.config->name + "]: " + error));
+                attempt_facts.model = deployment->config->model;
+            }
+            ProviderCall provider(target);
+            UpstreamRequest upstream;
+            RequestCall encode(provider.where("encode_request"), attempt_body, &upstream, nullptr);
+            lp_request_view view = view_of(attempt_body, attempt_facts, &target);
+            if (provider.encode(encode, view) == LP_RESPONDED)
+                return encode.answer ? std::move(*encode.answer) : Answer{};
+            if (!target.upstream)
+                throw ApiException(
+                    ApiError::internal("llm '" + target.config->name + "' has no base_url"));
+            upstream.body = std::move(attempt_body);
+            watch_client();
+            AttemptRecord record(plan.model() ? plan.model()->health.get() : nullptr,
+                                 plan.deployment() ? plan.deployment()->index : 0, Clock::now());
+            AttemptFailure failure;
+            std::optional<ApiException> error;
+            Answer answer;
+            try {
+                auto response =
+                    upstream_timed([&] { return target.upstream->send(upstream, *cancel_); });
+                answer.status = response->status();
+                answer.content_type = response->content_type();
+                answer.headers = response_headers_for_client(response->headers());
+                answer.body =
+                    upstream_timed([&] { return response->read_all(kMaxUpstreamAnswerBytes); });
+                failure = {AttemptFailure::Kind::status, answer.status,
+                           answer.status >= 400
+                               ? requested_wait_ms(response->headers(), std::time(nullptr))
+                               : std::nullopt};
+                record.head(answer.status, failure.retry_after_ms, Clock::now());
+            } catch (const ApiException& e) {
+                auto upstream_failure = attempt_failure(e.error());
+                if (!upstream_failure || cancel_->cancelled())
+                    throw;
+                record.set(AttemptVerdict::failure);
+                failure = *upstream_failure;
+                error = e;
+            }
+            record.end();
+            if (!error && answer.status < 400) {
+                provider.decode(answer, nullptr);
+                return answer;
+            }
+            const auto decision = next_after(plan, "side call: ", failure, [&] {
+                return error ? error->error().message : answer.body;
+            });
+            if (decision.next == AttemptPlan::Next::give_up) {
+                if (error)
+                    throw *error;
+                provider.decode(answer, nullptr);
+                return answer;
+            }
+            if (decision.next == AttemptPlan::Next::retry && !cancel_->pause(decision.wait_ms))
+                throw ApiException(ApiError::client_closed());
+        }
     }
 
     void check_allowed() {

@@ -80,6 +80,16 @@ config_value = "info"
 path_prefix = "/logged/v1/chat/completions"
 target_llm = "scripted"
 processors = ["log"]
+
+[processor.enhance]
+type = "openai_chat"
+config_value = "json"
+additional_config = { llm = "scripted" }
+
+[[route]]
+path_prefix = "/enhanced/v1/chat/completions"
+target_llm = "once"
+processors = ["enhance"]
 `;
 
 before(async () => {
@@ -260,7 +270,7 @@ test('--check refuses client errors in on, unknown failures, and a backoff ceili
 provider = "echo"
 
 [llm.a.retry]
-on = ["400", "teapot", "503"]
+on = ["400", "teapot", "503", "0500"]
 backoff_base_ms = 500
 backoff_max_ms = 100
 
@@ -274,6 +284,22 @@ retry = { attempts = 0 }
   const out = result.stdout + result.stderr;
   assert.match(out, /llm\.a\.retry\.on.*"400" is a client error/);
   assert.match(out, /llm\.a\.retry\.on.*"teapot" is not a failure llm-proxy retries/);
+  assert.match(out, /llm\.a\.retry\.on.*"0500" is not a failure llm-proxy retries/);
   assert.match(out, /llm\.a\.retry\.backoff_max_ms.*must be at least backoff_base_ms \(500\)/);
   assert.match(out, /route\[0\]\.retry\.attempts.*must be an integer from 1 to 10/);
+});
+
+test('a side call (a processor asking an llm) follows that llm\'s retry policy', async () => {
+  // The openai_chat processor's call to [llm.scripted] (3 attempts) fails twice, then the request
+  // itself goes to [llm.once] on the same upstream.
+  upstream.script = ['503', 'reset', 'ok', 'ok'];
+  const before = upstream.attempts.length;
+  const response = await post(`${proxy.url}/enhanced/v1/chat/completions`, chatBody('m'));
+  assert.equal(response.status, 200, await response.clone().text());
+  assert.equal(response.headers.get('x-llm-proxy-attempts'), '1', 'the side call\'s attempts are its own');
+  const steps = upstream.attempts.slice(before).map((a) => a.step);
+  assert.deepEqual(steps, ['503', 'reset', 'ok', 'ok']);
+  const [request] = upstream.attempts.slice(-1);
+  assert.match(JSON.stringify(request.json.messages), /alpha says hi/, 'the enhanced query went upstream');
+  await proxy.waitForLog(/side call: attempt 1 on \[llm\.scripted\] failed \(503\): .*; retrying in \d+ ms/);
 });
