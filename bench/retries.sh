@@ -49,11 +49,12 @@ attempts = 3
 [models.bench]
 deployments = [{ llm = "retrying" }]
 
+# Both deployments keep the public name, so that no request pays for renaming its model.
 [models.pair]
-deployments = [{ llm = "retrying" }, { llm = "retrying", model = "bench" }]
+deployments = [{ llm = "retrying" }, { llm = "retrying" }]
 
 [models.fast]
-deployments = [{ llm = "retrying" }, { llm = "retrying", model = "bench" }]
+deployments = [{ llm = "retrying" }, { llm = "retrying" }]
 balance = "latency"
 
 [[route]]

@@ -28,6 +28,12 @@ class AttemptRecord {
     // wait, which cools the deployment when the status is a failure.
     void head(int status, std::optional<std::int64_t> retry_after_ms, Clock::time_point now);
     void set(AttemptVerdict verdict) { verdict_ = verdict; }
+    // The attempt was cut short by the client leaving or the request's own deadline: an answer
+    // that was going well says nothing of the deployment; a failure the upstream gave stays one.
+    void excuse() {
+        if (verdict_ == AttemptVerdict::success)
+            verdict_ = AttemptVerdict::neutral;
+    }
     // The attempt is over (before what follows it is chosen): the verdict is told now, and the
     // destructor tells nothing more.
     void end();

@@ -56,7 +56,7 @@ ModelHealth::Choice ModelHealth::choose(std::uint64_t avoided, Clock::time_point
 
 double ModelHealth::recent_latency(const Deployment& d, Clock::time_point now) const {
     if (d.latency_ms < 0)
-        return 0;
+        return -1;
     const double age_s = std::chrono::duration<double>(now - d.sampled).count();
     return d.latency_ms * std::exp2(-std::max(0.0, age_s) / kLatencyHalfLifeS);
 }
@@ -77,10 +77,26 @@ std::size_t ModelHealth::by_balance(std::uint64_t eligible, Clock::time_point no
                 return i;
         }
     }
+    // A deployment with no latency yet scores as the fastest measured one (as its load alone when
+    // none is measured), and 0 while it is untried and idle: one probe at a time, so a deployment
+    // that never answers below 400, or hangs, is not sent everything.
+    double fastest = -1;
+    if (balance_ == Balance::latency)
+        for (std::size_t i = 0; i < n; ++i)
+            if (const double l = recent_latency(deployments_[i], now);
+                is_eligible(i) && l >= 0 && (fastest < 0 || l < fastest))
+                fastest = l;
     // The lowest score wins; among equal scores, the draw chooses.
     auto score = [&](const Deployment& d) {
         const double load = static_cast<double>(d.in_flight + 1) / d.weight;
-        return balance_ == Balance::latency ? recent_latency(d, now) * load : load;
+        if (balance_ != Balance::latency)
+            return load;
+        const double latency = recent_latency(d, now);
+        if (latency >= 0)
+            return latency * load;
+        if (!d.tried && d.in_flight == 0)
+            return 0.0;
+        return (fastest >= 0 ? fastest : 1.0) * load;
     };
     double best = 0;
     std::size_t ties = 0;
@@ -130,12 +146,15 @@ bool ModelHealth::may_eject(Clock::time_point now) const {
     return static_cast<std::size_t>(ejected) < allowed;
 }
 
+int ModelHealth::recent_ejections(const Deployment& d, Clock::time_point now) const {
+    if (d.ejections == 0 || now < d.ejected_until)
+        return d.ejections;
+    const auto back = std::chrono::duration_cast<Ms>(now - d.ejected_until).count();
+    return static_cast<int>(std::max<std::int64_t>(0, d.ejections - back / policy_.interval_ms));
+}
+
 void ModelHealth::eject(Deployment& d, Clock::time_point now) {
-    if (d.ejections > 0) {  // one fewer for each interval it has been back
-        const auto back = std::chrono::duration_cast<Ms>(now - d.ejected_until).count();
-        d.ejections = std::max<std::int64_t>(0, d.ejections - back / policy_.interval_ms);
-    }
-    ++d.ejections;
+    d.ejections = recent_ejections(d, now) + 1;
     const std::int64_t ms = std::min<std::int64_t>(
         std::int64_t{policy_.base_ejection_ms} * d.ejections, policy_.max_ejection_ms);
     d.ejected_until = now + Ms(ms);
@@ -149,6 +168,7 @@ void ModelHealth::attempt_ended(std::size_t i, AttemptVerdict verdict,
     std::lock_guard lock(mutex_);
     Deployment& d = deployments_[i];
     --d.in_flight;
+    d.tried = true;
     if (verdict == AttemptVerdict::neutral)
         return;
     if (verdict == AttemptVerdict::failure && cool_ms && *cool_ms > 0)
@@ -177,7 +197,8 @@ ModelHealth::State ModelHealth::state(std::size_t i, Clock::time_point now) cons
     auto left = [&](Clock::time_point until) {
         return now < until ? std::chrono::duration_cast<Ms>(until - now).count() : 0;
     };
-    return {d.in_flight, d.latency_ms, left(d.ejected_until), left(d.cooled_until), d.ejections};
+    return {d.in_flight, d.latency_ms, left(d.ejected_until), left(d.cooled_until),
+            recent_ejections(d, now)};
 }
 
 }  // namespace llmproxy

@@ -78,6 +78,7 @@ class ModelHealth {
         Clock::time_point ejected_until{};
         Clock::time_point cooled_until{};
         int ejections = 0;
+        bool tried = false;  // an attempt on it has ended, whatever its answer
 
         bool healthy(Clock::time_point now) const {
             return now >= ejected_until && now >= cooled_until;
@@ -92,8 +93,10 @@ class ModelHealth {
     // The balance's choice among the deployments `eligible` has a bit for (at least one).
     std::size_t by_balance(std::uint64_t eligible, Clock::time_point now, double random) const;
     // The latency the balance sees: the average, halved for each 30 s without a sample (so that
-    // a deployment once slow is tried again), 0 before a sample.
+    // a deployment once slow is tried again); -1 before a sample.
     double recent_latency(const Deployment& d, Clock::time_point now) const;
+    // Its ejections, less one for each interval_ms it has been back without one.
+    int recent_ejections(const Deployment& d, Clock::time_point now) const;
 
     const Balance balance_;
     const EjectionPolicy policy_;

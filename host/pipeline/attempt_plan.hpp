@@ -50,6 +50,13 @@ class AttemptPlan {
     // target and deployment when this returns. random: a draw from [0, 1), for the jitter.
     Decision after_failure(const AttemptFailure& failure, Clock::time_point now, double random);
 
+    // After the wait before a retry: the deployment is drawn again, since its model's health may
+    // have changed meanwhile (no-op on the route's own llm).
+    void redraw() {
+        if (model_)
+            draw_deployment();
+    }
+
     // Whether the current target has context-window fallbacks.
     bool has_context_fallback() const;
     // The upstream said the request exceeds the context window: moves to the first of the current

@@ -227,6 +227,8 @@ class RequestFlow : public SideCaller {
                 return;
             if (outcome == Outcome::retry && !cancel_->pause(wait_ms_))
                 throw ApiException(ApiError::client_closed());  // fail() tells why
+            if (outcome == Outcome::retry && wait_ms_ > 0)
+                plan_->redraw();
             body_ = kept->first;
             body_index_.clear();  // it described the attempt's body
             facts_ = kept->second;
@@ -291,7 +293,7 @@ class RequestFlow : public SideCaller {
             else
                 relay_whole(*answer);
             if (cancel_->cancelled())  // the client left: the answer was not seen to its end
-                record.set(AttemptVerdict::neutral);
+                record.excuse();
             return Outcome::answered;
         } catch (const ApiException& e) {
             judge(record, e.error());
@@ -316,13 +318,14 @@ class RequestFlow : public SideCaller {
     }
 
     // An attempt failed with error: a failure of its deployment when the upstream could not be
-    // reached, broke or was too slow; nothing of it when the client left, the request's own
-    // deadline ran out (earlier attempts spent it), or the error is not the upstream's.
+    // reached, broke or was too slow; excused when the client left or the request's own deadline
+    // ran out (earlier attempts may have spent it); nothing new when the error is not the
+    // upstream's (a processor's, say).
     void judge(AttemptRecord& record, const ApiError& error) const {
         const int deadline = plan_->policy().deadline_ms;
         if (cancel_->cancelled() ||
             (deadline > 0 && Clock::now() >= started_ + std::chrono::milliseconds(deadline)))
-            record.set(AttemptVerdict::neutral);
+            record.excuse();
         else if (attempt_failure(error))
             record.set(AttemptVerdict::failure);
     }
@@ -510,15 +513,15 @@ class RequestFlow : public SideCaller {
                 auto response =
                     upstream_timed([&] { return target.upstream->send(upstream, *cancel_); });
                 answer.status = response->status();
-                answer.content_type = response->content_type();
-                answer.headers = response_headers_for_client(response->headers());
-                answer.body =
-                    upstream_timed([&] { return response->read_all(kMaxUpstreamAnswerBytes); });
                 failure = {AttemptFailure::Kind::status, answer.status,
                            answer.status >= 400
                                ? requested_wait_ms(response->headers(), std::time(nullptr))
                                : std::nullopt};
                 record.head(answer.status, failure.retry_after_ms, Clock::now());
+                answer.content_type = response->content_type();
+                answer.headers = response_headers_for_client(response->headers());
+                answer.body =
+                    upstream_timed([&] { return response->read_all(kMaxUpstreamAnswerBytes); });
             } catch (const ApiException& e) {
                 auto upstream_failure = attempt_failure(e.error());
                 if (!upstream_failure || cancel_->cancelled())
@@ -541,8 +544,11 @@ class RequestFlow : public SideCaller {
                 provider.decode(answer, nullptr);
                 return answer;
             }
-            if (decision.next == AttemptPlan::Next::retry && !cancel_->pause(decision.wait_ms))
-                throw ApiException(ApiError::client_closed());
+            if (decision.next == AttemptPlan::Next::retry && decision.wait_ms > 0) {
+                if (!cancel_->pause(decision.wait_ms))
+                    throw ApiException(ApiError::client_closed());
+                plan.redraw();
+            }
         }
     }
 

@@ -124,6 +124,7 @@ TEST_CASE("ejection time grows with repeats, up to the maximum, and shrinks whil
     CHECK(h.state(0, t).ejections == 3);
     // Two intervals back without an ejection: two fewer, so the next is the second.
     t += milliseconds(250 + 2000);
+    CHECK(h.state(0, t).ejections == 1);
     end(h, 0, AttemptVerdict::failure, t);
     CHECK(h.state(0, t).ejections == 2);
     CHECK(h.state(0, t).ejected_ms == 200);
@@ -243,6 +244,24 @@ TEST_CASE("latency: the fastest recent first byte; untried ones first; an old av
     CHECK(choices(h, minute) == std::map<std::size_t, int>{{0, 100}});
 }
 
+TEST_CASE(
+    "latency: an unmeasured deployment gets one probe at a time, then scores as the fastest") {
+    ModelHealth h(Balance::latency, policy_with(5), {1, 1});
+    const auto t = Clock::now();
+    h.head_arrived(0, 50, t);
+    h.attempt_started(1);  // a probe of 1 that has not answered yet (it may hang)
+    CHECK(choices(h, t) == std::map<std::size_t, int>{{0, 100}});  // 50 x 1 against 50 x 2
+    // It answered 401 (no measurement): tried, it scores as the fastest one for its load.
+    h.attempt_ended(1, AttemptVerdict::neutral, std::nullopt, t);
+    CHECK(choices(h, t) == std::map<std::size_t, int>{{0, 50}, {1, 50}});
+    // With nothing measured at all, the load alone decides.
+    ModelHealth fresh(Balance::latency, policy_with(5), {1, 1});
+    fresh.attempt_started(0);
+    fresh.attempt_started(1);
+    fresh.attempt_started(1);
+    CHECK(choices(fresh, t) == std::map<std::size_t, int>{{0, 100}});
+}
+
 TEST_CASE("an attempt record is in flight while it lives and tells its verdict at its end") {
     auto minutes = policy_with(1);  // the record ends on the real clock: nothing expires meanwhile
     minutes.base_ejection_ms = minutes.max_ejection_ms = 600000;
@@ -260,6 +279,7 @@ TEST_CASE("an attempt record is in flight while it lives and tells its verdict a
     {
         AttemptRecord record(&h, 1, t);
         record.head(429, 60000, t);  // cools for a minute
+        record.excuse();             // the client left after the 429: still the upstream's failure
     }
     CHECK(h.state(1, Clock::now()).cooling_ms > 0);
     CHECK(h.state(1, Clock::now()).latency_ms < 0);  // an error's head is no latency sample
