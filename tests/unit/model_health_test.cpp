@@ -45,7 +45,7 @@ std::map<std::size_t, int> choices(ModelHealth& h, Clock::time_point now,
 
 }  // namespace
 
-TEST_CASE("statuses: 408, 429 and 5xx are the deployment's failures; other client errors never") {
+TEST_CASE("statuses: 408, 429 and 5xx are the deployment's failures, other client errors never") {
     CHECK(verdict_of_status(200) == AttemptVerdict::success);
     for (int s : {408, 429, 500, 502, 503, 504, 529})
         CHECK(verdict_of_status(s) == AttemptVerdict::failure);
@@ -53,7 +53,7 @@ TEST_CASE("statuses: 408, 429 and 5xx are the deployment's failures; other clien
         CHECK(verdict_of_status(s) == AttemptVerdict::neutral);
 }
 
-TEST_CASE("consecutive failures eject; a success in between starts the count again") {
+TEST_CASE("consecutive failures eject, and a success in between starts the count again") {
     ModelHealth h(Balance::weighted, policy_with(3), {1, 1});
     const auto t = Clock::now();
     end(h, 0, AttemptVerdict::failure, t);
@@ -223,7 +223,7 @@ TEST_CASE("least_outstanding: the fewest attempts in flight for its weight") {
     CHECK(choices(h, t) == std::map<std::size_t, int>{{0, 50}, {2, 50}});  // 1, 2, 1: a tie
 }
 
-TEST_CASE("latency: the fastest recent first byte; untried ones first; an old average fades") {
+TEST_CASE("latency: the fastest recent first byte wins, untried ones come first, an old average fades") {
     ModelHealth h(Balance::latency, policy_with(5), {1, 1});
     const auto t = Clock::now();
     h.head_arrived(0, 200, t);
