@@ -268,7 +268,7 @@ class RequestFlow : public SideCaller {
         AttemptRecord record = record_attempt();
         try {
             const WaitLimit first_byte =
-                wait_limit(llm_->config->first_byte_timeout, "no answer head");
+                wait_limit(llm_->config->first_byte_timeout, "no answer head", true);
             auto answer = upstream_timed(
                 [&] { return llm_->upstream->send(upstream, *cancel_, &first_byte); });
             const int status = answer->status();
@@ -277,7 +277,7 @@ class RequestFlow : public SideCaller {
                                         ? requested_wait_ms(answer->headers(), std::time(nullptr))
                                         : std::nullopt;
             record.head(status, wait_asked, Clock::now());
-            answer->set_limit(wait_limit(llm_->config->idle_timeout, "nothing more"));
+            answer->set_limit(wait_limit(llm_->config->idle_timeout, "nothing more", false));
             // After a retry or a fallback, a last failure is logged too (it goes to the client).
             if ((may_continue || plan_->attempts() > 1) && status >= 400) {
                 if (may_continue && status == 400 && plan_->has_context_fallback())
@@ -330,10 +330,14 @@ class RequestFlow : public SideCaller {
             record.set(AttemptVerdict::failure);
     }
 
-    // A wait of this attempt: its llm's timeout for the phase, within the attempt's
-    // total_timeout_ms and the retry policy's deadline_ms.
-    WaitLimit wait_limit(const LlmConfig::Timeout& timeout, std::string_view missing) const {
-        WaitLimit limit = WaitLimit::of(timeout.ms, timeout.setting, missing);
+    // A wait of this attempt: its llm's timeout for the phase (for the whole phase, starting now,
+    // when whole_phase; else for each read), within the attempt's total_timeout_ms and the retry
+    // policy's deadline_ms.
+    WaitLimit wait_limit(const LlmConfig::Timeout& timeout, std::string_view missing,
+                         bool whole_phase) const {
+        WaitLimit limit =
+            whole_phase ? WaitLimit::of_phase(timeout.ms, timeout.setting, missing, Clock::now())
+                        : WaitLimit::of(timeout.ms, timeout.setting, missing);
         if (const int total = llm_->config->total_timeout_ms; total > 0)
             limit = limit.bound(attempt_started_ + std::chrono::milliseconds(total),
                                 "total_timeout_ms", total);
@@ -725,11 +729,11 @@ class RequestFlow : public SideCaller {
         auto collect = [&](const SseEvent& event) {
             if (first_event) {  // the first event came: from now on, gaps are idle time
                 first_event = false;
-                upstream.set_limit(wait_limit(llm_->config->idle_timeout, "nothing more"));
+                upstream.set_limit(wait_limit(llm_->config->idle_timeout, "nothing more", false));
             }
             provider_->decode(event, batch);
         };
-        upstream.set_limit(wait_limit(llm_->config->first_event_timeout, "no event"));
+        upstream.set_limit(wait_limit(llm_->config->first_event_timeout, "no event", true));
         // What was decoded before a failure goes out first, when the stream is open.
         auto flush_before_failure = [&] {
             if (stream)

@@ -195,7 +195,7 @@ UpstreamResponse::~UpstreamResponse() {
 std::size_t UpstreamResponse::receive(char* to, std::size_t cap) {
     std::size_t n = 0;
     try {
-        if (limit_.has_deadline()) {  // the clock is read only when a deadline may bind
+        if (limit_.needs_clock()) {
             const auto now = WaitLimit::Clock::now();
             deadline_bound_ = limit_.deadline_binds(now);
             lease_.session->set_wait_ms(limit_.wait_ms(now));

@@ -12,6 +12,13 @@ WaitLimit WaitLimit::of(int ms, std::string_view setting, std::string_view missi
     return limit;
 }
 
+WaitLimit WaitLimit::of_phase(int ms, std::string_view setting, std::string_view missing,
+                              Clock::time_point from) {
+    WaitLimit limit = of(ms, setting, missing);
+    limit.phase_end = from + std::chrono::milliseconds(ms);
+    return limit;
+}
+
 WaitLimit WaitLimit::bound(Clock::time_point by, std::string_view by_setting, int by_ms) const {
     WaitLimit limit = *this;
     if (by < deadline) {
@@ -22,15 +29,31 @@ WaitLimit WaitLimit::bound(Clock::time_point by, std::string_view by_setting, in
     return limit;
 }
 
+namespace {
+
+// What is left from now until `end`, in whole ms (never below 0).
+int left_ms(WaitLimit::Clock::time_point now, WaitLimit::Clock::time_point end) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(end - now).count();
+    return static_cast<int>(std::max<decltype(left)>(left, 0));
+}
+
+}  // namespace
+
 bool WaitLimit::deadline_binds(Clock::time_point now) const {
-    return deadline != Clock::time_point::max() && deadline - now < std::chrono::milliseconds(ms);
+    if (deadline == Clock::time_point::max())
+        return false;
+    const Clock::time_point own_end = phase_end != Clock::time_point::max()
+                                          ? std::min(phase_end, now + std::chrono::milliseconds(ms))
+                                          : now + std::chrono::milliseconds(ms);
+    return deadline < own_end;
 }
 
 int WaitLimit::wait_ms(Clock::time_point now) const {
-    if (!deadline_binds(now))
-        return ms;
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
-    return static_cast<int>(std::max<decltype(left)>(left, 0));
+    if (deadline_binds(now))
+        return left_ms(now, deadline);
+    if (phase_end != Clock::time_point::max())
+        return std::min(ms, left_ms(now, phase_end));
+    return ms;
 }
 
 std::string WaitLimit::expired(std::string_view upstream, bool deadline_bound) const {

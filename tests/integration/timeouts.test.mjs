@@ -73,6 +73,14 @@ async function expectErrorEvent(response, message) {
   assert.match(last.error.message, message);
 }
 
+test('SSE comments are no events: the first event\'s timeout counts from the head, not from each read', async () => {
+  const { response, attempts } = await request('pings-then-stall', { stream: true });
+  await expectErrorEvent(response, /upstream 'phases' sent no event within first_event_timeout_ms = 300/);
+  // A comment every 50 ms: about 6 before 300 ms; a timeout restarted by each would wait for all 40.
+  const [attempt] = attempts();
+  assert.ok(attempt.pings < 20, `the upstream sent ${attempt.pings} comments before the timeout`);
+});
+
 test('no answer head in time: 504 naming first_byte_timeout_ms', async () => {
   const { response } = await request('stall-head');
   await expectTimeout(response, /upstream 'phases' sent no answer head within first_byte_timeout_ms = 300/);

@@ -31,3 +31,24 @@ TEST_CASE("a wait that ran out names its setting and value") {
     CHECK(phase.expired("mock", true) ==
           "upstream 'mock' had not finished when total_timeout_ms = 400 ran out");
 }
+
+TEST_CASE("a whole phase's limit counts once from its start, however many reads it takes") {
+    using llmproxy::WaitLimit;
+    const auto start = WaitLimit::Clock::now();
+    const WaitLimit phase = WaitLimit::of_phase(300, "first_event_timeout_ms", "no event", start);
+    CHECK(phase.needs_clock());
+    CHECK_FALSE(WaitLimit::of(300, "idle_timeout_ms", "nothing more").needs_clock());
+    CHECK(phase.wait_ms(start) == 300);
+    CHECK(phase.wait_ms(start + milliseconds(200)) == 100);  // an SSE comment came at 200 ms
+    CHECK(phase.wait_ms(start + milliseconds(400)) == 0);
+    CHECK_FALSE(phase.deadline_binds(start + milliseconds(200)));
+    // A deadline before the phase's end binds, and names itself; one after it does not.
+    const WaitLimit early = phase.bound(start + milliseconds(250), "total_timeout_ms", 250);
+    CHECK(early.deadline_binds(start + milliseconds(200)));
+    CHECK(early.wait_ms(start + milliseconds(200)) == 50);
+    const WaitLimit late = phase.bound(start + milliseconds(350), "total_timeout_ms", 350);
+    CHECK_FALSE(late.deadline_binds(start + milliseconds(200)));
+    CHECK(late.wait_ms(start + milliseconds(200)) == 100);
+    CHECK(phase.expired("mock", false) ==
+          "upstream 'mock' sent no event within first_event_timeout_ms = 300");
+}

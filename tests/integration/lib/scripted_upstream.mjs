@@ -141,6 +141,18 @@ export async function startScriptedUpstream({ name = 'scripted' } = {}) {
     if (step === 'role-then-cut' && none) { partial(res, stream, false); return cut(res); }
     if (step === 'stall-mid' && none) { partial(res, stream, true); return stall(res); }
     if (step === 'cut-mid' && none) { partial(res, stream, true); return cut(res); }
+    // An SSE comment every 50 ms (counted in attempt.pings), 40 of them, then silence: comments
+    // are no events, so they must not hold off a timeout for the first event.
+    if (step === 'pings-then-stall' && none && stream) {
+      startSse(res);
+      attempt.pings = 0;
+      while (attempt.pings < 40 && !res.destroyed) {
+        send(res, ': ping\n\n');
+        attempt.pings++;
+        await sleep(50);
+      }
+      return stall(res);
+    }
     // Ten chunks of 20 KB with nothing in them, then silence: what a held head must not keep.
     if (step === 'empty-then-stall' && none && stream) {
       startSse(res);
