@@ -173,13 +173,16 @@ void Runtime::create_models() {
         ModelRuntime rt;
         rt.config = &model;
         std::vector<int> weights;
+        std::vector<std::string> labels;
         for (const auto& d : model.deployments) {
             rt.deployments.push_back({&d, &llms_.at(d.llm), rt.deployments.size()});
             weights.push_back(d.weight);
+            labels.push_back("deployment " + std::to_string(labels.size()) + " ([llm." + d.llm +
+                             "], model " + d.model + ")");
         }
         if (weights.size() > 1)
-            rt.health =
-                std::make_unique<ModelHealth>(model.balance, model.ejection, std::move(weights));
+            rt.health = std::make_unique<ModelHealth>(model.balance, model.ejection,
+                                                      std::move(weights), name, std::move(labels));
         models_.emplace(name, std::move(rt));
     }
     // Once every model exists: the chains point at them.

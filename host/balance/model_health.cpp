@@ -1,5 +1,7 @@
 #include "balance/model_health.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -24,10 +26,14 @@ AttemptVerdict verdict_of_status(int status) {
     return AttemptVerdict::neutral;
 }
 
-ModelHealth::ModelHealth(Balance balance, const EjectionPolicy& policy, std::vector<int> weights)
-    : balance_(balance), policy_(policy), deployments_(weights.size()) {
-    for (std::size_t i = 0; i < weights.size(); ++i)
+ModelHealth::ModelHealth(Balance balance, const EjectionPolicy& policy, std::vector<int> weights,
+                         std::string model, std::vector<std::string> labels)
+    : balance_(balance), policy_(policy), model_(std::move(model)), deployments_(weights.size()) {
+    for (std::size_t i = 0; i < weights.size(); ++i) {
         deployments_[i].weight = weights[i];
+        deployments_[i].label =
+            i < labels.size() ? std::move(labels[i]) : "deployment " + std::to_string(i);
+    }
 }
 
 ModelHealth::Choice ModelHealth::choose(std::uint64_t avoided, Clock::time_point now,
@@ -131,11 +137,14 @@ void ModelHealth::head_arrived(std::size_t i, double ms, Clock::time_point now) 
     d.sampled = now;
 }
 
-bool ModelHealth::should_eject(const Deployment& d) const {
+std::optional<std::string> ModelHealth::ejection_reason(const Deployment& d) const {
     if (policy_.consecutive_failures > 0 && d.consecutive_failures >= policy_.consecutive_failures)
-        return true;
-    return policy_.failure_percent > 0 && d.interval_attempts >= policy_.min_requests &&
-           d.interval_failures * 100 >= policy_.failure_percent * d.interval_attempts;
+        return std::to_string(d.consecutive_failures) + " failures in a row";
+    if (policy_.failure_percent > 0 && d.interval_attempts >= policy_.min_requests &&
+        d.interval_failures * 100 >= policy_.failure_percent * d.interval_attempts)
+        return std::to_string(d.interval_failures) + " of " + std::to_string(d.interval_attempts) +
+               " attempts failed within interval_ms = " + std::to_string(policy_.interval_ms);
+    return std::nullopt;
 }
 
 bool ModelHealth::may_eject(Clock::time_point now) const {
@@ -153,7 +162,7 @@ int ModelHealth::recent_ejections(const Deployment& d, Clock::time_point now) co
     return static_cast<int>(std::max<std::int64_t>(0, d.ejections - back / policy_.interval_ms));
 }
 
-void ModelHealth::eject(Deployment& d, Clock::time_point now) {
+std::int64_t ModelHealth::eject(Deployment& d, Clock::time_point now) {
     d.ejections = recent_ejections(d, now) + 1;
     const std::int64_t ms = std::min<std::int64_t>(
         std::int64_t{policy_.base_ejection_ms} * d.ejections, policy_.max_ejection_ms);
@@ -161,11 +170,12 @@ void ModelHealth::eject(Deployment& d, Clock::time_point now) {
     d.consecutive_failures = 0;
     d.interval_start = now;
     d.interval_attempts = d.interval_failures = 0;
+    return ms;
 }
 
 void ModelHealth::attempt_ended(std::size_t i, AttemptVerdict verdict,
                                 std::optional<std::int64_t> cool_ms, Clock::time_point now) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     Deployment& d = deployments_[i];
     --d.in_flight;
     d.tried = true;
@@ -187,8 +197,15 @@ void ModelHealth::attempt_ended(std::size_t i, AttemptVerdict verdict,
     }
     ++d.consecutive_failures;
     ++d.interval_failures;
-    if (should_eject(d) && may_eject(now))
-        eject(d, now);
+    auto reason = ejection_reason(d);
+    if (!reason || !may_eject(now))
+        return;
+    const std::int64_t ms = eject(d, now);
+    const std::string label = d.label;
+    const int ejections = d.ejections;
+    lock.unlock();  // the log's I/O holds no other loop up
+    spdlog::warn("model {}: {} ejected for {} ms after {} (recent ejections: {})", model_, label,
+                 ms, *reason, ejections);
 }
 
 ModelHealth::State ModelHealth::state(std::size_t i, Clock::time_point now) const {

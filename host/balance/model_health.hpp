@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "config/config.hpp"
@@ -31,8 +32,11 @@ class ModelHealth {
   public:
     using Clock = std::chrono::steady_clock;
 
-    // weights: the deployments', in the model's order (at most kMaxDeployments).
-    ModelHealth(Balance balance, const EjectionPolicy& policy, std::vector<int> weights);
+    // weights: the deployments', in the model's order (at most kMaxDeployments). model and labels
+    // (one per deployment, "deployment N" when not given) name them in the log line of an
+    // ejection.
+    ModelHealth(Balance balance, const EjectionPolicy& policy, std::vector<int> weights,
+                std::string model = "model", std::vector<std::string> labels = {});
 
     struct Choice {
         std::size_t index = 0;
@@ -51,7 +55,8 @@ class ModelHealth {
     // Its answer's head came `ms` after the attempt started: a latency sample.
     void head_arrived(std::size_t i, double ms, Clock::time_point now);
     // The attempt ended with this verdict; cool_ms: how long the upstream asked to be left alone
-    // (a failure's Retry-After), capped at max_ejection_ms.
+    // (a failure's Retry-After), capped at max_ejection_ms. An ejection it causes is logged (a
+    // warning naming the deployment, the reason and how long).
     void attempt_ended(std::size_t i, AttemptVerdict verdict, std::optional<std::int64_t> cool_ms,
                        Clock::time_point now);
 
@@ -67,6 +72,7 @@ class ModelHealth {
 
   private:
     struct Deployment {
+        std::string label;
         int weight = 1;
         int in_flight = 0;
         double latency_ms = -1;
@@ -85,11 +91,12 @@ class ModelHealth {
         }
     };
 
-    // The deployment's failures call for an ejection (policy_ and the interval's counts).
-    bool should_eject(const Deployment& d) const;
+    // Why the deployment's failures call for an ejection ("5 failures in a row"), or nullopt.
+    std::optional<std::string> ejection_reason(const Deployment& d) const;
     // Another ejection keeps within max_ejected_percent.
     bool may_eject(Clock::time_point now) const;
-    void eject(Deployment& d, Clock::time_point now);
+    // Ejects it; returns for how long, in ms.
+    std::int64_t eject(Deployment& d, Clock::time_point now);
     // The balance's choice among the deployments `eligible` has a bit for (at least one).
     std::size_t by_balance(std::uint64_t eligible, Clock::time_point now, double random) const;
     // The latency the balance sees: the average, halved for each 30 s without a sample (so that
@@ -100,6 +107,7 @@ class ModelHealth {
 
     const Balance balance_;
     const EjectionPolicy policy_;
+    const std::string model_;
     mutable std::mutex mutex_;
     std::vector<Deployment> deployments_;
     bool panicking_ = false;

@@ -106,6 +106,7 @@ test('a deployment failing in a row is ejected: requests go to the other until i
   assert.ok(ejected.ejected_ms > 0 && ejected.ejected_ms <= 1000, JSON.stringify(ejected));
   assert.equal(ejected.ejections, 1);
   assert.equal(other.healthy, true);
+  await proxy.waitForLog(/model eject: deployment 0 \(\[llm\.a\], model eject\) ejected for 1000 ms after 2 failures in a row \(recent ejections: 1\)/);
   a.otherwise = 'ok';
 
   // While ejected (1 s; a request takes a few ms), none reaches it. A request may come after the
@@ -136,6 +137,7 @@ test('a failure rate over the minimum volume ejects, though no two failures came
   const [state] = await health('rate');
   assert.equal(state.healthy, false, JSON.stringify(state));
   assert.equal(state.ejections, 1);
+  await proxy.waitForLog(/model rate: deployment 0 \(\[llm\.a\], model rate\) ejected for 600000 ms after 3 of 6 attempts failed within interval_ms = 600000/);
 });
 
 test('panic mode: with every deployment ejected, requests still go to them, and the log says so', async () => {
