@@ -286,7 +286,8 @@ bool RouteRuntime::takes(std::string_view model) const {
                                            [&](const auto& p) { return model_matches(p, model); });
 }
 
-const DeploymentRuntime& ModelRuntime::pick(std::span<const DeploymentRuntime* const> avoid) const {
+const DeploymentRuntime& ModelRuntime::pick(std::span<const DeploymentRuntime* const> avoid,
+                                            bool reserve) const {
     if (!health)
         return deployments.front();
     std::uint64_t avoided = 0;  // avoid may name other models' deployments too: only these count
@@ -294,8 +295,9 @@ const DeploymentRuntime& ModelRuntime::pick(std::span<const DeploymentRuntime* c
         if (d->index < deployments.size() && &deployments[d->index] == d)
             avoided |= std::uint64_t{1} << d->index;
     thread_local std::minstd_rand random{std::random_device{}()};
-    const auto choice = health->choose(avoided, ModelHealth::Clock::now(),
-                                       std::uniform_real_distribution<double>(0.0, 1.0)(random));
+    const auto choice =
+        health->choose(avoided, ModelHealth::Clock::now(),
+                       std::uniform_real_distribution<double>(0.0, 1.0)(random), reserve);
     if (choice.entered_panic)
         spdlog::warn(
             "model {}: every deployment is ejected or cooling down; choosing among all of "

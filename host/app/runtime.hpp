@@ -73,8 +73,10 @@ struct ModelRuntime {
 
     // The deployment of the next attempt, by the model's balance among the healthy ones (see
     // ModelHealth::choose), leaving out those in avoid (the ones that failed this request) while
-    // others remain. Logs when the model enters panic mode.
-    const DeploymentRuntime& pick(std::span<const DeploymentRuntime* const> avoid = {}) const;
+    // others remain. Logs when the model enters panic mode. reserve: as ModelHealth::choose's
+    // (when the model keeps health).
+    const DeploymentRuntime& pick(std::span<const DeploymentRuntime* const> avoid = {},
+                                  bool reserve = false) const;
 };
 
 struct RouteRuntime {

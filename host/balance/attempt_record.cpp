@@ -2,9 +2,10 @@
 
 namespace llmproxy {
 
-AttemptRecord::AttemptRecord(ModelHealth* health, std::size_t index, Clock::time_point started)
+AttemptRecord::AttemptRecord(ModelHealth* health, std::size_t index, Clock::time_point started,
+                             bool reserved)
     : health_(health), index_(index), started_(started) {
-    if (health_)
+    if (health_ && !reserved)
         health_->attempt_started(index_);
 }
 

@@ -18,7 +18,9 @@ class AttemptRecord {
     using Clock = ModelHealth::Clock;
 
     // health null: an attempt on an llm no public model balances; nothing is recorded.
-    AttemptRecord(ModelHealth* health, std::size_t index, Clock::time_point started);
+    // reserved: the deployment's choice already counts it in flight (ModelHealth::choose).
+    AttemptRecord(ModelHealth* health, std::size_t index, Clock::time_point started,
+                  bool reserved = false);
     ~AttemptRecord();
     AttemptRecord(const AttemptRecord&) = delete;
     AttemptRecord& operator=(const AttemptRecord&) = delete;

@@ -36,8 +36,8 @@ ModelHealth::ModelHealth(Balance balance, const EjectionPolicy& policy, std::vec
     }
 }
 
-ModelHealth::Choice ModelHealth::choose(std::uint64_t avoided, Clock::time_point now,
-                                        double random) {
+ModelHealth::Choice ModelHealth::choose(std::uint64_t avoided, Clock::time_point now, double random,
+                                        bool reserve) {
     std::lock_guard lock(mutex_);
     std::uint64_t healthy = 0;
     for (std::size_t i = 0; i < deployments_.size(); ++i)
@@ -52,11 +52,13 @@ ModelHealth::Choice ModelHealth::choose(std::uint64_t avoided, Clock::time_point
                                       : (std::uint64_t{1} << deployments_.size()) - 1;
         const std::uint64_t fresh = all & ~avoided;
         choice.index = by_balance(fresh ? fresh : all, now, random);
-        return choice;
+    } else {
+        panicking_ = false;
+        const std::uint64_t fresh = healthy & ~avoided;
+        choice.index = by_balance(fresh ? fresh : healthy, now, random);
     }
-    panicking_ = false;
-    const std::uint64_t fresh = healthy & ~avoided;
-    choice.index = by_balance(fresh ? fresh : healthy, now, random);
+    if (reserve)
+        ++deployments_[choice.index].in_flight;
     return choice;
 }
 
@@ -127,6 +129,11 @@ std::size_t ModelHealth::by_balance(std::uint64_t eligible, Clock::time_point no
 void ModelHealth::attempt_started(std::size_t i) {
     std::lock_guard lock(mutex_);
     ++deployments_[i].in_flight;
+}
+
+void ModelHealth::release(std::size_t i) {
+    std::lock_guard lock(mutex_);
+    --deployments_[i].in_flight;
 }
 
 void ModelHealth::head_arrived(std::size_t i, double ms, Clock::time_point now) {

@@ -47,11 +47,15 @@ class ModelHealth {
     // The deployment an attempt goes to, by the model's balance among those neither ejected nor
     // cooling and not in avoided (a bit per deployment: the ones that failed this request); when
     // each healthy one is avoided, among the healthy ones; when none is healthy (panic), among
-    // all. random: a draw from [0, 1).
-    Choice choose(std::uint64_t avoided, Clock::time_point now, double random);
+    // all. random: a draw from [0, 1). reserve: the choice is in flight at once (an attempt
+    // will follow it), until attempt_ended or release.
+    Choice choose(std::uint64_t avoided, Clock::time_point now, double random,
+                  bool reserve = false);
 
     // An attempt on deployment i starts: it is in flight until attempt_ended.
     void attempt_started(std::size_t i);
+    // A reserved choice of deployment i made no attempt after all.
+    void release(std::size_t i);
     // Its answer's head came `ms` after the attempt started: a latency sample.
     void head_arrived(std::size_t i, double ms, Clock::time_point now);
     // The attempt ended with this verdict; cool_ms: how long the upstream asked to be left alone

@@ -23,6 +23,22 @@ AttemptPlan::AttemptPlan(const RetryPolicy* route_retry, const LlmRuntime* llm,
     chain_ = &target_fallbacks().on_failure;
 }
 
+AttemptPlan::~AttemptPlan() {
+    release_reservation();
+}
+
+void AttemptPlan::release_reservation() {
+    if (reserved_in_)
+        reserved_in_->release(deployment_->index);
+    reserved_in_ = nullptr;
+}
+
+bool AttemptPlan::take_reservation() {
+    const bool taken = reserved_in_ != nullptr;
+    reserved_in_ = nullptr;
+    return taken;
+}
+
 const RetryPolicy& AttemptPlan::policy() const {
     if (route_retry_)
         return *route_retry_;
@@ -44,7 +60,9 @@ bool AttemptPlan::may_continue() const {
 }
 
 void AttemptPlan::draw_deployment() {
-    deployment_ = &model_->pick(failed_);
+    release_reservation();  // the last draw's, in its own model's health
+    deployment_ = &model_->pick(failed_, true);
+    reserved_in_ = model_->health.get();
     llm_ = deployment_->llm;
 }
 

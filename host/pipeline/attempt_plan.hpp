@@ -23,6 +23,10 @@ class AttemptPlan {
     // route_retry: the route's retry policy, which replaces the llms' own (may be null).
     AttemptPlan(const RetryPolicy* route_retry, const LlmRuntime* llm, const ModelRuntime* model,
                 Clock::time_point started);
+    // Releases a drawn deployment no attempt was made on.
+    ~AttemptPlan();
+    AttemptPlan(const AttemptPlan&) = delete;
+    AttemptPlan& operator=(const AttemptPlan&) = delete;
 
     // This attempt's llm, and its deployment (null on the route's own llm).
     const LlmRuntime& llm() const { return *llm_; }
@@ -38,6 +42,10 @@ class AttemptPlan {
 
     // Counts an attempt starting on the current target.
     void start_attempt();
+    // A drawn deployment counts in its model's health as in flight from its draw, so that
+    // requests drawing while others run their processors see each other. The attempt's
+    // AttemptRecord takes that count over: true when there is one to take (once per draw).
+    bool take_reservation();
     // Whether another attempt could follow this one: retries left, or a fallback.
     bool may_continue() const;
 
@@ -68,6 +76,7 @@ class AttemptPlan {
     const Fallbacks& target_fallbacks() const;
     void go_to(const ModelRuntime& model);  // the next target, its first deployment drawn
     void draw_deployment();
+    void release_reservation();
 
     const RetryPolicy* route_retry_;
     Clock::time_point started_;
@@ -81,6 +90,8 @@ class AttemptPlan {
     bool on_fallback_ = false;
     int attempts_ = 0;         // in all
     int target_attempts_ = 0;  // on the current target
+    // The health in which deployment_ counts as in flight while no record has taken it over.
+    ModelHealth* reserved_in_ = nullptr;
 };
 
 }  // namespace llmproxy

@@ -265,7 +265,7 @@ class RequestFlow : public SideCaller {
         const bool may_continue = plan_->may_continue();
         attempt_started_ = Clock::now();
         outcome_.upstream_status = 0;  // until this attempt's answer comes
-        AttemptRecord record = record_attempt();
+        AttemptRecord record = record_attempt(*plan_, attempt_started_);
         try {
             const WaitLimit first_byte =
                 wait_limit(llm_->config->first_byte_timeout, "no answer head", true);
@@ -309,12 +309,14 @@ class RequestFlow : public SideCaller {
         }
     }
 
-    // The attempt about to start, counted in its deployment's health (when a model balances it).
-    AttemptRecord record_attempt() const {
-        const ModelRuntime* model = plan_->model();
-        const DeploymentRuntime* deployment = plan_->deployment();
+    // The attempt about to start on the plan's deployment, counted in its health (when a model
+    // balances it).
+    static AttemptRecord record_attempt(AttemptPlan& plan, Clock::time_point started) {
+        const ModelRuntime* model = plan.model();
+        const DeploymentRuntime* deployment = plan.deployment();
+        const bool reserved = plan.take_reservation();
         return AttemptRecord(model && deployment ? model->health.get() : nullptr,
-                             deployment ? deployment->index : 0, attempt_started_);
+                             deployment ? deployment->index : 0, started, reserved);
     }
 
     // An attempt failed with error: a failure of its deployment when the upstream could not be
@@ -508,8 +510,7 @@ class RequestFlow : public SideCaller {
                     ApiError::internal("llm '" + target.config->name + "' has no base_url"));
             upstream.body = std::move(attempt_body);
             watch_client();
-            AttemptRecord record(plan.model() ? plan.model()->health.get() : nullptr,
-                                 plan.deployment() ? plan.deployment()->index : 0, Clock::now());
+            AttemptRecord record = record_attempt(plan, Clock::now());
             AttemptFailure failure;
             std::optional<ApiException> error;
             Answer answer;

@@ -12,6 +12,7 @@ import { chatBody, post, startProxy } from './lib/proxy.mjs';
 
 let a;
 let b;
+let c;  // answers the side calls of the slow route's processor
 let proxy;
 
 const pair = (name, extra = '') => `
@@ -32,6 +33,15 @@ base_url = "${a.url}/v1"
 [llm.b]
 provider = "openai"
 base_url = "${b.url}/v1"
+
+[llm.c]
+provider = "openai"
+base_url = "${c.url}/v1"
+
+[processor.enhance]
+type = "openai_chat"
+config_value = "json"
+additional_config = { llm = "c" }
 ${pair('eject', 'ejection = { consecutive_failures = 2, base_ejection_ms = 1000, max_ejection_ms = 1000 }')}
 ${pair('panic', 'ejection = { consecutive_failures = 1, max_ejected_percent = 100, base_ejection_ms = 600000 }')}
 ${pair('cool', 'ejection = { consecutive_failures = 1000 }')}
@@ -43,11 +53,16 @@ ${pair('fast', 'balance = "latency"')}
 
 [[route]]
 path_prefix = "/v1/chat/completions"
+
+[[route]]
+path_prefix = "/slow/v1/chat/completions"
+processors = ["enhance"]
 `;
 
 before(async () => {
   a = await startScriptedUpstream({ name: 'a' });
   b = await startScriptedUpstream({ name: 'b' });
+  c = await startScriptedUpstream({ name: 'c' });
   proxy = await startProxy(config());
 });
 
@@ -55,10 +70,11 @@ after(async () => {
   await proxy?.stop();
   await a?.close();
   await b?.close();
+  await c?.close();
 });
 
 beforeEach(() => {
-  for (const upstream of [a, b]) {
+  for (const upstream of [a, b, c]) {
     upstream.otherwise = 'ok';
     upstream.script = [];
     upstream.release();
@@ -224,6 +240,25 @@ test('least_outstanding: while one deployment holds a request, the next ones go 
   a.release();
   b.release();
   await held;
+});
+
+test('least_outstanding: a deployment drawn while the processors run counts at once', async () => {
+  // The processor's side call takes 200 ms; a second request drawn meanwhile sees the first's
+  // deployment in flight, though no attempt has started on it yet.
+  c.otherwise = 'slow-ok;ms=200';
+  for (let i = 0; i < 3; i++) {
+    const before = c.attempts.length;
+    const first = post(`${proxy.url}/slow/v1/chat/completions`, chatBody('least'));
+    while (c.attempts.length === before) await new Promise((r) => setTimeout(r, 5));
+    const second = post(`${proxy.url}/slow/v1/chat/completions`, chatBody('least'));
+    const llms = [];
+    for (const response of await Promise.all([first, second])) {
+      assert.equal(response.status, 200);
+      await response.text();
+      llms.push(response.headers.get('x-llm-proxy-llm'));
+    }
+    assert.notEqual(llms[0], llms[1], `both went to ${llms[0]}`);
+  }
 });
 
 test('latency: the deployment with the faster first byte gets the requests', async () => {

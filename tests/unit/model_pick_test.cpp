@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "app/runtime.hpp"
+#include "balance/attempt_record.hpp"
+#include "pipeline/attempt_plan.hpp"
 
 using namespace llmproxy;
 
@@ -63,4 +65,36 @@ TEST_CASE("a failed deployment of this model stays out beside another model's fa
                                                        &pair.model.deployments[0]};
     for (int i = 0; i < 50; ++i)
         CHECK(&pair.model.pick(failed) == &pair.model.deployments[1]);
+}
+
+namespace {
+
+int in_flight(const ModelRuntime& model) {
+    int sum = 0;
+    for (std::size_t i = 0; i < model.deployments.size(); ++i)
+        sum += model.health->state(i, ModelHealth::Clock::now()).in_flight;
+    return sum;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a drawn deployment is in flight from its draw until a record takes it or it is released") {
+    TestModel pair({1, 1});
+    const auto now = AttemptPlan::Clock::now();
+    {
+        AttemptPlan plan(nullptr, nullptr, &pair.model, now);
+        CHECK(in_flight(pair.model) == 1);  // requests drawing meanwhile see it
+        plan.redraw();                      // drawn again after a wait: still one
+        CHECK(in_flight(pair.model) == 1);
+    }
+    CHECK(in_flight(pair.model) == 0);  // no attempt was made: released with the plan
+    {
+        AttemptPlan plan(nullptr, nullptr, &pair.model, now);
+        REQUIRE(plan.take_reservation());
+        CHECK_FALSE(plan.take_reservation());  // once per draw
+        AttemptRecord record(pair.model.health.get(), plan.deployment()->index, now, true);
+        CHECK(in_flight(pair.model) == 1);  // the record took it over: counted once
+    }
+    CHECK(in_flight(pair.model) == 0);  // the record ended it
 }
