@@ -225,7 +225,8 @@ class RequestFlow : public SideCaller {
             Outcome outcome = attempt();
             if (outcome == Outcome::answered)
                 return;
-            if (outcome == Outcome::retry && !cancel_->pause(wait_ms_))
+            // A client that left gets no further attempt (pause() returns at once then).
+            if (!cancel_->pause(outcome == Outcome::retry ? wait_ms_ : 0))
                 throw ApiException(ApiError::client_closed());  // fail() tells why
             if (outcome == Outcome::retry && wait_ms_ > 0)
                 plan_->redraw();

@@ -42,6 +42,8 @@ void Cancellation::detach() {
 }
 
 bool Cancellation::pause(int ms) {
+    if (ms <= 0)
+        return !cancelled();
     // One end of a socket pair stands in for the upstream socket: cancel() shuts it down, which
     // ends the wait for it to become readable.
     int ends[2];
