@@ -352,23 +352,35 @@ const LlmRuntime* Runtime::llm(std::string_view name) const {
 
 namespace {
 
-nlohmann::json model_object(const std::string& name, std::time_t created) {
-    return {{"id", name}, {"object", "model"}, {"created", created}, {"owned_by", "llm-proxy"}};
+nlohmann::json model_object(const std::string& name, std::time_t created, bool anthropic) {
+    if (!anthropic)
+        return {{"id", name}, {"object", "model"}, {"created", created}, {"owned_by", "llm-proxy"}};
+    std::tm utc{};
+    gmtime_r(&created, &utc);
+    char created_at[32];
+    std::strftime(created_at, sizeof created_at, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return {{"type", "model"}, {"id", name}, {"display_name", name}, {"created_at", created_at}};
 }
 
 }  // namespace
 
-std::string Runtime::models_json() const {
+std::string Runtime::models_json(bool anthropic) const {
     nlohmann::json data = nlohmann::json::array();
     for (const auto& [name, model] : models_)
-        data.push_back(model_object(name, created_));
-    return nlohmann::json{{"object", "list"}, {"data", data}}.dump();
+        data.push_back(model_object(name, created_, anthropic));
+    if (!anthropic)
+        return nlohmann::json{{"object", "list"}, {"data", data}}.dump();
+    nlohmann::json first = data.empty() ? nlohmann::json() : data.front()["id"];
+    nlohmann::json last = data.empty() ? nlohmann::json() : data.back()["id"];
+    return nlohmann::json{
+        {"data", data}, {"has_more", false}, {"first_id", first}, {"last_id", last}}
+        .dump();
 }
 
-std::optional<std::string> Runtime::model_json(std::string_view id) const {
+std::optional<std::string> Runtime::model_json(std::string_view id, bool anthropic) const {
     if (!model(id))
         return std::nullopt;
-    return model_object(std::string(id), created_).dump();
+    return model_object(std::string(id), created_, anthropic).dump();
 }
 
 const ModelRuntime* Runtime::model(std::string_view name) const {

@@ -117,9 +117,11 @@ class Runtime {
 
     // The /healthz document: plugins loaded and refused, llms and routes.
     std::string health_json() const;
-    // GET /v1/models: the public models as an OpenAI model list; and one of them, or nullopt.
-    std::string models_json() const;
-    std::optional<std::string> model_json(std::string_view id) const;
+    // GET /v1/models: the public models as an OpenAI model list, or as Anthropic's Models API
+    // lists them (`{"data":[{"type":"model",...}],"has_more":false,...}`) when anthropic; and
+    // one of them, or nullopt.
+    std::string models_json(bool anthropic = false) const;
+    std::optional<std::string> model_json(std::string_view id, bool anthropic = false) const;
 
   private:
     void free_instances();

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "http/responses.hpp"
 #include "logging/log_text.hpp"
@@ -59,17 +60,30 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
             outcome.status = 200;
         } else if ((method == "GET" || method == "HEAD") &&
                    (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0)) {
-            // The public models ([models.NAME]), as OpenAI's API lists its own.
+            // The public models ([models.NAME]), as OpenAI's API lists its own, or as Anthropic's
+            // does for Anthropic's clients (their SDKs send anthropic-version on every request).
+            const bool anthropic = find_header(request.headers, "anthropic-version") != nullptr;
             if (path == "/v1/models") {
-                response.send(200, "application/json", runtime_.models_json());
+                response.send(200, "application/json", runtime_.models_json(anthropic));
             } else {
                 const std::string id = path.substr(std::string_view("/v1/models/").size());
-                auto model = runtime_.model_json(id);
-                if (!model)
+                auto model = runtime_.model_json(id, anthropic);
+                if (model) {
+                    response.send(200, "application/json", *model);
+                } else if (!anthropic) {
                     throw ApiException(ApiError::model_not_found(id));
-                response.send(200, "application/json", *model);
+                } else {  // the error as Anthropic's API writes it
+                    const std::string message = ApiError::model_not_found(id).message;
+                    response.send(
+                        404, "application/json",
+                        nlohmann::json{
+                            {"type", "error"},
+                            {"error", {{"type", "not_found_error"}, {"message", message}}}}
+                            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+                    outcome.error = message;
+                }
             }
-            outcome.status = 200;
+            outcome.status = response.status();
         } else {
             route = runtime_.route_for(path);
             if (!route)

@@ -3,6 +3,7 @@
 // model name sent upstream, GET /v1/models, and 404 model_not_found in the route's API shape.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 
 import { startMock } from './lib/mock_upstream.mjs';
@@ -168,6 +169,29 @@ test('GET /v1/models lists the public models, and /v1/models/{id} shows one', as
   const none = await fetch(`${proxy.url}/v1/models/nope`);
   assert.equal(none.status, 404);
   assert.equal((await none.json()).error.code, 'model_not_found');
+});
+
+test('Anthropic\'s client lists the public models in Anthropic\'s format, and gets its 404', async () => {
+  const client = new Anthropic({ baseURL: proxy.url, apiKey: 'unused', maxRetries: 0 });
+  const models = [];
+  for await (const model of client.models.list()) models.push(model);
+  assert.deepEqual(models.map((m) => m.id), ['fast', 'model.v2']);
+  for (const m of models) {
+    assert.equal(m.type, 'model');
+    assert.equal(m.display_name, m.id);
+    assert.match(m.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  }
+  const page = await (await fetch(`${proxy.url}/v1/models`, { headers: { 'anthropic-version': '2023-06-01' } })).json();
+  assert.equal(page.has_more, false);
+  assert.equal(page.first_id, 'fast');
+  assert.equal(page.last_id, 'model.v2');
+  assert.equal((await client.models.retrieve('fast')).id, 'fast');
+  await assert.rejects(client.models.retrieve('nope'), (e) => {
+    assert.ok(e instanceof Anthropic.NotFoundError, String(e));
+    assert.equal(e.error.error.type, 'not_found_error');
+    assert.match(e.error.error.message, /'nope'/);
+    return true;
+  });
 });
 
 test('the official openai client lists and uses the public models', async () => {
