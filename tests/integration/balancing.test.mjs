@@ -34,6 +34,11 @@ base_url = "${a.url}/v1"
 provider = "openai"
 base_url = "${b.url}/v1"
 
+[llm.small]                  # a's upstream, taking events of at most 4 KB
+provider = "openai"
+base_url = "${a.url}/v1"
+max_event_bytes = 4096
+
 [llm.c]
 provider = "openai"
 base_url = "${c.url}/v1"
@@ -49,6 +54,10 @@ ${pair('client-errors', 'ejection = { consecutive_failures = 1, base_ejection_ms
 ${pair('gone', 'ejection = { consecutive_failures = 1, base_ejection_ms = 600000 }')}
 ${pair('rate', 'ejection = { consecutive_failures = 0, failure_percent = 50, min_requests = 6, interval_ms = 600000, base_ejection_ms = 600000 }')}
 ${pair('least', 'balance = "least_outstanding"')}
+
+[models.strict]
+deployments = [{ llm = "small" }, { llm = "b" }]
+ejection = { consecutive_failures = 1, base_ejection_ms = 600000 }
 ${pair('fast', 'balance = "latency"')}
 
 [[route]]
@@ -223,6 +232,19 @@ test('a client that leaves never counts against the deployment it was waiting on
   }
   assert.ok(left, 'a held one of 40 requests');
   const [state] = await healthUntil('gone', ([s]) => s.in_flight === 0);
+  assert.equal(state.healthy, true, JSON.stringify(state));
+  assert.equal(state.ejections, 0);
+});
+
+test('an error that is not the upstream\'s failure (an event over max_event_bytes) does not count', async () => {
+  a.otherwise = 'huge-event';
+  const before = a.attempts.length;
+  for (let i = 0; i < 40 && a.attempts.length === before; i++) {
+    const response = await post(`${proxy.url}/v1/chat/completions`, chatBody('strict', { stream: true }));
+    await response.text();
+  }
+  assert.ok(a.attempts.length > before, 'the small deployment got a request in 40');
+  const [state] = await health('strict');
   assert.equal(state.healthy, true, JSON.stringify(state));
   assert.equal(state.ejections, 0);
 });

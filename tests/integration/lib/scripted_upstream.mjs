@@ -153,6 +153,12 @@ export async function startScriptedUpstream({ name = 'scripted' } = {}) {
       }
       return stall(res);
     }
+    // One chunk of 20 KB of content, then the end: too large for a small max_event_bytes.
+    if (step === 'huge-event' && none && stream) {
+      startSse(res);
+      send(res, sse(chunk('x'.repeat(20000))));
+      return res.end(sse('[DONE]'));
+    }
     // Ten chunks of 20 KB with nothing in them, then silence: what a held head must not keep.
     if (step === 'empty-then-stall' && none && stream) {
       startSse(res);
