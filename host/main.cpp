@@ -14,8 +14,8 @@
 
 #include "app/runtime.hpp"
 #include "config/config.hpp"
-#include "http/gateway_handler.hpp"
-#include "http/server.hpp"
+#include "server/gateway_handler.hpp"
+#include "server/server.hpp"
 #include "logging/log_text.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "tools/plugin_check.hpp"

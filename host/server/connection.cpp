@@ -1,4 +1,4 @@
-#include "http/connection.hpp"
+#include "server/connection.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -9,7 +9,7 @@
 #include <chrono>
 
 #include "http/client_socket.hpp"
-#include "http/gateway_handler.hpp"
+#include "server/gateway_handler.hpp"
 #include "http/hang_up_watch.hpp"
 #include "http/http_request.hpp"
 #include "http/http_response.hpp"

@@ -1,4 +1,4 @@
-#include "http/gateway_handler.hpp"
+#include "server/gateway_handler.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -1,4 +1,4 @@
-#include "http/server.hpp"
+#include "server/server.hpp"
 
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>

@@ -1,4 +1,4 @@
-#include "http/cors.hpp"
+#include "server/cors.hpp"
 
 #include <algorithm>
 

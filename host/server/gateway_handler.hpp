@@ -6,7 +6,7 @@
 
 #include "app/runtime.hpp"
 #include "http/client_socket.hpp"
-#include "http/cors.hpp"
+#include "server/cors.hpp"
 #include "http/hang_up_watch.hpp"
 #include "http/http_request.hpp"
 #include "http/http_response.hpp"

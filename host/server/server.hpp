@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "http/connection.hpp"
-#include "http/gateway_handler.hpp"
+#include "server/connection.hpp"
+#include "server/gateway_handler.hpp"
 #include "loop/event_loop.hpp"
 #include "loop/task_threads.hpp"
 
