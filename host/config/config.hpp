@@ -27,6 +27,9 @@ struct ServerConfig {
     int keep_alive_timeout_ms = 15000;
     int client_send_timeout_ms = 60000;  // a client that stops reading is dropped after this
     int shutdown_grace_ms = 30000;       // how long requests in progress may finish at shut-down
+    // On SIGTERM, how long /readyz says 503 while new connections are still served, so that load
+    // balancers stop sending first; then shutdown_grace_ms begins.
+    int drain_delay_ms = 0;
     std::string log_level = "info";
 };
 

@@ -9,11 +9,11 @@
 #include <chrono>
 
 #include "http/client_socket.hpp"
-#include "server/gateway_handler.hpp"
 #include "http/hang_up_watch.hpp"
 #include "http/http_request.hpp"
 #include "http/http_response.hpp"
 #include "http/responses.hpp"
+#include "server/gateway_handler.hpp"
 
 namespace llmproxy {
 

@@ -58,6 +58,18 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
             }
             response.send(200, "application/json", runtime_.health_json());
             outcome.status = 200;
+        } else if (path == "/readyz") {
+            if (method != "GET" && method != "HEAD") {
+                response.set("Allow", "GET");
+                throw ApiException({405, "invalid_request_error", "method_not_allowed",
+                                    "/readyz answers GET, not " + method});
+            }
+            // Unlike /healthz (alive), whether to send new requests here: not while draining.
+            if (ready_)
+                response.send(200, "application/json", R"({"status":"ready"})");
+            else
+                response.send(503, "application/json", R"({"status":"draining"})");
+            outcome.status = response.status();
         } else if ((method == "GET" || method == "HEAD") &&
                    (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0)) {
             // The public models ([models.NAME]), as OpenAI's API lists its own, or as Anthropic's

@@ -6,10 +6,10 @@
 
 #include "app/runtime.hpp"
 #include "http/client_socket.hpp"
-#include "server/cors.hpp"
 #include "http/hang_up_watch.hpp"
 #include "http/http_request.hpp"
 #include "http/http_response.hpp"
+#include "server/cors.hpp"
 #include "upstream/cancellation.hpp"
 
 namespace llmproxy {
@@ -24,6 +24,9 @@ class GatewayHandler {
                 HangUpWatch& watch);
 
     int requests_in_progress() const { return in_progress_; }
+    // [thread-safe] Whether GET /readyz says ready: from start_serving() until start_draining().
+    void start_serving() { ready_ = true; }
+    void start_draining() { ready_ = false; }
     // [thread-safe] Ends every request in progress: their upstream calls are cut, and their
     // clients get a 503 shutting_down (an error event for streams that started).
     void cut_requests_for_shutdown() { active_.cancel_all(Cancellation::Reason::shutting_down); }
@@ -32,6 +35,7 @@ class GatewayHandler {
     Runtime& runtime_;
     Cors cors_;
     std::atomic<int> in_progress_{0};
+    std::atomic<bool> ready_{false};
     ActiveRequests active_;
 };
 

@@ -82,9 +82,20 @@ void Server::start() {
             --accepting_;
         });
     }
+    handler_.start_serving();
 }
 
 void Server::stop() {
+    if (stopping_.load())
+        return;
+    handler_.start_draining();
+    if (config_.drain_delay_ms > 0) {
+        spdlog::info(
+            "draining: /readyz says 503 for drain_delay_ms = {} before new connections "
+            "are refused",
+            config_.drain_delay_ms);
+        std::this_thread::sleep_for(std::chrono::milliseconds(config_.drain_delay_ms));
+    }
     if (stopping_.exchange(true))
         return;
     while (accepting_ > 0)  // each loop's acceptor notices within kAcceptCheckMs

@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "server/connection.hpp"
-#include "server/gateway_handler.hpp"
 #include "loop/event_loop.hpp"
 #include "loop/task_threads.hpp"
+#include "server/connection.hpp"
+#include "server/gateway_handler.hpp"
 
 namespace llmproxy {
 
@@ -27,9 +27,11 @@ class Server {
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
+    // Serves; GET /readyz says ready from now on.
     void start();
-    // Stops accepting, lets requests in progress finish (for up to shutdown_grace_ms), then
-    // closes every connection.
+    // /readyz says 503 while new connections are still served for drain_delay_ms; then stops
+    // accepting, lets requests in progress finish (for up to shutdown_grace_ms), and closes every
+    // connection.
     void stop();
     uint16_t port() const { return socket_.address().port(); }
 

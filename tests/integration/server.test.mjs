@@ -312,6 +312,31 @@ target_llm = "older"
     }
   });
 
+  test('/readyz says ready until SIGTERM, then 503 through drain_delay_ms while requests are still served', async () => {
+    const mock = await startMock();
+    const proxy = await startProxy(upstreamConfig(mock.url, { server: 'drain_delay_ms = 1500' }));
+    try {
+      let res = await fetch(`${proxy.url}/readyz`);
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { status: 'ready' });
+      assert.equal((await fetch(`${proxy.url}/readyz`, { method: 'POST' })).status, 405);
+      const stopped = proxy.stop();  // SIGTERM
+      await proxy.waitForLog(/draining: \/readyz says 503 for drain_delay_ms = 1500/);
+      res = await fetch(`${proxy.url}/readyz`);
+      assert.equal(res.status, 503);
+      assert.deepEqual(await res.json(), { status: 'draining' });
+      // Liveness does not change, and requests that still come are served.
+      assert.equal((await fetch(`${proxy.url}/healthz`)).status, 200);
+      const answer = await post(`${proxy.url}/v1/chat/completions`, chatBody('any'));
+      assert.equal(answer.status, 200);
+      await answer.text();
+      assert.equal(await stopped, 0);
+    } finally {
+      await proxy.stop();
+      await mock.close();
+    }
+  });
+
   test('SIGTERM stops the server cleanly', async () => {
     const proxy = await startProxy(upstreamConfig('http://127.0.0.1:9/v1'));
     assert.equal(await proxy.stop(), 0);
