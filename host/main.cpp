@@ -14,10 +14,10 @@
 
 #include "app/runtime.hpp"
 #include "config/config.hpp"
-#include "server/gateway_handler.hpp"
-#include "server/server.hpp"
 #include "logging/log_text.hpp"
 #include "plugins/plugin_registry.hpp"
+#include "server/gateway_handler.hpp"
+#include "server/server.hpp"
 #include "tools/plugin_check.hpp"
 #include "version.hpp"
 
@@ -215,6 +215,15 @@ int main(int argc, char** argv) {
                      plugins.plugins().size());
         int signal = 0;
         sigwait(&stop_signals, &signal);
+        if (const int drain_ms = config.server.drain_delay_ms; drain_ms > 0) {
+            server.start_draining();
+            spdlog::info(
+                "received signal {}; draining: /readyz says 503 for drain_delay_ms = {} "
+                "before new connections are refused (a second signal ends it)",
+                signal, drain_ms);
+            const timespec drain{drain_ms / 1000, (drain_ms % 1000) * 1000000L};
+            sigtimedwait(&stop_signals, nullptr, &drain);
+        }
         spdlog::info("received signal {}; finishing requests in progress", signal);
         server.stop();
     } catch (const Poco::Exception& e) {

@@ -81,7 +81,9 @@ AttemptPlan::Decision AttemptPlan::after_failure(const AttemptFailure& failure,
         return {};
     const RetrySchedule schedule(policy(), started_);
     if (auto wait = schedule.wait_after(target_attempts_, failure, now, random)) {
-        if (model_)
+        // After a wait the caller draws (redraw()): a draw now would count as in flight all
+        // through the wait, and see the health as it was before it.
+        if (model_ && *wait == 0)
             draw_deployment();
         return {Next::retry, *wait};
     }

@@ -54,12 +54,14 @@ class AttemptPlan {
         Next next = Next::give_up;
         int wait_ms = 0;  // before a retry
     };
-    // The current attempt failed: what comes next. A retry or a fallback has already chosen its
-    // target and deployment when this returns. random: a draw from [0, 1), for the jitter.
+    // The current attempt failed: what comes next. A fallback, or a retry without a wait, has
+    // already chosen its target and deployment when this returns; a retry after a wait draws its
+    // deployment with redraw(), once the wait is over. random: a draw from [0, 1), for the
+    // jitter.
     Decision after_failure(const AttemptFailure& failure, Clock::time_point now, double random);
 
-    // After the wait before a retry: the deployment is drawn again, since its model's health may
-    // have changed meanwhile (no-op on the route's own llm).
+    // After the wait before a retry: the deployment is drawn, with its model's health as it is
+    // then (no-op on the route's own llm).
     void redraw() {
         if (model_)
             draw_deployment();

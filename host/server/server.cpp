@@ -86,18 +86,9 @@ void Server::start() {
 }
 
 void Server::stop() {
-    if (stopping_.load())
-        return;
-    handler_.start_draining();
-    if (config_.drain_delay_ms > 0) {
-        spdlog::info(
-            "draining: /readyz says 503 for drain_delay_ms = {} before new connections "
-            "are refused",
-            config_.drain_delay_ms);
-        std::this_thread::sleep_for(std::chrono::milliseconds(config_.drain_delay_ms));
-    }
     if (stopping_.exchange(true))
         return;
+    handler_.start_draining();
     while (accepting_ > 0)  // each loop's acceptor notices within kAcceptCheckMs
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     socket_.close();

@@ -29,9 +29,11 @@ class Server {
 
     // Serves; GET /readyz says ready from now on.
     void start();
-    // /readyz says 503 while new connections are still served for drain_delay_ms; then stops
-    // accepting, lets requests in progress finish (for up to shutdown_grace_ms), and closes every
-    // connection.
+    // GET /readyz says 503 from now on, while everything else is served as before (the drain
+    // before stop(), which the caller times: drain_delay_ms).
+    void start_draining() { handler_.start_draining(); }
+    // Stops accepting (and /readyz says 503), lets requests in progress finish (for up to
+    // shutdown_grace_ms), then closes every connection.
     void stop();
     uint16_t port() const { return socket_.address().port(); }
 

@@ -118,13 +118,16 @@ std::unique_ptr<UpstreamResponse> UpstreamClient::send(const UpstreamRequest& re
                 cancel.attach(socket.impl()->sockfd());
                 socket.setNoDelay(true);  // never let Nagle hold a segment back for an ACK
             }
-            const auto now = WaitLimit::Clock::now();
+            // A phase (the time to the answer's head) starts once the request has gone: the
+            // connection, its handshake and the upload are not the upstream's answer time.
+            auto now = WaitLimit::Clock::now();
             deadline_bound = wait.deadline_binds(now);
-            lease.session->set_wait_ms(wait.wait_ms(now));
+            lease.session->set_wait_ms(wait.from(now).wait_ms(now));
             lease.session->send(head, request.body);
             sent = true;
+            now = wait.needs_clock() ? WaitLimit::Clock::now() : now;
             return std::make_unique<UpstreamResponse>(*this, std::move(lease), cancel,
-                                                      request.method == "HEAD", wait);
+                                                      request.method == "HEAD", wait.from(now));
         } catch (const Poco::Exception& e) {
             cancel.detach();
             if (cancel.cancelled())

@@ -19,6 +19,13 @@ WaitLimit WaitLimit::of_phase(int ms, std::string_view setting, std::string_view
     return limit;
 }
 
+WaitLimit WaitLimit::from(Clock::time_point start) const {
+    WaitLimit limit = *this;
+    if (phase_end != Clock::time_point::max())
+        limit.phase_end = start + std::chrono::milliseconds(ms);
+    return limit;
+}
+
 WaitLimit WaitLimit::bound(Clock::time_point by, std::string_view by_setting, int by_ms) const {
     WaitLimit limit = *this;
     if (by < deadline) {

@@ -32,6 +32,9 @@ struct WaitLimit {
     // A limit on a whole phase that starts at `from`, with no deadline.
     static WaitLimit of_phase(int ms, std::string_view setting, std::string_view missing,
                               Clock::time_point from);
+    // The same limit with its phase starting at `start` instead (a limit on each wait is the
+    // same).
+    WaitLimit from(Clock::time_point start) const;
     // This limit within a deadline, when it is earlier than the one it has.
     WaitLimit bound(Clock::time_point by, std::string_view by_setting, int by_ms) const;
 

@@ -265,9 +265,9 @@ test('least_outstanding: while one deployment holds a request, the next ones go 
 });
 
 test('least_outstanding: a deployment drawn while the processors run counts at once', async () => {
-  // The processor's side call takes 200 ms; a second request drawn meanwhile sees the first's
+  // The processor's side call takes a second; a second request drawn meanwhile sees the first's
   // deployment in flight, though no attempt has started on it yet.
-  c.otherwise = 'slow-ok;ms=200';
+  c.otherwise = 'slow-ok;ms=1000';
   for (let i = 0; i < 3; i++) {
     const before = c.attempts.length;
     const first = post(`${proxy.url}/slow/v1/chat/completions`, chatBody('least'));

@@ -321,7 +321,7 @@ target_llm = "older"
       assert.deepEqual(await res.json(), { status: 'ready' });
       assert.equal((await fetch(`${proxy.url}/readyz`, { method: 'POST' })).status, 405);
       const stopped = proxy.stop();  // SIGTERM
-      await proxy.waitForLog(/draining: \/readyz says 503 for drain_delay_ms = 1500/);
+      await proxy.waitForLog(/draining: \/readyz says 503 for drain_delay_ms = 1500 before new connections are refused/);
       res = await fetch(`${proxy.url}/readyz`);
       assert.equal(res.status, 503);
       assert.deepEqual(await res.json(), { status: 'draining' });
@@ -334,6 +334,18 @@ target_llm = "older"
     } finally {
       await proxy.stop();
       await mock.close();
+    }
+  });
+
+  test('a second SIGTERM ends the drain at once', async () => {
+    const proxy = await startProxy(upstreamConfig('http://127.0.0.1:9/v1', { server: 'drain_delay_ms = 600000' }));
+    try {
+      process.kill(proxy.pid, 'SIGTERM');
+      await proxy.waitForLog(/draining: \/readyz says 503 for drain_delay_ms = 600000/);
+      const timeout = new Promise((resolve) => { setTimeout(() => resolve('still draining'), 15000).unref(); });
+      assert.equal(await Promise.race([proxy.stop(), timeout]), 0);
+    } finally {
+      try { process.kill(proxy.pid, 'SIGKILL'); } catch { /* it has exited, as it should */ }
     }
   });
 

@@ -51,4 +51,10 @@ TEST_CASE("a whole phase's limit counts once from its start, however many reads 
     CHECK(late.wait_ms(start + milliseconds(200)) == 100);
     CHECK(phase.expired("mock", false) ==
           "upstream 'mock' sent no event within first_event_timeout_ms = 300");
+    // The time to the answer's head starts once the request has gone (after a slow connect).
+    const WaitLimit sent = phase.from(start + milliseconds(500));
+    CHECK(sent.wait_ms(start + milliseconds(600)) == 200);
+    CHECK_FALSE(WaitLimit::of(300, "idle_timeout_ms", "nothing more")
+                    .from(start + milliseconds(500))
+                    .needs_clock());
 }
