@@ -114,6 +114,11 @@ class Runtime {
     const LlmRuntime* llm(std::string_view name) const;
     // The [models.NAME] runtime, or nullptr.
     const ModelRuntime* model(std::string_view name) const;
+    // The client API some route speaks under this name, or nullptr.
+    const ClientApiRuntime* client_api(std::string_view name) const {
+        auto it = client_apis_.find(name);
+        return it == client_apis_.end() ? nullptr : &it->second;
+    }
 
     // The /healthz document: plugins loaded and refused, llms and routes.
     std::string health_json() const;

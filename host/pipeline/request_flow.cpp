@@ -269,21 +269,19 @@ class RequestFlow : public SideCaller {
         AttemptRecord record = record_attempt(*plan_, attempt_started_);
         try {
             const WaitLimit first_byte =
-                wait_limit(llm_->config->first_byte_timeout, "no answer head", true);
+                wait_limit(llm_->config->first_byte_timeout, "no answer head", attempt_started_);
             auto answer = upstream_timed(
                 [&] { return llm_->upstream->send(upstream, *cancel_, &first_byte); });
             const int status = answer->status();
             outcome_.upstream_status = status;
-            const auto wait_asked = status >= 400
-                                        ? requested_wait_ms(answer->headers(), std::time(nullptr))
-                                        : std::nullopt;
-            record.head(status, wait_asked, Clock::now());
-            answer->set_limit(wait_limit(llm_->config->idle_timeout, "nothing more", false));
+            const auto asked = wait_asked(*answer);
+            record.head(status, asked, Clock::now());
+            answer->set_limit(wait_limit(llm_->config->idle_timeout, "nothing more", std::nullopt));
             // After a retry or a fallback, a last failure is logged too (it goes to the client).
             if ((may_continue || plan_->attempts() > 1) && status >= 400) {
                 if (may_continue && status == 400 && plan_->has_context_fallback())
                     return after_client_error(*answer);
-                AttemptFailure failure{AttemptFailure::Kind::status, status, wait_asked};
+                AttemptFailure failure{AttemptFailure::Kind::status, status, asked};
                 record.end();  // counted before the next attempt's deployment is drawn
                 if (auto next = after_failure(failure, [&] { return discard(*answer); }))
                     return *next;
@@ -333,13 +331,13 @@ class RequestFlow : public SideCaller {
             record.set(AttemptVerdict::failure);
     }
 
-    // A wait of this attempt: its llm's timeout for the phase (for the whole phase, starting now,
-    // when whole_phase; else for each read), within the attempt's total_timeout_ms and the retry
-    // policy's deadline_ms.
+    // A wait of this attempt: its llm's timeout for the phase (for the whole phase, from
+    // phase_start, when given; else for each read), within the attempt's total_timeout_ms and the
+    // retry policy's deadline_ms.
     WaitLimit wait_limit(const LlmConfig::Timeout& timeout, std::string_view missing,
-                         bool whole_phase) const {
+                         std::optional<Clock::time_point> phase_start) const {
         WaitLimit limit =
-            whole_phase ? WaitLimit::of_phase(timeout.ms, timeout.setting, missing, Clock::now())
+            phase_start ? WaitLimit::of_phase(timeout.ms, timeout.setting, missing, *phase_start)
                         : WaitLimit::of(timeout.ms, timeout.setting, missing);
         if (const int total = llm_->config->total_timeout_ms; total > 0)
             limit = limit.bound(attempt_started_ + std::chrono::milliseconds(total),
@@ -465,14 +463,26 @@ class RequestFlow : public SideCaller {
         if (!deployment || deployment->config->model == facts_.model ||
             (facts_.model != public_model_ && !plan_->on_fallback()))
             return;
-        const std::string error =
-            json_fields::edit(body_, json_fields::Edit::replace, "/model",
-                              json_fields::quote(deployment->config->model), &body_index_);
+        name_model(body_, facts_, *deployment, &body_index_);
+    }
+
+    // body (described by facts, and index when given) names deployment's model from now on.
+    static void name_model(std::string& body, RequestFacts& facts,
+                           const DeploymentRuntime& deployment, json_fields::Index* index) {
+        const std::string& model = deployment.config->model;
+        const std::string error = json_fields::edit(body, json_fields::Edit::replace, "/model",
+                                                    json_fields::quote(model), index);
         if (!error.empty())
             throw ApiException(
                 ApiError::internal("the request's model could not be named for [llm." +
-                                   llm_->config->name + "]: " + error));
-        facts_.model = deployment->config->model;
+                                   deployment.llm->config->name + "]: " + error));
+        facts.model = model;
+    }
+
+    // What a failed answer asks to wait before the next request (nothing for a success).
+    static std::optional<std::int64_t> wait_asked(const UpstreamResponse& answer) {
+        return answer.status() >= 400 ? requested_wait_ms(answer.headers(), std::time(nullptr))
+                                      : std::nullopt;
     }
 
     // From the first upstream call on, a departing client cancels the upstream work at once.
@@ -490,16 +500,8 @@ class RequestFlow : public SideCaller {
             const LlmRuntime& target = plan.llm();
             std::string attempt_body = body;
             RequestFacts attempt_facts = facts;
-            if (const DeploymentRuntime* deployment = plan.deployment()) {  // a fallback
-                const std::string error =
-                    json_fields::edit(attempt_body, json_fields::Edit::replace, "/model",
-                                      json_fields::quote(deployment->config->model));
-                if (!error.empty())
-                    throw ApiException(
-                        ApiError::internal("the side call's model could not be named for [llm." +
-                                           target.config->name + "]: " + error));
-                attempt_facts.model = deployment->config->model;
-            }
+            if (const DeploymentRuntime* deployment = plan.deployment())  // a fallback
+                name_model(attempt_body, attempt_facts, *deployment, nullptr);
             ProviderCall provider(target);
             UpstreamRequest upstream;
             RequestCall encode(provider.where("encode_request"), attempt_body, &upstream, nullptr);
@@ -519,10 +521,7 @@ class RequestFlow : public SideCaller {
                 auto response =
                     upstream_timed([&] { return target.upstream->send(upstream, *cancel_); });
                 answer.status = response->status();
-                failure = {AttemptFailure::Kind::status, answer.status,
-                           answer.status >= 400
-                               ? requested_wait_ms(response->headers(), std::time(nullptr))
-                               : std::nullopt};
+                failure = {AttemptFailure::Kind::status, answer.status, wait_asked(*response)};
                 record.head(answer.status, failure.retry_after_ms, Clock::now());
                 answer.content_type = response->content_type();
                 answer.headers = response_headers_for_client(response->headers());
@@ -731,11 +730,12 @@ class RequestFlow : public SideCaller {
         auto collect = [&](const SseEvent& event) {
             if (first_event) {  // the first event came: from now on, gaps are idle time
                 first_event = false;
-                upstream.set_limit(wait_limit(llm_->config->idle_timeout, "nothing more", false));
+                upstream.set_limit(
+                    wait_limit(llm_->config->idle_timeout, "nothing more", std::nullopt));
             }
             provider_->decode(event, batch);
         };
-        upstream.set_limit(wait_limit(llm_->config->first_event_timeout, "no event", true));
+        upstream.set_limit(wait_limit(llm_->config->first_event_timeout, "no event", Clock::now()));
         // What was decoded before a failure goes out first, when the stream is open.
         auto flush_before_failure = [&] {
             if (stream)

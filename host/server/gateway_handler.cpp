@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <nlohmann/json.hpp>
 
 #include "http/responses.hpp"
 #include "logging/log_text.hpp"
@@ -19,10 +18,10 @@ std::string path_of(const std::string& uri) {
     return end == std::string::npos ? uri : uri.substr(0, end);
 }
 
-// An error in the form the clients of the route expect (route: null before one matched).
-void send_error_for(const RouteRuntime* route, HttpResponse& response, const ApiError& error) {
-    if (route && route->api && error.status != ApiError::client_closed().status)
-        if (auto shaped = client_error_answer(*route->api, nullptr, error))
+// An error in the form the client API's clients expect (api: null for OpenAI's, the built-in).
+void send_error_for(const ClientApiRuntime* api, HttpResponse& response, const ApiError& error) {
+    if (api && error.status != ApiError::client_closed().status)
+        if (auto shaped = client_error_answer(*api, nullptr, error))
             return response.send(shaped->status, shaped->content_type, shaped->body);
     send_error(response, error);
 }
@@ -45,6 +44,7 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
     FlowOutcome outcome;
     std::string route_name = "-";
     const RouteRuntime* route = nullptr;
+    const ClientApiRuntime* error_api = nullptr;  // whose clients the errors are shaped for
     try {
         cors_.decorate(request, response);
         if (method == "OPTIONS") {
@@ -73,27 +73,20 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
         } else if ((method == "GET" || method == "HEAD") &&
                    (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0)) {
             // The public models ([models.NAME]), as OpenAI's API lists its own, or as Anthropic's
-            // does for Anthropic's clients (their SDKs send anthropic-version on every request).
-            const bool anthropic = find_header(request.headers, "anthropic-version") != nullptr;
+            // does for Anthropic's clients (their SDKs send anthropic-version on every request)
+            // when a route speaks Anthropic's API, which then shapes the errors too.
+            const ClientApiRuntime* api = runtime_.client_api("anthropic");
+            const bool anthropic =
+                api && find_header(request.headers, "anthropic-version") != nullptr;
+            error_api = anthropic ? api : nullptr;
             if (path == "/v1/models") {
                 response.send(200, "application/json", runtime_.models_json(anthropic));
             } else {
                 const std::string id = path.substr(std::string_view("/v1/models/").size());
                 auto model = runtime_.model_json(id, anthropic);
-                if (model) {
-                    response.send(200, "application/json", *model);
-                } else if (!anthropic) {
+                if (!model)
                     throw ApiException(ApiError::model_not_found(id));
-                } else {  // the error as Anthropic's API writes it
-                    const std::string message = ApiError::model_not_found(id).message;
-                    response.send(
-                        404, "application/json",
-                        nlohmann::json{
-                            {"type", "error"},
-                            {"error", {{"type", "not_found_error"}, {"message", message}}}}
-                            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-                    outcome.error = message;
-                }
+                response.send(200, "application/json", *model);
             }
             outcome.status = response.status();
         } else {
@@ -103,6 +96,7 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
                                     "no route matches the path '" + path +
                                         "'; see GET /healthz for the configured routes"});
             route_name = route->config->path_prefix;
+            error_api = route->api;
             if (method != "POST") {
                 response.set("Allow", "POST, OPTIONS");
                 throw ApiException({405, "invalid_request_error", "method_not_allowed",
@@ -116,12 +110,12 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
         outcome.status = e.error().status;
         outcome.error = e.error().message;
         if (!response.sent())
-            send_error_for(route, response, e.error());
+            send_error_for(error_api, response, e.error());
     } catch (const std::exception& e) {
         outcome.status = 500;
         outcome.error = e.what();
         if (!response.sent())
-            send_error_for(route, response, ApiError::internal(e.what()));
+            send_error_for(error_api, response, ApiError::internal(e.what()));
     }
     double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)

@@ -139,6 +139,24 @@ test('a failure the policy names, with no attempts left: the fallback answers, u
   await proxy.waitForLog(/access method=POST .*status=200 upstream_status=200 .*llm=beta attempts=2/);
 });
 
+test('a client that leaves while a failure is read gets no further attempt, and none is counted', async () => {
+  const id = `f${++ids}`;
+  alpha.script = ['500-then-stall'];
+  const controller = new AbortController();
+  const pending = fetch(`${proxy.url}/v1/chat/completions`, {
+    method: 'POST', body: chatBody('primary'), signal: controller.signal,
+    headers: { 'content-type': 'application/json', 'x-script-id': id },
+  }).catch(() => null);
+  while (alpha.attemptsOf(id).length === 0) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 100));  // the 500's head is in; its body is being read
+  controller.abort();
+  await pending;
+  alpha.release();
+  await proxy.waitForLog(/access method=POST .*status=499 upstream_status=500 .*llm=alpha attempts=1 client_gone=true/);
+  assert.equal(beta.attemptsOf(id).length, 0);
+  assert.doesNotMatch(proxy.logs(), /status=499 .*attempts=2/);
+});
+
 test('retries come first, each target with its own attempts, then the fallback', async () => {
   const r = await request('retried', '500,502');
   assert.equal(r.response.status, 200);

@@ -126,6 +126,12 @@ export async function startScriptedUpstream({ name = 'scripted' } = {}) {
       return json(res, Number(step), errorBody(Number(step), name), headers);
     }
     if (step === 'ok' && none) return ok(res, attempt);
+    // A 500 whose body never finishes: the gateway is still reading it when the client may leave.
+    if (step === '500-then-stall' && none) {
+      res.writeHead(500, { 'content-type': 'application/json', 'content-length': '1000' });
+      send(res, '{"error":');
+      return stall(res);
+    }
     if (step === 'slow-ok' && onlyParams(params, ['ms']) && /^\d+$/.test(params.ms ?? '')) {
       await sleep(Number(params.ms));
       return ok(res, attempt);
