@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace llmproxy {
@@ -106,22 +107,23 @@ std::size_t ModelHealth::by_balance(std::uint64_t eligible, Clock::time_point no
             return 0.0;
         return (fastest >= 0 ? fastest : 1.0) * load;
     };
+    std::array<double, kMaxDeployments> scores;
     double best = 0;
     std::size_t ties = 0;
     for (std::size_t i = 0; i < n; ++i) {
         if (!is_eligible(i))
             continue;
-        const double s = score(deployments_[i]);
-        if (ties == 0 || s < best) {
-            best = s;
+        scores[i] = score(deployments_[i]);
+        if (ties == 0 || scores[i] < best) {
+            best = scores[i];
             ties = 1;
-        } else if (s == best) {
+        } else if (scores[i] == best) {
             ++ties;
         }
     }
     auto nth = std::min(static_cast<std::size_t>(random * static_cast<double>(ties)), ties - 1);
     for (std::size_t i = 0; i < n; ++i)
-        if (is_eligible(i) && score(deployments_[i]) == best && nth-- == 0)
+        if (is_eligible(i) && scores[i] == best && nth-- == 0)
             return i;
     return 0;  // unreachable: `eligible` has at least one bit, so there is a best
 }

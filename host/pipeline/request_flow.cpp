@@ -524,7 +524,6 @@ class RequestFlow : public SideCaller {
                 failure = {AttemptFailure::Kind::status, answer.status, wait_asked(*response)};
                 record.head(answer.status, failure.retry_after_ms, Clock::now());
                 answer.content_type = response->content_type();
-                answer.headers = response_headers_for_client(response->headers());
                 answer.body =
                     upstream_timed([&] { return response->read_all(kMaxUpstreamAnswerBytes); });
             } catch (const ApiException& e) {
