@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "app/runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "config/config.hpp"
 #include "json/json_fields.hpp"
 #include "pipeline/hook_calls.hpp"

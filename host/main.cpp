@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "app/runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "config/config.hpp"
 #include "logging/log_text.hpp"
 #include "plugins/plugin_registry.hpp"

@@ -9,7 +9,7 @@
 
 #include "http/client_socket.hpp"
 #include "loop/event_loop.hpp"
-#include "upstream/cancellation.hpp"
+#include "loop/cancellation.hpp"
 
 namespace llmproxy {
 

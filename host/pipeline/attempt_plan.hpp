@@ -10,7 +10,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "app/runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "pipeline/retry_schedule.hpp"
 
 namespace llmproxy {

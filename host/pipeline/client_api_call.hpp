@@ -6,7 +6,7 @@
 #include <optional>
 #include <vector>
 
-#include "app/runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "http/api_error.hpp"
 #include "pipeline/hook_calls.hpp"
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "app/runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "pipeline/hook_calls.hpp"
 #include "streaming/sse_parser.hpp"
 

@@ -11,7 +11,7 @@
 
 #include "balance/attempt_record.hpp"
 #include "http/header_rules.hpp"
-#include "http/request_facts.hpp"
+#include "pipeline/request_facts.hpp"
 #include "http/responses.hpp"
 #include "json/json_fields.hpp"
 #include "logging/log_text.hpp"

@@ -7,11 +7,11 @@
 #include <string>
 #include <string_view>
 
-#include "app/runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "http/hang_up_watch.hpp"
 #include "http/http_request.hpp"
 #include "http/http_response.hpp"
-#include "upstream/cancellation.hpp"
+#include "loop/cancellation.hpp"
 
 namespace llmproxy {
 

@@ -4,13 +4,13 @@
 
 #include <atomic>
 
-#include "app/runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "http/client_socket.hpp"
 #include "http/hang_up_watch.hpp"
 #include "http/http_request.hpp"
 #include "http/http_response.hpp"
 #include "server/cors.hpp"
-#include "upstream/cancellation.hpp"
+#include "loop/cancellation.hpp"
 
 namespace llmproxy {
 

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "app/runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "pipeline/hook_calls.hpp"
 #include "tools/check_report.hpp"
 

@@ -13,7 +13,7 @@
 #include "config/config.hpp"
 #include "http/headers.hpp"
 #include "http/read_buffer.hpp"
-#include "upstream/cancellation.hpp"
+#include "loop/cancellation.hpp"
 #include "upstream/connection_pool.hpp"
 #include "upstream/response_head.hpp"
 #include "upstream/wait_limit.hpp"

@@ -19,7 +19,7 @@
 
 #include "fuzz_check.hpp"
 #include "http/api_error.hpp"
-#include "http/request_facts.hpp"
+#include "pipeline/request_facts.hpp"
 #include "json/json_fields.hpp"
 #include "pipeline/first_content.hpp"
 #include "strict_json.hpp"

@@ -19,12 +19,12 @@
 #include <string>
 #include <vector>
 
-#include "app/runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "config/config.hpp"
 #include "cut_input.hpp"
 #include "fuzz_check.hpp"
 #include "http/api_error.hpp"
-#include "http/request_facts.hpp"
+#include "pipeline/request_facts.hpp"
 #include "pipeline/provider_call.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "streaming/sse_parser.hpp"

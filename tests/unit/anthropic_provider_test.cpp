@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "bundled_plugins.hpp"
 #include "http/headers.hpp"
 #include "pipeline/provider_call.hpp"

@@ -5,7 +5,7 @@
 #include <map>
 #include <vector>
 
-#include "app/runtime.hpp"
+#include "runtime/runtime.hpp"
 #include "balance/attempt_record.hpp"
 #include "pipeline/attempt_plan.hpp"
 

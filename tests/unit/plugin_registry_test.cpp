@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "app/runtime.hpp"
+#include "runtime/runtime.hpp"
 
 using llmproxy::PluginRegistry;
 

@@ -1,4 +1,4 @@
-#include "http/request_facts.hpp"
+#include "pipeline/request_facts.hpp"
 
 #include <doctest/doctest.h>
 

@@ -8,7 +8,7 @@
 #include "config/config.hpp"
 #include "pipeline/first_content.hpp"
 #include "pipeline/retry_schedule.hpp"
-#include "upstream/cancellation.hpp"
+#include "loop/cancellation.hpp"
 
 using namespace llmproxy;
 using std::chrono::milliseconds;

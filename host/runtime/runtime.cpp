@@ -1,4 +1,4 @@
-#include "app/runtime.hpp"
+#include "runtime/runtime.hpp"
 
 #include <spdlog/spdlog.h>
 

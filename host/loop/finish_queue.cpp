@@ -1,4 +1,4 @@
-#include "pipeline/finish_queue.hpp"
+#include "loop/finish_queue.hpp"
 
 #include <spdlog/spdlog.h>
 

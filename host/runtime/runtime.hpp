@@ -13,7 +13,7 @@
 
 #include "balance/model_health.hpp"
 #include "config/config.hpp"
-#include "pipeline/finish_queue.hpp"
+#include "loop/finish_queue.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "routing/router.hpp"
 #include "upstream/upstream_client.hpp"

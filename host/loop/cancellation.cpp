@@ -1,4 +1,4 @@
-#include "upstream/cancellation.hpp"
+#include "loop/cancellation.hpp"
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
