@@ -17,9 +17,9 @@
 #include "anthropic/request_encoder.hpp"
 #include "anthropic/response_decoder.hpp"
 #include "anthropic/stream_decoder.hpp"
-#include "runtime/runtime.hpp"
 #include "pipeline/provider_call.hpp"
 #include "plugins/plugin_registry.hpp"
+#include "runtime/runtime.hpp"
 
 namespace {
 

@@ -1,9 +1,9 @@
 // A fast mock OpenAI upstream for benchmarks: one thread, epoll, HTTP/1.1 keep-alive, on
 // 127.0.0.1 only. A POST answers a fixed chat completion; with "stream":true in the body it
-// streams N chunk events `gap` milliseconds apart, then a finish chunk and [DONE]. Thousands of streams are served at
-// once (timers in a heap, no thread per connection). With --format anthropic it answers as
-// Anthropic's Messages API: a fixed message, or a stream of N text deltas between the opening
-// (message_start, content_block_start) and closing (content_block_stop, message_delta,
+// streams N chunk events `gap` milliseconds apart, then a finish chunk and [DONE]. Thousands of
+// streams are served at once (timers in a heap, no thread per connection). With --format anthropic
+// it answers as Anthropic's Messages API: a fixed message, or a stream of N text deltas between the
+// opening (message_start, content_block_start) and closing (content_block_stop, message_delta,
 // message_stop) events. --format openai-role opens OpenAI streams as OpenAI does, with a chunk
 // that has the role and no content.
 //
@@ -111,7 +111,8 @@ void close_connection(int fd) {
 bool flush(int fd, Connection& c) {
     while (!c.out.empty()) {
         ssize_t n = send(fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
-        if (n < 0) return errno == EAGAIN;  // the kernel buffer is full: a later event writes on
+        if (n < 0)
+            return errno == EAGAIN;  // the kernel buffer is full: a later event writes on
         c.out.erase(0, static_cast<std::size_t>(n));
     }
     return true;
@@ -120,30 +121,40 @@ bool flush(int fd, Connection& c) {
 void send_event(int fd, Connection& c) {
     if (c.events_left > 0) {
         c.out += chunked(format->event);
-        if (--c.events_left == 0) c.out += chunked(format->closing) + "0\r\n\r\n";
+        if (--c.events_left == 0)
+            c.out += chunked(format->closing) + "0\r\n\r\n";
     }
-    if (!flush(fd, c)) return close_connection(fd);
-    if (c.events_left > 0) timers.push({Clock::now() + std::chrono::milliseconds(gap_ms), fd});
+    if (!flush(fd, c))
+        return close_connection(fd);
+    if (c.events_left > 0)
+        timers.push({Clock::now() + std::chrono::milliseconds(gap_ms), fd});
 }
 
 // Answers every complete request in c.in.
 void serve(int fd, Connection& c) {
     while (c.events_left == 0) {
         std::size_t head_end = c.in.find("\r\n\r\n");
-        if (head_end == std::string::npos) return;
+        if (head_end == std::string::npos)
+            return;
         std::size_t length = 0;
         std::size_t at = c.in.find("Content-Length:");
-        if (at == std::string::npos || at > head_end) at = c.in.find("content-length:");
-        if (at != std::string::npos && at < head_end) length = std::strtoul(c.in.c_str() + at + 15, nullptr, 10);
-        if (c.in.size() < head_end + 4 + length) return;
+        if (at == std::string::npos || at > head_end)
+            at = c.in.find("content-length:");
+        if (at != std::string::npos && at < head_end)
+            length = std::strtoul(c.in.c_str() + at + 15, nullptr, 10);
+        if (c.in.size() < head_end + 4 + length)
+            return;
         std::string body = c.in.substr(head_end + 4, length);
         c.in.erase(0, head_end + 4 + length);
         bool stream = body.find("\"stream\":true") != std::string::npos ||
                       body.find("\"stream\": true") != std::string::npos;
         if (stream) {
-            c.out += "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+            c.out +=
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: "
+                "chunked\r\n\r\n";
             c.events_left = events_per_stream;
-            if (!format->opening.empty()) c.out += chunked(format->opening);
+            if (!format->opening.empty())
+                c.out += chunked(format->opening);
             send_event(fd, c);
             return;
         }
@@ -158,12 +169,17 @@ int main(int argc, char** argv) {
     int port = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string arg = argv[i];
-        if (arg == "--port") port = std::atoi(argv[i + 1]);
-        else if (arg == "--events") events_per_stream = std::atoi(argv[i + 1]);
-        else if (arg == "--gap-ms") gap_ms = std::atoi(argv[i + 1]);
+        if (arg == "--port")
+            port = std::atoi(argv[i + 1]);
+        else if (arg == "--events")
+            events_per_stream = std::atoi(argv[i + 1]);
+        else if (arg == "--gap-ms")
+            gap_ms = std::atoi(argv[i + 1]);
         else if (arg == "--format") {
             const std::string name = argv[i + 1];
-            format = name == "anthropic" ? &kAnthropic : name == "openai-role" ? &kOpenAiRole : &kOpenAi;
+            format = name == "anthropic"     ? &kAnthropic
+                     : name == "openai-role" ? &kOpenAiRole
+                                             : &kOpenAi;
         }
     }
     std::signal(SIGPIPE, SIG_IGN);
@@ -194,7 +210,8 @@ int main(int argc, char** argv) {
     while (true) {
         int timeout = -1;
         if (!timers.empty()) {
-            auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(timers.top().due - Clock::now());
+            auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(timers.top().due -
+                                                                              Clock::now());
             timeout = wait.count() < 0 ? 0 : static_cast<int>(wait.count());
         }
         int n = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), timeout);
@@ -203,7 +220,8 @@ int main(int argc, char** argv) {
             if (fd == listener) {
                 while (true) {
                     int client = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK);
-                    if (client < 0) break;
+                    if (client < 0)
+                        break;
                     setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
                     epoll_event cev{};
                     cev.events = EPOLLIN | EPOLLRDHUP;
@@ -214,7 +232,8 @@ int main(int argc, char** argv) {
                 continue;
             }
             auto it = connections.find(fd);
-            if (it == connections.end()) continue;
+            if (it == connections.end())
+                continue;
             Connection& c = it->second;
             bool alive = true;
             while (true) {
@@ -223,7 +242,8 @@ int main(int argc, char** argv) {
                     c.in.append(buffer, static_cast<std::size_t>(got));
                     continue;
                 }
-                if (got == 0 || errno != EAGAIN) alive = false;
+                if (got == 0 || errno != EAGAIN)
+                    alive = false;
                 break;
             }
             if (!alive) {
@@ -231,17 +251,20 @@ int main(int argc, char** argv) {
                 continue;
             }
             serve(fd, c);
-            if (!flush(fd, c)) close_connection(fd);
+            if (!flush(fd, c))
+                close_connection(fd);
         }
         auto now = Clock::now();
         while (!timers.empty() && timers.top().due <= now) {
             int fd = timers.top().fd;
             timers.pop();
             auto it = connections.find(fd);
-            if (it == connections.end()) continue;
+            if (it == connections.end())
+                continue;
             send_event(fd, it->second);
             auto again = connections.find(fd);
-            if (again != connections.end() && again->second.events_left == 0) serve(fd, again->second);
+            if (again != connections.end() && again->second.events_left == 0)
+                serve(fd, again->second);
         }
     }
 }

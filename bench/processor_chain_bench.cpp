@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "runtime/runtime.hpp"
 #include "config/config.hpp"
 #include "json/json_fields.hpp"
 #include "pipeline/hook_calls.hpp"
+#include "runtime/runtime.hpp"
 
 namespace {
 

@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "runtime/runtime.hpp"
 #include "config/config.hpp"
 #include "logging/log_text.hpp"
 #include "plugins/plugin_registry.hpp"
+#include "runtime/runtime.hpp"
 #include "server/gateway_handler.hpp"
 #include "server/server.hpp"
 #include "tools/plugin_check.hpp"

@@ -173,6 +173,7 @@ int ModelHealth::recent_ejections(const Deployment& d, Clock::time_point now) co
 
 std::int64_t ModelHealth::eject(Deployment& d, Clock::time_point now) {
     d.ejections = recent_ejections(d, now) + 1;
+    ++d.total_ejections;
     const std::int64_t ms = std::min<std::int64_t>(
         std::int64_t{policy_.base_ejection_ms} * d.ejections, policy_.max_ejection_ms);
     d.ejected_until = now + Ms(ms);
@@ -223,8 +224,12 @@ ModelHealth::State ModelHealth::state(std::size_t i, Clock::time_point now) cons
     auto left = [&](Clock::time_point until) {
         return now < until ? std::chrono::duration_cast<Ms>(until - now).count() : 0;
     };
-    return {d.in_flight, d.latency_ms, left(d.ejected_until), left(d.cooled_until),
-            recent_ejections(d, now)};
+    return {d.in_flight,
+            d.latency_ms,
+            left(d.ejected_until),
+            left(d.cooled_until),
+            recent_ejections(d, now),
+            d.total_ejections};
 }
 
 }  // namespace llmproxy

@@ -66,10 +66,11 @@ class ModelHealth {
 
     struct State {
         int in_flight = 0;
-        double latency_ms = -1;       // the time-to-first-byte average; -1 before a sample
-        std::int64_t ejected_ms = 0;  // left of an ejection; 0 when not ejected
-        std::int64_t cooling_ms = 0;  // left of a cool-down
-        int ejections = 0;            // recent ones: the next lasts this + 1 times the base
+        double latency_ms = -1;            // the time-to-first-byte average; -1 before a sample
+        std::int64_t ejected_ms = 0;       // left of an ejection; 0 when not ejected
+        std::int64_t cooling_ms = 0;       // left of a cool-down
+        int ejections = 0;                 // recent ones: the next lasts this + 1 times the base
+        std::int64_t total_ejections = 0;  // since start
     };
     State state(std::size_t i, Clock::time_point now) const;
     std::size_t size() const { return deployments_.size(); }
@@ -88,6 +89,7 @@ class ModelHealth {
         Clock::time_point ejected_until{};
         Clock::time_point cooled_until{};
         int ejections = 0;
+        std::int64_t total_ejections = 0;
         bool tried = false;  // an attempt on it has ended, whatever its answer
 
         bool healthy(Clock::time_point now) const {

@@ -329,6 +329,7 @@ class Parser {
         r.read_int("client_send_timeout_ms", s.client_send_timeout_ms, 1, 3600000);
         r.read_int("shutdown_grace_ms", s.shutdown_grace_ms, 0, 3600000);
         r.read_int("drain_delay_ms", s.drain_delay_ms, 0, 3600000);
+        r.read("metrics", s.metrics);
         r.read("log_level", s.log_level);
         static const std::set<std::string> levels = {"trace", "debug", "info",
                                                      "warn",  "error", "off"};

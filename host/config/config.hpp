@@ -30,6 +30,7 @@ struct ServerConfig {
     // On SIGTERM, how long /readyz says 503 while new connections are still served, so that load
     // balancers stop sending first; then shutdown_grace_ms begins.
     int drain_delay_ms = 0;
+    bool metrics = true;  // count requests and answer GET /metrics
     std::string log_level = "info";
 };
 

@@ -8,8 +8,8 @@
 #include <memory>
 
 #include "http/client_socket.hpp"
-#include "loop/event_loop.hpp"
 #include "loop/cancellation.hpp"
+#include "loop/event_loop.hpp"
 
 namespace llmproxy {
 

@@ -33,7 +33,9 @@ bool forward_request_header(std::string_view name, bool llm_has_own_key) {
         return false;
     // Host is the upstream's; accept-encoding is dropped so that streams arrive uncompressed and
     // can be parsed event by event; Origin belongs to the browser-to-proxy hop (CORS).
-    constexpr std::array<std::string_view, 3> kHostOwned = {"host", "accept-encoding", "origin"};
+    // x-request-id: the host sends the request's id (the client's own when well formed).
+    constexpr std::array<std::string_view, 4> kHostOwned = {"host", "accept-encoding", "origin",
+                                                            "x-request-id"};
     if (one_of(name, kHostOwned))
         return false;
     if (llm_has_own_key &&
@@ -79,7 +81,11 @@ HeaderList request_headers_for_upstream(const HeaderList& from_client, bool llm_
 }
 
 HeaderList response_headers_for_client(const HeaderList& from_upstream) {
-    return forwarded(from_upstream, forward_response_header);
+    HeaderList out = forwarded(from_upstream, forward_response_header);
+    for (auto& [name, value] : out)
+        if (equals_ignoring_case(name, "x-request-id"))
+            name = "x-upstream-request-id";
+    return out;
 }
 
 }  // namespace llmproxy

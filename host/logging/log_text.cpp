@@ -1,5 +1,7 @@
 #include "logging/log_text.hpp"
 
+#include "logging/log_context.hpp"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
@@ -37,7 +39,8 @@ void append_escaped(std::string& out, unsigned char c) {
     }
 }
 
-// spdlog's pattern formatter, given messages with their control characters escaped.
+// spdlog's pattern formatter, given messages with their control characters escaped, and the
+// current request's id before them.
 class EscapingFormatter final : public spdlog::formatter {
   public:
     explicit EscapingFormatter(std::unique_ptr<spdlog::formatter> inner)
@@ -45,10 +48,15 @@ class EscapingFormatter final : public spdlog::formatter {
 
     void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
         std::string_view payload(msg.payload.data(), msg.payload.size());
-        if (std::none_of(payload.begin(), payload.end(),
-                         [](char c) { return is_control(static_cast<unsigned char>(c)); }))
+        const std::string* request_id = current_request_id();
+        const bool clean = std::none_of(payload.begin(), payload.end(), [](char c) {
+            return is_control(static_cast<unsigned char>(c));
+        });
+        if (clean && !request_id)
             return inner_->format(msg, dest);
-        std::string escaped = escape_controls(payload);
+        // Request ids are checked when taken (printable, no spaces): they need no escaping.
+        std::string escaped = request_id ? "request_id=" + *request_id + ' ' : std::string();
+        escaped += clean ? std::string(payload) : escape_controls(payload);
         spdlog::details::log_msg copy = msg;
         copy.payload = spdlog::string_view_t(escaped.data(), escaped.size());
         inner_->format(copy, dest);

@@ -19,8 +19,9 @@ std::string escape_controls(std::string_view text);
 // max bytes, marked with "...".
 std::string printable(std::string_view value, std::size_t max = 120);
 
-// Makes the default logger escape control characters in every message it writes (the pattern is
-// spdlog's). Call it once, after the default logger is set.
+// Makes the default logger escape control characters in every message it writes, and begin it
+// with "request_id=ID " while a request is current (logging/log_context.hpp); the pattern is
+// spdlog's. Call it once, after the default logger is set.
 void escape_controls_in_log(const std::string& pattern);
 
 }  // namespace llmproxy

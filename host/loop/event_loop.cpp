@@ -13,6 +13,7 @@
 #include <chrono>
 #include <system_error>
 
+#include "logging/log_context.hpp"
 #include "loop/task_threads.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -153,8 +154,9 @@ struct EventLoop::Fiber {
     ctx::fiber loop;     // the loop, while the fiber runs
     const void* stack_bottom = nullptr;
     std::size_t stack_size = 0;
-    void* fake_stack = nullptr;    // the sanitizer's, while suspended
-    void* race_context = nullptr;  // ThreadSanitizer's, for the fiber
+    void* fake_stack = nullptr;               // the sanitizer's, while suspended
+    void* race_context = nullptr;             // ThreadSanitizer's, for the fiber
+    const std::string* request_id = nullptr;  // its log lines', while it is suspended
     bool done = false;
     // While waiting for a socket:
     int fd = -1;
@@ -336,10 +338,13 @@ void EventLoop::run_ready() {
 
 void EventLoop::resume(Fiber* fiber) {
     running_ = fiber;
+    set_current_request_id(fiber->request_id);
     start_switch(&thread_fake_stack_, fiber->stack_bottom, fiber->stack_size);
     switch_race_context(fiber->race_context);
     fiber->context = std::move(fiber->context).resume();
     finish_switch(thread_fake_stack_, nullptr, nullptr);
+    fiber->request_id = current_request_id();
+    set_current_request_id(nullptr);
     running_ = nullptr;
     if (fiber->done) {
         // Only now: the ended fiber's last frames unwind after it has left its stack.

@@ -69,6 +69,7 @@ void AttemptPlan::draw_deployment() {
 void AttemptPlan::go_to(const ModelRuntime& model) {
     model_ = &model;
     on_fallback_ = true;
+    ++fallbacks_;
     target_attempts_ = 0;
     draw_deployment();
 }

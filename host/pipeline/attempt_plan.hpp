@@ -10,8 +10,8 @@
 #include <cstddef>
 #include <vector>
 
-#include "runtime/runtime.hpp"
 #include "pipeline/retry_schedule.hpp"
+#include "runtime/runtime.hpp"
 
 namespace llmproxy {
 
@@ -36,6 +36,8 @@ class AttemptPlan {
     // Whether this attempt's target is a fallback (the request's model is then the fallback's).
     bool on_fallback() const { return on_fallback_; }
     int attempts() const { return attempts_; }
+    // Moves to a fallback target so far.
+    int fallbacks() const { return fallbacks_; }
 
     // The retry policy of the current attempt: the route's, its llm's, or one attempt.
     const RetryPolicy& policy() const;
@@ -90,6 +92,7 @@ class AttemptPlan {
     const std::vector<const ModelRuntime*>* chain_;  // the fallbacks being followed
     std::size_t next_in_chain_ = 0;
     bool on_fallback_ = false;
+    int fallbacks_ = 0;
     int attempts_ = 0;         // in all
     int target_attempts_ = 0;  // on the current target
     // The health in which deployment_ counts as in flight while no record has taken it over.

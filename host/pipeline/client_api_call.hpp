@@ -6,9 +6,9 @@
 #include <optional>
 #include <vector>
 
-#include "runtime/runtime.hpp"
 #include "http/api_error.hpp"
 #include "pipeline/hook_calls.hpp"
+#include "runtime/runtime.hpp"
 
 namespace llmproxy {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/runtime.hpp"
 #include "pipeline/hook_calls.hpp"
+#include "runtime/runtime.hpp"
 #include "streaming/sse_parser.hpp"
 
 namespace llmproxy {

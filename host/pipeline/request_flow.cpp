@@ -11,15 +11,17 @@
 
 #include "balance/attempt_record.hpp"
 #include "http/header_rules.hpp"
-#include "pipeline/request_facts.hpp"
 #include "http/responses.hpp"
 #include "json/json_fields.hpp"
+#include "logging/log_context.hpp"
 #include "logging/log_text.hpp"
 #include "pipeline/attempt_plan.hpp"
+#include "pipeline/attempt_tally.hpp"
 #include "pipeline/client_api_call.hpp"
 #include "pipeline/first_content.hpp"
 #include "pipeline/hook_calls.hpp"
 #include "pipeline/provider_call.hpp"
+#include "pipeline/request_facts.hpp"
 #include "pipeline/retry_schedule.hpp"
 #include "plugins/plugin_invoke.hpp"
 #include "streaming/sse_parser.hpp"
@@ -73,24 +75,25 @@ struct Finish {
     std::size_t created;
     FlowOutcome outcome;
     double duration_ms;
-    double time_to_first_byte_ms;
     Usage usage;
     std::string upstream_model;  // of the last attempt
+    std::string request_id;      // named in the hooks' log lines
 
     void run() const {
+        RequestLogScope log_scope(&request_id);
         lp_request_outcome o{sizeof(lp_request_outcome),
                              outcome.status,
                              outcome.upstream_status,
                              outcome.streamed ? 1 : 0,
                              outcome.client_gone ? 1 : 0,
                              duration_ms,
-                             time_to_first_byte_ms,
+                             outcome.first_byte_ms,
                              to_lp(outcome.error),
                              usage.prompt,
                              usage.completion,
                              usage.total,
                              outcome.attempts,
-                             to_lp(outcome.llm),
+                             outcome.llm ? to_lp(outcome.llm->config->name) : lp_str{},
                              to_lp(upstream_model)};
         for (std::size_t i = 0; i < created; ++i) {
             const auto* proc = route->processors[i];
@@ -108,12 +111,13 @@ struct Finish {
 class RequestFlow : public SideCaller {
   public:
     RequestFlow(Runtime& runtime, const RouteRuntime& route, std::string body,
-                const HttpRequest& request, HangUpWatch& watch, HttpResponse& response,
-                std::shared_ptr<Cancellation> cancel)
+                const HttpRequest& request, const std::string& request_id, HangUpWatch& watch,
+                HttpResponse& response, std::shared_ptr<Cancellation> cancel)
         : runtime_(runtime),
           route_(&route),
           body_(std::move(body)),
           request_(request),
+          request_id_(request_id),
           response_(response),
           watch_(watch),
           cancel_(std::move(cancel)),
@@ -133,20 +137,27 @@ class RequestFlow : public SideCaller {
         }
         if (watching_)
             watch_.set(nullptr);
+        if (GatewayMetrics* metrics = runtime_.metrics(); metrics && stream_)
+            metrics->stream_open(-1);
         provider_.reset();
         outcome_.client_gone = outcome_.client_gone || cancel_->cancelled();
         outcome_.attempts = plan_ ? plan_->attempts() : 0;
+        outcome_.fallbacks = plan_ ? plan_->fallbacks() : 0;
         if (llm_ && outcome_.attempts > 0)
-            outcome_.llm = llm_->config->name;
+            outcome_.llm = llm_;
+        outcome_.model = facts_.model;
+        outcome_.first_byte_ms = first_byte_ ? ms_between(started_, *first_byte_) : -1.0;
+        outcome_.input_tokens = usage_.prompt;
+        outcome_.output_tokens = usage_.completion;
         auto now = Clock::now();
         Finish finish{route_,
                       std::move(processor_states_),
                       processors_created_,
                       outcome_,
                       ms_between(started_, now),
-                      first_byte_ ? ms_between(started_, *first_byte_) : -1.0,
                       usage_,
-                      outcome_.attempts > 0 ? facts_.model : std::string()};
+                      outcome_.attempts > 0 ? facts_.model : std::string(),
+                      request_id_};
         if (finish.created > 0)
             runtime_.finish_queue().submit([finish = std::move(finish)] { finish.run(); });
         return outcome_;
@@ -250,6 +261,7 @@ class RequestFlow : public SideCaller {
         UpstreamRequest upstream;
         upstream.headers =
             request_headers_for_upstream(request_.headers, !llm_->config->token_env.empty());
+        upstream.headers.emplace_back("x-request-id", request_id_);
         RequestCall call(provider_->where("encode_request"), body_, &upstream, nullptr,
                          &body_index_);
         lp_request_view view = view_of(body_, facts_, llm_);
@@ -267,6 +279,7 @@ class RequestFlow : public SideCaller {
         attempt_started_ = Clock::now();
         outcome_.upstream_status = 0;  // until this attempt's answer comes
         AttemptRecord record = record_attempt(*plan_, attempt_started_);
+        AttemptTally tally(runtime_.metrics(), *llm_);
         try {
             const WaitLimit first_byte =
                 wait_limit(llm_->config->first_byte_timeout, "no answer head", attempt_started_);
@@ -276,6 +289,7 @@ class RequestFlow : public SideCaller {
             outcome_.upstream_status = status;
             const auto asked = wait_asked(*answer);
             record.head(status, asked, Clock::now());
+            tally.head(status);
             answer->set_limit(wait_limit(llm_->config->idle_timeout, "nothing more", std::nullopt));
             // After a retry or a fallback, a last failure is logged too (it goes to the client).
             if ((may_continue || plan_->attempts() > 1) && status >= 400) {
@@ -291,11 +305,14 @@ class RequestFlow : public SideCaller {
                              may_continue && route_->config->hold_stream_head && !route_->native);
             else
                 relay_whole(*answer);
-            if (cancel_->cancelled())  // the client left: the answer was not seen to its end
+            if (cancel_->cancelled()) {  // the client left: the answer was not seen to its end
                 record.excuse();
+                tally.left();
+            }
             return Outcome::answered;
         } catch (const ApiException& e) {
             judge(record, e.error());
+            tally.failed(e.error(), cancel_->cancelled());
             record.end();
             if (stream_ || answering_ || !(may_continue || plan_->attempts() > 1))
                 throw;
@@ -504,6 +521,7 @@ class RequestFlow : public SideCaller {
                 name_model(attempt_body, attempt_facts, *deployment, nullptr);
             ProviderCall provider(target);
             UpstreamRequest upstream;
+            upstream.headers.emplace_back("x-request-id", request_id_);
             RequestCall encode(provider.where("encode_request"), attempt_body, &upstream, nullptr);
             lp_request_view view = view_of(attempt_body, attempt_facts, &target);
             if (provider.encode(encode, view) == LP_RESPONDED)
@@ -514,6 +532,7 @@ class RequestFlow : public SideCaller {
             upstream.body = std::move(attempt_body);
             watch_client();
             AttemptRecord record = record_attempt(plan, Clock::now());
+            AttemptTally tally(runtime_.metrics(), target);
             AttemptFailure failure;
             std::optional<ApiException> error;
             Answer answer;
@@ -523,10 +542,12 @@ class RequestFlow : public SideCaller {
                 answer.status = response->status();
                 failure = {AttemptFailure::Kind::status, answer.status, wait_asked(*response)};
                 record.head(answer.status, failure.retry_after_ms, Clock::now());
+                tally.head(answer.status);
                 answer.content_type = response->content_type();
                 answer.body =
                     upstream_timed([&] { return response->read_all(kMaxUpstreamAnswerBytes); });
             } catch (const ApiException& e) {
+                tally.failed(e.error(), cancel_->cancelled());
                 auto upstream_failure = attempt_failure(e.error());
                 if (!upstream_failure || cancel_->cancelled())
                     throw;
@@ -706,6 +727,8 @@ class RequestFlow : public SideCaller {
         outcome_.streamed = true;
         outcome_.status = 200;
         mark_first_byte();
+        if (GatewayMetrics* metrics = runtime_.metrics())
+            metrics->stream_open(1);  // until run() ends
         return stream_.emplace(response_);
     }
 
@@ -953,6 +976,7 @@ class RequestFlow : public SideCaller {
     std::string body_;
     json_fields::Index body_index_;  // of body_, shared by the request hooks
     const HttpRequest& request_;
+    const std::string& request_id_;
     HttpResponse& response_;
     HangUpWatch& watch_;
     bool watching_ = false;
@@ -974,9 +998,11 @@ class RequestFlow : public SideCaller {
 }  // namespace
 
 FlowOutcome run_request_flow(Runtime& runtime, const RouteRuntime& route, std::string body,
-                             const HttpRequest& request, HangUpWatch& watch, HttpResponse& response,
+                             const HttpRequest& request, const std::string& request_id,
+                             HangUpWatch& watch, HttpResponse& response,
                              std::shared_ptr<Cancellation> cancel) {
-    RequestFlow flow(runtime, route, std::move(body), request, watch, response, std::move(cancel));
+    RequestFlow flow(runtime, route, std::move(body), request, request_id, watch, response,
+                     std::move(cancel));
     return flow.run();
 }
 

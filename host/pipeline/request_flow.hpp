@@ -7,11 +7,11 @@
 #include <string>
 #include <string_view>
 
-#include "runtime/runtime.hpp"
 #include "http/hang_up_watch.hpp"
 #include "http/http_request.hpp"
 #include "http/http_response.hpp"
 #include "loop/cancellation.hpp"
+#include "runtime/runtime.hpp"
 
 namespace llmproxy {
 
@@ -24,16 +24,22 @@ struct FlowOutcome {
     // llm-proxy's own time until the answer's head went out, upstream waits excluded; -1 when
     // no answer was sent (an error before the flow answered).
     double overhead_ms = -1;
-    int attempts = 0;      // upstream attempts made (0: answered before any)
-    std::string_view llm;  // the llm of the last attempt (a name the runtime keeps); empty: none
+    int attempts = 0;                 // upstream attempts made (0: answered before any)
+    int fallbacks = 0;                // moves to a fallback model among them
+    const LlmRuntime* llm = nullptr;  // the llm of the last attempt; null: none
+    std::string model;                // the model the client asked for
+    double first_byte_ms = -1;        // until the answer's head went out; -1: none
+    std::int64_t input_tokens = -1, output_tokens = -1;  // as the answer said; -1: it did not
 };
 
 // Never throws: every failure becomes an error response, or an SSE error event once a stream has
 // started. watch is the client connection's: a departing client cancels the upstream call at once
 // through cancel. cancel with Reason::shutting_down ends the request with a 503 shutting_down
-// error (an error event when its stream has started).
+// error (an error event when its stream has started). request_id goes upstream as x-request-id
+// (the client's own is not forwarded), side calls included.
 FlowOutcome run_request_flow(Runtime& runtime, const RouteRuntime& route, std::string body,
-                             const HttpRequest& request, HangUpWatch& watch, HttpResponse& response,
+                             const HttpRequest& request, const std::string& request_id,
+                             HangUpWatch& watch, HttpResponse& response,
                              std::shared_ptr<Cancellation> cancel);
 
 }  // namespace llmproxy

@@ -75,12 +75,15 @@ ConfigProblem refused_settings(const std::string& file, const std::string& table
 
 }  // namespace
 
-Runtime::Runtime(Config config, const PluginRegistry& plugins)
-    : config_(std::move(config)), plugins_(plugins) {
+Runtime::Runtime(Config config, const PluginRegistry& plugins,
+                 std::shared_ptr<metrics::Registry> registry)
+    : config_(std::move(config)), plugins_(plugins), registry_(std::move(registry)) {
     std::vector<ConfigProblem> problems;
+    std::size_t llm_index = 0;
     for (const auto& [name, llm] : config_.llms) {
         LlmRuntime rt;
         rt.config = &llm;
+        rt.index = llm_index++;
         rt.provider = plugins.provider(llm.provider);
         std::string key = "llm." + name;
         const int provider_line = line_of(llm.key_lines, "provider", llm.line);
@@ -166,6 +169,38 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins)
     }
     router_ = std::make_unique<Router<RouteRuntime>>(
         routes_, [](const RouteRuntime& r) { return std::string_view(r.config->path_prefix); });
+    if (config_.server.metrics) {
+        if (!registry_)
+            registry_ = std::make_shared<metrics::Registry>();
+        metrics_ = std::make_unique<GatewayMetrics>(*registry_, config_);
+    }
+}
+
+std::string Runtime::metrics_text() const {
+    std::string text = registry_ ? registry_->render() : std::string();
+    std::vector<std::pair<std::string, double>> ejected, ejections;
+    const auto now = ModelHealth::Clock::now();
+    for (const auto& [name, model] : models_) {
+        if (!model.health)
+            continue;
+        for (const auto& d : model.deployments) {
+            const auto state = model.health->state(d.index, now);
+            std::string labels = metrics::label("model", name) + ',' +
+                                 metrics::label("llm", d.llm->config->name) + ',' +
+                                 metrics::label("deployment", std::to_string(d.index));
+            ejected.emplace_back(labels, state.ejected_ms > 0 ? 1 : 0);
+            ejections.emplace_back(std::move(labels), static_cast<double>(state.total_ejections));
+        }
+    }
+    if (ejected.empty())
+        return text;
+    metrics::render_values(text, "llm_proxy_deployment_ejected",
+                           "Whether the deployment is ejected now (1) or not (0).",
+                           metrics::Kind::gauge, ejected);
+    metrics::render_values(text, "llm_proxy_deployment_ejections_total",
+                           "The deployment's ejections since start.", metrics::Kind::counter,
+                           ejections);
+    return text;
 }
 
 void Runtime::create_models() {
@@ -220,7 +255,8 @@ void Runtime::create_routes(std::vector<ConfigProblem>& problems) {
     std::map<std::string_view, RouteRuntime*> last_of_prefix;
     for (const auto& route : config_.routes) {
         RouteRuntime& rt = routes_.emplace_back();
-        const std::string key = "route[" + std::to_string(routes_.size() - 1) + "]";
+        rt.index = routes_.size() - 1;
+        const std::string key = "route[" + std::to_string(rt.index) + "]";
         rt.config = &route;
         // The llms the route may reach: its target_llm, or the deployments of the models it takes.
         std::vector<const LlmRuntime*> reached;

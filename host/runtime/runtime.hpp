@@ -16,6 +16,7 @@
 #include "loop/finish_queue.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "routing/router.hpp"
+#include "runtime/gateway_metrics.hpp"
 #include "upstream/upstream_client.hpp"
 
 namespace llmproxy {
@@ -39,6 +40,7 @@ struct LlmRuntime {
     std::unique_ptr<UpstreamClient> upstream;  // null when the llm has no base_url
     bool token_missing = false;                // token_env is set but the variable is not
     Fallbacks fallbacks;                       // for the requests of target_llm routes
+    std::size_t index = 0;                     // in the config's llms (GatewayMetrics counts by it)
 };
 
 struct ProcessorRuntime {
@@ -92,6 +94,7 @@ struct RouteRuntime {
     // The llm's provider speaks the client API upstream (its native_provider): bodies, answers
     // and events pass untranslated, and only errors go through the client API.
     bool native = false;
+    std::size_t index = 0;  // in the config's routes (GatewayMetrics counts by it)
 
     // Whether the route takes a request for `model`: one of config->models matches it, or the
     // route names none.
@@ -102,7 +105,9 @@ class Runtime {
   public:
     // Creates every instance the config names. Throws ConfigError listing each llm, processor or
     // route's client API whose plugin is not loaded or whose instance_new refused its settings.
-    Runtime(Config config, const PluginRegistry& plugins);
+    // Counts go to registry when [server] metrics is on (a registry of its own when null).
+    Runtime(Config config, const PluginRegistry& plugins,
+            std::shared_ptr<metrics::Registry> registry = nullptr);
     ~Runtime();  // frees every instance
     Runtime(const Runtime&) = delete;
     Runtime& operator=(const Runtime&) = delete;
@@ -119,6 +124,11 @@ class Runtime {
         auto it = client_apis_.find(name);
         return it == client_apis_.end() ? nullptr : &it->second;
     }
+
+    // What is counted while serving; null when [server] metrics is off.
+    GatewayMetrics* metrics() { return metrics_.get(); }
+    // The GET /metrics text: every counted family, then the deployments' health.
+    std::string metrics_text() const;
 
     // The /healthz document: plugins loaded and refused, llms and routes.
     std::string health_json() const;
@@ -150,6 +160,8 @@ class Runtime {
     std::unique_ptr<Router<RouteRuntime>> router_;
     std::unique_ptr<FinishQueue> finish_queue_ = std::make_unique<FinishQueue>();
     std::time_t created_ = std::time(nullptr);  // the models' "created"
+    std::shared_ptr<metrics::Registry> registry_;
+    std::unique_ptr<GatewayMetrics> metrics_;
 };
 
 }  // namespace llmproxy

@@ -23,7 +23,8 @@ void Cors::decorate(const HttpRequest& request, HttpResponse& response) const {
     // Let browser code read the headers that matter for retries and tracing.
     response.set(
         "Access-Control-Expose-Headers",
-        "x-request-id, retry-after, x-ratelimit-remaining-requests, x-ratelimit-remaining-tokens");
+        "x-request-id, x-upstream-request-id, retry-after, x-ratelimit-remaining-requests, "
+        "x-ratelimit-remaining-tokens");
 }
 
 void Cors::answer_preflight(const HttpRequest& request, HttpResponse& response) const {

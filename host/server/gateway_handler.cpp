@@ -5,9 +5,11 @@
 #include <chrono>
 
 #include "http/responses.hpp"
+#include "logging/log_context.hpp"
 #include "logging/log_text.hpp"
 #include "pipeline/client_api_call.hpp"
 #include "pipeline/request_flow.hpp"
+#include "server/request_id.hpp"
 
 namespace llmproxy {
 
@@ -28,12 +30,29 @@ void send_error_for(const ClientApiRuntime* api, HttpResponse& response, const A
 
 }  // namespace
 
+std::string GatewayHandler::metrics_text() const {
+    std::string text = runtime_.metrics_text();
+    const std::pair<std::string, double> in_progress[] = {{"", in_progress_.load()}};
+    metrics::render_values(text, "llm_proxy_requests_in_progress",
+                           "Requests being served, their answers included.", metrics::Kind::gauge,
+                           in_progress);
+    if (open_connections_) {
+        const std::pair<std::string, double> open[] = {{"", open_connections_->load()}};
+        metrics::render_values(text, "llm_proxy_open_connections", "Client connections open.",
+                               metrics::Kind::gauge, open);
+    }
+    return text;
+}
+
 GatewayHandler::GatewayHandler(Runtime& runtime)
     : runtime_(runtime), cors_(runtime.config().server.cors_allowed_origins) {}
 
 void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
                             HttpResponse& response, HangUpWatch& watch) {
     auto started = std::chrono::steady_clock::now();
+    const std::string request_id = request_id_for(request.headers);
+    RequestLogScope log_scope(&request_id);
+    response.set("x-request-id", request_id);
     ++in_progress_;
     struct Done {
         std::atomic<int>& count;
@@ -70,6 +89,14 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
             else
                 response.send(503, "application/json", R"({"status":"draining"})");
             outcome.status = response.status();
+        } else if (path == "/metrics" && runtime_.metrics()) {
+            if (method != "GET" && method != "HEAD") {
+                response.set("Allow", "GET");
+                throw ApiException({405, "invalid_request_error", "method_not_allowed",
+                                    "/metrics answers GET, not " + method});
+            }
+            response.send(200, "text/plain; version=0.0.4; charset=utf-8", metrics_text());
+            outcome.status = 200;
         } else if ((method == "GET" || method == "HEAD") &&
                    (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0)) {
             // The public models ([models.NAME]), as OpenAI's API lists its own, or as Anthropic's
@@ -103,8 +130,8 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
                                     "the route '" + route_name + "' answers POST, not " + method});
             }
             std::string body = client.read_body(request, runtime_.config().server.max_body_bytes);
-            outcome = run_request_flow(runtime_, *route, std::move(body), request, watch, response,
-                                       active_.start());
+            outcome = run_request_flow(runtime_, *route, std::move(body), request, request_id,
+                                       watch, response, active_.start());
         }
     } catch (const ApiException& e) {
         outcome.status = e.error().status;
@@ -120,12 +147,19 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
     double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();
+    if (GatewayMetrics* metrics = runtime_.metrics())
+        metrics->request_done(
+            {route ? route->index : SIZE_MAX, outcome.llm ? outcome.llm->index : SIZE_MAX,
+             outcome.model, outcome.status, outcome.streamed, ms / 1000,
+             outcome.first_byte_ms / 1000, outcome.overhead_ms / 1000, outcome.input_tokens,
+             outcome.output_tokens, std::max(0, outcome.attempts - 1 - outcome.fallbacks),
+             outcome.fallbacks});
     spdlog::info(
         "access method={} path={} route={} status={} upstream_status={} stream={} "
         "duration_ms={:.3f} overhead_ms={:.3f} llm={} attempts={}{}{}",
         method, path, route_name, outcome.status, outcome.upstream_status,
         outcome.streamed ? "true" : "false", ms, outcome.overhead_ms,
-        outcome.llm.empty() ? "-" : outcome.llm, outcome.attempts,
+        outcome.llm ? std::string_view(outcome.llm->config->name) : "-", outcome.attempts,
         outcome.client_gone ? " client_gone=true" : "",
         outcome.error.empty() ? "" : " error=\"" + printable(outcome.error, 4096) + "\"");
 }

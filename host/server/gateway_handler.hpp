@@ -4,13 +4,13 @@
 
 #include <atomic>
 
-#include "runtime/runtime.hpp"
 #include "http/client_socket.hpp"
 #include "http/hang_up_watch.hpp"
 #include "http/http_request.hpp"
 #include "http/http_response.hpp"
-#include "server/cors.hpp"
 #include "loop/cancellation.hpp"
+#include "runtime/runtime.hpp"
+#include "server/cors.hpp"
 
 namespace llmproxy {
 
@@ -30,13 +30,19 @@ class GatewayHandler {
     // [thread-safe] Ends every request in progress: their upstream calls are cut, and their
     // clients get a 503 shutting_down (an error event for streams that started).
     void cut_requests_for_shutdown() { active_.cancel_all(Cancellation::Reason::shutting_down); }
+    // GET /metrics shows this count of open client connections (the server's; it outlives this).
+    void show_connections(const std::atomic<int>& open) { open_connections_ = &open; }
 
   private:
+    // GET /metrics: the runtime's counts, and the requests and connections open now.
+    std::string metrics_text() const;
+
     Runtime& runtime_;
     Cors cors_;
     std::atomic<int> in_progress_{0};
     std::atomic<bool> ready_{false};
     ActiveRequests active_;
+    const std::atomic<int>* open_connections_ = nullptr;
 };
 
 }  // namespace llmproxy

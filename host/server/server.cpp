@@ -58,6 +58,7 @@ Server::Server(const ServerConfig& config, GatewayHandler& handler)
       body_budget_(config.max_buffered_body_bytes),
       settings_(connection_settings(config, body_budget_)),
       blocking_(kBlockingThreads, kBlockingStackBytes) {
+    handler_.show_connections(open_connections_);
     // SO_REUSEADDR without SO_REUSEPORT, which Poco's binding constructor also sets: with it, a
     // second llm-proxy on a port in use would start and silently take a share of its connections.
     socket_.bind(Poco::Net::SocketAddress(config.host, static_cast<uint16_t>(config.port)),

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/runtime.hpp"
 #include "pipeline/hook_calls.hpp"
+#include "runtime/runtime.hpp"
 #include "tools/check_report.hpp"
 
 namespace llmproxy {

@@ -19,9 +19,9 @@
 
 #include "fuzz_check.hpp"
 #include "http/api_error.hpp"
-#include "pipeline/request_facts.hpp"
 #include "json/json_fields.hpp"
 #include "pipeline/first_content.hpp"
+#include "pipeline/request_facts.hpp"
 #include "strict_json.hpp"
 
 using fuzz::require;

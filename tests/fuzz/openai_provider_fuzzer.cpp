@@ -19,14 +19,14 @@
 #include <string>
 #include <vector>
 
-#include "runtime/runtime.hpp"
 #include "config/config.hpp"
 #include "cut_input.hpp"
 #include "fuzz_check.hpp"
 #include "http/api_error.hpp"
-#include "pipeline/request_facts.hpp"
 #include "pipeline/provider_call.hpp"
+#include "pipeline/request_facts.hpp"
 #include "plugins/plugin_registry.hpp"
+#include "runtime/runtime.hpp"
 #include "streaming/sse_parser.hpp"
 
 using fuzz::require;

@@ -147,7 +147,7 @@ for (const status of [400, 401, 429, 500, 503]) {
     const res = await chat('/v1/chat/completions', chatBody(`error:${status}`));
     assert.equal(res.status, status);
     assert.equal(res.headers.get('retry-after'), '7');
-    assert.equal(res.headers.get('x-request-id'), 'mock-err');
+    assert.equal(res.headers.get('x-upstream-request-id'), 'mock-err');
     assert.deepEqual(await res.json(),
       { error: { message: `mock upstream error ${status}`, type: 'mock_error', code: 'mock_code' } });
   });

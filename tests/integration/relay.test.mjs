@@ -26,7 +26,8 @@ test('a non-streaming chat completion is relayed with the upstream answer', asyn
   assert.match(res.headers.get('content-type'), /^application\/json/);
   const body = await res.json();
   assert.equal(body.choices[0].message.content, 'mock says hi');
-  assert.equal(res.headers.get('x-request-id'), 'mock-req-1');
+  assert.equal(res.headers.get('x-upstream-request-id'), 'mock-req-1', 'the upstream\'s id, under a name of its own');
+  assert.match(res.headers.get('x-request-id'), /^[0-9a-f]{32}$/);
   const seen = mock.requests.at(-1);
   assert.equal(seen.url, '/v1/chat/completions');
   assert.equal(seen.method, 'POST');

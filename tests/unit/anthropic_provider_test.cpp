@@ -4,12 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/runtime.hpp"
 #include "bundled_plugins.hpp"
 #include "http/headers.hpp"
 #include "pipeline/provider_call.hpp"
 #include "plugins/plugin_invoke.hpp"
 #include "plugins/plugin_registry.hpp"
+#include "runtime/runtime.hpp"
 #include "streaming/sse_parser.hpp"
 
 using llmproxy::Answer;

@@ -223,7 +223,8 @@ TEST_CASE("least_outstanding: the fewest attempts in flight for its weight") {
     CHECK(choices(h, t) == std::map<std::size_t, int>{{0, 50}, {2, 50}});  // 1, 2, 1: a tie
 }
 
-TEST_CASE("latency: the fastest recent first byte wins, untried ones come first, an old average fades") {
+TEST_CASE(
+    "latency: the fastest recent first byte wins, untried ones come first, an old average fades") {
     ModelHealth h(Balance::latency, policy_with(5), {1, 1});
     const auto t = Clock::now();
     h.head_arrived(0, 200, t);

@@ -5,9 +5,9 @@
 #include <map>
 #include <vector>
 
-#include "runtime/runtime.hpp"
 #include "balance/attempt_record.hpp"
 #include "pipeline/attempt_plan.hpp"
+#include "runtime/runtime.hpp"
 
 using namespace llmproxy;
 

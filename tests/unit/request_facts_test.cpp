@@ -32,8 +32,10 @@ TEST_CASE("a chat request yields its model and stream flag") {
     CHECK_FALSE(
         scan_request(R"({"model":"m","messages":[],"stream":null})", Endpoint::chat).stream);
     CHECK_FALSE(scan_request(R"({"model":"m","messages":[]})", Endpoint::chat).stream);
-    CHECK(scan_request("{\"model\":\"\u00e9t\u00e9 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\",\"messages\":[]}",
-                       Endpoint::chat).model == "\u00e9t\u00e9 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+    CHECK(scan_request(
+              "{\"model\":\"\u00e9t\u00e9 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\",\"messages\":[]}",
+              Endpoint::chat)
+              .model == "\u00e9t\u00e9 \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
 }
 
 TEST_CASE("malformed or incomplete bodies are refused with a precise code") {
@@ -49,7 +51,8 @@ TEST_CASE("malformed or incomplete bodies are refused with a precise code") {
     CHECK(rejection(R"({"model":"m","messages":[],"stream":1})") == "invalid_stream");
     CHECK(rejection(R"({"model":"m","messages":[]} trailing)") == "invalid_json");
     CHECK(rejection("{\"model\":\"m\xff\",\"messages\":[]}") == "invalid_json");  // not UTF-8
-    CHECK(rejection("{\"model\":\"\xed\xa0\x80\",\"messages\":[]}") == "invalid_json");  // a surrogate
+    CHECK(rejection("{\"model\":\"\xed\xa0\x80\",\"messages\":[]}") ==
+          "invalid_json");                                                           // a surrogate
     CHECK(rejection("{\"model\":\"\xc0\xaf\",\"messages\":[]}") == "invalid_json");  // overlong
 }
 

@@ -6,9 +6,9 @@
 #include <chrono>
 
 #include "config/config.hpp"
+#include "loop/cancellation.hpp"
 #include "pipeline/first_content.hpp"
 #include "pipeline/retry_schedule.hpp"
-#include "loop/cancellation.hpp"
 
 using namespace llmproxy;
 using std::chrono::milliseconds;

@@ -46,6 +46,15 @@ const behaviours = {
     res.write(sse(chunk(null, 'stop')));
     res.end(sse('[DONE]'));
   },
+  // N content events, then a usage chunk (7 prompt tokens, N completion tokens), then [DONE].
+  'stream-usage': async (req, res, arg) => {
+    startSse(res);
+    const n = Number(arg || 3);
+    for (let i = 0; i < n; i++) res.write(sse(chunk(`w${i} `)));
+    res.write(sse(chunk(null, 'stop')));
+    res.write(sse({ ...chunk(null), choices: [], usage: { prompt_tokens: 7, completion_tokens: n, total_tokens: 7 + n } }));
+    res.end(sse('[DONE]'));
+  },
   // Two events, then waits until the test calls mock.release(), then the rest.
   'hold-stream': async (req, res, _arg, mock) => {
     startSse(res);
