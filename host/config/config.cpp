@@ -5,6 +5,8 @@
 #define TOML_HEADER_ONLY 1
 #define TOML_ENABLE_UNRELEASED_FEATURES 1
 #define TOML_EXCEPTIONS 0
+#include <Poco/URI.h>
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -149,6 +151,22 @@ class TableReader {
         out = static_cast<Int>(i->get());
     }
 
+    void read_number(std::string_view key, double& out, double min, double max) {
+        const auto* node = get(key);
+        if (!node)
+            return;
+        std::optional<double> value;
+        if (auto* f = node->as_floating_point())
+            value = f->get();
+        else if (auto* i = node->as_integer())
+            value = static_cast<double>(i->get());
+        if (!value || !(*value >= min && *value <= max)) {
+            problem(node, key, fmt::format("must be a number from {} to {}", min, max));
+            return;
+        }
+        out = *value;
+    }
+
     void read(std::string_view key, std::vector<std::string>& out) {
         const auto* node = get(key);
         if (!node)
@@ -257,9 +275,12 @@ class Parser {
                 parse_models(node);
             } else if (k == "route") {
                 parse_routes(node);
+            } else if (k == "telemetry") {
+                parse_telemetry(node);
             } else {
                 add(&node, k,
-                    "unknown section (known: server, plugins, llm, processor, models, route)");
+                    "unknown section (known: server, plugins, llm, processor, models, route, "
+                    "telemetry)");
             }
         }
         check_references();
@@ -336,6 +357,36 @@ class Parser {
         if (!levels.count(s.log_level))
             r.problem(table->get("log_level"), "log_level",
                       "must be one of trace, debug, info, warn, error, off");
+        r.reject_unknown_keys();
+    }
+
+    void parse_telemetry(const toml::node& node) {
+        auto* table = expect_table(node, "telemetry");
+        if (!table)
+            return;
+        TableReader r(*table, "telemetry", file_, problems_);
+        auto& t = config_.telemetry;
+        r.read("otlp_endpoint", t.otlp_endpoint);
+        if (!t.otlp_endpoint.empty()) {
+            try {
+                Poco::URI uri(t.otlp_endpoint);
+                if (uri.getScheme() != "http" || uri.getHost().empty())
+                    throw std::invalid_argument("not http");
+                if (uri.getPath().empty() || uri.getPath() == "/")
+                    t.otlp_endpoint = "http://" + uri.getAuthority() + "/v1/traces";
+            } catch (const std::exception&) {
+                r.problem(table->get("otlp_endpoint"), "otlp_endpoint",
+                          "must be an http:// URL of an OTLP/HTTP collector, e.g. "
+                          "\"http://127.0.0.1:4318/v1/traces\" (https is not supported yet: "
+                          "run a collector beside llm-proxy)");
+            }
+        }
+        r.read("service_name", t.service_name);
+        r.read_number("sample_ratio", t.sample_ratio, 0, 1);
+        r.read_int("max_queued_spans", t.max_queued_spans, 1, 1000000);
+        r.read_int("export_batch_size", t.export_batch_size, 1, 100000);
+        r.read_int("export_interval_ms", t.export_interval_ms, 10, 3600000);
+        r.read_int("export_timeout_ms", t.export_timeout_ms, 10, 600000);
         r.reject_unknown_keys();
     }
 

@@ -177,6 +177,17 @@ struct RouteConfig {
     KeyLines key_lines;
 };
 
+// [telemetry]: traces. Spans are exported only when otlp_endpoint is set.
+struct TelemetryConfig {
+    std::string otlp_endpoint;  // OTLP/HTTP (JSON) traces URL: http://host:4318/v1/traces
+    std::string service_name = "llm-proxy";
+    double sample_ratio = 1.0;  // of requests that come without a sampled or unsampled parent
+    std::size_t max_queued_spans = 4096;
+    std::size_t export_batch_size = 512;
+    int export_interval_ms = 1000;
+    int export_timeout_ms = 5000;
+};
+
 struct Config {
     std::string file;
     ServerConfig server;
@@ -185,6 +196,7 @@ struct Config {
     std::map<std::string, ProcessorConfig> processors;
     std::map<std::string, ModelConfig> models;
     std::vector<RouteConfig> routes;
+    TelemetryConfig telemetry;
 };
 
 // The longest public model name or pattern; a request's model longer than this matches nothing.

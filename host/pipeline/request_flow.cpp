@@ -16,7 +16,7 @@
 #include "logging/log_context.hpp"
 #include "logging/log_text.hpp"
 #include "pipeline/attempt_plan.hpp"
-#include "pipeline/attempt_tally.hpp"
+#include "pipeline/attempt_report.hpp"
 #include "pipeline/client_api_call.hpp"
 #include "pipeline/first_content.hpp"
 #include "pipeline/hook_calls.hpp"
@@ -111,13 +111,15 @@ struct Finish {
 class RequestFlow : public SideCaller {
   public:
     RequestFlow(Runtime& runtime, const RouteRuntime& route, std::string body,
-                const HttpRequest& request, const std::string& request_id, HangUpWatch& watch,
-                HttpResponse& response, std::shared_ptr<Cancellation> cancel)
+                const HttpRequest& request, const std::string& request_id,
+                const RequestTrace& trace, HangUpWatch& watch, HttpResponse& response,
+                std::shared_ptr<Cancellation> cancel)
         : runtime_(runtime),
           route_(&route),
           body_(std::move(body)),
           request_(request),
           request_id_(request_id),
+          trace_(trace),
           response_(response),
           watch_(watch),
           cancel_(std::move(cancel)),
@@ -145,7 +147,6 @@ class RequestFlow : public SideCaller {
         outcome_.fallbacks = plan_ ? plan_->fallbacks() : 0;
         if (llm_ && outcome_.attempts > 0)
             outcome_.llm = llm_;
-        outcome_.model = facts_.model;
         outcome_.first_byte_ms = first_byte_ ? ms_between(started_, *first_byte_) : -1.0;
         outcome_.input_tokens = usage_.prompt;
         outcome_.output_tokens = usage_.completion;
@@ -192,6 +193,7 @@ class RequestFlow : public SideCaller {
         if (route_->api && !route_->native && translate_request() == LP_RESPONDED)
             return;
         facts_ = scan_request(body_, route_->endpoint, &body_index_);
+        outcome_.model = facts_.model;  // as the client asked, before processors or deployments
         choose_target();
         check_allowed();
         check_token();
@@ -279,7 +281,8 @@ class RequestFlow : public SideCaller {
         attempt_started_ = Clock::now();
         outcome_.upstream_status = 0;  // until this attempt's answer comes
         AttemptRecord record = record_attempt(*plan_, attempt_started_);
-        AttemptTally tally(runtime_.metrics(), *llm_);
+        AttemptReport report(runtime_.metrics(), trace_, *llm_, facts_.model);
+        trace_.put_upstream_headers(upstream.headers, report.span_id());
         try {
             const WaitLimit first_byte =
                 wait_limit(llm_->config->first_byte_timeout, "no answer head", attempt_started_);
@@ -289,7 +292,7 @@ class RequestFlow : public SideCaller {
             outcome_.upstream_status = status;
             const auto asked = wait_asked(*answer);
             record.head(status, asked, Clock::now());
-            tally.head(status);
+            report.head(status);
             answer->set_limit(wait_limit(llm_->config->idle_timeout, "nothing more", std::nullopt));
             // After a retry or a fallback, a last failure is logged too (it goes to the client).
             if ((may_continue || plan_->attempts() > 1) && status >= 400) {
@@ -307,12 +310,12 @@ class RequestFlow : public SideCaller {
                 relay_whole(*answer);
             if (cancel_->cancelled()) {  // the client left: the answer was not seen to its end
                 record.excuse();
-                tally.left();
+                report.left();
             }
             return Outcome::answered;
         } catch (const ApiException& e) {
             judge(record, e.error());
-            tally.failed(e.error(), cancel_->cancelled());
+            report.failed(e.error(), cancel_->cancelled());
             record.end();
             if (stream_ || answering_ || !(may_continue || plan_->attempts() > 1))
                 throw;
@@ -532,7 +535,8 @@ class RequestFlow : public SideCaller {
             upstream.body = std::move(attempt_body);
             watch_client();
             AttemptRecord record = record_attempt(plan, Clock::now());
-            AttemptTally tally(runtime_.metrics(), target);
+            AttemptReport report(runtime_.metrics(), trace_, target, attempt_facts.model);
+            trace_.put_upstream_headers(upstream.headers, report.span_id());
             AttemptFailure failure;
             std::optional<ApiException> error;
             Answer answer;
@@ -542,12 +546,12 @@ class RequestFlow : public SideCaller {
                 answer.status = response->status();
                 failure = {AttemptFailure::Kind::status, answer.status, wait_asked(*response)};
                 record.head(answer.status, failure.retry_after_ms, Clock::now());
-                tally.head(answer.status);
+                report.head(answer.status);
                 answer.content_type = response->content_type();
                 answer.body =
                     upstream_timed([&] { return response->read_all(kMaxUpstreamAnswerBytes); });
             } catch (const ApiException& e) {
-                tally.failed(e.error(), cancel_->cancelled());
+                report.failed(e.error(), cancel_->cancelled());
                 auto upstream_failure = attempt_failure(e.error());
                 if (!upstream_failure || cancel_->cancelled())
                     throw;
@@ -977,6 +981,7 @@ class RequestFlow : public SideCaller {
     json_fields::Index body_index_;  // of body_, shared by the request hooks
     const HttpRequest& request_;
     const std::string& request_id_;
+    const RequestTrace& trace_;
     HttpResponse& response_;
     HangUpWatch& watch_;
     bool watching_ = false;
@@ -999,9 +1004,9 @@ class RequestFlow : public SideCaller {
 
 FlowOutcome run_request_flow(Runtime& runtime, const RouteRuntime& route, std::string body,
                              const HttpRequest& request, const std::string& request_id,
-                             HangUpWatch& watch, HttpResponse& response,
+                             const RequestTrace& trace, HangUpWatch& watch, HttpResponse& response,
                              std::shared_ptr<Cancellation> cancel) {
-    RequestFlow flow(runtime, route, std::move(body), request, request_id, watch, response,
+    RequestFlow flow(runtime, route, std::move(body), request, request_id, trace, watch, response,
                      std::move(cancel));
     return flow.run();
 }

@@ -12,6 +12,7 @@
 #include "http/http_response.hpp"
 #include "loop/cancellation.hpp"
 #include "runtime/runtime.hpp"
+#include "tracing/request_trace.hpp"
 
 namespace llmproxy {
 
@@ -36,10 +37,11 @@ struct FlowOutcome {
 // started. watch is the client connection's: a departing client cancels the upstream call at once
 // through cancel. cancel with Reason::shutting_down ends the request with a 503 shutting_down
 // error (an error event when its stream has started). request_id goes upstream as x-request-id
-// (the client's own is not forwarded), side calls included.
+// (the client's own is not forwarded), side calls included; each upstream attempt is a span of
+// trace (when it records), whose context goes upstream in traceparent.
 FlowOutcome run_request_flow(Runtime& runtime, const RouteRuntime& route, std::string body,
                              const HttpRequest& request, const std::string& request_id,
-                             HangUpWatch& watch, HttpResponse& response,
+                             const RequestTrace& trace, HangUpWatch& watch, HttpResponse& response,
                              std::shared_ptr<Cancellation> cancel);
 
 }  // namespace llmproxy

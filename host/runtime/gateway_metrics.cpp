@@ -46,6 +46,17 @@ std::size_t error_type_index(int status) {
     return std::size(kErrorStatuses) + 1;
 }
 
+constexpr std::string_view kOutcomeNames[] = {"answered",  "client_error", "408",    "429",
+                                              "5xx",       "connect",      "broken", "timeout",
+                                              "cancelled", "other"};
+
+Labels outcome_labels() {
+    Labels labels;
+    for (std::string_view name : kOutcomeNames)
+        labels.push_back(label("outcome", name));
+    return labels;
+}
+
 Labels route_labels(const Config& config) {
     Labels routes;
     for (const auto& route : config.routes)
@@ -151,15 +162,14 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& registry, const Config& config
       attempts_(registry,
                 registry.family("llm_proxy_upstream_attempts_total",
                                 "Upstream attempts by how they ended.", Kind::counter),
-                {llm_labels(config),
-                 Labels{label("outcome", "answered"), label("outcome", "client_error"),
-                        label("outcome", "408"), label("outcome", "429"), label("outcome", "5xx"),
-                        label("outcome", "connect"), label("outcome", "broken"),
-                        label("outcome", "timeout"), label("outcome", "cancelled"),
-                        label("outcome", "other")}}),
+                {llm_labels(config), outcome_labels()}),
       streams_(registry.series(registry.family("llm_proxy_active_streams",
                                                "Streams being relayed to clients.", Kind::gauge),
                                "")) {}
+
+std::string_view outcome_name(AttemptOutcome outcome) {
+    return kOutcomeNames[static_cast<std::size_t>(outcome)];
+}
 
 std::size_t GatewayMetrics::model_index(std::string_view model) const {
     auto it = model_index_.find(model);

@@ -33,6 +33,10 @@ enum class AttemptOutcome {
     other,         // any other error (a provider refusing to encode, say)
 };
 
+// "answered", "client_error", "408", "429", "5xx", "connect", "broken", "timeout", "cancelled",
+// "other": the outcome label's value.
+std::string_view outcome_name(AttemptOutcome outcome);
+
 // One request, once answered: what the access log says of it.
 struct RequestMetrics {
     std::size_t route = SIZE_MAX;  // the route's index (RouteRuntime::index); SIZE_MAX: none

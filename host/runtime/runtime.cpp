@@ -174,6 +174,10 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins,
             registry_ = std::make_shared<metrics::Registry>();
         metrics_ = std::make_unique<GatewayMetrics>(*registry_, config_);
     }
+    if (const auto& t = config_.telemetry; !t.otlp_endpoint.empty())
+        spans_ = std::make_unique<SpanExporter>(
+            SpanExporter::Settings{t.otlp_endpoint, t.service_name, t.max_queued_spans,
+                                   t.export_batch_size, t.export_interval_ms, t.export_timeout_ms});
 }
 
 std::string Runtime::metrics_text() const {
@@ -191,6 +195,18 @@ std::string Runtime::metrics_text() const {
             ejected.emplace_back(labels, state.ejected_ms > 0 ? 1 : 0);
             ejections.emplace_back(std::move(labels), static_cast<double>(state.total_ejections));
         }
+    }
+    if (spans_) {
+        const std::pair<std::string, double> exported[] = {
+            {"", static_cast<double>(spans_->exported())}};
+        const std::pair<std::string, double> dropped[] = {
+            {"", static_cast<double>(spans_->dropped())}};
+        metrics::render_values(text, "llm_proxy_spans_exported_total",
+                               "Spans the trace collector took.", metrics::Kind::counter, exported);
+        metrics::render_values(text, "llm_proxy_spans_dropped_total",
+                               "Spans dropped: the queue was full, or the collector did not take "
+                               "them.",
+                               metrics::Kind::counter, dropped);
     }
     if (ejected.empty())
         return text;

@@ -17,6 +17,7 @@
 #include "plugins/plugin_registry.hpp"
 #include "routing/router.hpp"
 #include "runtime/gateway_metrics.hpp"
+#include "tracing/span_exporter.hpp"
 #include "upstream/upstream_client.hpp"
 
 namespace llmproxy {
@@ -125,6 +126,8 @@ class Runtime {
         return it == client_apis_.end() ? nullptr : &it->second;
     }
 
+    // Where the spans of sampled requests go; null when [telemetry] has no otlp_endpoint.
+    SpanExporter* spans() { return spans_.get(); }
     // What is counted while serving; null when [server] metrics is off.
     GatewayMetrics* metrics() { return metrics_.get(); }
     // The GET /metrics text: every counted family, then the deployments' health.
@@ -162,6 +165,7 @@ class Runtime {
     std::time_t created_ = std::time(nullptr);  // the models' "created"
     std::shared_ptr<metrics::Registry> registry_;
     std::unique_ptr<GatewayMetrics> metrics_;
+    std::unique_ptr<SpanExporter> spans_;
 };
 
 }  // namespace llmproxy

@@ -28,6 +28,40 @@ void send_error_for(const ClientApiRuntime* api, HttpResponse& response, const A
     send_error(response, error);
 }
 
+// The request's own span, as the GenAI conventions name it ("chat MODEL"), with what the access
+// log says of the request.
+Span request_span(const RequestTrace& trace, const std::string& request_id,
+                  const RouteRuntime& route, const std::string& method, const std::string& path,
+                  const FlowOutcome& outcome) {
+    const bool chat = route.endpoint == Endpoint::chat;
+    Span span = trace.own_span((chat ? "chat " : "embeddings ") + printable(outcome.model, 256));
+    span.set("gen_ai.operation.name", chat ? "chat" : "embeddings");
+    span.set("gen_ai.request.model", outcome.model);
+    if (outcome.llm) {
+        span.set("gen_ai.provider.name", outcome.llm->config->provider);
+        span.set("llm_proxy.llm", outcome.llm->config->name);
+    }
+    if (outcome.input_tokens >= 0)
+        span.set("gen_ai.usage.input_tokens", outcome.input_tokens);
+    if (outcome.output_tokens >= 0)
+        span.set("gen_ai.usage.output_tokens", outcome.output_tokens);
+    span.set("http.request.method", method);
+    span.set("url.path", path);
+    span.set("http.response.status_code", std::int64_t{outcome.status});
+    span.set("llm_proxy.route", route.config->path_prefix);
+    span.set("llm_proxy.request_id", request_id);
+    span.set("llm_proxy.stream", outcome.streamed);
+    span.set("llm_proxy.attempts", std::int64_t{outcome.attempts});
+    if (outcome.client_gone)
+        span.set("llm_proxy.client_gone", true);
+    if (outcome.status >= 400 || !outcome.error.empty()) {
+        span.error = true;
+        span.status_message = outcome.error;
+        span.set("error.type", std::to_string(outcome.status));
+    }
+    return span;
+}
+
 }  // namespace
 
 std::string GatewayHandler::metrics_text() const {
@@ -53,6 +87,8 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
     const std::string request_id = request_id_for(request.headers);
     RequestLogScope log_scope(&request_id);
     response.set("x-request-id", request_id);
+    const RequestTrace trace(request.headers, runtime_.spans(),
+                             runtime_.config().telemetry.sample_ratio);
     ++in_progress_;
     struct Done {
         std::atomic<int>& count;
@@ -131,7 +167,7 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
             }
             std::string body = client.read_body(request, runtime_.config().server.max_body_bytes);
             outcome = run_request_flow(runtime_, *route, std::move(body), request, request_id,
-                                       watch, response, active_.start());
+                                       trace, watch, response, active_.start());
         }
     } catch (const ApiException& e) {
         outcome.status = e.error().status;
@@ -154,6 +190,8 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
              outcome.first_byte_ms / 1000, outcome.overhead_ms / 1000, outcome.input_tokens,
              outcome.output_tokens, std::max(0, outcome.attempts - 1 - outcome.fallbacks),
              outcome.fallbacks});
+    if (route && trace.recording())
+        trace.finish(request_span(trace, request_id, *route, method, path, outcome));
     spdlog::info(
         "access method={} path={} route={} status={} upstream_status={} stream={} "
         "duration_ms={:.3f} overhead_ms={:.3f} llm={} attempts={}{}{}",
