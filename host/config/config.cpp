@@ -351,6 +351,10 @@ class Parser {
         r.read_int("shutdown_grace_ms", s.shutdown_grace_ms, 0, 3600000);
         r.read_int("drain_delay_ms", s.drain_delay_ms, 0, 3600000);
         r.read("metrics", s.metrics);
+        r.read("access_log", s.access_log);
+        if (s.access_log != "text" && s.access_log != "json" && s.access_log != "off")
+            r.problem(table->get("access_log"), "access_log",
+                      "must be \"text\", \"json\" or \"off\"");
         r.read("log_level", s.log_level);
         static const std::set<std::string> levels = {"trace", "debug", "info",
                                                      "warn",  "error", "off"};

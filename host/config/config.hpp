@@ -30,7 +30,8 @@ struct ServerConfig {
     // On SIGTERM, how long /readyz says 503 while new connections are still served, so that load
     // balancers stop sending first; then shutdown_grace_ms begins.
     int drain_delay_ms = 0;
-    bool metrics = true;  // count requests and answer GET /metrics
+    bool metrics = true;              // count requests and answer GET /metrics
+    std::string access_log = "text";  // one line per request: "text", "json" or "off"
     std::string log_level = "info";
 };
 

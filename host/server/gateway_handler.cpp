@@ -79,7 +79,10 @@ std::string GatewayHandler::metrics_text() const {
 }
 
 GatewayHandler::GatewayHandler(Runtime& runtime)
-    : runtime_(runtime), cors_(runtime.config().server.cors_allowed_origins) {}
+    : runtime_(runtime),
+      cors_(runtime.config().server.cors_allowed_origins),
+      access_log_(AccessLog::format_named(runtime.config().server.access_log)
+                      .value_or(AccessLog::Format::text)) {}
 
 void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
                             HttpResponse& response, HangUpWatch& watch) {
@@ -192,14 +195,7 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
              outcome.fallbacks});
     if (route && trace.recording())
         trace.finish(request_span(trace, request_id, *route, method, path, outcome));
-    spdlog::info(
-        "access method={} path={} route={} status={} upstream_status={} stream={} "
-        "duration_ms={:.3f} overhead_ms={:.3f} llm={} attempts={}{}{}",
-        method, path, route_name, outcome.status, outcome.upstream_status,
-        outcome.streamed ? "true" : "false", ms, outcome.overhead_ms,
-        outcome.llm ? std::string_view(outcome.llm->config->name) : "-", outcome.attempts,
-        outcome.client_gone ? " client_gone=true" : "",
-        outcome.error.empty() ? "" : " error=\"" + printable(outcome.error, 4096) + "\"");
+    access_log_.write({request_id, method, path, route_name, outcome, ms});
 }
 
 }  // namespace llmproxy

@@ -10,6 +10,7 @@
 #include "http/http_response.hpp"
 #include "loop/cancellation.hpp"
 #include "runtime/runtime.hpp"
+#include "server/access_log.hpp"
 #include "server/cors.hpp"
 
 namespace llmproxy {
@@ -39,6 +40,7 @@ class GatewayHandler {
 
     Runtime& runtime_;
     Cors cors_;
+    AccessLog access_log_;
     std::atomic<int> in_progress_{0};
     std::atomic<bool> ready_{false};
     ActiveRequests active_;

@@ -51,13 +51,16 @@ processors = ["second"]
     const first = post(`${proxy.url}/first/v1/chat/completions`, chatBody('slow:300'));
     await proxy.waitForLog(/\[processor\.first\]: before the side call/);
     const second = post(`${proxy.url}/second/v1/chat/completions`, chatBody('slow:300'));
-    assert.deepEqual([(await first).status, (await second).status], [200, 200]);
+    const [a, b] = [await first, await second];
+    assert.deepEqual([a.status, b.status], [200, 200]);
+    // Each line names its own request, though both requests' fibers share one thread.
+    const ids = { first: a.headers.get('x-request-id'), second: b.headers.get('x-request-id') };
     const lines = logs().filter((l) => l.includes('the side call'));
     assert.deepEqual(lines.map((l) => l.replace(/^.* info /, '')), [
-      'plugin test.logs-around-call [processor.first]: before the side call',
-      'plugin test.logs-around-call [processor.second]: before the side call',
-      'plugin test.logs-around-call [processor.first]: after the side call',
-      'plugin test.logs-around-call [processor.second]: after the side call',
+      `request_id=${ids.first} plugin test.logs-around-call [processor.first]: before the side call`,
+      `request_id=${ids.second} plugin test.logs-around-call [processor.second]: before the side call`,
+      `request_id=${ids.first} plugin test.logs-around-call [processor.first]: after the side call`,
+      `request_id=${ids.second} plugin test.logs-around-call [processor.second]: after the side call`,
     ]);
   } finally {
     await proxy.stop();

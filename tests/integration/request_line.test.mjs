@@ -83,5 +83,5 @@ test('values that cannot go on a request line fail the request, naming the plugi
   assert.equal((await res.json()).error.message,
     'provider \'model_in_path\' encode_request set the upstream method "GET /admin", which cannot go on a request line: it contains the byte 0x20 at offset 3, which an HTTP method (a token) cannot');
   assert.equal(mock.requests.length, before, 'nothing reached the upstream');
-  await proxy.waitForLog(/error provider 'model_in_path' encode_request set the upstream path "\/models\/json\\x0aX-Injected: 1:generateContent", which cannot go on a request line: .*; the request fails/);
+  await proxy.waitForLog(/error request_id=[0-9a-f]{32} provider 'model_in_path' encode_request set the upstream path "\/models\/json\\x0aX-Injected: 1:generateContent", which cannot go on a request line: .*; the request fails/);
 });

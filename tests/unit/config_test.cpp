@@ -98,7 +98,7 @@ prot = 3000
     REQUIRE(problems.size() == 2);
     CHECK(problems[0].rfind("11: server.prot: unknown key (known keys here:", 0) == 0);
     CHECK(problems[1] ==
-          "13: servre: unknown section (known: server, plugins, llm, processor, models, route)");
+          "13: servre: unknown section (known: server, plugins, llm, processor, models, route, telemetry)");
 }
 
 TEST_CASE("the retired thread settings say what replaced them") {
