@@ -1,5 +1,6 @@
 #include "server/access_log.hpp"
 
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -41,8 +42,10 @@ nlohmann::json count_or_null(std::int64_t n) {
 AccessLog::AccessLog(Format format) : format_(format) {
     if (format_ != Format::json)
         return;
-    const auto& sinks = spdlog::default_logger()->sinks();
-    json_ = std::make_shared<spdlog::logger>("access", sinks.begin(), sinks.end());
+    // A sink of its own: a logger's pattern is its sinks', and the log's other lines keep theirs.
+    // Both write whole lines to stderr, one fwrite each, so lines never mix.
+    json_ = std::make_shared<spdlog::logger>("access",
+                                             std::make_shared<spdlog::sinks::stderr_sink_mt>());
     json_->set_pattern("%v");
 }
 

@@ -30,7 +30,7 @@ class AccessLog {
   public:
     enum class Format { text, json, off };
 
-    // The json format writes through a logger of its own that shares the default logger's sinks.
+    // The json format writes to stderr through a logger and sink of its own.
     explicit AccessLog(Format format);
     ~AccessLog();
 

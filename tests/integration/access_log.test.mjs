@@ -54,6 +54,10 @@ test('a whole answer: one JSON object on a line of its own, with what the reques
   assert.equal(line.fallbacks, 0);
   assert.equal(line.client_gone, false);
   assert.equal(line.error, null);
+  // The log's other lines keep their own format.
+  assert.match(proxy.logs(), /^\S+ info llm-proxy \S+ listening on/m);
+  for (const l of proxy.logs().split('\n').filter((l) => l !== '' && !l.startsWith('{')))
+    assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3} (trace|debug|info|warning|error) /);
 });
 
 test('streams, errors and requests no route takes have their lines too', async () => {
