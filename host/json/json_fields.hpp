@@ -59,7 +59,10 @@ enum class Edit {
 std::string edit(std::string& json, Edit op, std::string_view pointer, std::string_view value_json,
                  Index* index = nullptr);
 
-// The JSON text of a string value (quoted and escaped).
+// The JSON text of a string value (quoted and escaped): '"', '\\' and control characters escaped,
+// each byte that does not belong to valid UTF-8 replaced by U+FFFD, so the result is always valid
+// JSON. append_quoted appends it to out.
 std::string quote(std::string_view text);
+void append_quoted(std::string& out, std::string_view text);
 
 }  // namespace llmproxy::json_fields

@@ -3,9 +3,10 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fmt/format.h>
 #include <chrono>
-#include <nlohmann/json.hpp>
 
+#include "json/json_fields.hpp"
 #include "logging/log_text.hpp"
 
 namespace llmproxy {
@@ -26,15 +27,6 @@ std::string utc_now() {
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                   static_cast<int>(ms));
     return text;
-}
-
-// ms rounded to the microsecond; null when unknown (negative).
-nlohmann::json ms_or_null(double ms) {
-    return ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(std::round(ms * 1000) / 1000);
-}
-
-nlohmann::json count_or_null(std::int64_t n) {
-    return n < 0 ? nlohmann::json(nullptr) : nlohmann::json(n);
 }
 
 }  // namespace
@@ -75,30 +67,49 @@ void AccessLog::write(const AccessRecord& r) const {
             o.error.empty() ? "" : " error=\"" + printable(o.error, 4096) + "\"");
         return;
     }
-    nlohmann::json line = {
-        {"time", utc_now()},
-        {"request_id", r.request_id},
-        {"method", r.method},
-        {"path", r.path},
-        {"route", r.route == "-" ? nlohmann::json(nullptr) : nlohmann::json(r.route)},
-        {"llm", o.llm ? nlohmann::json(o.llm->config->name) : nlohmann::json(nullptr)},
-        {"model", o.model.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.model)},
-        {"status", o.status},
-        {"upstream_status",
-         o.upstream_status == 0 ? nlohmann::json(nullptr) : nlohmann::json(o.upstream_status)},
-        {"stream", o.streamed},
-        {"input_tokens", count_or_null(o.input_tokens)},
-        {"output_tokens", count_or_null(o.output_tokens)},
-        {"first_byte_ms", ms_or_null(o.first_byte_ms)},
-        {"duration_ms", ms_or_null(r.duration_ms)},
-        {"overhead_ms", ms_or_null(o.overhead_ms)},
-        {"attempts", o.attempts},
-        {"fallbacks", o.fallbacks},
-        {"client_gone", o.client_gone},
-        {"error", o.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.error)},
+    std::string line = R"({"time":")" + utc_now() + R"(","request_id":)";
+    json_fields::append_quoted(line, r.request_id);
+    auto text = [&](std::string_view key, std::string_view value, bool known = true) {
+        line += ",\"";
+        line += key;
+        line += "\":";
+        if (known)
+            json_fields::append_quoted(line, value);
+        else
+            line += "null";
     };
-    // Client and upstream bytes that are not UTF-8 are replaced; one line, nothing to forge.
-    json_->info(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    auto number = [&](std::string_view key, auto value, bool known = true) {
+        if (known)
+            fmt::format_to(std::back_inserter(line), R"(,"{}":{})", key, value);
+        else
+            fmt::format_to(std::back_inserter(line), R"(,"{}":null)", key);
+    };
+    auto ms = [&](std::string_view key, double value) {
+        if (value < 0)
+            return number(key, 0, false);
+        fmt::format_to(std::back_inserter(line), R"(,"{}":{:.3f})", key, value);
+    };
+    text("method", r.method);
+    text("path", r.path);
+    text("route", r.route, r.route != "-");
+    text("llm", o.llm ? std::string_view(o.llm->config->name) : "", o.llm != nullptr);
+    text("model", o.model, !o.model.empty());
+    number("status", o.status);
+    number("upstream_status", o.upstream_status, o.upstream_status != 0);
+    line += o.streamed ? R"(,"stream":true)" : R"(,"stream":false)";
+    number("input_tokens", o.input_tokens, o.input_tokens >= 0);
+    number("output_tokens", o.output_tokens, o.output_tokens >= 0);
+    ms("first_byte_ms", o.first_byte_ms);
+    ms("duration_ms", r.duration_ms);
+    ms("overhead_ms", o.overhead_ms);
+    number("attempts", o.attempts);
+    number("fallbacks", o.fallbacks);
+    line += o.client_gone ? R"(,"client_gone":true)" : R"(,"client_gone":false)";
+    text("error", o.error, !o.error.empty());
+    line += '}';
+    // Client and upstream text is escaped and its bytes that are not UTF-8 replaced: one line,
+    // nothing to forge.
+    json_->info(line);
 }
 
 }  // namespace llmproxy

@@ -66,6 +66,7 @@ Span RequestTrace::own_span(std::string name) const {
     span.name = std::move(name);
     span.kind = Span::Kind::server;
     span.start_unix_ns = unix_ns(start_);
+    span.attributes.reserve(16);
     return span;
 }
 
@@ -78,6 +79,7 @@ Span RequestTrace::child_span(const SpanId& id, std::string name,
     span.name = std::move(name);
     span.kind = Span::Kind::client;
     span.start_unix_ns = unix_ns(start);
+    span.attributes.reserve(8);
     return span;
 }
 

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -24,15 +26,19 @@ struct Span {
     std::uint64_t end_unix_ns = 0;
     bool error = false;  // OTLP status ERROR, else UNSET
     std::string status_message;
-    std::vector<std::pair<std::string, Value>> attributes;
+    std::vector<std::pair<const char*, Value>> attributes;  // keys: string literals
 
-    void set(std::string key, Value value) {
-        attributes.emplace_back(std::move(key), std::move(value));
+    // value: a std::string (or text it is made of), std::int64_t, double or bool.
+    template <typename T>
+    void set(const char* key, T&& value) {
+        attributes.emplace_back(std::piecewise_construct, std::forward_as_tuple(key),
+                                std::forward_as_tuple(std::forward<T>(value)));
     }
 };
 
 // The OTLP/HTTP JSON body (ExportTraceServiceRequest) of spans, under one resource whose
-// service.name is service_name: ids as lower-case hex, times as decimal strings of nanoseconds.
+// service.name is service_name: ids as lower-case hex, times and 64-bit integers as decimal strings
+// (OTLP/JSON), text as UTF-8 (bytes that are not become U+FFFD).
 std::string otlp_json(const std::vector<Span>& spans, const std::string& service_name);
 
 }  // namespace llmproxy

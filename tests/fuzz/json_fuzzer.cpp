@@ -125,8 +125,29 @@ void check_scan_request(std::string_view text, const json* doc) {
 
 }  // namespace
 
+// quote() of any bytes is one valid JSON string, and of valid UTF-8 the same text back.
+void check_quote(std::string_view text) {
+    const std::string quoted = json_fields::quote(text);
+    json parsed;
+    try {
+        parsed = json::parse(quoted);
+    } catch (const std::exception&) {
+        require(false, "quote() writes valid JSON whatever its input");
+    }
+    require(parsed.is_string(), "quote() writes a string");
+    bool utf8 = true;
+    try {
+        (void)json(std::string(text)).dump();  // throws on bytes that are not UTF-8
+    } catch (const std::exception&) {
+        utf8 = false;
+    }
+    if (utf8)
+        require(parsed.get<std::string>() == text, "quote() of valid UTF-8 reads back the same");
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);
+    check_quote(text);
     const bool content = llmproxy::is_content_event(text);
     const fuzz::Verdict verdict = fuzz::StrictJson::check(text);
     if (verdict == fuzz::Verdict::unknown)
