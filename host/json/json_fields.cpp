@@ -445,6 +445,16 @@ void append_quoted(std::string& out, std::string_view text) {
     out += '"';
 }
 
+std::string_view utf8_prefix(std::string_view text, std::size_t max) {
+    if (text.size() <= max)
+        return text;
+    std::size_t end = max;
+    // Back off continuation bytes (10xxxxxx) to the start of the sequence they belong to.
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+        --end;
+    return text.substr(0, end);
+}
+
 std::string quote(std::string_view text) {
     std::string out;
     out.reserve(text.size() + 2);

@@ -63,6 +63,8 @@ std::string edit(std::string& json, Edit op, std::string_view pointer, std::stri
 // each byte that does not belong to valid UTF-8 replaced by U+FFFD, so the result is always valid
 // JSON. append_quoted appends it to out.
 std::string quote(std::string_view text);
+// The longest prefix of text of at most max bytes that does not end inside a UTF-8 sequence.
+std::string_view utf8_prefix(std::string_view text, std::size_t max);
 void append_quoted(std::string& out, std::string_view text);
 
 }  // namespace llmproxy::json_fields

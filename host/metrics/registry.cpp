@@ -47,7 +47,8 @@ Series::Series(const Family& family, std::string labels)
     : family_(family),
       labels_(std::move(labels)),
       stride_((family.cells() + kCellsPerLine - 1) / kCellsPerLine * kCellsPerLine),
-      cells_(new std::atomic<std::int64_t>[stride_ * kShards]) {
+      lines_(new Line[stride_ / kCellsPerLine * kShards]),
+      cells_(&lines_[0].cells[0]) {
     for (std::size_t i = 0; i < stride_ * kShards; ++i)
         cells_[i].store(0, std::memory_order_relaxed);
 }

@@ -43,8 +43,13 @@ class Series {
 
     const Family& family_;
     const std::string labels_;
+    // A cache line of cells: rows of shards start on lines of their own.
+    struct alignas(64) Line {
+        std::atomic<std::int64_t> cells[8];
+    };
     const std::size_t stride_;  // cells per shard row, a whole number of cache lines
-    std::unique_ptr<std::atomic<std::int64_t>[]> cells_;
+    std::unique_ptr<Line[]> lines_;
+    std::atomic<std::int64_t>* cells_;  // lines_'s cells, in a row
 };
 
 class Family {

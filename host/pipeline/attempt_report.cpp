@@ -1,5 +1,7 @@
 #include "pipeline/attempt_report.hpp"
 
+#include "json/json_fields.hpp"
+
 namespace llmproxy {
 
 AttemptReport::AttemptReport(GatewayMetrics* metrics, const RequestTrace& trace,
@@ -13,6 +15,14 @@ AttemptReport::AttemptReport(GatewayMetrics* metrics, const RequestTrace& trace,
 }
 
 AttemptReport::~AttemptReport() {
+    // A destructor must not throw (it may run while an error unwinds): what fails is lost.
+    try {
+        report();
+    } catch (const std::exception&) {
+    }
+}
+
+void AttemptReport::report() {
     if (metrics_)
         metrics_->attempt_done(llm_.index, outcome_);
     if (!trace_.recording())
@@ -46,7 +56,7 @@ void AttemptReport::head(int status) {
 
 void AttemptReport::failed(const ApiError& error, bool client_left) {
     if (trace_.recording())
-        error_ = error.message;
+        error_ = json_fields::utf8_prefix(error.message, kMaxSpanText);
     if (client_left)
         return left();
     const auto failure = attempt_failure(error);

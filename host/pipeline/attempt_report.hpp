@@ -34,6 +34,8 @@ class AttemptReport {
     void left() { outcome_ = AttemptOutcome::cancelled; }
 
   private:
+    void report();  // counts the attempt, and ends its span
+
     GatewayMetrics* metrics_;
     const RequestTrace& trace_;
     const LlmRuntime& llm_;

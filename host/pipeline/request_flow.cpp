@@ -193,7 +193,9 @@ class RequestFlow : public SideCaller {
         if (route_->api && !route_->native && translate_request() == LP_RESPONDED)
             return;
         facts_ = scan_request(body_, route_->endpoint, &body_index_);
-        outcome_.model = facts_.model;  // as the client asked, before processors or deployments
+        // As the client asked, before processors or deployments; a name no configuration takes
+        // (longer than kMaxModelName) is cut there, so spans and log lines stay small.
+        outcome_.model = json_fields::utf8_prefix(facts_.model, kMaxModelName);
         choose_target();
         check_allowed();
         check_token();
@@ -731,9 +733,10 @@ class RequestFlow : public SideCaller {
         outcome_.streamed = true;
         outcome_.status = 200;
         mark_first_byte();
+        ClientEventStream& stream = stream_.emplace(response_);
         if (GatewayMetrics* metrics = runtime_.metrics())
             metrics->stream_open(1);  // until run() ends
-        return stream_.emplace(response_);
+        return stream;
     }
 
     // Relays an upstream event stream. held: the client's response head waits until an event

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "http/responses.hpp"
+#include "json/json_fields.hpp"
 #include "logging/log_context.hpp"
 #include "logging/log_text.hpp"
 #include "pipeline/client_api_call.hpp"
@@ -46,7 +47,7 @@ Span request_span(const RequestTrace& trace, const std::string& request_id,
     if (outcome.output_tokens >= 0)
         span.set("gen_ai.usage.output_tokens", outcome.output_tokens);
     span.set("http.request.method", method);
-    span.set("url.path", path);
+    span.set("url.path", std::string(json_fields::utf8_prefix(path, kMaxSpanText)));
     span.set("http.response.status_code", std::int64_t{outcome.status});
     span.set("llm_proxy.route", route.config->path_prefix);
     span.set("llm_proxy.request_id", request_id);
@@ -54,10 +55,15 @@ Span request_span(const RequestTrace& trace, const std::string& request_id,
     span.set("llm_proxy.attempts", std::int64_t{outcome.attempts});
     if (outcome.client_gone)
         span.set("llm_proxy.client_gone", true);
-    if (outcome.status >= 400 || !outcome.error.empty()) {
-        span.error = true;
-        span.status_message = outcome.error;
+    // As the HTTP conventions have it for a server: a 4xx is the client's error (error.type,
+    // status unset), a 5xx or a stream that failed after it started is the server's (ERROR).
+    if (outcome.status >= 400)
         span.set("error.type", std::to_string(outcome.status));
+    else if (!outcome.error.empty())
+        span.set("error.type", "stream_failed");
+    if (outcome.status >= 500 || (outcome.status < 400 && !outcome.error.empty())) {
+        span.error = true;
+        span.status_message = json_fields::utf8_prefix(outcome.error, kMaxSpanText);
     }
     return span;
 }
@@ -186,6 +192,18 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
     double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();
+    // Counting and tracing never fail a request that has been answered (memory runs out, say).
+    try {
+        record(route, method, path, request_id, trace, outcome, ms);
+    } catch (const std::exception& e) {
+        spdlog::warn("counting or tracing the request failed: {}", e.what());
+    }
+    access_log_.write({request_id, method, path, route_name, outcome, ms});
+}
+
+void GatewayHandler::record(const RouteRuntime* route, const std::string& method,
+                            const std::string& path, const std::string& request_id,
+                            const RequestTrace& trace, const FlowOutcome& outcome, double ms) {
     if (GatewayMetrics* metrics = runtime_.metrics())
         metrics->request_done(
             {route ? route->index : SIZE_MAX, outcome.llm ? outcome.llm->index : SIZE_MAX,
@@ -195,7 +213,6 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
              outcome.fallbacks});
     if (route && trace.recording())
         trace.finish(request_span(trace, request_id, *route, method, path, outcome));
-    access_log_.write({request_id, method, path, route_name, outcome, ms});
 }
 
 }  // namespace llmproxy

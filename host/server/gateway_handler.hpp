@@ -35,6 +35,10 @@ class GatewayHandler {
     void show_connections(const std::atomic<int>& open) { open_connections_ = &open; }
 
   private:
+    // Counts the answered request, and ends its span when its trace records.
+    void record(const RouteRuntime* route, const std::string& method, const std::string& path,
+                const std::string& request_id, const RequestTrace& trace,
+                const FlowOutcome& outcome, double ms);
     // GET /metrics: the runtime's counts, and the requests and connections open now.
     std::string metrics_text() const;
 

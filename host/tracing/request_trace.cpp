@@ -29,14 +29,27 @@ RequestTrace::RequestTrace(const HeaderList& headers, SpanExporter* exporter, do
     : exporter_(nullptr) {
     if (!exporter)
         return;  // the client's headers pass as they came; nothing else to know
-    const std::string* traceparent = find_header(headers, "traceparent");
-    auto parent = traceparent ? parse_traceparent(*traceparent) : std::nullopt;
+    // Several traceparent headers make none valid; several tracestate headers are one list.
+    const std::string* traceparent = nullptr;
+    int traceparents = 0;
+    std::string tracestate;
+    bool has_tracestate = false;
+    for (const auto& [name, value] : headers) {
+        if (equals_ignoring_case(name, "traceparent")) {
+            traceparent = &value;
+            ++traceparents;
+        } else if (equals_ignoring_case(name, "tracestate")) {
+            tracestate += (has_tracestate ? "," : "") + value;
+            has_tracestate = true;
+        }
+    }
+    auto parent = traceparents == 1 ? parse_traceparent(*traceparent) : std::nullopt;
     if (parent) {
         trace_id_ = parent->trace_id;
         parent_ = parent->span_id;
         sampled_ = parent->sampled;
-        if (const std::string* state = find_header(headers, "tracestate"))
-            tracestate_ = tracestate_to_forward(*state);
+        if (has_tracestate)
+            tracestate_ = tracestate_to_forward(tracestate);
     } else {
         trace_id_ = new_trace_id();
         sampled_ = draw(sample_ratio);

@@ -13,6 +13,9 @@
 
 namespace llmproxy {
 
+// The most bytes of outside text (an error message, a path) a span keeps in one attribute.
+inline constexpr std::size_t kMaxSpanText = 1024;
+
 struct Span {
     enum class Kind { server = 2, client = 3 };  // OTLP's SpanKind values
     using Value = std::variant<std::string, std::int64_t, double, bool>;

@@ -59,6 +59,11 @@ void SpanExporter::run() {
                 warned = false;
             } else {
                 dropped_ += batch.size();
+                if (last) {  // shutting down: no waiting on a collector that does not answer
+                    std::lock_guard lock(mutex_);
+                    dropped_ += queue_.size();
+                    queue_.clear();
+                }
                 if (!warned)
                     spdlog::warn(
                         "tracing: the collector at {} did not take {} spans; they are "

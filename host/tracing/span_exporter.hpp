@@ -32,7 +32,7 @@ class SpanExporter {
     };
 
     explicit SpanExporter(Settings settings);
-    // Sends what is queued (one try), then stops.
+    // Sends what is queued (one try; after a batch fails, the rest is dropped), then stops.
     ~SpanExporter();
     SpanExporter(const SpanExporter&) = delete;
     SpanExporter& operator=(const SpanExporter&) = delete;

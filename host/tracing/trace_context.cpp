@@ -48,7 +48,13 @@ std::string hex_of(const std::array<std::uint8_t, N>& id) {
 
 template <std::size_t N>
 std::array<std::uint8_t, N> random_id() {
-    thread_local std::mt19937_64 random{std::random_device{}()};
+    // Seeded with 256 bits, so that no two threads of a fleet are likely to draw the same ids.
+    thread_local std::mt19937_64 random = [] {
+        std::random_device device;
+        std::seed_seq seed{device(), device(), device(), device(),
+                           device(), device(), device(), device()};
+        return std::mt19937_64(seed);
+    }();
     std::array<std::uint8_t, N> id{};
     do {
         for (std::size_t i = 0; i < N; i += 8) {

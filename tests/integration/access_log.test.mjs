@@ -88,6 +88,11 @@ test('a client\'s model name cannot break the line or add fields', async () => {
   assert.equal(line.model, model);
   assert.equal(line.status, response.status);
   assert.ok(!proxy.logs().split('\n').some((l) => l.startsWith('{"forged"')));
+  // A huge name is cut to 256 bytes (no configuration takes a longer one).
+  const huge = 'm'.repeat(255) + '\u00e9'.repeat(5000);
+  const big = await post(`${proxy.url}/v1/chat/completions`, JSON.stringify({ model: huge, messages: [{ role: 'user', content: 'hi' }] }));
+  const cut = await lineOf(big.headers.get('x-request-id'));
+  assert.equal(cut.model, 'm'.repeat(255), 'cut before a character that would not fit whole');
 });
 
 test('access_log = "off" writes none; any other value is refused', async () => {

@@ -3,6 +3,7 @@
 // the tests start, batched off the requests' path; a collector that is down costs spans (counted),
 // never requests.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, test } from 'node:test';
 
 import { startMock } from './lib/mock_upstream.mjs';
@@ -110,6 +111,33 @@ test('without a valid traceparent a new trace starts, and its context goes upstr
   assert.match(mock.requests.at(-1).headers.traceparent, new RegExp(`^00-${TRACE}-`));
 });
 
+test('several traceparent headers are none; several tracestate headers are one list', async () => {
+  const other = '1'.repeat(32);
+  // fetch() would join repeated headers into one; node:http sends each on a line of its own.
+  const postWith = (headers) => new Promise((resolve, reject) => {
+    const req = http.request(`${proxy.url}/v1/chat/completions`, { method: 'POST', headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('error', reject);
+    req.end(chatBody('json'));
+  });
+  assert.equal(await postWith({ 'content-type': 'application/json', traceparent: [`00-${TRACE}-${PARENT}-01`, `00-${other}-${PARENT}-01`] }), 200);
+  const [, trace] = mock.requests.at(-1).headers.traceparent.match(/^00-([0-9a-f]{32})-/);
+  assert.ok(trace !== TRACE && trace !== other, 'a new trace');
+  assert.equal(await postWith({ 'content-type': 'application/json', traceparent: `00-${TRACE}-${PARENT}-01`, tracestate: ['a=1', 'b=2'] }), 200);
+  assert.equal(mock.requests.at(-1).headers.tracestate, 'a=1,b=2');
+});
+
+test('a client error marks the request span with error.type, not an error status', async () => {
+  const trace = '9'.repeat(31) + '7';
+  const response = await chat('error:400', { headers: { traceparent: `00-${trace}-${PARENT}-01` } });
+  assert.equal(response.status, 400);
+  const [server] = await collector.waitFor((s) => s.traceId === trace && s.kind === 2);
+  assert.equal(server.attributes['error.type'], '400');
+  assert.equal(server.status, undefined);
+});
+
 test('every attempt is a span: failed ones with their error, under one request span', async () => {
   const trace = 'a'.repeat(31) + '1';
   const response = await chat('json', { prefix: '/dead', headers: { traceparent: `00-${trace}-${PARENT}-01` } });
@@ -184,6 +212,11 @@ test('a collector answering an error status gets the spans counted as dropped; t
   } finally {
     collector.status = 200;
   }
+  // Not retried: once the collector takes spans again, that trace's never come.
+  const marker = 'f'.repeat(31) + '6';
+  await chat('json', { headers: { traceparent: `00-${marker}-${PARENT}-01` } });
+  await spansOf(marker, 2);
+  assert.equal(collector.spans.filter((s) => s.traceId === 'e'.repeat(31) + '5').length, 0);
   const text = await (await fetch(`${proxy.url}/metrics`)).text();
   assert.ok(Number(text.match(/^llm_proxy_spans_dropped_total (\S+)$/m)[1]) >= 2);
   assert.ok(Number(text.match(/^llm_proxy_spans_exported_total (\S+)$/m)[1]) >= 2);
