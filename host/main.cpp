@@ -84,6 +84,17 @@ std::vector<std::string> bundled_plugin_dirs() {
     return dirs;
 }
 
+// Where the status page's files may be: built beside the executable, or installed.
+std::vector<std::filesystem::path> status_page_dirs() {
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec)
+        return {};
+    const auto dir = exe.parent_path();
+    return {(dir / "status").lexically_normal(),
+            (dir / LLM_PROXY_INSTALLED_STATUS_DIR).lexically_normal()};
+}
+
 void setup_logging(const std::string& config_level) {
     auto logger = spdlog::stderr_color_mt("llm-proxy");
     spdlog::set_default_logger(logger);
@@ -207,7 +218,7 @@ int main(int argc, char** argv) {
     }
 
     try {
-        llmproxy::GatewayHandler handler(*runtime);
+        llmproxy::GatewayHandler handler(*runtime, status_page_dirs());
         llmproxy::Server server(config.server, handler);
         server.start();
         spdlog::info("llm-proxy {} listening on http://{}:{} ({} routes, {} plugins)",

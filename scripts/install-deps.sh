@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config libpoco-dev libssl-dev libtomlplusplus-dev
           nlohmann-json3-dev libspdlog-dev doctest-dev libre2-dev libboost-context-dev)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(openssl curl adduser)
+  packages+=(openssl curl adduser chromium)
   # node and npm may come from outside Debian (e.g. nodesource); any working install will do.
   command -v node > /dev/null && command -v npm > /dev/null || packages+=(nodejs npm)
   # The Rust example plugin; any cargo will do (rustup's or Debian's).

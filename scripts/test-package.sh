@@ -18,7 +18,8 @@ dpkg -i "$deb" > /dev/null
 installed=(/usr/bin/llm-proxy /usr/lib/llm-proxy/plugins/openai.so /usr/lib/llm-proxy/plugins/echo.so
   /usr/lib/llm-proxy/plugins/anthropic.so /usr/lib/llm-proxy/plugins/processors.so
   /etc/llm-proxy/config.toml /lib/systemd/system/llm-proxy.service
-  /usr/include/llm_proxy/plugin.h /usr/share/llm-proxy/default.toml)
+  /usr/include/llm_proxy/plugin.h /usr/share/llm-proxy/default.toml
+  /usr/share/llm-proxy/status/index.html /usr/share/llm-proxy/status/status.js)
 for f in "${installed[@]}"; do [ -e "$f" ] || fail "$f is not installed"; done
 getent passwd llm-proxy > /dev/null || fail "no llm-proxy user"
 [ "$(stat -c '%U:%G %a' /etc/llm-proxy/config.toml)" = "root:llm-proxy 640" ] ||
@@ -47,6 +48,8 @@ answer=$(curl -sf "http://127.0.0.1:$port/v1/chat/completions" -H 'content-type:
   { cat "$log"; fail "no answer from the installed llm-proxy"; }
 echo "$answer" | grep -q "installed and answering" || fail "unexpected answer: $answer"
 curl -sf "http://127.0.0.1:$port/readyz" | grep -q ready || fail "/readyz"
+curl -sf "http://127.0.0.1:$port/status" | grep -q "<title>llm-proxy status" ||
+  fail "the installed status page"
 grep -q "loaded plugin org.llm-proxy.echo .* from /usr/lib/llm-proxy/plugins/echo.so" "$log" ||
   grep -q "listening on" "$log" || { cat "$log"; fail "the plugins did not load from /usr/lib/llm-proxy/plugins"; }
 kill -TERM "$pid"

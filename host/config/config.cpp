@@ -352,6 +352,7 @@ class Parser {
         r.read_int("drain_delay_ms", s.drain_delay_ms, 0, 3600000);
         r.read("metrics", s.metrics);
         r.read("access_log", s.access_log);
+        r.read("status_page", s.status_page);
         if (s.access_log != "text" && s.access_log != "json" && s.access_log != "off")
             r.problem(table->get("access_log"), "access_log",
                       "must be \"text\", \"json\" or \"off\"");

@@ -32,6 +32,7 @@ struct ServerConfig {
     int drain_delay_ms = 0;
     bool metrics = true;              // count requests and answer GET /metrics
     std::string access_log = "text";  // one line per request: "text", "json" or "off"
+    bool status_page = true;          // GET /status, for people
     std::string log_level = "info";
 };
 

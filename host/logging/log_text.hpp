@@ -19,6 +19,9 @@ std::string escape_controls(std::string_view text);
 // max bytes, marked with "...".
 std::string printable(std::string_view value, std::size_t max = 120);
 
+// Now, in UTC, as ISO 8601 with milliseconds: "2026-11-30T08:37:26.227Z".
+std::string utc_timestamp();
+
 // Makes the default logger escape control characters in every message it writes, and begin it
 // with "request_id=ID " while a request is current (logging/log_context.hpp); the pattern is
 // spdlog's. Call it once, after the default logger is set.

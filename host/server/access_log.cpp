@@ -11,25 +11,7 @@
 
 namespace llmproxy {
 
-namespace {
-
-// "2026-11-30T08:37:26.227Z"
-std::string utc_now() {
-    const auto now = std::chrono::system_clock::now();
-    const auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
-        1000;
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char text[64];
-    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>(ms));
-    return text;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 AccessLog::AccessLog(Format format) : format_(format) {
     if (format_ != Format::json)
@@ -67,7 +49,7 @@ void AccessLog::write(const AccessRecord& r) const {
             o.error.empty() ? "" : " error=\"" + printable(o.error, 4096) + "\"");
         return;
     }
-    std::string line = R"({"time":")" + utc_now() + R"(","request_id":)";
+    std::string line = R"({"time":")" + utc_timestamp() + R"(","request_id":)";
     json_fields::append_quoted(line, r.request_id);
     auto text = [&](std::string_view key, std::string_view value, bool known = true) {
         line += ",\"";

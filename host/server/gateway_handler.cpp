@@ -84,11 +84,39 @@ std::string GatewayHandler::metrics_text() const {
     return text;
 }
 
-GatewayHandler::GatewayHandler(Runtime& runtime)
+GatewayHandler::GatewayHandler(Runtime& runtime,
+                               const std::vector<std::filesystem::path>& status_dirs)
     : runtime_(runtime),
       cors_(runtime.config().server.cors_allowed_origins),
       access_log_(AccessLog::format_named(runtime.config().server.access_log)
-                      .value_or(AccessLog::Format::text)) {}
+                      .value_or(AccessLog::Format::text)),
+      status_page_(status_dirs) {
+    if (runtime.config().server.status_page && !status_page_.found())
+        spdlog::warn(
+            "the status page's files are not installed (looked in: {}); GET /status "
+            "will answer 404",
+            status_page_.looked_in());
+}
+
+void GatewayHandler::serve_status_page(const std::string& method, const std::string& path,
+                                       HttpResponse& response) {
+    if (method != "GET" && method != "HEAD") {
+        response.set("Allow", "GET");
+        throw ApiException({405, "invalid_request_error", "method_not_allowed",
+                            path + " answers GET, not " + method});
+    }
+    if (path == "/status/errors")
+        return response.send(200, "application/json", recent_errors_.json());
+    const StatusPage::Asset* asset = status_page_.find(path);
+    if (!asset)
+        throw ApiException({404, "invalid_request_error", "not_found",
+                            status_page_.found()
+                                ? "the status page has no file " + path
+                                : "the status page's files are not installed (looked in: " +
+                                      status_page_.looked_in() + ")"});
+    response.set("Cache-Control", "no-cache");
+    response.send(200, asset->content_type, asset->body);
+}
 
 void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
                             HttpResponse& response, HangUpWatch& watch) {
@@ -133,6 +161,10 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
                 response.send(200, "application/json", R"({"status":"ready"})");
             else
                 response.send(503, "application/json", R"({"status":"draining"})");
+            outcome.status = response.status();
+        } else if ((path == "/status" || path.rfind("/status/", 0) == 0) &&
+                   runtime_.config().server.status_page) {
+            serve_status_page(method, path, response);
             outcome.status = response.status();
         } else if (path == "/metrics" && runtime_.metrics()) {
             if (method != "GET" && method != "HEAD") {
@@ -199,6 +231,9 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
         spdlog::warn("counting or tracing the request failed: {}", e.what());
     }
     access_log_.write({request_id, method, path, route_name, outcome, ms});
+    if (outcome.status >= 400 || !outcome.error.empty())
+        recent_errors_.add(
+            {utc_timestamp(), request_id, method, path, route_name, outcome.status, outcome.error});
 }
 
 void GatewayHandler::record(const RouteRuntime* route, const std::string& method,

@@ -2,6 +2,9 @@
 // flow; one access-log line per request.
 #pragma once
 
+#include <filesystem>
+#include <vector>
+
 #include <atomic>
 
 #include "http/client_socket.hpp"
@@ -12,12 +15,15 @@
 #include "runtime/runtime.hpp"
 #include "server/access_log.hpp"
 #include "server/cors.hpp"
+#include "server/status_page.hpp"
 
 namespace llmproxy {
 
 class GatewayHandler {
   public:
-    explicit GatewayHandler(Runtime& runtime);
+    // status_dirs: where the status page's files may be (the first holding index.html is used).
+    explicit GatewayHandler(Runtime& runtime,
+                            const std::vector<std::filesystem::path>& status_dirs = {});
 
     // [thread-safe] Answers one request whose head was read from client (the body, if any, is
     // still to be read from it); watch is the connection's disconnect watch.
@@ -39,12 +45,17 @@ class GatewayHandler {
     void record(const RouteRuntime* route, const std::string& method, const std::string& path,
                 const std::string& request_id, const RequestTrace& trace,
                 const FlowOutcome& outcome, double ms);
+    // GET /status, its files, and /status/errors.
+    void serve_status_page(const std::string& method, const std::string& path,
+                           HttpResponse& response);
     // GET /metrics: the runtime's counts, and the requests and connections open now.
     std::string metrics_text() const;
 
     Runtime& runtime_;
     Cors cors_;
     AccessLog access_log_;
+    StatusPage status_page_;
+    RecentErrors recent_errors_;
     std::atomic<int> in_progress_{0};
     std::atomic<bool> ready_{false};
     ActiveRequests active_;
