@@ -44,7 +44,8 @@ after(async () => {
 
 // Chromium, headless, with the page given virtual time to poll a few times.
 function browse(args) {
-  return execFileSync(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--hide-scrollbars',
+  // --disable-dev-shm-usage: containers often have a small /dev/shm, which crashes chromium.
+  return execFileSync(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--hide-scrollbars',
     '--virtual-time-budget=6000', ...args, `${proxy.url}/status`], { encoding: 'utf8', timeout: 60000, stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
