@@ -17,6 +17,7 @@
 #include "plugins/plugin_registry.hpp"
 #include "runtime/runtime.hpp"
 #include "server/gateway_handler.hpp"
+#include "server/reloader.hpp"
 #include "server/server.hpp"
 #include "tools/plugin_check.hpp"
 #include "version.hpp"
@@ -177,12 +178,14 @@ int main(int argc, char** argv) {
         return usage_error("--config FILE is required");
 
     std::signal(SIGPIPE, SIG_IGN);
-    // Block the stop signals in every thread; main waits for them below.
+    // Block the stop and reload signals in every thread; main waits for them below.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    sigset_t signals = stop_signals;
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     llmproxy::Config config;
     try {
@@ -194,17 +197,34 @@ int main(int argc, char** argv) {
     setup_logging(config.server.log_level);
     raise_file_limit(config.server);
 
+    // Declared in this order so that they go in the reverse one: every runtime (and its end-of-
+    // request work) before the plugins, and the runtimes freed on the main thread.
     llmproxy::PluginRegistry plugins;
-    for (const auto& dir : bundled_plugin_dirs())
-        plugins.load_directory(dir);
-    for (const auto& dir : options.plugin_dirs)
+    std::vector<std::string> fixed_plugin_dirs = bundled_plugin_dirs();
+    fixed_plugin_dirs.insert(fixed_plugin_dirs.end(), options.plugin_dirs.begin(),
+                             options.plugin_dirs.end());
+    for (const auto& dir : fixed_plugin_dirs)
         plugins.load_directory(dir);
     for (const auto& dir : config.plugin_dirs)
         plugins.load_directory(dir);
+    llmproxy::RetiredRuntimes retired;
+    auto finish_queue = std::make_shared<llmproxy::FinishQueue>();
+    auto registry = std::make_shared<llmproxy::metrics::Registry>();
+    // Last of all, on the way out: the end-of-request work still queued runs, and the runtimes
+    // it held are freed here, before the registry of their plugins goes.
+    struct FreeAtExit {
+        llmproxy::FinishQueue& queue;
+        llmproxy::RetiredRuntimes& retired;
+        ~FreeAtExit() {
+            queue.drain();
+            retired.free_retired();
+        }
+    } free_at_exit{*finish_queue, retired};
 
-    std::unique_ptr<llmproxy::Runtime> runtime;
+    std::shared_ptr<llmproxy::Runtime> runtime;
     try {
-        runtime = std::make_unique<llmproxy::Runtime>(config, plugins);
+        runtime = retired.adopt(
+            std::make_unique<llmproxy::Runtime>(config, plugins, registry, finish_queue));
     } catch (const llmproxy::ConfigError& e) {
         std::cerr << "llm-proxy: cannot start:\n" << e.what();
         return 1;
@@ -218,14 +238,26 @@ int main(int argc, char** argv) {
     }
 
     try {
-        llmproxy::GatewayHandler handler(*runtime, status_page_dirs());
+        llmproxy::GatewayHandler handler(std::move(runtime), status_page_dirs());
         llmproxy::Server server(config.server, handler);
+        llmproxy::Reloader reloader(options.config, config.server, fixed_plugin_dirs, plugins,
+                                    handler, registry, finish_queue, retired);
         server.start();
         spdlog::info("llm-proxy {} listening on http://{}:{} ({} routes, {} plugins)",
                      LLM_PROXY_VERSION, config.server.host, server.port(), config.routes.size(),
                      plugins.plugins().size());
+        // SIGHUP reloads; SIGTERM or SIGINT stops. Runtimes a reload retired are freed here,
+        // on this thread, once their last request has ended (checked every second).
         int signal = 0;
-        sigwait(&stop_signals, &signal);
+        for (;;) {
+            const timespec second{1, 0};
+            signal = sigtimedwait(&signals, nullptr, &second);
+            retired.free_retired();
+            if (signal == SIGHUP)
+                reloader.reload();
+            else if (signal > 0)
+                break;
+        }
         if (const int drain_ms = config.server.drain_delay_ms; drain_ms > 0) {
             server.start_draining();
             spdlog::info(

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
+
 namespace llmproxy {
 
 FinishQueue::FinishQueue() : thread_([this] { run(); }) {}
@@ -27,20 +29,29 @@ void FinishQueue::submit(std::function<void()> job) {
     job();
 }
 
+void FinishQueue::drain() {
+    std::promise<void> done;
+    std::future<void> ran = done.get_future();
+    submit([&done] { done.set_value(); });
+    ran.wait();
+}
+
 void FinishQueue::run() {
     std::unique_lock lock(mutex_);
     while (true) {
         wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
         if (jobs_.empty())
             return;  // stopping, and nothing left
-        auto job = std::move(jobs_.front());
-        jobs_.pop_front();
-        lock.unlock();
-        try {
-            job();
-        } catch (const std::exception& e) {
-            spdlog::error("end-of-request work failed: {}", e.what());
-        }
+        {
+            auto job = std::move(jobs_.front());
+            jobs_.pop_front();
+            lock.unlock();
+            try {
+                job();
+            } catch (const std::exception& e) {
+                spdlog::error("end-of-request work failed: {}", e.what());
+            }
+        }  // what the job held (a runtime, maybe its last reference) goes before the lock
         lock.lock();
     }
 }

@@ -23,6 +23,8 @@ class FinishQueue {
 
     // [thread-safe] Runs job soon, in submission order.
     void submit(std::function<void()> job);
+    // Returns once every job submitted before it has run, and what it held is released.
+    void drain();
 
   private:
     void run();

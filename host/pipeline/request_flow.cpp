@@ -160,7 +160,11 @@ class RequestFlow : public SideCaller {
                       outcome_.attempts > 0 ? facts_.model : std::string(),
                       request_id_};
         if (finish.created > 0)
-            runtime_.finish_queue().submit([finish = std::move(finish)] { finish.run(); });
+            // The job holds the runtime (when shared-owned): a reload may drop it meanwhile.
+            runtime_.finish_queue().submit(
+                [finish = std::move(finish), runtime = runtime_.weak_from_this().lock()] {
+                    finish.run();
+                });
         return outcome_;
     }
 

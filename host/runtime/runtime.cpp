@@ -76,8 +76,12 @@ ConfigProblem refused_settings(const std::string& file, const std::string& table
 }  // namespace
 
 Runtime::Runtime(Config config, const PluginRegistry& plugins,
-                 std::shared_ptr<metrics::Registry> registry)
-    : config_(std::move(config)), plugins_(plugins), registry_(std::move(registry)) {
+                 std::shared_ptr<metrics::Registry> registry,
+                 std::shared_ptr<FinishQueue> finish_queue)
+    : config_(std::move(config)),
+      plugins_(plugins),
+      finish_queue_(finish_queue ? std::move(finish_queue) : std::make_shared<FinishQueue>()),
+      registry_(std::move(registry)) {
     std::vector<ConfigProblem> problems;
     std::size_t llm_index = 0;
     for (const auto& [name, llm] : config_.llms) {
@@ -169,6 +173,7 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins,
     }
     router_ = std::make_unique<Router<RouteRuntime>>(
         routes_, [](const RouteRuntime& r) { return std::string_view(r.config->path_prefix); });
+    plugins_json_ = plugins_json();
     if (config_.server.metrics) {
         if (!registry_)
             registry_ = std::make_shared<metrics::Registry>();
@@ -393,7 +398,9 @@ void Runtime::create_client_apis(std::vector<ConfigProblem>& problems) {
 }
 
 Runtime::~Runtime() {
-    finish_queue_.reset();  // the last on_finish hooks run while their instances still exist
+    // The last on_finish hooks run while their instances still exist: a queue of its own is
+    // drained here; a shared one's jobs hold the runtime (shared-owned) until they have run.
+    finish_queue_.reset();
     free_instances();
 }
 
@@ -468,9 +475,9 @@ void Runtime::free_instances() {
     }
 }
 
-std::string Runtime::health_json() const {
+std::string Runtime::plugins_json() const {
     using nlohmann::json;
-    json doc = {{"status", "ok"}};
+    json doc = json::object();
     json plugins = json::array();
     for (const auto& p : plugins_.plugins())
         plugins.push_back(
@@ -486,6 +493,13 @@ std::string Runtime::health_json() const {
     for (const auto& r : plugins_.refused())
         refused.push_back({{"file", r.file}, {"reason", r.reason}});
     doc["refused_plugins"] = refused;
+    return doc.dump();
+}
+
+std::string Runtime::health_json() const {
+    using nlohmann::json;
+    json doc = json::parse(plugins_json_);
+    doc["status"] = "ok";
     json llms = json::object();
     for (const auto& [name, llm] : llms_)
         llms[name] = {{"provider", llm.config->provider},

@@ -102,13 +102,18 @@ struct RouteRuntime {
     bool takes(std::string_view model) const;
 };
 
-class Runtime {
+// Shared-owned while serving (a reload swaps in a new one; requests in progress keep theirs):
+// a request's end-of-request work holds its runtime until it has run.
+class Runtime : public std::enable_shared_from_this<Runtime> {
   public:
     // Creates every instance the config names. Throws ConfigError listing each llm, processor or
     // route's client API whose plugin is not loaded or whose instance_new refused its settings.
-    // Counts go to registry when [server] metrics is on (a registry of its own when null).
+    // Counts go to registry when [server] metrics is on (a registry of its own when null);
+    // end-of-request work to finish_queue (a queue of its own when null). Both may be shared by
+    // the runtimes of successive reloads. plugins is read here only, never while serving.
     Runtime(Config config, const PluginRegistry& plugins,
-            std::shared_ptr<metrics::Registry> registry = nullptr);
+            std::shared_ptr<metrics::Registry> registry = nullptr,
+            std::shared_ptr<FinishQueue> finish_queue = nullptr);
     ~Runtime();  // frees every instance
     Runtime(const Runtime&) = delete;
     Runtime& operator=(const Runtime&) = delete;
@@ -142,6 +147,8 @@ class Runtime {
     std::optional<std::string> model_json(std::string_view id, bool anthropic = false) const;
 
   private:
+    // /healthz's plugins and refused_plugins, from the registry as it is now.
+    std::string plugins_json() const;
     void free_instances();
     // Creates the client API instance of every route that names one; problems go to problems.
     void create_client_apis(std::vector<ConfigProblem>& problems);
@@ -154,14 +161,15 @@ class Runtime {
     void create_routes(std::vector<ConfigProblem>& problems);
 
     Config config_;
-    const PluginRegistry& plugins_;
+    const PluginRegistry& plugins_;  // during construction only
     std::map<std::string, LlmRuntime> llms_;
     std::map<std::string, ProcessorRuntime> processors_;
     std::map<std::string, ClientApiRuntime, std::less<>> client_apis_;
     std::map<std::string, ModelRuntime, std::less<>> models_;
     std::vector<RouteRuntime> routes_;
     std::unique_ptr<Router<RouteRuntime>> router_;
-    std::unique_ptr<FinishQueue> finish_queue_ = std::make_unique<FinishQueue>();
+    std::shared_ptr<FinishQueue> finish_queue_;
+    std::string plugins_json_;  // /healthz's plugins and refused_plugins, as loaded at start
     std::time_t created_ = std::time(nullptr);  // the models' "created"
     std::shared_ptr<metrics::Registry> registry_;
     std::unique_ptr<GatewayMetrics> metrics_;

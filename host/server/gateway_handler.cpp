@@ -71,7 +71,7 @@ Span request_span(const RequestTrace& trace, const std::string& request_id,
 }  // namespace
 
 std::string GatewayHandler::metrics_text() const {
-    std::string text = runtime_.metrics_text();
+    std::string text = serving_.load()->runtime->metrics_text();
     const std::pair<std::string, double> in_progress[] = {{"", in_progress_.load()}};
     metrics::render_values(text, "llm_proxy_requests_in_progress",
                            "Requests being served, their answers included.", metrics::Kind::gauge,
@@ -84,18 +84,25 @@ std::string GatewayHandler::metrics_text() const {
     return text;
 }
 
-GatewayHandler::GatewayHandler(Runtime& runtime,
+GatewayHandler::Serving::Serving(std::shared_ptr<Runtime> served)
+    : runtime(std::move(served)),
+      cors(runtime->config().server.cors_allowed_origins),
+      access_log(AccessLog::format_named(runtime->config().server.access_log)
+                     .value_or(AccessLog::Format::text)) {}
+
+GatewayHandler::GatewayHandler(std::shared_ptr<Runtime> runtime,
                                const std::vector<std::filesystem::path>& status_dirs)
-    : runtime_(runtime),
-      cors_(runtime.config().server.cors_allowed_origins),
-      access_log_(AccessLog::format_named(runtime.config().server.access_log)
-                      .value_or(AccessLog::Format::text)),
-      status_page_(status_dirs) {
-    if (runtime.config().server.status_page && !status_page_.found())
+    : status_page_(status_dirs) {
+    if (runtime->config().server.status_page && !status_page_.found())
         spdlog::warn(
             "the status page's files are not installed (looked in: {}); GET /status "
             "will answer 404",
             status_page_.looked_in());
+    serve(std::move(runtime));
+}
+
+void GatewayHandler::serve(std::shared_ptr<Runtime> runtime) {
+    serving_.store(std::make_shared<Serving>(std::move(runtime)));
 }
 
 void GatewayHandler::serve_status_page(const std::string& method, const std::string& path,
@@ -121,11 +128,14 @@ void GatewayHandler::serve_status_page(const std::string& method, const std::str
 void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
                             HttpResponse& response, HangUpWatch& watch) {
     auto started = std::chrono::steady_clock::now();
+    // The runtime this request started on serves it to its end, whatever a reload swaps in.
+    const std::shared_ptr<Serving> serving = serving_.load();
+    Runtime& runtime = *serving->runtime;
     const std::string request_id = request_id_for(request.headers);
     RequestLogScope log_scope(&request_id);
     response.set("x-request-id", request_id);
-    const RequestTrace trace(request.headers, runtime_.spans(),
-                             runtime_.config().telemetry.sample_ratio);
+    const RequestTrace trace(request.headers, runtime.spans(),
+                             runtime.config().telemetry.sample_ratio);
     ++in_progress_;
     struct Done {
         std::atomic<int>& count;
@@ -138,9 +148,9 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
     const RouteRuntime* route = nullptr;
     const ClientApiRuntime* error_api = nullptr;  // whose clients the errors are shaped for
     try {
-        cors_.decorate(request, response);
+        serving->cors.decorate(request, response);
         if (method == "OPTIONS") {
-            cors_.answer_preflight(request, response);
+            serving->cors.answer_preflight(request, response);
             outcome.status = response.status();
         } else if (path == "/healthz") {
             if (method != "GET" && method != "HEAD") {
@@ -148,7 +158,7 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
                 throw ApiException({405, "invalid_request_error", "method_not_allowed",
                                     "/healthz answers GET, not " + method});
             }
-            response.send(200, "application/json", runtime_.health_json());
+            response.send(200, "application/json", runtime.health_json());
             outcome.status = 200;
         } else if (path == "/readyz") {
             if (method != "GET" && method != "HEAD") {
@@ -163,10 +173,10 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
                 response.send(503, "application/json", R"({"status":"draining"})");
             outcome.status = response.status();
         } else if ((path == "/status" || path.rfind("/status/", 0) == 0) &&
-                   runtime_.config().server.status_page) {
+                   runtime.config().server.status_page) {
             serve_status_page(method, path, response);
             outcome.status = response.status();
-        } else if (path == "/metrics" && runtime_.metrics()) {
+        } else if (path == "/metrics" && runtime.metrics()) {
             if (method != "GET" && method != "HEAD") {
                 response.set("Allow", "GET");
                 throw ApiException({405, "invalid_request_error", "method_not_allowed",
@@ -179,22 +189,22 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
             // The public models ([models.NAME]), as OpenAI's API lists its own, or as Anthropic's
             // does for Anthropic's clients (their SDKs send anthropic-version on every request)
             // when a route speaks Anthropic's API, which then shapes the errors too.
-            const ClientApiRuntime* api = runtime_.client_api("anthropic");
+            const ClientApiRuntime* api = runtime.client_api("anthropic");
             const bool anthropic =
                 api && find_header(request.headers, "anthropic-version") != nullptr;
             error_api = anthropic ? api : nullptr;
             if (path == "/v1/models") {
-                response.send(200, "application/json", runtime_.models_json(anthropic));
+                response.send(200, "application/json", runtime.models_json(anthropic));
             } else {
                 const std::string id = path.substr(std::string_view("/v1/models/").size());
-                auto model = runtime_.model_json(id, anthropic);
+                auto model = runtime.model_json(id, anthropic);
                 if (!model)
                     throw ApiException(ApiError::model_not_found(id));
                 response.send(200, "application/json", *model);
             }
             outcome.status = response.status();
         } else {
-            route = runtime_.route_for(path);
+            route = runtime.route_for(path);
             if (!route)
                 throw ApiException({404, "invalid_request_error", "route_not_found",
                                     "no route matches the path '" + path +
@@ -206,9 +216,9 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
                 throw ApiException({405, "invalid_request_error", "method_not_allowed",
                                     "the route '" + route_name + "' answers POST, not " + method});
             }
-            std::string body = client.read_body(request, runtime_.config().server.max_body_bytes);
-            outcome = run_request_flow(runtime_, *route, std::move(body), request, request_id,
-                                       trace, watch, response, active_.start());
+            std::string body = client.read_body(request, runtime.config().server.max_body_bytes);
+            outcome = run_request_flow(runtime, *route, std::move(body), request, request_id, trace,
+                                       watch, response, active_.start());
         }
     } catch (const ApiException& e) {
         outcome.status = e.error().status;
@@ -226,20 +236,20 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
             .count();
     // Counting and tracing never fail a request that has been answered (memory runs out, say).
     try {
-        record(route, method, path, request_id, trace, outcome, ms);
+        record(runtime, route, method, path, request_id, trace, outcome, ms);
     } catch (const std::exception& e) {
         spdlog::warn("counting or tracing the request failed: {}", e.what());
     }
-    access_log_.write({request_id, method, path, route_name, outcome, ms});
+    serving->access_log.write({request_id, method, path, route_name, outcome, ms});
     if (outcome.status >= 400 || !outcome.error.empty())
         recent_errors_.add(
             {utc_timestamp(), request_id, method, path, route_name, outcome.status, outcome.error});
 }
 
-void GatewayHandler::record(const RouteRuntime* route, const std::string& method,
+void GatewayHandler::record(Runtime& runtime, const RouteRuntime* route, const std::string& method,
                             const std::string& path, const std::string& request_id,
                             const RequestTrace& trace, const FlowOutcome& outcome, double ms) {
-    if (GatewayMetrics* metrics = runtime_.metrics())
+    if (GatewayMetrics* metrics = runtime.metrics())
         metrics->request_done(
             {route ? route->index : SIZE_MAX, outcome.llm ? outcome.llm->index : SIZE_MAX,
              outcome.model, outcome.status, outcome.streamed, ms / 1000,

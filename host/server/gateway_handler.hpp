@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <vector>
 
 #include <atomic>
@@ -21,9 +22,14 @@ namespace llmproxy {
 
 class GatewayHandler {
   public:
-    // status_dirs: where the status page's files may be (the first holding index.html is used).
-    explicit GatewayHandler(Runtime& runtime,
+    // Serves runtime. status_dirs: where the status page's files may be (the first holding
+    // index.html is used).
+    explicit GatewayHandler(std::shared_ptr<Runtime> runtime,
                             const std::vector<std::filesystem::path>& status_dirs = {});
+
+    // [thread-safe] Serves runtime from now on (a reload): each request keeps the runtime it
+    // started on to its end, and the one before is freed when its last request ends.
+    void serve(std::shared_ptr<Runtime> runtime);
 
     // [thread-safe] Answers one request whose head was read from client (the body, if any, is
     // still to be read from it); watch is the connection's disconnect watch.
@@ -41,9 +47,17 @@ class GatewayHandler {
     void show_connections(const std::atomic<int>& open) { open_connections_ = &open; }
 
   private:
+    // What a request is served with, taken once when it starts.
+    struct Serving {
+        explicit Serving(std::shared_ptr<Runtime> runtime);
+        std::shared_ptr<Runtime> runtime;
+        Cors cors;
+        AccessLog access_log;
+    };
+
     // Counts the answered request, and ends its span when its trace records.
-    void record(const RouteRuntime* route, const std::string& method, const std::string& path,
-                const std::string& request_id, const RequestTrace& trace,
+    void record(Runtime& runtime, const RouteRuntime* route, const std::string& method,
+                const std::string& path, const std::string& request_id, const RequestTrace& trace,
                 const FlowOutcome& outcome, double ms);
     // GET /status, its files, and /status/errors.
     void serve_status_page(const std::string& method, const std::string& path,
@@ -51,9 +65,7 @@ class GatewayHandler {
     // GET /metrics: the runtime's counts, and the requests and connections open now.
     std::string metrics_text() const;
 
-    Runtime& runtime_;
-    Cors cors_;
-    AccessLog access_log_;
+    std::atomic<std::shared_ptr<Serving>> serving_;
     StatusPage status_page_;
     RecentErrors recent_errors_;
     std::atomic<int> in_progress_{0};

@@ -22,7 +22,11 @@
  *   borrowed until the call returns; data a plugin hands to a host function is copied by the host
  *   before that function returns. Nothing allocated on one side is freed on the other.
  * - THREADS tags on each function:
- *     [main-thread]  called only during start-up or shut-down, never concurrently with anything.
+ *     [main-thread]  called on the main thread, never concurrently with another [main-thread]
+ *                    call: at start-up and shut-down, where nothing else runs; and (plugins
+ *                    built for 1.4 and later) on a reload, where the instances of the previous
+ *                    configuration may still be serving [request] calls meanwhile. A host
+ *                    reloads only when every loaded plugin was built for 1.4 or later.
  *     [request]      called on the thread serving one request; hooks of one request never run
  *                    concurrently, but hooks of different requests run concurrently on different
  *                    threads, so instance state shared between requests must be thread-safe.
@@ -44,7 +48,7 @@ extern "C" {
 #endif
 
 #define LP_ABI_MAJOR 1
-#define LP_ABI_MINOR 3
+#define LP_ABI_MINOR 4
 
 /* What each minor version added (check host->abi_minor before relying on it):
  * 1.1  Stream hooks (decode_stream_event, on_stream_event) read and edit the current event's data
@@ -54,7 +58,10 @@ extern "C" {
  *      provider that must also run in a 1.0 host emits it there itself, in end_stream.
  * 1.2  Client APIs ("llm_proxy.client_api/1", client_api.h): routes that speak another API to
  *      their clients. lp_request_view.api; lp_host_api.emit_named_event.
- * 1.3  lp_request_outcome.attempts, llm_name and upstream_model: what retries and fallbacks did. */
+ * 1.3  lp_request_outcome.attempts, llm_name and upstream_model: what retries and fallbacks did.
+ * 1.4  Reloads (SIGHUP): instance_new and instance_free ([main-thread]) may run while instances of
+ *      the previous configuration serve requests. Nothing else changed: a plugin whose instances
+ *      keep no state shared with other instances (or guard it) is ready by being rebuilt. */
 
 /* A borrowed UTF-8 string or byte buffer. */
 typedef struct lp_str {

@@ -55,6 +55,18 @@ const behaviours = {
     res.write(sse({ ...chunk(null), choices: [], usage: { prompt_tokens: 7, completion_tokens: n, total_tokens: 7 + n } }));
     res.end(sse('[DONE]'));
   },
+  // N events MS apart ("drip:N:MS"), then [DONE]: a stream that lasts.
+  drip: async (req, res, arg, _mock, arg2) => {
+    startSse(res);
+    const n = Number(arg || 10);
+    for (let i = 0; i < n; i++) {
+      if (res.destroyed) return;
+      res.write(sse(chunk(`d${i} `)));
+      await sleep(Number(arg2 || 50));
+    }
+    res.write(sse(chunk(null, 'stop')));
+    res.end(sse('[DONE]'));
+  },
   // Two events, then waits until the test calls mock.release(), then the rest.
   'hold-stream': async (req, res, _arg, mock) => {
     startSse(res);
@@ -161,10 +173,10 @@ export async function startMock({ tls } = {}) {
     record.responseFinished = false;
     res.on('finish', () => { record.responseFinished = true; });
     mock.requests.push(record);
-    const [name, arg] = String(json.model || 'json').split(':');
+    const [name, arg, arg2] = String(json.model || 'json').split(':');
     const behaviour = behaviours[name] || behaviours.json;
     try {
-      await behaviour({ json, url: req.url, headers: req.headers }, res, arg, mock);
+      await behaviour({ json, url: req.url, headers: req.headers }, res, arg, mock, arg2);
     } catch (e) {
       if (!res.headersSent) { res.writeHead(500); res.end(String(e)); }
     }

@@ -52,6 +52,22 @@ export async function startProxy(configText, { env = {}, args = [], bin = BIN } 
   return {
     port,
     pid: child.pid,
+    configFile: file,
+    // Writes a new configuration over the file and sends SIGHUP; resolves once the log says how
+    // the reload ended (true: serving it; false: refused).
+    async reload(text) {
+      fs.writeFileSync(file, text);
+      const outcomes = () => logs.match(/reload: (serving|refused)/g) || [];
+      const before = outcomes().length;
+      child.kill('SIGHUP');
+      const deadline = Date.now() + 10000;
+      while (Date.now() < deadline) {
+        const ended = outcomes();
+        if (ended.length > before) return ended.at(-1) === 'reload: serving';
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error(`no reload result in the log:\n${logs}`);
+    },
     url: `http://127.0.0.1:${port}`,
     logs: () => logs,
     // Resolves when the log has a line matching re.
