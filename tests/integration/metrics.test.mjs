@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { startMock } from './lib/mock_upstream.mjs';
-import { chatBody, closedPort, post, startProxy, upstreamConfig } from './lib/proxy.mjs';
+import { chatBody, closedPort, eventually, post, startProxy, upstreamConfig } from './lib/proxy.mjs';
 
 let mock;
 let proxy;
@@ -80,6 +80,8 @@ async function scrape(url = proxy.url) {
   return { text, samples, value };
 }
 
+// A request is counted once its answer has gone, so a client may scrape a moment before: checks
+// of counts go through eventually().
 const chat = (model, { prefix = '', stream = false } = {}) =>
   post(`${proxy.url}${prefix}/v1/chat/completions`, chatBody(model, { stream }));
 
@@ -94,18 +96,20 @@ test('requests, tokens, durations and time to first token are counted, streams i
     assert.equal(response.status, 200);
     await response.text();
   }
-  const now = await scrape();
-  const delta = (name, labels) => now.value(name, labels) - before.value(name, labels);
-  assert.equal(delta('llm_proxy_requests_total', { ...route('/v1/chat/completions'), status_class: '2xx' }), 5);
-  assert.equal(delta('gen_ai_client_operation_duration_seconds_count', mockLlm), 5);
-  assert.equal(delta('gen_ai_client_token_usage_sum', { ...mockLlm, gen_ai_token_type: 'input' }), 3 * 3 + 2 * 7);
-  assert.equal(delta('gen_ai_client_token_usage_sum', { ...mockLlm, gen_ai_token_type: 'output' }), 3 * 2 + 2 * 4);
-  assert.equal(delta('gen_ai_server_time_to_first_token_seconds_count', mockLlm), 2);
-  assert.equal(delta('gen_ai_server_time_per_output_token_seconds_count', mockLlm), 2);
-  assert.equal(delta('llm_proxy_upstream_attempts_total', { llm: 'mock', outcome: 'answered' }), 5);
-  assert.equal(delta('llm_proxy_overhead_seconds_count', route('/v1/chat/completions')), 5);
-  assert.ok(delta('llm_proxy_overhead_seconds_sum', route('/v1/chat/completions')) > 0);
-  assert.equal(now.value('llm_proxy_active_streams'), 0);
+  await eventually(async () => {
+    const now = await scrape();
+    const delta = (name, labels) => now.value(name, labels) - before.value(name, labels);
+    assert.equal(delta('llm_proxy_requests_total', { ...route('/v1/chat/completions'), status_class: '2xx' }), 5);
+    assert.equal(delta('gen_ai_client_operation_duration_seconds_count', mockLlm), 5);
+    assert.equal(delta('gen_ai_client_token_usage_sum', { ...mockLlm, gen_ai_token_type: 'input' }), 3 * 3 + 2 * 7);
+    assert.equal(delta('gen_ai_client_token_usage_sum', { ...mockLlm, gen_ai_token_type: 'output' }), 3 * 2 + 2 * 4);
+    assert.equal(delta('gen_ai_server_time_to_first_token_seconds_count', mockLlm), 2);
+    assert.equal(delta('gen_ai_server_time_per_output_token_seconds_count', mockLlm), 2);
+    assert.equal(delta('llm_proxy_upstream_attempts_total', { llm: 'mock', outcome: 'answered' }), 5);
+    assert.equal(delta('llm_proxy_overhead_seconds_count', route('/v1/chat/completions')), 5);
+    assert.ok(delta('llm_proxy_overhead_seconds_sum', route('/v1/chat/completions')) > 0);
+    assert.equal(now.value('llm_proxy_active_streams'), 0);
+  });
 });
 
 test('histograms are cumulative, and +Inf is the count', async () => {
@@ -144,9 +148,11 @@ test('request models the configuration does not name count as "other": clients c
   // A name the configuration gives (a route's exact model, a public model) is its own label.
   assert.equal((await chat('json', { prefix: '/named' })).status, 200);
   assert.equal((await chat('json', { prefix: '/models' })).status, 200);
-  const named = await scrape();
-  assert.ok(named.value('gen_ai_client_operation_duration_seconds_count', { gen_ai_request_model: 'json' }) >= 2);
-  assert.equal(named.value('llm_proxy_requests_total', route('/named/v1/chat/completions')), 1);
+  await eventually(async () => {
+    const named = await scrape();
+    assert.ok(named.value('gen_ai_client_operation_duration_seconds_count', { gen_ai_request_model: 'json' }) >= 2);
+    assert.equal(named.value('llm_proxy_requests_total', route('/named/v1/chat/completions')), 1);
+  });
 });
 
 test('failures: attempts by outcome, retries, error types and status classes', async () => {
@@ -155,22 +161,24 @@ test('failures: attempts by outcome, retries, error types and status classes', a
   assert.equal((await chat('error:500')).status, 500);
   assert.equal((await chat('error:400')).status, 400);
   assert.equal((await chat('error:503', { prefix: '/retried' })).status, 503);
-  const now = await scrape();
-  const delta = (name, labels) => now.value(name, labels) - before.value(name, labels);
-  assert.equal(delta('llm_proxy_upstream_attempts_total', { llm: 'dead', outcome: 'connect' }), 1);
-  assert.equal(delta('llm_proxy_upstream_attempts_total', { llm: 'mock', outcome: '5xx' }), 1);
-  assert.equal(delta('llm_proxy_upstream_attempts_total', { llm: 'mock', outcome: 'client_error' }), 1);
-  assert.equal(delta('llm_proxy_upstream_attempts_total', { llm: 'retried', outcome: '5xx' }), 2);
-  assert.equal(delta('llm_proxy_retries_total', route('/retried/v1/chat/completions')), 1);
-  assert.equal(delta('llm_proxy_requests_total', { ...route('/dead/v1/chat/completions'), status_class: '5xx' }), 1);
-  assert.equal(delta('llm_proxy_requests_total', { ...route('/v1/chat/completions'), status_class: '4xx' }), 1);
-  assert.equal(delta('gen_ai_client_operation_duration_seconds_count', { llm: 'dead', error_type: '502' }), 1);
-  assert.equal(delta('gen_ai_client_operation_duration_seconds_count', { llm: 'mock', error_type: '500' }), 1);
-  assert.equal(delta('gen_ai_client_operation_duration_seconds_count', { llm: 'retried', error_type: '503' }), 1);
+  await eventually(async () => {
+    const now = await scrape();
+    const delta = (name, labels) => now.value(name, labels) - before.value(name, labels);
+    assert.equal(delta('llm_proxy_upstream_attempts_total', { llm: 'dead', outcome: 'connect' }), 1);
+    assert.equal(delta('llm_proxy_upstream_attempts_total', { llm: 'mock', outcome: '5xx' }), 1);
+    assert.equal(delta('llm_proxy_upstream_attempts_total', { llm: 'mock', outcome: 'client_error' }), 1);
+    assert.equal(delta('llm_proxy_upstream_attempts_total', { llm: 'retried', outcome: '5xx' }), 2);
+    assert.equal(delta('llm_proxy_retries_total', route('/retried/v1/chat/completions')), 1);
+    assert.equal(delta('llm_proxy_requests_total', { ...route('/dead/v1/chat/completions'), status_class: '5xx' }), 1);
+    assert.equal(delta('llm_proxy_requests_total', { ...route('/v1/chat/completions'), status_class: '4xx' }), 1);
+    assert.equal(delta('gen_ai_client_operation_duration_seconds_count', { llm: 'dead', error_type: '502' }), 1);
+    assert.equal(delta('gen_ai_client_operation_duration_seconds_count', { llm: 'mock', error_type: '500' }), 1);
+    assert.equal(delta('gen_ai_client_operation_duration_seconds_count', { llm: 'retried', error_type: '503' }), 1);
+  });
   // Requests without a route count under route="none".
   await fetch(`${proxy.url}/nowhere`, { method: 'POST' });
-  assert.equal((await scrape()).value('llm_proxy_requests_total', { route: 'none', status_class: '4xx' })
-    - before.value('llm_proxy_requests_total', { route: 'none', status_class: '4xx' }), 1);
+  await eventually(async () => assert.equal((await scrape()).value('llm_proxy_requests_total', { route: 'none', status_class: '4xx' })
+    - before.value('llm_proxy_requests_total', { route: 'none', status_class: '4xx' }), 1));
 });
 
 test('an ejected deployment shows in the gauge and the count of ejections', async () => {
@@ -193,7 +201,7 @@ test('streams and requests in flight show in the gauges while they last', async 
   assert.ok(during.value('llm_proxy_open_connections') >= 2);
   mock.release();
   await response.text();
-  assert.equal((await scrape()).value('llm_proxy_active_streams'), 0);
+  await eventually(async () => assert.equal((await scrape()).value('llm_proxy_active_streams'), 0));
 });
 
 test('GET only, and [server] metrics = false turns the endpoint and the counting off', async () => {

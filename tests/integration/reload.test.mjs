@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { startMock } from './lib/mock_upstream.mjs';
-import { chatBody, FIXTURE_PLUGIN_DIR, post, readEvents, startProxy } from './lib/proxy.mjs';
+import { chatBody, eventually, FIXTURE_PLUGIN_DIR, post, readEvents, startProxy } from './lib/proxy.mjs';
 
 let mock;
 
@@ -101,10 +101,13 @@ test('hundreds of streams across several reloads: none cut or changed', async ()
       assert.equal(events.at(-1), '[DONE]');
       assert.equal(events.slice(0, -1).map((e) => JSON.parse(e).choices[0]?.delta?.content ?? '').join(''), expected);
     }
-    // Counting went on across the reloads: every stream is in the route's count.
-    const metrics = await (await fetch(`${proxy.url}/metrics`)).text();
-    const ok = metrics.match(/^llm_proxy_requests_total\{route="\/a\/v1\/chat\/completions",api="openai",status_class="2xx"\} (\d+)$/m);
-    assert.ok(ok && Number(ok[1]) >= N, metrics);
+    // Counting went on across the reloads: every stream is in the route's count (each once its
+    // answer has gone).
+    await eventually(async () => {
+      const metrics = await (await fetch(`${proxy.url}/metrics`)).text();
+      const ok = metrics.match(/^llm_proxy_requests_total\{route="\/a\/v1\/chat\/completions",api="openai",status_class="2xx"\} (\d+)$/m);
+      assert.ok(ok && Number(ok[1]) >= N, metrics);
+    });
   } finally {
     await proxy.stop();
   }

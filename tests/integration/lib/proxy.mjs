@@ -120,6 +120,20 @@ ${extra}
 `;
 }
 
+// Runs check until it passes (resolves), for at most timeoutMs; then its last failure is thrown.
+// For what llm-proxy does just after an answer has gone (counting it, say).
+export async function eventually(check, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
+
 export const chatBody = (model, extra = {}) =>
   JSON.stringify({ model, messages: [{ role: 'user', content: 'hello there' }], ...extra });
 
