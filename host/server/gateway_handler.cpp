@@ -71,7 +71,7 @@ Span request_span(const RequestTrace& trace, const std::string& request_id,
 }  // namespace
 
 std::string GatewayHandler::metrics_text() const {
-    std::string text = serving_.load()->runtime->metrics_text();
+    std::string text = current()->runtime->metrics_text();
     const std::pair<std::string, double> in_progress[] = {{"", in_progress_.load()}};
     metrics::render_values(text, "llm_proxy_requests_in_progress",
                            "Requests being served, their answers included.", metrics::Kind::gauge,
@@ -102,7 +102,14 @@ GatewayHandler::GatewayHandler(std::shared_ptr<Runtime> runtime,
 }
 
 void GatewayHandler::serve(std::shared_ptr<Runtime> runtime) {
-    serving_.store(std::make_shared<Serving>(std::move(runtime)));
+    auto next = std::make_shared<Serving>(std::move(runtime));
+    std::lock_guard lock(serving_mutex_);
+    serving_.swap(next);  // the one before goes when `next` does, outside the lock
+}
+
+std::shared_ptr<GatewayHandler::Serving> GatewayHandler::current() const {
+    std::lock_guard lock(serving_mutex_);
+    return serving_;
 }
 
 void GatewayHandler::serve_status_page(const std::string& method, const std::string& path,
@@ -129,7 +136,7 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
                             HttpResponse& response, HangUpWatch& watch) {
     auto started = std::chrono::steady_clock::now();
     // The runtime this request started on serves it to its end, whatever a reload swaps in.
-    const std::shared_ptr<Serving> serving = serving_.load();
+    const std::shared_ptr<Serving> serving = current();
     Runtime& runtime = *serving->runtime;
     const std::string request_id = request_id_for(request.headers);
     RequestLogScope log_scope(&request_id);

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include <atomic>
@@ -65,7 +66,12 @@ class GatewayHandler {
     // GET /metrics: the runtime's counts, and the requests and connections open now.
     std::string metrics_text() const;
 
-    std::atomic<std::shared_ptr<Serving>> serving_;
+    // A mutex rather than std::atomic<std::shared_ptr>: libstdc++ 12's lock-bit implementation
+    // reads the pointer in a way ThreadSanitizer reports as a race. The lock is held for a
+    // reference count's increment.
+    std::shared_ptr<Serving> current() const;
+    mutable std::mutex serving_mutex_;
+    std::shared_ptr<Serving> serving_;
     StatusPage status_page_;
     RecentErrors recent_errors_;
     std::atomic<int> in_progress_{0};
