@@ -27,9 +27,9 @@ void AttemptReport::report() {
         metrics_->attempt_done(llm_.index, outcome_);
     if (!trace_.recording())
         return;
-    const bool chat = llm_.config->endpoint == Endpoint::chat;
-    Span span = trace_.child_span(span_id_, (chat ? "chat " : "embeddings ") + model_, start_);
-    span.set("gen_ai.operation.name", chat ? "chat" : "embeddings");
+    const std::string operation(operation_name(llm_.config->endpoint));
+    Span span = trace_.child_span(span_id_, operation + ' ' + model_, start_);
+    span.set("gen_ai.operation.name", operation);
     span.set("gen_ai.provider.name", llm_.config->provider);
     span.set("gen_ai.request.model", model_);
     span.set("llm_proxy.llm", llm_.config->name);

@@ -69,10 +69,8 @@ Labels route_labels(const Config& config) {
 Labels llm_labels(const Config& config) {
     Labels llms;
     for (const auto& [name, llm] : config.llms)
-        llms.push_back(label("gen_ai_operation_name",
-                             llm.endpoint == Endpoint::embedding ? "embeddings" : "chat") +
-                       ',' + label("gen_ai_provider_name", llm.provider) + ',' +
-                       label("llm", name));
+        llms.push_back(label("gen_ai_operation_name", operation_name(llm.endpoint)) + ',' +
+                       label("gen_ai_provider_name", llm.provider) + ',' + label("llm", name));
     return llms;
 }
 
@@ -110,62 +108,67 @@ std::uint64_t nanos(double seconds) {
 }  // namespace
 
 GatewayMetrics::GatewayMetrics(metrics::Registry& registry, const Config& config)
-    : registry_(registry),
-      model_index_(index_of(model_names(config))),
+    : model_index_(index_of(model_names(config))),
       route_none_(config.routes.size()),
-      requests_(
-          registry,
-          registry.family("llm_proxy_requests_total",
-                          "Requests answered, by route and the status class the client got.",
-                          Kind::counter),
-          {route_labels(config), Labels{label("status_class", "1xx"), label("status_class", "2xx"),
-                                        label("status_class", "3xx"), label("status_class", "4xx"),
-                                        label("status_class", "5xx")}}),
+      routes_(route_labels(config)),
+      llms_(llm_labels(config)),
+      models_(model_labels(model_index_)),
+      requests_(registry,
+                registry.family("llm_proxy_requests_total",
+                                "Requests answered, by route and the status class the client got.",
+                                Kind::counter),
+                {routes_, Labels{label("status_class", "1xx"), label("status_class", "2xx"),
+                                 label("status_class", "3xx"), label("status_class", "4xx"),
+                                 label("status_class", "5xx")}}),
       overhead_(registry,
                 registry.family("llm_proxy_overhead_seconds",
                                 "llm-proxy's own time until the answer's head went out, upstream "
                                 "waits excluded.",
                                 Kind::histogram, kOverheadBuckets, kNanos),
-                {route_labels(config)}),
+                {routes_}),
       retries_(registry,
                registry.family("llm_proxy_retries_total",
                                "Upstream attempts that retried a failed one on the same target.",
                                Kind::counter),
-               {route_labels(config)}),
+               {routes_}),
       fallbacks_(registry,
                  registry.family("llm_proxy_fallbacks_total",
                                  "Requests' moves to a fallback model.", Kind::counter),
-                 {route_labels(config)}),
+                 {routes_}),
       tokens_(registry,
               registry.family("gen_ai_client_token_usage",
                               "Tokens per request as the upstream's answer reports them.",
                               Kind::histogram, kTokenBuckets),
-              {llm_labels(config), model_labels(model_index_),
+              {llms_, models_,
                Labels{label("gen_ai_token_type", "input"), label("gen_ai_token_type", "output")}}),
       duration_(registry,
                 registry.family("gen_ai_client_operation_duration_seconds",
                                 "Requests' whole time, from the request read to the answer's end.",
                                 Kind::histogram, kDurationBuckets, kNanos),
-                {llm_labels(config), model_labels(model_index_), error_types()}),
+                {llms_, models_, error_types()}),
       first_token_(registry,
                    registry.family("gen_ai_server_time_to_first_token_seconds",
                                    "Successful streams: the time to the answer's head, which "
                                    "waits for the first content when another attempt may follow.",
                                    Kind::histogram, kFirstTokenBuckets, kNanos),
-                   {llm_labels(config), model_labels(model_index_)}),
+                   {llms_, models_}),
       per_token_(registry,
                  registry.family("gen_ai_server_time_per_output_token_seconds",
                                  "Successful streams: the time after the first token, per output "
                                  "token after the first.",
                                  Kind::histogram, kPerTokenBuckets, kNanos),
-                 {llm_labels(config), model_labels(model_index_)}),
+                 {llms_, models_}),
       attempts_(registry,
                 registry.family("llm_proxy_upstream_attempts_total",
                                 "Upstream attempts by how they ended.", Kind::counter),
-                {llm_labels(config), outcome_labels()}),
+                {llms_, outcome_labels()}),
       streams_(registry.series(registry.family("llm_proxy_active_streams",
                                                "Streams being relayed to clients.", Kind::gauge),
                                "")) {}
+
+std::string_view operation_name(Endpoint endpoint) {
+    return endpoint == Endpoint::embedding ? "embeddings" : "chat";
+}
 
 std::string_view outcome_name(AttemptOutcome outcome) {
     return kOutcomeNames[static_cast<std::size_t>(outcome)];

@@ -37,6 +37,9 @@ enum class AttemptOutcome {
 // "other": the outcome label's value.
 std::string_view outcome_name(AttemptOutcome outcome);
 
+// gen_ai.operation.name of an llm's endpoint: "chat" or "embeddings".
+std::string_view operation_name(Endpoint endpoint);
+
 // One request, once answered: what the access log says of it.
 struct RequestMetrics {
     std::size_t route = SIZE_MAX;  // the route's index (RouteRuntime::index); SIZE_MAX: none
@@ -66,20 +69,19 @@ class GatewayMetrics {
     // [thread-safe] A stream to a client starts (+1) or ends (-1).
     void stream_open(int delta) { streams_.add(delta); }
 
-    metrics::Registry& registry() { return registry_; }
-
   private:
     std::size_t model_index(std::string_view model) const;
 
-    metrics::Registry& registry_;
     std::map<std::string, std::size_t, std::less<>> model_index_;  // "other" is its size
-    std::size_t route_none_ = 0;        // the routes dimension's index for requests without a route
-    metrics::SeriesGrid<2> requests_;   // route, status class
-    metrics::SeriesGrid<1> overhead_;   // route
-    metrics::SeriesGrid<1> retries_;    // route
-    metrics::SeriesGrid<1> fallbacks_;  // route
-    metrics::SeriesGrid<3> tokens_;     // llm, request model, token type
-    metrics::SeriesGrid<3> duration_;   // llm, request model, error type
+    std::size_t route_none_ = 0;  // the routes dimension's index for requests without a route
+    // The label texts of the dimensions most families share.
+    const metrics::SeriesGrid<1>::Labels routes_, llms_, models_;
+    metrics::SeriesGrid<2> requests_;     // route, status class
+    metrics::SeriesGrid<1> overhead_;     // route
+    metrics::SeriesGrid<1> retries_;      // route
+    metrics::SeriesGrid<1> fallbacks_;    // route
+    metrics::SeriesGrid<3> tokens_;       // llm, request model, token type
+    metrics::SeriesGrid<3> duration_;     // llm, request model, error type
     metrics::SeriesGrid<2> first_token_;  // llm, request model
     metrics::SeriesGrid<2> per_token_;    // llm, request model
     metrics::SeriesGrid<2> attempts_;     // llm, outcome

@@ -34,9 +34,9 @@ void send_error_for(const ClientApiRuntime* api, HttpResponse& response, const A
 Span request_span(const RequestTrace& trace, const std::string& request_id,
                   const RouteRuntime& route, const std::string& method, const std::string& path,
                   const FlowOutcome& outcome) {
-    const bool chat = route.endpoint == Endpoint::chat;
-    Span span = trace.own_span((chat ? "chat " : "embeddings ") + printable(outcome.model, 256));
-    span.set("gen_ai.operation.name", chat ? "chat" : "embeddings");
+    const std::string operation(operation_name(route.endpoint));
+    Span span = trace.own_span(operation + ' ' + printable(outcome.model, 256));
+    span.set("gen_ai.operation.name", operation);
     span.set("gen_ai.request.model", outcome.model);
     if (outcome.llm) {
         span.set("gen_ai.provider.name", outcome.llm->config->provider);

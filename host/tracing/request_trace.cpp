@@ -72,27 +72,24 @@ void RequestTrace::put_upstream_headers(HeaderList& headers, const SpanId& attem
 }
 
 Span RequestTrace::own_span(std::string name) const {
-    Span span;
-    span.trace_id = trace_id_;
-    span.span_id = span_id_;
-    span.parent = parent_;
-    span.name = std::move(name);
-    span.kind = Span::Kind::server;
-    span.start_unix_ns = unix_ns(start_);
-    span.attributes.reserve(16);
-    return span;
+    return span_of(span_id_, parent_, std::move(name), Span::Kind::server, start_);
 }
 
 Span RequestTrace::child_span(const SpanId& id, std::string name,
                               std::chrono::system_clock::time_point start) const {
+    return span_of(id, span_id_, std::move(name), Span::Kind::client, start);
+}
+
+Span RequestTrace::span_of(const SpanId& id, std::optional<SpanId> parent, std::string name,
+                           Span::Kind kind, std::chrono::system_clock::time_point start) const {
     Span span;
     span.trace_id = trace_id_;
     span.span_id = id;
-    span.parent = span_id_;
+    span.parent = parent;
     span.name = std::move(name);
-    span.kind = Span::Kind::client;
+    span.kind = kind;
     span.start_unix_ns = unix_ns(start);
-    span.attributes.reserve(8);
+    span.attributes.reserve(16);
     return span;
 }
 

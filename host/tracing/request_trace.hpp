@@ -22,8 +22,6 @@ class RequestTrace {
     RequestTrace(const HeaderList& headers, SpanExporter* exporter, double sample_ratio);
 
     bool recording() const { return exporter_ != nullptr; }
-    const TraceId& trace_id() const { return trace_id_; }
-    const SpanId& span_id() const { return span_id_; }
 
     // While recording: sets traceparent (for the attempt's span) and tracestate in headers, in
     // place of the client's.
@@ -38,6 +36,9 @@ class RequestTrace {
     void finish(Span span) const;
 
   private:
+    Span span_of(const SpanId& id, std::optional<SpanId> parent, std::string name, Span::Kind kind,
+                 std::chrono::system_clock::time_point start) const;
+
     SpanExporter* exporter_;  // null unless recording
     TraceId trace_id_{};
     SpanId span_id_{};

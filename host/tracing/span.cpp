@@ -1,7 +1,6 @@
 #include "tracing/span.hpp"
 
 #include <charconv>
-#include <cmath>
 
 #include "json/json_fields.hpp"
 
@@ -29,9 +28,6 @@ void append_value(std::string& out, const Span::Value& value) {
                 out += R"({"intValue":")";  // 64-bit integers go as strings in OTLP/JSON
                 append_number(out, v);
                 out += '"';
-            } else if constexpr (std::is_same_v<T, double>) {
-                out += R"({"doubleValue":)";
-                append_number(out, std::isfinite(v) ? v : 0.0);
             } else {
                 out += v ? R"({"boolValue":true)" : R"({"boolValue":false)";
             }

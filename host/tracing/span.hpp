@@ -18,7 +18,7 @@ inline constexpr std::size_t kMaxSpanText = 1024;
 
 struct Span {
     enum class Kind { server = 2, client = 3 };  // OTLP's SpanKind values
-    using Value = std::variant<std::string, std::int64_t, double, bool>;
+    using Value = std::variant<std::string, std::int64_t, bool>;
 
     TraceId trace_id{};
     SpanId span_id{};
@@ -31,7 +31,7 @@ struct Span {
     std::string status_message;
     std::vector<std::pair<const char*, Value>> attributes;  // keys: string literals
 
-    // value: a std::string (or text it is made of), std::int64_t, double or bool.
+    // value: a std::string (or text it is made of), std::int64_t or bool.
     template <typename T>
     void set(const char* key, T&& value) {
         attributes.emplace_back(std::piecewise_construct, std::forward_as_tuple(key),

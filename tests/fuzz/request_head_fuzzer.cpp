@@ -1,6 +1,7 @@
 // parse_request_head on any bytes: only ApiException escapes, with a status the header documents;
 // a head it accepts keeps HttpRequest's promises; and a request object reused from an earlier
-// head (as a keep-alive connection reuses it) reads the same as a fresh one.
+// head (as a keep-alive connection reuses it) reads the same as a fresh one. On an accepted
+// head, the request id and trace context llm-proxy reads from its fields keep their promises.
 #include <cctype>
 #include <charconv>
 #include <cstddef>
@@ -10,6 +11,8 @@
 #include "fuzz_check.hpp"
 #include "http/api_error.hpp"
 #include "http/http_request.hpp"
+#include "server/request_id.hpp"
+#include "tracing/trace_context.hpp"
 
 using fuzz::require;
 using llmproxy::ApiException;
@@ -74,6 +77,34 @@ void check_accepted(const HttpRequest& r) {
     require(!r.expect_continue || r.minor_version == 1, "100-continue only in HTTP/1.1");
 }
 
+// What llm-proxy takes from an accepted head's fields besides HTTP: the request id, and the W3C
+// trace context, whatever the field values hold.
+void check_id_and_trace(const HttpRequest& r) {
+    const std::string id = llmproxy::request_id_for(r.headers);
+    require(llmproxy::well_formed_request_id(id), "the request id is always well formed");
+    const std::string* asked = llmproxy::find_header(r.headers, "x-request-id");
+    require((asked && *asked == id) || id.size() == 32,
+            "the id is the client's, or a new one of 32 hex digits");
+    for (const auto& [name, value] : r.headers) {
+        if (auto parent = llmproxy::parse_traceparent(value)) {
+            require(value.size() >= 55 &&
+                        value.substr(3, 32) == llmproxy::to_hex(parent->trace_id) &&
+                        value.substr(36, 16) == llmproxy::to_hex(parent->span_id),
+                    "a traceparent's ids are read as written");
+            auto again = llmproxy::parse_traceparent(
+                llmproxy::format_traceparent(parent->trace_id, parent->span_id, parent->sampled));
+            require(again && again->trace_id == parent->trace_id &&
+                        again->span_id == parent->span_id && again->sampled == parent->sampled,
+                    "a traceparent llm-proxy writes reads back the same");
+        }
+        if (auto state = llmproxy::tracestate_to_forward(value)) {
+            require(*state == value && state->size() <= 512, "a tracestate passes whole and short");
+            for (unsigned char c : *state)
+                require(c >= 0x20 && c <= 0x7e, "a tracestate passed on is printable");
+        }
+    }
+}
+
 bool same(const HttpRequest& a, const HttpRequest& b) {
     return a.method == b.method && a.target == b.target && a.minor_version == b.minor_version &&
            a.headers == b.headers && a.keep_alive == b.keep_alive &&
@@ -92,6 +123,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             "parse_request_head throws only the statuses it documents");
     if (status == 0)
         check_accepted(fresh);
+    check_id_and_trace(fresh);
 
     HttpRequest reused;
     require(parse(kEarlierHead, reused) == 0, "the earlier head is accepted");
