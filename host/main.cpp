@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -19,6 +20,7 @@
 #include "server/gateway_handler.hpp"
 #include "server/reloader.hpp"
 #include "server/server.hpp"
+#include "tools/keys_command.hpp"
 #include "tools/plugin_check.hpp"
 #include "version.hpp"
 
@@ -27,6 +29,7 @@ namespace {
 constexpr const char* kUsage = R"(usage: llm-proxy --config FILE [--check] [--plugin-dir DIR]...
        llm-proxy plugin check FILE.so [--type NAME] [--config JSON] [--verbose]
                               [--upstream-answer FILE] [--upstream-stream FILE]
+       llm-proxy keys create|list|revoke ...   (llm-proxy keys --help)
 
 An OpenAI-compatible LLM gateway with provider and processor plugins.
 
@@ -56,6 +59,8 @@ plugin check FILE.so  load one plugin alone and exercise it as the host would (l
                      a whole upstream answer (the body) and an upstream stream (SSE bytes) in
                      the upstream's own format, which providers are checked with instead of the
                      OpenAI-format samples: for providers that translate (plugins/anthropic/check)
+
+keys                 manages the client keys of [auth] keys_file; see llm-proxy keys --help
 
 Environment: LLM_PROXY_LOG_LEVEL (trace|debug|info|warn|error|off) overrides [server] log_level.
 )";
@@ -155,6 +160,14 @@ void raise_file_limit(const llmproxy::ServerConfig& server) {
 int main(int argc, char** argv) {
     if (argc >= 3 && std::string(argv[1]) == "plugin" && std::string(argv[2]) == "check")
         return plugin_check_command(argc, argv);
+    if (argc >= 2 && std::string(argv[1]) == "keys") {
+        const std::vector<std::string> args(argv + 2, argv + argc);
+        if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+            std::cout << llmproxy::kKeysUsage;
+            return 0;
+        }
+        return llmproxy::run_keys_command(args, std::cout, std::cerr, std::time(nullptr));
+    }
     Options options;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];

@@ -1,13 +1,7 @@
 #include "config/config.hpp"
 
-// TOML 1.1 (unreleased in toml++ 3.3) allows newlines inside inline tables, which the original
-// README's `additional_config = { ... }` example uses across several lines.
-#define TOML_HEADER_ONLY 1
-#define TOML_ENABLE_UNRELEASED_FEATURES 1
-#define TOML_EXCEPTIONS 0
 #include <Poco/URI.h>
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include <algorithm>
 #include <charconv>
@@ -18,6 +12,8 @@
 #include <set>
 #include <sstream>
 #include <system_error>
+
+#include "config/table_reader.hpp"
 
 namespace llmproxy {
 
@@ -42,194 +38,6 @@ ConfigError::ConfigError(std::vector<ConfigProblem> problems)
     : std::runtime_error(join_problems(problems)), problems_(std::move(problems)) {}
 
 namespace {
-
-// A scalar (number, boolean, date or time) in its TOML spelling.
-std::string scalar_text(const toml::node& node) {
-    std::ostringstream text;
-    node.visit([&](auto&& value) {
-        if constexpr (toml::is_value<decltype(value)>)
-            text << value;
-    });
-    return text.str();
-}
-
-nlohmann::json toml_to_json(const toml::node& node) {
-    if (auto* t = node.as_table()) {
-        auto obj = nlohmann::json::object();
-        for (auto&& [k, v] : *t)
-            obj[std::string(k.str())] = toml_to_json(v);
-        return obj;
-    }
-    if (auto* a = node.as_array()) {
-        auto arr = nlohmann::json::array();
-        for (auto&& v : *a)
-            arr.push_back(toml_to_json(v));
-        return arr;
-    }
-    if (auto* s = node.as_string())
-        return s->get();
-    if (auto* i = node.as_integer())
-        return i->get();
-    if (auto* f = node.as_floating_point())
-        return f->get();
-    if (auto* b = node.as_boolean())
-        return b->get();
-    return scalar_text(node);  // dates and times
-}
-
-void record_key_lines(const toml::table& table, const std::string& prefix, KeyLines& lines) {
-    for (auto&& [k, v] : table) {
-        std::string key = prefix + std::string(k.str());
-        lines[key] = static_cast<int>(v.source().begin.line);
-        if (auto* inner = v.as_table())
-            record_key_lines(*inner, key + ".", lines);
-    }
-}
-
-// Reads one table's keys, recording every problem instead of stopping at the first.
-class TableReader {
-  public:
-    TableReader(const toml::table& table, std::string path, std::string file,
-                std::vector<ConfigProblem>& problems)
-        : table_(table), path_(std::move(path)), file_(std::move(file)), problems_(problems) {}
-
-    ~TableReader() = default;
-    TableReader(const TableReader&) = delete;
-    TableReader& operator=(const TableReader&) = delete;
-
-    int line() const { return static_cast<int>(table_.source().begin.line); }
-    std::string key_path(std::string_view key) const { return path_ + "." + std::string(key); }
-
-    void problem(const toml::node* node, std::string_view key, std::string message) {
-        int at = node ? static_cast<int>(node->source().begin.line) : line();
-        problems_.push_back({file_, at, key_path(key), std::move(message)});
-    }
-
-    const toml::node* get(std::string_view key) {
-        known_.insert(std::string(key));
-        return table_.get(key);
-    }
-
-    void read(std::string_view key, std::string& out, bool required = false) {
-        const auto* node = get(key);
-        if (!node) {
-            if (required)
-                problem(nullptr, key, "is required");
-            return;
-        }
-        if (auto* s = node->as_string()) {
-            out = s->get();
-            if (required && out.empty())
-                problem(node, key, "must not be empty");
-        } else {
-            problem(node, key, "must be a string");
-        }
-    }
-
-    void read(std::string_view key, bool& out) {
-        const auto* node = get(key);
-        if (!node)
-            return;
-        if (auto* b = node->as_boolean())
-            out = b->get();
-        else
-            problem(node, key, "must be true or false");
-    }
-
-    template <typename Int>
-    void read_int(std::string_view key, Int& out, long long min, long long max) {
-        const auto* node = get(key);
-        if (!node)
-            return;
-        auto* i = node->as_integer();
-        if (!i || i->get() < min || i->get() > max) {
-            problem(
-                node, key,
-                "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
-            return;
-        }
-        out = static_cast<Int>(i->get());
-    }
-
-    void read_number(std::string_view key, double& out, double min, double max) {
-        const auto* node = get(key);
-        if (!node)
-            return;
-        std::optional<double> value;
-        if (auto* f = node->as_floating_point())
-            value = f->get();
-        else if (auto* i = node->as_integer())
-            value = static_cast<double>(i->get());
-        if (!value || !(*value >= min && *value <= max)) {
-            problem(node, key, fmt::format("must be a number from {} to {}", min, max));
-            return;
-        }
-        out = *value;
-    }
-
-    void read(std::string_view key, std::vector<std::string>& out) {
-        const auto* node = get(key);
-        if (!node)
-            return;
-        auto* arr = node->as_array();
-        bool ok = arr != nullptr;
-        if (arr) {
-            for (auto&& item : *arr) {
-                if (auto* s = item.as_string())
-                    out.push_back(s->get());
-                else
-                    ok = false;
-            }
-        }
-        if (!ok)
-            problem(node, key, "must be an array of strings");
-    }
-
-    // Any scalar, written as text (config_value = "gpt-4" or config_value = 3).
-    void read_scalar_text(std::string_view key, std::string& out) {
-        const auto* node = get(key);
-        if (!node)
-            return;
-        if (auto* s = node->as_string()) {
-            out = s->get();
-        } else if (node->is_table() || node->is_array()) {
-            problem(node, key, "must be a string, number or boolean");
-        } else {
-            out = scalar_text(*node);
-        }
-    }
-
-    void read_table_json(std::string_view key, std::string& out) {
-        const auto* node = get(key);
-        if (!node)
-            return;
-        if (!node->is_table()) {
-            problem(node, key,
-                    "must be a table, e.g. " + std::string(key) + " = { name = \"value\" }");
-            return;
-        }
-        out = toml_to_json(*node).dump();
-    }
-
-    // Call after every read: each key nobody asked for is a problem (typos must not pass).
-    void reject_unknown_keys() {
-        for (auto&& [k, v] : table_) {
-            if (known_.count(std::string(k.str())))
-                continue;
-            std::string known;
-            for (const auto& name : known_)
-                known += (known.empty() ? "" : ", ") + name;
-            problem(&v, k.str(), "unknown key (known keys here: " + known + ")");
-        }
-    }
-
-  private:
-    const toml::table& table_;
-    std::string path_;
-    std::string file_;
-    std::vector<ConfigProblem>& problems_;
-    std::set<std::string> known_;
-};
 
 // A public model name or a pattern of them: what a client may put in "model".
 bool valid_model_pattern(std::string_view name) {
@@ -277,10 +85,12 @@ class Parser {
                 parse_routes(node);
             } else if (k == "telemetry") {
                 parse_telemetry(node);
+            } else if (k == "auth") {
+                parse_auth(node);
             } else {
                 add(&node, k,
                     "unknown section (known: server, plugins, llm, processor, models, route, "
-                    "telemetry)");
+                    "telemetry, auth)");
             }
         }
         check_references();
@@ -395,6 +205,17 @@ class Parser {
         r.reject_unknown_keys();
     }
 
+    void parse_auth(const toml::node& node) {
+        auto* table = expect_table(node, "auth");
+        if (!table)
+            return;
+        TableReader r(*table, "auth", file_, problems_);
+        r.read("keys_file", config_.auth.keys_file, true);
+        if (!config_.auth.keys_file.empty())
+            config_.auth.keys_file = relative_to_config(config_.auth.keys_file);
+        r.reject_unknown_keys();
+    }
+
     void parse_plugins(const toml::node& node) {
         auto* table = expect_table(node, "plugins");
         if (!table)
@@ -402,12 +223,16 @@ class Parser {
         TableReader r(*table, "plugins", file_, problems_);
         std::vector<std::string> dirs;
         r.read("dirs", dirs);
-        auto base = std::filesystem::path(file_).parent_path();
-        for (const auto& d : dirs) {
-            std::filesystem::path p(d);
-            config_.plugin_dirs.push_back((p.is_absolute() ? p : base / p).lexically_normal());
-        }
+        for (const auto& d : dirs)
+            config_.plugin_dirs.push_back(relative_to_config(d));
         r.reject_unknown_keys();
+    }
+
+    // A path the config gives, relative to the config file's directory unless absolute.
+    std::string relative_to_config(const std::string& path) const {
+        std::filesystem::path p(path);
+        return (p.is_absolute() ? p : std::filesystem::path(file_).parent_path() / p)
+            .lexically_normal();
     }
 
     void parse_llm(const toml::table& table, const std::string& name) {
@@ -675,6 +500,7 @@ class Parser {
                           "would refuse every request");
             route.retry = parse_retry(r.get("retry"), path + ".retry");
             r.read("hold_stream_head", route.hold_stream_head);
+            r.read("auth", route.auth);  // the default is settled once [auth] has been read
             r.reject_unknown_keys();
             record_key_lines(*item.as_table(), "", route.key_lines);
             config_.routes.push_back(std::move(route));
@@ -698,11 +524,15 @@ class Parser {
         std::map<std::string, std::size_t> first_of_prefix, last_of_prefix;
         std::map<std::string, std::set<Endpoint>> endpoints_of_prefix;
         for (std::size_t i = 0; i < config_.routes.size(); ++i) {
-            const auto& route = config_.routes[i];
+            auto& route = config_.routes[i];
             const std::string path = "route[" + std::to_string(i) + "]";
             auto problem = [&](const std::string& key, std::string message) {
                 problems_.push_back({file_, route.line, path + key, std::move(message)});
             };
+            if (!route.key_lines.count("auth"))
+                route.auth = !config_.auth.keys_file.empty();
+            else if (route.auth && config_.auth.keys_file.empty())
+                problem(".auth", "needs client keys: set [auth] keys_file");
             if (!route.target_llm.empty() && !config_.llms.count(route.target_llm))
                 problem(".target_llm", "no [llm." + route.target_llm + "] is defined");
             if (route.target_llm.empty() && config_.models.empty())
@@ -735,6 +565,11 @@ class Parser {
                                         "\" at line " + std::to_string(head.line) +
                                         "): a request's errors take its shape before its model "
                                         "is read");
+                if (head.auth != route.auth)
+                    problem(".auth", std::string("routes of one path_prefix share auth (") +
+                                         (head.auth ? "true" : "false") + " at line " +
+                                         std::to_string(head.line) +
+                                         "): the key is checked before the model is read");
             }
             last_of_prefix[route.path_prefix] = i;
         }

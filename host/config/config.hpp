@@ -175,8 +175,17 @@ struct RouteConfig {
     // When another attempt may follow, a stream's head waits for the first content event, so that
     // a stream failing before it is tried again without the client seeing anything.
     bool hold_stream_head = true;
+    // Requests need a client key of [auth] keys_file; true by default when there is one. Routes
+    // of one path_prefix agree (the key is checked before the body, and so the model, is read).
+    bool auth = false;
     int line = 0;
     KeyLines key_lines;
+};
+
+// [auth]: who may call.
+struct AuthConfig {
+    // The keys file (access/key_file.hpp), relative to the config file; empty: no client keys.
+    std::string keys_file;
 };
 
 // [telemetry]: traces. Spans are exported only when otlp_endpoint is set.
@@ -199,6 +208,7 @@ struct Config {
     std::map<std::string, ModelConfig> models;
     std::vector<RouteConfig> routes;
     TelemetryConfig telemetry;
+    AuthConfig auth;
 };
 
 // The longest public model name or pattern; a request's model longer than this matches nothing.

@@ -9,6 +9,7 @@
 #include <optional>
 #include <random>
 
+#include "access/authentication.hpp"
 #include "balance/attempt_record.hpp"
 #include "http/header_rules.hpp"
 #include "http/responses.hpp"
@@ -113,7 +114,7 @@ class RequestFlow : public SideCaller {
     RequestFlow(Runtime& runtime, const RouteRuntime& route, std::string body,
                 const HttpRequest& request, const std::string& request_id,
                 const RequestTrace& trace, HangUpWatch& watch, HttpResponse& response,
-                std::shared_ptr<Cancellation> cancel)
+                std::shared_ptr<Cancellation> cancel, const ClientKey* key)
         : runtime_(runtime),
           route_(&route),
           body_(std::move(body)),
@@ -123,6 +124,7 @@ class RequestFlow : public SideCaller {
           response_(response),
           watch_(watch),
           cancel_(std::move(cancel)),
+          key_(key),
           processor_states_(route.processors.size(), nullptr) {}
 
     ~RequestFlow() override = default;
@@ -455,6 +457,8 @@ class RequestFlow : public SideCaller {
     // The route of the path_prefix that takes the request's model, and its llm: the route's
     // target_llm, or a deployment of the public model the request names.
     void choose_target() {
+        if (key_)
+            check_model_allowed(*key_, facts_.model);
         const RouteRuntime* route = route_;
         while (route && !route->takes(facts_.model))
             route = route->next;
@@ -642,6 +646,10 @@ class RequestFlow : public SideCaller {
         v.headers = headers_.data();
         v.header_count = headers_.size();
         v.api = to_lp(route_->native ? std::string_view(route_->config->api) : kCanonicalApi);
+        if (key_) {
+            v.key_id = to_lp(key_->id);
+            v.key_metadata = to_lp(key_->metadata_json);
+        }
         return v;
     }
 
@@ -993,6 +1001,7 @@ class RequestFlow : public SideCaller {
     HangUpWatch& watch_;
     bool watching_ = false;
     std::shared_ptr<Cancellation> cancel_;
+    const ClientKey* key_;  // null on a route without auth
     Clock::time_point started_ = Clock::now();
     std::optional<Clock::time_point> first_byte_;
     RequestFacts facts_;
@@ -1012,9 +1021,9 @@ class RequestFlow : public SideCaller {
 FlowOutcome run_request_flow(Runtime& runtime, const RouteRuntime& route, std::string body,
                              const HttpRequest& request, const std::string& request_id,
                              const RequestTrace& trace, HangUpWatch& watch, HttpResponse& response,
-                             std::shared_ptr<Cancellation> cancel) {
+                             std::shared_ptr<Cancellation> cancel, const ClientKey* key) {
     RequestFlow flow(runtime, route, std::move(body), request, request_id, trace, watch, response,
-                     std::move(cancel));
+                     std::move(cancel), key);
     return flow.run();
 }
 

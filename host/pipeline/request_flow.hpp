@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "access/key_file.hpp"
 #include "http/hang_up_watch.hpp"
 #include "http/http_request.hpp"
 #include "http/http_response.hpp"
@@ -38,10 +39,12 @@ struct FlowOutcome {
 // through cancel. cancel with Reason::shutting_down ends the request with a 503 shutting_down
 // error (an error event when its stream has started). request_id goes upstream as x-request-id
 // (the client's own is not forwarded), side calls included; each upstream attempt is a span of
-// trace (when it records), whose context goes upstream in traceparent.
+// trace (when it records), whose context goes upstream in traceparent. key: the client key the
+// request was authenticated with (null on a route without auth), whose models are checked (403)
+// and whose id and metadata the hooks see.
 FlowOutcome run_request_flow(Runtime& runtime, const RouteRuntime& route, std::string body,
                              const HttpRequest& request, const std::string& request_id,
                              const RequestTrace& trace, HangUpWatch& watch, HttpResponse& response,
-                             std::shared_ptr<Cancellation> cancel);
+                             std::shared_ptr<Cancellation> cancel, const ClientKey* key = nullptr);
 
 }  // namespace llmproxy

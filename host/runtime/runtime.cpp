@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 
 #include "config/named_key.hpp"
 #include "plugins/host_call.hpp"
@@ -82,6 +83,8 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins,
       plugins_(plugins),
       finish_queue_(finish_queue ? std::move(finish_queue) : std::make_shared<FinishQueue>()),
       registry_(std::move(registry)) {
+    if (!config_.auth.keys_file.empty())
+        load_keys();  // before any instance: a keys file with errors stops here
     std::vector<ConfigProblem> problems;
     std::size_t llm_index = 0;
     for (const auto& [name, llm] : config_.llms) {
@@ -269,6 +272,19 @@ Fallbacks Runtime::fallbacks_of(const std::vector<std::string>& on_failure,
     flatten(flatten, on_context_window, &ModelConfig::context_window_fallbacks,
             fallbacks.on_context_window);
     return fallbacks;
+}
+
+void Runtime::load_keys() {
+    keys_ = std::make_unique<KeyStore>(load_key_file(config_.auth.keys_file));
+    std::set<std::string_view> prefixes;
+    for (const auto& route : config_.routes)
+        prefixes.insert(route.path_prefix);
+    for (const ClientKey& key : keys_->keys())
+        for (const auto& route : key.routes)
+            if (!prefixes.count(route))
+                spdlog::warn("{}:{}: [keys.{}] may use the route '{}', which is not configured",
+                             config_.auth.keys_file, key.line, key.id, route);
+    spdlog::info("auth: {} client key(s) from {}", keys_->keys().size(), config_.auth.keys_file);
 }
 
 void Runtime::create_routes(std::vector<ConfigProblem>& problems) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "access/key_store.hpp"
 #include "balance/model_health.hpp"
 #include "config/config.hpp"
 #include "loop/finish_queue.hpp"
@@ -131,6 +132,8 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
         return it == client_apis_.end() ? nullptr : &it->second;
     }
 
+    // The client keys of [auth] keys_file, read when the runtime was built; null without one.
+    const KeyStore* keys() const { return keys_.get(); }
     // Where the spans of sampled requests go; null when [telemetry] has no otlp_endpoint.
     SpanExporter* spans() { return spans_.get(); }
     // What is counted while serving; null when [server] metrics is off.
@@ -159,6 +162,8 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
                            const std::vector<std::string>& on_context_window,
                            const ModelRuntime* self) const;
     void create_routes(std::vector<ConfigProblem>& problems);
+    // Reads [auth] keys_file (throws ConfigError), warning of keys naming routes not configured.
+    void load_keys();
 
     Config config_;
     const PluginRegistry& plugins_;  // during construction only
@@ -174,6 +179,7 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
     std::shared_ptr<metrics::Registry> registry_;
     std::unique_ptr<GatewayMetrics> metrics_;
     std::unique_ptr<SpanExporter> spans_;
+    std::unique_ptr<KeyStore> keys_;
 };
 
 }  // namespace llmproxy

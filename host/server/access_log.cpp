@@ -11,8 +11,6 @@
 
 namespace llmproxy {
 
-namespace {}  // namespace
-
 AccessLog::AccessLog(Format format) : format_(format) {
     if (format_ != Format::json)
         return;
@@ -42,10 +40,11 @@ void AccessLog::write(const AccessRecord& r) const {
     if (format_ == Format::text) {
         spdlog::info(
             "access method={} path={} route={} status={} upstream_status={} stream={} "
-            "duration_ms={:.3f} overhead_ms={:.3f} llm={} attempts={}{}{}",
+            "duration_ms={:.3f} overhead_ms={:.3f} llm={} attempts={}{}{}{}",
             r.method, r.path, r.route, o.status, o.upstream_status, o.streamed ? "true" : "false",
             r.duration_ms, o.overhead_ms, o.llm ? std::string_view(o.llm->config->name) : "-",
-            o.attempts, o.client_gone ? " client_gone=true" : "",
+            o.attempts, r.key.empty() ? "" : " key=" + std::string(r.key),
+            o.client_gone ? " client_gone=true" : "",
             o.error.empty() ? "" : " error=\"" + printable(o.error, 4096) + "\"");
         return;
     }
@@ -74,6 +73,7 @@ void AccessLog::write(const AccessRecord& r) const {
     text("method", r.method);
     text("path", r.path);
     text("route", r.route, r.route != "-");
+    text("key", r.key, !r.key.empty());
     text("llm", o.llm ? std::string_view(o.llm->config->name) : "", o.llm != nullptr);
     text("model", o.model, !o.model.empty());
     number("status", o.status);

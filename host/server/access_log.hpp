@@ -24,6 +24,7 @@ struct AccessRecord {
     std::string_view route;  // "-" when none took it
     const FlowOutcome& outcome;
     double duration_ms = 0;
+    std::string_view key = {};  // the id of the client key it came with; empty: none
 };
 
 class AccessLog {

@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <ctime>
 
+#include "access/authentication.hpp"
 #include "http/responses.hpp"
 #include "json/json_fields.hpp"
 #include "logging/log_context.hpp"
@@ -66,6 +68,21 @@ Span request_span(const RequestTrace& trace, const std::string& request_id,
         span.status_message = json_fields::utf8_prefix(outcome.error, kMaxSpanText);
     }
     return span;
+}
+
+// The client key of a request to route (see authenticate), logged by its id when refused.
+// A 401 tells the client how to authenticate (RFC 9110 11.6.1).
+const ClientKey& authenticate_request(const Runtime& runtime, const RouteRuntime& route,
+                                      HttpRequest& request, HttpResponse& response) {
+    try {
+        return authenticate(*runtime.keys(), request.headers, route.config->path_prefix,
+                            std::time(nullptr));
+    } catch (const ApiException& e) {
+        if (e.error().status == 401)
+            response.set("WWW-Authenticate", "Bearer realm=\"llm-proxy\"");
+        spdlog::info("auth: refused ({}): {}", e.error().code, e.error().message);
+        throw;
+    }
 }
 
 }  // namespace
@@ -132,8 +149,8 @@ void GatewayHandler::serve_status_page(const std::string& method, const std::str
     response.send(200, asset->content_type, asset->body);
 }
 
-void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
-                            HttpResponse& response, HangUpWatch& watch) {
+void GatewayHandler::handle(ClientSocket& client, HttpRequest& request, HttpResponse& response,
+                            HangUpWatch& watch) {
     auto started = std::chrono::steady_clock::now();
     // The runtime this request started on serves it to its end, whatever a reload swaps in.
     const std::shared_ptr<Serving> serving = current();
@@ -153,6 +170,7 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
     FlowOutcome outcome;
     std::string route_name = "-";
     const RouteRuntime* route = nullptr;
+    const ClientKey* key = nullptr;               // on a route with auth, once checked
     const ClientApiRuntime* error_api = nullptr;  // whose clients the errors are shaped for
     try {
         serving->cors.decorate(request, response);
@@ -223,9 +241,12 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
                 throw ApiException({405, "invalid_request_error", "method_not_allowed",
                                     "the route '" + route_name + "' answers POST, not " + method});
             }
+            // Before the body is read: a caller without a key gets no further.
+            if (route->config->auth)
+                key = &authenticate_request(runtime, *route, request, response);
             std::string body = client.read_body(request, runtime.config().server.max_body_bytes);
             outcome = run_request_flow(runtime, *route, std::move(body), request, request_id, trace,
-                                       watch, response, active_.start());
+                                       watch, response, active_.start(), key);
         }
     } catch (const ApiException& e) {
         outcome.status = e.error().status;
@@ -247,7 +268,8 @@ void GatewayHandler::handle(ClientSocket& client, const HttpRequest& request,
     } catch (const std::exception& e) {
         spdlog::warn("counting or tracing the request failed: {}", e.what());
     }
-    serving->access_log.write({request_id, method, path, route_name, outcome, ms});
+    serving->access_log.write(
+        {request_id, method, path, route_name, outcome, ms, key ? key->id : std::string_view()});
     if (outcome.status >= 400 || !outcome.error.empty())
         recent_errors_.add(
             {utc_timestamp(), request_id, method, path, route_name, outcome.status, outcome.error});

@@ -33,8 +33,9 @@ class GatewayHandler {
     void serve(std::shared_ptr<Runtime> runtime);
 
     // [thread-safe] Answers one request whose head was read from client (the body, if any, is
-    // still to be read from it); watch is the connection's disconnect watch.
-    void handle(ClientSocket& client, const HttpRequest& request, HttpResponse& response,
+    // still to be read from it); watch is the connection's disconnect watch. On a route with
+    // auth, the client's credentials are removed from request.headers.
+    void handle(ClientSocket& client, HttpRequest& request, HttpResponse& response,
                 HangUpWatch& watch);
 
     int requests_in_progress() const { return in_progress_; }

@@ -2,6 +2,7 @@
 //   config_value: the level (trace, debug, info, warn, error; default info)
 //   additional_config.max_content_chars: longest message text shown (default 200)
 //   additional_config.headers: also log the request headers (default false)
+// On a route with auth, the line names the client key's id (key=ID).
 // Credentials never reach the log: Authorization, api-key, x-api-key, cookie and proxy-
 // authorization headers are masked, and API-key shapes inside message texts are masked too.
 #include <strings.h>
@@ -75,6 +76,8 @@ class Logger : public llm_proxy::Processor {
                            "] request route=" + field(llm_proxy::view(request.route_prefix)) +
                            " model=" + field(llm_proxy::view(request.model)) +
                            " stream=" + (request.stream ? "true" : "false");
+        if (auto key = llm_proxy::request_key_id(request); !key.empty())
+            line += " key=" + field(key);
         if (headers_)
             for (std::size_t i = 0; i < request.header_count; ++i) {
                 std::string_view name = llm_proxy::view(request.headers[i].name);

@@ -24,7 +24,7 @@ LP_SIZE(lp_llm_answer, 24);
 LP_FIELD(lp_llm_answer, struct_size, 0);
 LP_FIELD(lp_llm_answer, http_status, 4);
 LP_FIELD(lp_llm_answer, body, 8);
-LP_SIZE(lp_request_view, 128);
+LP_SIZE(lp_request_view, 160);
 LP_FIELD(lp_request_view, struct_size, 0);
 LP_FIELD(lp_request_view, body, 8);
 LP_FIELD(lp_request_view, path, 24);
@@ -36,6 +36,8 @@ LP_FIELD(lp_request_view, stream, 92);
 LP_FIELD(lp_request_view, headers, 96);
 LP_FIELD(lp_request_view, header_count, 104);
 LP_FIELD(lp_request_view, api, 112); /* 1.2 */
+LP_FIELD(lp_request_view, key_id, 128);       /* 1.5 */
+LP_FIELD(lp_request_view, key_metadata, 144); /* 1.5 */
 LP_SIZE(lp_sse_event, 56);
 LP_FIELD(lp_sse_event, struct_size, 0);
 LP_FIELD(lp_sse_event, event, 8);

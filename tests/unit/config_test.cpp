@@ -98,7 +98,9 @@ prot = 3000
     REQUIRE(problems.size() == 2);
     CHECK(problems[0].rfind("11: server.prot: unknown key (known keys here:", 0) == 0);
     CHECK(problems[1] ==
-          "13: servre: unknown section (known: server, plugins, llm, processor, models, route, telemetry)");
+          "13: servre: unknown section (known: server, plugins, llm, processor, models, route, "
+          "telemetry, "
+          "auth)");
 }
 
 TEST_CASE("the retired thread settings say what replaced them") {
@@ -258,4 +260,38 @@ TEST_CASE("a missing file is reported as such") {
         CHECK(std::string(e.what()) ==
               "/nonexistent/llm-proxy.toml: cannot read the config file\n");
     }
+}
+
+TEST_CASE("[auth] keys_file turns auth on for routes that do not turn it off") {
+    auto config = parse_config(kMinimal + R"(
+[[route]]
+path_prefix = "/open/v1/chat/completions"
+target_llm = "main"
+auth = false
+
+[auth]
+keys_file = "secrets/keys.toml"
+)",
+                               "/etc/llm-proxy/config.toml");
+    CHECK(config.auth.keys_file == "/etc/llm-proxy/secrets/keys.toml");
+    CHECK(config.routes[0].auth);
+    CHECK_FALSE(config.routes[1].auth);
+    CHECK_FALSE(parse_config(kMinimal, "test.toml").routes[0].auth);
+
+    CHECK(lines(problems_of(kMinimal + "auth = true\n")) ==
+          "6: route[0].auth: needs client keys: set [auth] keys_file\n");
+    CHECK(lines(problems_of(kMinimal + R"(models = ["a"]
+
+[[route]]
+path_prefix = "/v1/chat/completions"
+target_llm = "main"
+auth = false
+
+[auth]
+keys_file = "k.toml"
+keys = 1
+)")) == "11: route[1].auth: routes of one path_prefix share auth (true at line 6): the key is "
+        "checked before the model is read\n"
+        "18: auth.keys: unknown key (known keys here: keys_file)\n");
+    CHECK(lines(problems_of("[auth]\n")) == "1: auth.keys_file: is required\n");
 }

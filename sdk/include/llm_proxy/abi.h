@@ -48,7 +48,7 @@ extern "C" {
 #endif
 
 #define LP_ABI_MAJOR 1
-#define LP_ABI_MINOR 4
+#define LP_ABI_MINOR 5
 
 /* What each minor version added (check host->abi_minor before relying on it):
  * 1.1  Stream hooks (decode_stream_event, on_stream_event) read and edit the current event's data
@@ -61,7 +61,9 @@ extern "C" {
  * 1.3  lp_request_outcome.attempts, llm_name and upstream_model: what retries and fallbacks did.
  * 1.4  Reloads (SIGHUP): instance_new and instance_free ([main-thread]) may run while instances of
  *      the previous configuration serve requests. Nothing else changed: a plugin whose instances
- *      keep no state shared with other instances (or guard it) is ready by being rebuilt. */
+ *      keep no state shared with other instances (or guard it) is ready by being rebuilt.
+ * 1.5  lp_request_view.key_id and key_metadata: the client key a request was authenticated with
+ *      on a route with auth. */
 
 /* A borrowed UTF-8 string or byte buffer. */
 typedef struct lp_str {
@@ -137,6 +139,12 @@ typedef struct lp_request_view {
     /* 1.2: the API whose format `body` is in: "openai" (canonical), or a client API's name when a
      * route serves it natively (client_api.h). Absent (struct_size) means "openai". */
     lp_str api;
+    /* 1.5: the id of the client key the request came with ([keys.ID] of the keys file), and that
+     * key's metadata as a JSON object of strings ("{}" when it has none). Both empty on a route
+     * without auth, and absent (struct_size) from older hosts. The key's secret is never shown to
+     * plugins: on a route with auth, `headers` hold no credentials. */
+    lp_str key_id;
+    lp_str key_metadata;
 } lp_request_view;
 
 /* One server-sent event. OWNERSHIP: borrowed for the call. */

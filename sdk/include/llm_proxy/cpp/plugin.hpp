@@ -64,6 +64,18 @@ inline std::string_view request_api(const lp_request_view& request) {
     return api.empty() ? std::string_view("openai") : api;
 }
 
+// The id of the client key a request came with, and the key's metadata as a JSON object of
+// strings (lp_request_view.key_id, key_metadata): empty on a route without auth, and from a host
+// older than ABI 1.5.
+inline std::string_view request_key_id(const lp_request_view& request) {
+    constexpr std::size_t end = offsetof(lp_request_view, key_id) + sizeof(lp_str);
+    return request.struct_size >= end ? view(request.key_id) : std::string_view();
+}
+inline std::string_view request_key_metadata(const lp_request_view& request) {
+    constexpr std::size_t end = offsetof(lp_request_view, key_metadata) + sizeof(lp_str);
+    return request.struct_size >= end ? view(request.key_metadata) : std::string_view();
+}
+
 // The host API, available from init until deinit.
 class Host {
   public:
