@@ -127,3 +127,14 @@ open(sys.argv[1] + "/stream.json", "w").write(json.dumps(dict(small, stream=True
 open(sys.argv[1] + "/large.json", "w").write(json.dumps(large))
 PY
 }
+
+# The benchmark mock upstream on a free port ($mock_port), answering 20 events without gaps in
+# OpenAI's format with a role chunk first, as the per-feature cost benchmarks use it (built when
+# missing).
+start_role_mock() {
+  [ -x build/bench/mock_upstream ] || scripts/build.sh > /dev/null
+  mock_port=$(free_port)
+  build/bench/mock_upstream --port "$mock_port" --events 20 --gap-ms 0 --format openai-role > /dev/null &
+  pids+=($!)
+  wait_port "$mock_port"
+}

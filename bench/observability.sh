@@ -17,15 +17,10 @@ binary=${1:-build/llm-proxy}
 
 source bench/lib.sh
 need valgrind valgrind
-[ -x build/bench/mock_upstream ] || scripts/build.sh > /dev/null
-
-mock_port=$(free_port)
-build/bench/mock_upstream --port "$mock_port" --events 20 --gap-ms 0 --format openai-role > /dev/null &
-pids+=($!)
+start_role_mock
 collector_port=$(free_port)
 node bench/otlp_sink.mjs "$collector_port" &
 pids+=($!)
-wait_port "$mock_port"
 wait_port "$collector_port"
 write_request_bodies
 

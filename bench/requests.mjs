@@ -2,6 +2,7 @@
 // whole: a fixed amount of work for instruction counting (bench/instructions.sh), not a load test.
 //
 //   node bench/requests.mjs URL COUNT BODY_FILE
+//   BENCH_API_KEY=KEY: also sends "Authorization: Bearer KEY" (bench/access.sh)
 import fs from 'node:fs';
 import http from 'node:http';
 
@@ -13,7 +14,10 @@ function once() {
   return new Promise((resolve, reject) => {
     const req = http.request(url, {
       method: 'POST', agent,
-      headers: { 'content-type': 'application/json', 'content-length': body.length },
+      headers: {
+        'content-type': 'application/json', 'content-length': body.length,
+        ...(process.env.BENCH_API_KEY ? { authorization: `Bearer ${process.env.BENCH_API_KEY}` } : {}),
+      },
     }, (res) => {
       // A stream that ended with an error event did not do the work being counted.
       const stream = String(res.headers['content-type']).startsWith('text/event-stream');

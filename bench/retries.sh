@@ -19,12 +19,7 @@ binary=${1:-build/llm-proxy}
 
 source bench/lib.sh
 need valgrind valgrind
-[ -x build/bench/mock_upstream ] || scripts/build.sh > /dev/null
-
-mock_port=$(free_port)
-build/bench/mock_upstream --port "$mock_port" --events 20 --gap-ms 0 --format openai-role > /dev/null &
-pids+=($!)
-wait_port "$mock_port"
+start_role_mock
 write_request_bodies
 
 port=$(free_port)

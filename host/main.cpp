@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "limits/local_limit_store.hpp"
 #include "logging/log_text.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "runtime/runtime.hpp"
@@ -221,8 +222,9 @@ int main(int argc, char** argv) {
     for (const auto& dir : config.plugin_dirs)
         plugins.load_directory(dir);
     llmproxy::RetiredRuntimes retired;
-    auto finish_queue = std::make_shared<llmproxy::FinishQueue>();
-    auto registry = std::make_shared<llmproxy::metrics::Registry>();
+    const llmproxy::LastingState lasting{std::make_shared<llmproxy::metrics::Registry>(),
+                                         std::make_shared<llmproxy::FinishQueue>(),
+                                         std::make_shared<llmproxy::LocalLimitStore>()};
     // Last of all, on the way out: the end-of-request work still queued runs, and the runtimes
     // it held are freed here, before the registry of their plugins goes.
     struct FreeAtExit {
@@ -232,12 +234,11 @@ int main(int argc, char** argv) {
             queue.drain();
             retired.free_retired();
         }
-    } free_at_exit{*finish_queue, retired};
+    } free_at_exit{*lasting.finish_queue, retired};
 
     std::shared_ptr<llmproxy::Runtime> runtime;
     try {
-        runtime = retired.adopt(
-            std::make_unique<llmproxy::Runtime>(config, plugins, registry, finish_queue));
+        runtime = retired.adopt(std::make_unique<llmproxy::Runtime>(config, plugins, lasting));
     } catch (const llmproxy::ConfigError& e) {
         std::cerr << "llm-proxy: cannot start:\n" << e.what();
         return 1;
@@ -254,7 +255,7 @@ int main(int argc, char** argv) {
         llmproxy::GatewayHandler handler(std::move(runtime), status_page_dirs());
         llmproxy::Server server(config.server, handler);
         llmproxy::Reloader reloader(options.config, config.server, fixed_plugin_dirs, plugins,
-                                    handler, registry, finish_queue, retired);
+                                    handler, lasting, retired);
         server.start();
         spdlog::info("llm-proxy {} listening on http://{}:{} ({} routes, {} plugins)",
                      LLM_PROXY_VERSION, config.server.host, server.port(), config.routes.size(),

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
-all_targets=(request_head chunked_body json json_edit response_head sse config openai_provider
+all_targets=(request_head chunked_body json json_edit response_head sse config key_file openai_provider
   anthropic_codec anthropic_client)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 

@@ -26,57 +26,80 @@ bool is_credential(std::string_view name) {
 }
 
 // The secret of "Bearer SECRET" (the scheme in any case, RFC 9110 11.1), or nullopt.
-std::optional<std::string> bearer_secret(std::string_view value) {
+std::optional<std::string_view> bearer_secret(std::string_view value) {
     constexpr std::string_view scheme = "bearer ";
     if (value.size() <= scheme.size() || !equals_ignoring_case(value.substr(0, 7), scheme))
         return std::nullopt;
     value.remove_prefix(scheme.size());
     while (!value.empty() && value.front() == ' ')
         value.remove_prefix(1);
-    return value.empty() ? std::nullopt : std::optional<std::string>(value);
+    return value.empty() ? std::nullopt : std::optional<std::string_view>(value);
+}
+
+// The key that headers present for route, or why there is none. Reads headers only.
+const ClientKey* find_key(const KeyStore& keys, const HeaderList& headers, std::string_view route,
+                          std::int64_t now, ApiError& refusal) {
+    std::optional<std::string_view> bearer, api_key;
+    int authorizations = 0, api_keys = 0;
+    for (const auto& [name, value] : headers) {
+        if (equals_ignoring_case(name, "authorization")) {
+            ++authorizations;
+            bearer = bearer_secret(value);
+        } else if (equals_ignoring_case(name, "x-api-key")) {
+            ++api_keys;
+            api_key = value;
+        }
+    }
+    // Which of several credentials counts must not depend on their order (a proxy in front may
+    // read another one than llm-proxy would): more than one is refused.
+    if (authorizations > 1 || api_keys > 1 || (bearer && api_key && *bearer != *api_key)) {
+        refusal = unauthorized("invalid_api_key",
+                               "the request holds more than one key; send one, as "
+                               "'Authorization: Bearer KEY' or 'x-api-key: KEY'");
+        return nullptr;
+    }
+    const bool other_authorization = authorizations == 1 && !bearer;
+    if (api_key && api_key->empty())
+        api_key.reset();
+    const std::optional<std::string_view> secret = bearer ? bearer : api_key;
+    if (!secret) {
+        refusal = unauthorized(
+            "missing_api_key",
+            std::string(other_authorization ? "the Authorization header is not 'Bearer KEY'; "
+                                            : "") +
+                "this route needs an API key: send 'Authorization: Bearer KEY' or "
+                "'x-api-key: KEY'");
+        return nullptr;
+    }
+    const ClientKey* key = keys.find(*secret);
+    if (!key)
+        refusal = unauthorized("invalid_api_key", "the API key is not valid");
+    else if (key->revoked && *key->revoked <= now)
+        refusal = unauthorized("invalid_api_key", "the API key has been revoked");
+    else if (key->expires && *key->expires <= now)
+        refusal =
+            unauthorized("expired_api_key", "the API key expired at " + rfc3339_utc(*key->expires));
+    else if (!key->routes.empty() &&
+             std::find(key->routes.begin(), key->routes.end(), route) == key->routes.end())
+        refusal =
+            forbidden("route_not_allowed", "the API key '" + key->id + "' may not use the route '" +
+                                               std::string(route) + "'");
+    else
+        return key;
+    return nullptr;
 }
 
 }  // namespace
 
 const ClientKey& authenticate(const KeyStore& keys, HeaderList& headers, std::string_view route,
                               std::int64_t now) {
-    std::optional<std::string> bearer, api_key;
-    bool other_authorization = false;
-    for (const auto& [name, value] : headers) {
-        if (equals_ignoring_case(name, "authorization")) {
-            bearer = bearer_secret(value);
-            other_authorization = !bearer;
-        } else if (equals_ignoring_case(name, "x-api-key") && !value.empty()) {
-            api_key = value;
-        }
-    }
+    ApiError refusal;
+    const ClientKey* key = find_key(keys, headers, route, now, refusal);
     headers.erase(std::remove_if(headers.begin(), headers.end(),
                                  [](const auto& header) { return is_credential(header.first); }),
                   headers.end());
-    if (bearer && api_key && *bearer != *api_key)
-        throw ApiException(unauthorized(
-            "invalid_api_key", "Authorization and x-api-key hold different keys; send one key"));
-    const std::optional<std::string>& secret = bearer ? bearer : api_key;
-    if (!secret)
-        throw ApiException(unauthorized(
-            "missing_api_key",
-            std::string(other_authorization ? "the Authorization header is not 'Bearer KEY'; "
-                                            : "") +
-                "this route needs an API key: send 'Authorization: Bearer KEY' or "
-                "'x-api-key: KEY'"));
-    const ClientKey* key = keys.find(*secret);
     if (!key)
-        throw ApiException(unauthorized("invalid_api_key", "the API key is not valid"));
-    if (key->revoked && *key->revoked <= now)
-        throw ApiException(unauthorized("invalid_api_key", "the API key has been revoked"));
-    if (key->expires && *key->expires <= now)
-        throw ApiException(unauthorized("expired_api_key",
-                                        "the API key expired at " + rfc3339_utc(*key->expires)));
-    if (!key->routes.empty() &&
-        std::find(key->routes.begin(), key->routes.end(), route) == key->routes.end())
-        throw ApiException(forbidden(
-            "route_not_allowed",
-            "the API key '" + key->id + "' may not use the route '" + std::string(route) + "'"));
+        throw ApiException(std::move(refusal));
     return *key;
 }
 

@@ -1,12 +1,15 @@
 #include "access/key_file.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -29,21 +32,37 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
     return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-// A TOML date-time (any offset; none means UTC) or date (its midnight UTC) as Unix seconds.
+// The times a keys file may hold: 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+constexpr std::int64_t kLastSecond = 253402300799;
+
+// A TOML date-time (any offset; none means UTC) or date (its midnight UTC) as Unix seconds;
+// nullopt for other values and for times outside 1970 to 9999.
 std::optional<std::int64_t> unix_seconds(const toml::node& node) {
+    std::int64_t seconds = 0;
     if (auto* date = node.as_date()) {
         const toml::date d = date->get();
-        return days_from_civil(d.year, d.month, d.day) * 86400;
-    }
-    auto* date_time = node.as_date_time();
-    if (!date_time)
+        seconds = days_from_civil(d.year, d.month, d.day) * 86400;
+    } else if (auto* date_time = node.as_date_time()) {
+        const toml::date_time dt = date_time->get();
+        seconds = days_from_civil(dt.date.year, dt.date.month, dt.date.day) * 86400 +
+                  dt.time.hour * 3600 + dt.time.minute * 60 + dt.time.second;
+        if (dt.offset)
+            seconds -= dt.offset->minutes * 60;
+    } else {
         return std::nullopt;
-    const toml::date_time dt = date_time->get();
-    std::int64_t seconds = days_from_civil(dt.date.year, dt.date.month, dt.date.day) * 86400 +
-                           dt.time.hour * 3600 + dt.time.minute * 60 + dt.time.second;
-    if (dt.offset)
-        seconds -= dt.offset->minutes * 60;
+    }
+    if (seconds < 0 || seconds > kLastSecond)
+        return std::nullopt;
     return seconds;
+}
+
+// A TOML basic string: JSON's escapes are TOML's, and DEL, which TOML wants escaped too.
+std::string toml_string(std::string_view text) {
+    std::string quoted = json_fields::quote(text);
+    for (std::size_t at = quoted.find('\x7f'); at != std::string::npos;
+         at = quoted.find('\x7f', at))
+        quoted.replace(at, 1, "\\u007f");
+    return quoted;
 }
 
 bool quoted_key_needed(std::string_view key) {
@@ -55,13 +74,13 @@ bool quoted_key_needed(std::string_view key) {
 
 // A TOML key: bare when it can be, else quoted as a basic string (JSON's escapes are TOML's).
 std::string toml_key(std::string_view key) {
-    return quoted_key_needed(key) ? json_fields::quote(key) : std::string(key);
+    return quoted_key_needed(key) ? toml_string(key) : std::string(key);
 }
 
 std::string toml_strings(const std::vector<std::string>& values) {
     std::string out = "[";
     for (const auto& value : values)
-        out += (out.size() > 1 ? ", " : "") + json_fields::quote(value);
+        out += (out.size() > 1 ? ", " : "") + toml_string(value);
     return out + "]";
 }
 
@@ -72,7 +91,8 @@ void read_time(TableReader& r, std::string_view key, std::optional<std::int64_t>
     out = unix_seconds(*node);
     if (!out)
         r.problem(node, key,
-                  "must be a date-time or date, e.g. 2027-01-01T00:00:00Z or 2027-01-01 (UTC)");
+                  "must be a date-time or date from 1970 to 9999, e.g. 2027-01-01T00:00:00Z or "
+                  "2027-01-01 (UTC)");
 }
 
 std::string metadata_json(const std::vector<std::pair<std::string, std::string>>& metadata) {
@@ -93,6 +113,7 @@ ClientKey parse_key(const toml::table& table, const std::string& id, const std::
     TableReader r(table, path, file, problems);
     ClientKey key;
     key.id = id;
+    key.limit_holder = "key:" + id;
     key.line = r.line();
     if (!valid_key_id(id))
         r.problem(nullptr, "", "key ids are 1 to 64 of letters, digits, '_', '.' and '-'");
@@ -127,6 +148,7 @@ ClientKey parse_key(const toml::table& table, const std::string& id, const std::
                       "names up to 64 and values up to 512 bytes");
     }
     key.metadata_json = metadata_json(key.metadata);
+    r.read_limits("limits", key.limits);
     r.reject_unknown_keys();
     return key;
 }
@@ -194,9 +216,9 @@ std::string key_file_text(const std::vector<ClientKey>& keys) {
         "A reload (SIGHUP) applies changes.\n";
     for (const ClientKey& key : keys) {
         out += "\n[keys." + toml_key(key.id) + "]\n";
-        out += "hash = " + json_fields::quote(key.hash) + "\n";
+        out += "hash = " + toml_string(key.hash) + "\n";
         if (!key.hint.empty())
-            out += "hint = " + json_fields::quote(key.hint) + "\n";
+            out += "hint = " + toml_string(key.hint) + "\n";
         if (key.created)
             out += "created = " + rfc3339_utc(key.created) + "\n";
         if (key.expires)
@@ -211,8 +233,19 @@ std::string key_file_text(const std::vector<ClientKey>& keys) {
             out += "metadata = { ";
             for (std::size_t i = 0; i < key.metadata.size(); ++i)
                 out += (i ? ", " : "") + toml_key(key.metadata[i].first) + " = " +
-                       json_fields::quote(key.metadata[i].second);
+                       toml_string(key.metadata[i].second);
             out += " }\n";
+        }
+        if (key.limits.any()) {
+            std::string limits;
+            for (const auto& [name, value] :
+                 {std::pair{"requests_per_minute", key.limits.requests_per_minute},
+                  std::pair{"tokens_per_minute", key.limits.tokens_per_minute},
+                  std::pair{"concurrent_requests", key.limits.concurrent_requests}})
+                if (value)
+                    limits += (limits.empty() ? "" : ", ") + std::string(name) + " = " +
+                              std::to_string(value);
+            out += "limits = { " + limits + " }\n";
         }
     }
     return out;
@@ -220,49 +253,75 @@ std::string key_file_text(const std::vector<ClientKey>& keys) {
 
 void save_key_file(const std::string& path, const std::vector<ClientKey>& keys) {
     const std::string text = key_file_text(keys);
+    // A keys file reached through a symbolic link is replaced where it lives.
+    std::error_code ec;
+    const std::filesystem::path target = std::filesystem::exists(path, ec)
+                                             ? std::filesystem::canonical(path, ec)
+                                             : std::filesystem::absolute(path, ec);
+    if (ec)
+        throw std::runtime_error("cannot find " + path + ": " + ec.message());
     struct stat old {};
-    const bool existed = ::stat(path.c_str(), &old) == 0;
-    const std::string temporary = path + ".new";
-    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                          existed ? (old.st_mode & 07777) : 0600);
+    const bool existed = ::stat(target.c_str(), &old) == 0;
+    // A name of its own in the same directory, made new (never an existing file or link).
+    std::string temporary = target.string() + ".XXXXXX";
+    const int fd = ::mkostemp(temporary.data(), O_CLOEXEC);
     auto fail = [&](const std::string& what) {
         const std::string reason = std::strerror(errno);
+        if (fd >= 0)
+            ::close(fd);
         ::unlink(temporary.c_str());
         throw std::runtime_error(what + ": " + reason);
     };
     if (fd < 0)
-        fail("cannot write " + temporary);
+        fail("cannot write beside " + target.string());
     std::size_t written = 0;
     while (written < text.size()) {
         const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            ::close(fd);
+        if (n <= 0)
             fail("cannot write " + temporary);
-        }
         written += static_cast<std::size_t>(n);
     }
+    // mkostemp made it 0600; an existing file's mode and owner are kept.
     if (existed && (::fchmod(fd, old.st_mode & 07777) != 0 ||
-                    (::fchown(fd, old.st_uid, old.st_gid) != 0 && errno != EPERM))) {
-        ::close(fd);
-        fail("cannot give " + temporary + " the mode and owner of " + path);
-    }
-    if (::fsync(fd) != 0) {
-        ::close(fd);
+                    (::fchown(fd, old.st_uid, old.st_gid) != 0 && errno != EPERM)))
+        fail("cannot give " + temporary + " the mode and owner of " + target.string());
+    if (::fsync(fd) != 0)
         fail("cannot write " + temporary);
-    }
+    if (::rename(temporary.c_str(), target.c_str()) != 0)
+        fail("cannot replace " + target.string());
     ::close(fd);
-    if (::rename(temporary.c_str(), path.c_str()) != 0)
-        fail("cannot replace " + path);
+    // The rename itself survives a crash once the directory is written.
+    if (const int dir = ::open(target.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
+}
+
+KeyFileLock::KeyFileLock(const std::string& path) {
+    const std::string lock = path + ".lock";
+    fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) {
+        const std::string reason = std::strerror(errno);
+        if (fd_ >= 0)
+            ::close(fd_);
+        throw std::runtime_error("cannot lock " + lock + ": " + reason);
+    }
+}
+
+KeyFileLock::~KeyFileLock() {
+    ::close(fd_);  // which unlocks
 }
 
 std::string rfc3339_utc(std::int64_t seconds) {
     const std::time_t t = static_cast<std::time_t>(seconds);
     std::tm utc{};
     gmtime_r(&t, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    char text[80];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02dZ", utc.tm_year + 1900,
+                  utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
     return text;
 }
 

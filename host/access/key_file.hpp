@@ -10,6 +10,7 @@
 //   routes = ["/v1/chat/completions"]  # optional: the route path_prefixes it may use
 //   models = ["gpt-4o*"]               # optional: the models it may ask for ('*' patterns)
 //   metadata = { team = "a" }          # optional: strings, which processors see
+//   limits = { requests_per_minute = 60, tokens_per_minute = 100000, concurrent_requests = 4 }
 #pragma once
 
 #include <cstdint>
@@ -33,6 +34,8 @@ struct ClientKey {
     std::vector<std::string> models;  // empty: every model
     std::vector<std::pair<std::string, std::string>> metadata;
     std::string metadata_json = "{}";  // metadata as a JSON object of strings, as parsed
+    Limits limits;
+    std::string limit_holder;  // "key:ID": what its limits' counters are named by
     int line = 0;
 };
 
@@ -52,13 +55,29 @@ std::vector<ClientKey> load_key_file(const std::string& path);
 // The text of a keys file holding keys, which parse_key_file reads back as they are.
 std::string key_file_text(const std::vector<ClientKey>& keys);
 
-// Writes keys to path whole or not at all (a new file renamed over the old one), keeping the old
-// file's mode and owner; a new file is made readable by its owner only. Throws
-// std::runtime_error saying what failed.
+// Writes keys to path whole or not at all (a new file of its own renamed over the old one, and the
+// directory synced), keeping the old file's mode and owner; a new file is made readable by its
+// owner only. A path that is a symbolic link has its target replaced. Throws std::runtime_error
+// saying what failed.
 void save_key_file(const std::string& path, const std::vector<ClientKey>& keys);
 
+// Holds an exclusive lock on PATH.lock while it lives, so that two `llm-proxy keys` commands
+// changing one keys file take turns (each reads the file after the other has written it). Throws
+// std::runtime_error when the lock file cannot be made.
+class KeyFileLock {
+  public:
+    explicit KeyFileLock(const std::string& path);
+    ~KeyFileLock();
+    KeyFileLock(const KeyFileLock&) = delete;
+    KeyFileLock& operator=(const KeyFileLock&) = delete;
+
+  private:
+    int fd_ = -1;
+};
+
 // Unix seconds as RFC 3339 UTC ("2026-11-30T12:00:00Z"), and back (a TOML date-time with any
-// offset, or a date alone, meaning its midnight UTC); nullopt when text is neither.
+// offset, or a date alone, meaning its midnight UTC); nullopt when text is neither, or a time
+// before 1970 or after 9999.
 std::string rfc3339_utc(std::int64_t seconds);
 std::optional<std::int64_t> parse_rfc3339(std::string_view text);
 

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 
 namespace llmproxy {
@@ -36,17 +37,27 @@ std::string new_key_secret() {
     return secret;
 }
 
-std::string key_hash(std::string_view secret) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
+KeyDigest key_digest(std::string_view secret) {
+    // Fetched once: OpenSSL 3 looks the algorithm up again on every EVP_sha256() digest, which
+    // costs more than the hashing of a key. Each thread keeps a context of its own.
+    static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(
+        EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    KeyDigest digest{};
     unsigned int size = 0;
-    if (EVP_Digest(secret.data(), secret.size(), digest, &size, EVP_sha256(), nullptr) != 1)
+    if (!sha256 || !context || EVP_DigestInit_ex(context.get(), sha256, nullptr) != 1 ||
+        EVP_DigestUpdate(context.get(), secret.data(), secret.size()) != 1 ||
+        EVP_DigestFinal_ex(context.get(), digest.data(), &size) != 1 || size != digest.size())
         throw std::runtime_error("SHA-256 is not available from OpenSSL");
+    return digest;
+}
+
+std::string key_hash(std::string_view secret) {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out = "sha256:";
-    out.reserve(out.size() + 2 * size);
-    for (unsigned int i = 0; i < size; ++i) {
-        out += kHex[digest[i] >> 4];
-        out += kHex[digest[i] & 15];
+    for (unsigned char byte : key_digest(secret)) {
+        out += kHex[byte >> 4];
+        out += kHex[byte & 15];
     }
     return out;
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "access/key_file.hpp"
+#include "access/key_secret.hpp"
 
 namespace llmproxy {
 
@@ -21,8 +22,12 @@ class KeyStore {
     const std::vector<ClientKey>& keys() const { return keys_; }
 
   private:
+    // A digest's first bytes are as good a hash as any: digests are uniformly distributed.
+    struct DigestHash {
+        std::size_t operator()(const KeyDigest& digest) const;
+    };
     std::vector<ClientKey> keys_;
-    std::unordered_map<std::string, const ClientKey*> by_hash_;
+    std::unordered_map<KeyDigest, const ClientKey*, DigestHash> by_digest_;
 };
 
 }  // namespace llmproxy

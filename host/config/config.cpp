@@ -296,6 +296,7 @@ class Parser {
         }
         r.read_table_json("options", llm.options_json);
         llm.retry = parse_retry(r.get("retry"), "llm." + name + ".retry");
+        r.read_limits("limits", llm.limits);
         r.read("fallbacks", llm.fallbacks);
         r.read("context_window_fallbacks", llm.context_window_fallbacks);
         r.reject_unknown_keys();
@@ -501,6 +502,7 @@ class Parser {
             route.retry = parse_retry(r.get("retry"), path + ".retry");
             r.read("hold_stream_head", route.hold_stream_head);
             r.read("auth", route.auth);  // the default is settled once [auth] has been read
+            r.read_limits("limits", route.limits);
             r.reject_unknown_keys();
             record_key_lines(*item.as_table(), "", route.key_lines);
             config_.routes.push_back(std::move(route));
@@ -565,6 +567,13 @@ class Parser {
                                         "\" at line " + std::to_string(head.line) +
                                         "): a request's errors take its shape before its model "
                                         "is read");
+                if (head.limits.requests_per_minute != route.limits.requests_per_minute ||
+                    head.limits.tokens_per_minute != route.limits.tokens_per_minute ||
+                    head.limits.concurrent_requests != route.limits.concurrent_requests)
+                    problem(".limits", "routes of one path_prefix share their limits (as at line " +
+                                           std::to_string(head.line) +
+                                           "): their counters are the path's; limit models "
+                                           "through their llms' limits");
                 if (head.auth != route.auth)
                     problem(".auth", std::string("routes of one path_prefix share auth (") +
                                          (head.auth ? "true" : "false") + " at line " +

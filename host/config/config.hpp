@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -43,6 +44,18 @@ using KeyLines = std::map<std::string, int, std::less<>>;
 int line_of(const KeyLines& keys, std::string_view key, int table_line);
 
 enum class Endpoint { chat = 1, embedding = 2 };  // the values of LP_ENDPOINT_*
+
+// Rate limits of a client key, a route or an llm (`limits = { ... }`); 0: no limit of that kind.
+// Minutes are fixed windows of the clock (12:00:00 to 12:00:59, ...), the same on every replica.
+struct Limits {
+    std::int64_t requests_per_minute = 0;
+    // Tokens are reserved when a request is admitted (an estimate of its prompt, from its size,
+    // plus its max_tokens) and corrected from the usage its answer reports, streams included.
+    std::int64_t tokens_per_minute = 0;
+    std::int64_t concurrent_requests = 0;  // in progress at once, streams until they end
+
+    bool any() const { return requests_per_minute || tokens_per_minute || concurrent_requests; }
+};
 
 // How the failed upstream attempts of a request are tried again: an llm's [llm.NAME.retry], or a
 // route's retry table, which then applies whichever llm an attempt reaches.
@@ -91,6 +104,7 @@ struct LlmConfig {
     std::string ca_file;                     // extra CA bundle (PEM) trusted for this upstream
     std::string options_json = "{}";         // [llm.NAME.options], for the provider
     std::optional<RetryPolicy> retry;        // [llm.NAME.retry]
+    Limits limits;                           // [llm.NAME.limits]: what is sent to this llm
     // Public models ([models.NAME]) tried in order when a request a target_llm route sent here
     // failed and its retries are spent (see ModelConfig).
     std::vector<std::string> fallbacks;
@@ -178,6 +192,7 @@ struct RouteConfig {
     // Requests need a client key of [auth] keys_file; true by default when there is one. Routes
     // of one path_prefix agree (the key is checked before the body, and so the model, is read).
     bool auth = false;
+    Limits limits;  // what the route takes, from every client together
     int line = 0;
     KeyLines key_lines;
 };

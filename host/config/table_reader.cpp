@@ -155,6 +155,25 @@ void TableReader::read_table_json(std::string_view key, std::string& out) {
     out = toml_to_json(*node).dump();
 }
 
+void TableReader::read_limits(std::string_view key, Limits& out) {
+    const toml::node* node = get(key);
+    if (!node)
+        return;
+    const toml::table* table = node->as_table();
+    if (!table) {
+        problem(node, key,
+                "must be a table, e.g. limits = { requests_per_minute = 60, tokens_per_minute = "
+                "100000, concurrent_requests = 10 }");
+        return;
+    }
+    TableReader r(*table, key_path(key), file_, problems_);
+    constexpr long long kMost = 1'000'000'000'000LL;
+    r.read_int("requests_per_minute", out.requests_per_minute, 0, kMost);
+    r.read_int("tokens_per_minute", out.tokens_per_minute, 0, kMost);
+    r.read_int("concurrent_requests", out.concurrent_requests, 0, kMost);
+    r.reject_unknown_keys();
+}
+
 void TableReader::reject_unknown_keys() {
     for (auto&& [k, v] : table_) {
         if (known_.count(std::string(k.str())))

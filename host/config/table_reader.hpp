@@ -65,6 +65,9 @@ class TableReader {
     // A table, as JSON text.
     void read_table_json(std::string_view key, std::string& out);
 
+    // A Limits table (`limits = { requests_per_minute = 60 }`, or [NAME.limits]).
+    void read_limits(std::string_view key, Limits& out);
+
     // Call after every read: each key nobody asked for is a problem (typos must not pass).
     void reject_unknown_keys();
 

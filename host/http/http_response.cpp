@@ -29,7 +29,9 @@ HttpResponse::HttpResponse(ClientSocket& client, const HttpRequest* request, boo
     : client_(client),
       head_only_(request && request->method == "HEAD"),
       http_1_0_(request && request->minor_version == 0),
-      keep_alive_(keep_alive && request && request->keep_alive) {}
+      keep_alive_(keep_alive && request && request->keep_alive) {
+    headers_.reserve(16);  // room for what a proxied answer usually carries: one allocation
+}
 
 std::string HttpResponse::head(int status, std::string_view content_type,
                                std::string_view framing) {

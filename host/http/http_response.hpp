@@ -21,6 +21,8 @@ class HttpResponse {
     // Sets a header, replacing any of the same name. Content-Length, Transfer-Encoding,
     // Connection, Date and Server are the response's own and must not be set.
     void set(std::string_view name, std::string_view value) { set_header(headers_, name, value); }
+    // Adds a header the caller knows is not set yet (no search for one of the same name).
+    void add(std::string_view name, std::string_view value) { headers_.emplace_back(name, value); }
     // The connection stays open after this answer: the request allowed it, and its body (if any)
     // was read by the time the head went out.
     bool keep_alive() const { return keep_alive_; }

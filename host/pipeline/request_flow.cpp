@@ -23,6 +23,7 @@
 #include "pipeline/hook_calls.hpp"
 #include "pipeline/provider_call.hpp"
 #include "pipeline/request_facts.hpp"
+#include "pipeline/request_limits.hpp"
 #include "pipeline/retry_schedule.hpp"
 #include "plugins/plugin_invoke.hpp"
 #include "streaming/sse_parser.hpp"
@@ -152,6 +153,10 @@ class RequestFlow : public SideCaller {
         outcome_.first_byte_ms = first_byte_ ? ms_between(started_, *first_byte_) : -1.0;
         outcome_.input_tokens = usage_.prompt;
         outcome_.output_tokens = usage_.completion;
+        if (limits_) {
+            charge_tokens_used();
+            limits_.reset();  // concurrent places are given back once the answer has gone
+        }
         auto now = Clock::now();
         Finish finish{route_,
                       std::move(processor_states_),
@@ -205,6 +210,7 @@ class RequestFlow : public SideCaller {
         choose_target();
         check_allowed();
         check_token();
+        admit_limits();
         create_processor_states();
         for (std::size_t i = 0; i < route_->processors.size(); ++i) {
             const auto* proc = route_->processors[i];
@@ -224,6 +230,97 @@ class RequestFlow : public SideCaller {
             refresh_facts(call);
         }
         call_upstream();
+    }
+
+    // The rate limits of the request's key, route and llm (none: nothing to do); see
+    // RequestLimits. With a token limit, a stream is asked for its usage, which the client then
+    // does not see unless it asked too.
+    void admit_limits() {
+        if (!(key_ && key_->limits.any()) && !route_->config->limits.any() &&
+            !llm_->config->limits.any())
+            return;
+        const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+        if (auto admitted = RequestLimits::admit(
+                runtime_.limits(), key_, *route_, *llm_,
+                [&] { return estimated_tokens(body_, max_tokens()); }, response_, now_ms,
+                runtime_.metrics()))
+            limits_.emplace(std::move(*admitted));
+        if (limits_ && limits_->counts_tokens() && facts_.stream && !route_->native &&
+            route_->endpoint == Endpoint::chat)
+            ask_for_stream_usage();
+    }
+
+    // The tokens the request used correct its reservation: the usage its answer reported; none
+    // when no upstream was asked or the last one answered with an error (nothing billed); the
+    // reservation when nothing says (a timeout, a client that left, a stream without usage).
+    void charge_tokens_used() {
+        constexpr std::int64_t kMost = 1'000'000'000'000'000LL;  // a hostile usage stays small
+        std::int64_t used = -1;
+        if (usage_.total >= 0)
+            used = std::min(usage_.total, kMost);
+        else if (usage_.prompt >= 0 && usage_.completion >= 0)
+            used = std::min(usage_.prompt, kMost) + std::min(usage_.completion, kMost);
+        else if (outcome_.attempts == 0 || outcome_.upstream_status >= 400)
+            used = 0;
+        if (used < 0)
+            return;
+        const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+        limits_->used_tokens(used, now_ms);
+    }
+
+    // The request's max_tokens (or max_completion_tokens), when it gives a whole number.
+    std::optional<std::int64_t> max_tokens() {
+        for (const char* pointer : {"/max_completion_tokens", "/max_tokens"})
+            if (auto text = json_fields::get(body_, pointer, &body_index_)) {
+                std::int64_t value = 0;
+                auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+                if (ec == std::errc() && end == text->data() + text->size())
+                    return value;
+            }
+        return std::nullopt;
+    }
+
+    // stream_options.include_usage = true upstream, unless the client asked for it already.
+    void ask_for_stream_usage() {
+        const std::optional<std::string_view> options =
+            json_fields::get(body_, "/stream_options", &body_index_);
+        const bool has_options = options && options->starts_with('{');
+        if (has_options && json_fields::get(*options, "/include_usage") == "true")
+            return;
+        const std::string error =
+            has_options ? json_fields::edit(body_, json_fields::Edit::add,
+                                            "/stream_options/include_usage", "true", &body_index_)
+                        : json_fields::edit(body_, json_fields::Edit::add, "/stream_options",
+                                            R"({"include_usage":true})", &body_index_);
+        if (error.empty())
+            hide_usage_chunk_ = true;
+        else
+            spdlog::debug("limits: cannot ask the upstream for the stream's usage: {}", error);
+    }
+
+    // The upstream's answer headers that go on to the client. Under llm-proxy's own limits its
+    // x-ratelimit-* headers stay behind: they describe the gateway's upstream key, shared by
+    // every client, and the client's own standing is in llm-proxy's.
+    HeaderList headers_for_client(const UpstreamResponse& upstream) const {
+        HeaderList headers = response_headers_for_client(upstream.headers());
+        if (limits_)
+            std::erase_if(headers, [](const auto& header) {
+                return header.first.size() > 12 &&
+                       equals_ignoring_case(std::string_view(header.first).substr(0, 12),
+                                            "x-ratelimit-");
+            });
+        return headers;
+    }
+
+    // The usage-only chunk a stream ends with when include_usage was asked for: no choice, and a
+    // usage object.
+    static bool is_usage_chunk(std::string_view data) {
+        return json_fields::get(data, "/usage").value_or("").starts_with('{') &&
+               !json_fields::get(data, "/choices/0");
     }
 
     void check_token() const {
@@ -689,7 +786,7 @@ class RequestFlow : public SideCaller {
         answer.content_type = upstream.content_type();
         if (answer.content_type.empty())
             answer.content_type = "application/json";
-        answer.headers = response_headers_for_client(upstream.headers());
+        answer.headers = headers_for_client(upstream);
         answer.body = upstream_timed([&] { return upstream.read_all(kMaxUpstreamAnswerBytes); });
         provider_->decode(answer, this);
         return answer;
@@ -757,7 +854,7 @@ class RequestFlow : public SideCaller {
         const std::size_t depth = route_->processors.size();
         ClientEventStream* stream = nullptr;
         auto open = [&] {
-            for (const auto& [name, value] : response_headers_for_client(upstream.headers()))
+            for (const auto& [name, value] : headers_for_client(upstream))
                 response_.set(name, value);
             stream = &start_stream();
         };
@@ -859,9 +956,14 @@ class RequestFlow : public SideCaller {
             }
             events = std::move(out);
         }
-        for (const auto& event : events)
-            if (event.data.find("\"usage\"") != std::string::npos)
-                usage_.read(event.data);
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            if (events[i].data.find("\"usage\"") == std::string::npos)
+                continue;
+            usage_.read(events[i].data);  // in order: the last report counts
+            // Asked for by llm-proxy, not the client.
+            if (hide_usage_chunk_ && is_usage_chunk(events[i].data))
+                events.erase(events.begin() + static_cast<std::ptrdiff_t>(i--));
+        }
         if (client_) {
             std::vector<StreamEvent> out;
             try {
@@ -1001,7 +1103,9 @@ class RequestFlow : public SideCaller {
     HangUpWatch& watch_;
     bool watching_ = false;
     std::shared_ptr<Cancellation> cancel_;
-    const ClientKey* key_;  // null on a route without auth
+    const ClientKey* key_;                 // null on a route without auth
+    std::optional<RequestLimits> limits_;  // none when no limit applies
+    bool hide_usage_chunk_ = false;        // the stream's usage was asked for by llm-proxy
     Clock::time_point started_ = Clock::now();
     std::optional<Clock::time_point> first_byte_;
     RequestFacts facts_;

@@ -57,6 +57,44 @@ Labels outcome_labels() {
     return labels;
 }
 
+Labels key_labels(std::span<const ClientKey> keys) {
+    Labels labels;
+    for (const ClientKey& key : keys)
+        labels.push_back(label("key", key.id));
+    return labels;
+}
+
+Labels status_class_labels() {
+    return {label("status_class", "1xx"), label("status_class", "2xx"),
+            label("status_class", "3xx"), label("status_class", "4xx"),
+            label("status_class", "5xx")};
+}
+
+// Every limit the configuration and the keys set, named "HOLDER:KIND" ("key:ID", "route:PREFIX",
+// "llm:NAME", then ":requests", ":tokens" or ":concurrent"): their index, and their labels in
+// that order.
+std::pair<std::unordered_map<std::string, std::size_t>, Labels> limit_labels(
+    const Config& config, std::span<const ClientKey> keys) {
+    std::unordered_map<std::string, std::size_t> index;
+    Labels labels;
+    auto add = [&](const std::string& holder, const Limits& limits) {
+        const std::pair<const char*, std::int64_t> kinds[] = {
+            {"requests", limits.requests_per_minute},
+            {"tokens", limits.tokens_per_minute},
+            {"concurrent", limits.concurrent_requests}};
+        for (const auto& [kind, limit] : kinds)
+            if (limit > 0 && index.emplace(holder + ':' + kind, labels.size()).second)
+                labels.push_back(label("limit", holder) + ',' + label("kind", kind));
+    };
+    for (const ClientKey& key : keys)
+        add("key:" + key.id, key.limits);
+    for (const auto& route : config.routes)
+        add("route:" + route.path_prefix, route.limits);
+    for (const auto& [name, llm] : config.llms)
+        add("llm:" + name, llm.limits);
+    return {std::move(index), std::move(labels)};
+}
+
 Labels route_labels(const Config& config) {
     Labels routes;
     for (const auto& route : config.routes)
@@ -107,7 +145,8 @@ std::uint64_t nanos(double seconds) {
 
 }  // namespace
 
-GatewayMetrics::GatewayMetrics(metrics::Registry& registry, const Config& config)
+GatewayMetrics::GatewayMetrics(metrics::Registry& registry, const Config& config,
+                               std::span<const ClientKey> keys)
     : model_index_(index_of(model_names(config))),
       route_none_(config.routes.size()),
       routes_(route_labels(config)),
@@ -117,9 +156,7 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& registry, const Config& config
                 registry.family("llm_proxy_requests_total",
                                 "Requests answered, by route and the status class the client got.",
                                 Kind::counter),
-                {routes_, Labels{label("status_class", "1xx"), label("status_class", "2xx"),
-                                 label("status_class", "3xx"), label("status_class", "4xx"),
-                                 label("status_class", "5xx")}}),
+                {routes_, status_class_labels()}),
       overhead_(registry,
                 registry.family("llm_proxy_overhead_seconds",
                                 "llm-proxy's own time until the answer's head went out, upstream "
@@ -164,7 +201,37 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& registry, const Config& config
                 {llms_, outcome_labels()}),
       streams_(registry.series(registry.family("llm_proxy_active_streams",
                                                "Streams being relayed to clients.", Kind::gauge),
-                               "")) {}
+                               "")),
+      key_requests_(registry,
+                    registry.family("llm_proxy_key_requests_total",
+                                    "Requests answered on routes with auth, by the client key "
+                                    "they came with and the status class the client got.",
+                                    Kind::counter),
+                    {key_labels(keys), status_class_labels()}),
+      key_tokens_(
+          registry,
+          registry.family("llm_proxy_key_tokens_total",
+                          "Tokens the upstreams' answers report, by client key.", Kind::counter),
+          {key_labels(keys),
+           Labels{label("gen_ai_token_type", "input"), label("gen_ai_token_type", "output")}}),
+      rate_limited_(registry,
+                    registry.family("llm_proxy_rate_limited_total",
+                                    "Requests refused (429) by llm-proxy's own limits, by the "
+                                    "limit that had no room.",
+                                    Kind::counter),
+                    [&] {
+                        auto [index, labels] = limit_labels(config, keys);
+                        limit_index_ = std::move(index);
+                        return std::array<Labels, 1>{std::move(labels)};
+                    }()) {}
+
+void GatewayMetrics::rate_limited(std::string_view holder, LimitKind kind) {
+    std::string name(holder);
+    name += ':';
+    name += kind_name(kind);
+    if (auto it = limit_index_.find(name); it != limit_index_.end())
+        rate_limited_.at({it->second}).add();
+}
 
 std::string_view operation_name(Endpoint endpoint) {
     return endpoint == Endpoint::embedding ? "embeddings" : "chat";
@@ -184,6 +251,13 @@ void GatewayMetrics::request_done(const RequestMetrics& r) {
     const std::size_t status_class =
         r.status >= 100 && r.status < 600 ? static_cast<std::size_t>(r.status / 100 - 1) : 4;
     requests_.at({route, status_class}).add();
+    if (r.key != SIZE_MAX) {
+        key_requests_.at({r.key, status_class}).add();
+        if (r.input_tokens > 0)
+            key_tokens_.at({r.key, 0}).add(r.input_tokens);
+        if (r.output_tokens > 0)
+            key_tokens_.at({r.key, 1}).add(r.output_tokens);
+    }
     if (r.overhead_s >= 0)
         overhead_.at({route}).observe(nanos(r.overhead_s));
     if (r.retries > 0)

@@ -9,11 +9,15 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "access/key_file.hpp"
 #include "config/config.hpp"
+#include "limits/limit_store.hpp"
 #include "metrics/registry.hpp"
 #include "metrics/series_grid.hpp"
 
@@ -52,13 +56,16 @@ struct RequestMetrics {
     double overhead_s = -1;    // llm-proxy's own time; -1: none
     std::int64_t input_tokens = -1, output_tokens = -1;  // -1: the answer did not say
     int retries = 0, fallbacks = 0;
+    std::size_t key = SIZE_MAX;  // the client key's index in the keys file; SIZE_MAX: none
 };
 
 class GatewayMetrics {
   public:
     // Families and series go to registry, which outlives this (a reload builds new metrics on
-    // the same registry, so counts go on). Routes and llms are indexed in the config's order.
-    GatewayMetrics(metrics::Registry& registry, const Config& config);
+    // the same registry, so counts go on). Routes and llms are indexed in the config's order,
+    // client keys in the keys file's.
+    GatewayMetrics(metrics::Registry& registry, const Config& config,
+                   std::span<const ClientKey> keys = {});
 
     // [thread-safe] Counts a request that has been answered.
     void request_done(const RequestMetrics& request);
@@ -66,6 +73,9 @@ class GatewayMetrics {
     void attempt_done(std::size_t llm, AttemptOutcome outcome) {
         attempts_.at({llm, static_cast<std::size_t>(outcome)}).add();
     }
+    // [thread-safe] A request refused by llm-proxy's own limit of kind, which holder ("key:ID",
+    // "route:PREFIX", "llm:NAME") has.
+    void rate_limited(std::string_view holder, LimitKind kind);
     // [thread-safe] A stream to a client starts (+1) or ends (-1).
     void stream_open(int delta) { streams_.add(delta); }
 
@@ -86,6 +96,10 @@ class GatewayMetrics {
     metrics::SeriesGrid<2> per_token_;    // llm, request model
     metrics::SeriesGrid<2> attempts_;     // llm, outcome
     metrics::Series& streams_;
+    metrics::SeriesGrid<2> key_requests_;                       // client key, status class
+    metrics::SeriesGrid<2> key_tokens_;                         // client key, token type
+    std::unordered_map<std::string, std::size_t> limit_index_;  // "HOLDER:KIND" -> index
+    metrics::SeriesGrid<1> rate_limited_;                       // limit
 };
 
 }  // namespace llmproxy

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "config/named_key.hpp"
+#include "limits/local_limit_store.hpp"
 #include "plugins/host_call.hpp"
 #include "plugins/plugin_invoke.hpp"
 
@@ -76,13 +77,12 @@ ConfigProblem refused_settings(const std::string& file, const std::string& table
 
 }  // namespace
 
-Runtime::Runtime(Config config, const PluginRegistry& plugins,
-                 std::shared_ptr<metrics::Registry> registry,
-                 std::shared_ptr<FinishQueue> finish_queue)
-    : config_(std::move(config)),
-      plugins_(plugins),
-      finish_queue_(finish_queue ? std::move(finish_queue) : std::make_shared<FinishQueue>()),
-      registry_(std::move(registry)) {
+Runtime::Runtime(Config config, const PluginRegistry& plugins, LastingState lasting)
+    : config_(std::move(config)), plugins_(plugins), lasting_(std::move(lasting)) {
+    if (!lasting_.finish_queue)
+        lasting_.finish_queue = std::make_shared<FinishQueue>();
+    if (!lasting_.limits)
+        lasting_.limits = std::make_shared<LocalLimitStore>();
     if (!config_.auth.keys_file.empty())
         load_keys();  // before any instance: a keys file with errors stops here
     std::vector<ConfigProblem> problems;
@@ -91,6 +91,7 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins,
         LlmRuntime rt;
         rt.config = &llm;
         rt.index = llm_index++;
+        rt.limit_holder = "llm:" + name;
         rt.provider = plugins.provider(llm.provider);
         std::string key = "llm." + name;
         const int provider_line = line_of(llm.key_lines, "provider", llm.line);
@@ -178,9 +179,11 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins,
         routes_, [](const RouteRuntime& r) { return std::string_view(r.config->path_prefix); });
     plugins_json_ = plugins_json();
     if (config_.server.metrics) {
-        if (!registry_)
-            registry_ = std::make_shared<metrics::Registry>();
-        metrics_ = std::make_unique<GatewayMetrics>(*registry_, config_);
+        if (!lasting_.registry)
+            lasting_.registry = std::make_shared<metrics::Registry>();
+        metrics_ = std::make_unique<GatewayMetrics>(
+            *lasting_.registry, config_,
+            keys_ ? std::span<const ClientKey>(keys_->keys()) : std::span<const ClientKey>());
     }
     if (const auto& t = config_.telemetry; !t.otlp_endpoint.empty())
         spans_ = std::make_unique<SpanExporter>(
@@ -189,7 +192,7 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins,
 }
 
 std::string Runtime::metrics_text() const {
-    std::string text = registry_ ? registry_->render() : std::string();
+    std::string text = lasting_.registry ? lasting_.registry->render() : std::string();
     std::vector<std::pair<std::string, double>> ejected, ejections;
     const auto now = ModelHealth::Clock::now();
     for (const auto& [name, model] : models_) {
@@ -295,6 +298,7 @@ void Runtime::create_routes(std::vector<ConfigProblem>& problems) {
         rt.index = routes_.size() - 1;
         const std::string key = "route[" + std::to_string(rt.index) + "]";
         rt.config = &route;
+        rt.limit_holder = "route:" + route.path_prefix;
         // The llms the route may reach: its target_llm, or the deployments of the models it takes.
         std::vector<const LlmRuntime*> reached;
         auto reach_model = [&](const ModelRuntime& model) {
@@ -416,7 +420,7 @@ void Runtime::create_client_apis(std::vector<ConfigProblem>& problems) {
 Runtime::~Runtime() {
     // The last on_finish hooks run while their instances still exist: a queue of its own is
     // drained here; a shared one's jobs hold the runtime (shared-owned) until they have run.
-    finish_queue_.reset();
+    lasting_.finish_queue.reset();
     free_instances();
 }
 

@@ -14,6 +14,7 @@
 #include "access/key_store.hpp"
 #include "balance/model_health.hpp"
 #include "config/config.hpp"
+#include "limits/limit_store.hpp"
 #include "loop/finish_queue.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "routing/router.hpp"
@@ -43,6 +44,7 @@ struct LlmRuntime {
     bool token_missing = false;                // token_env is set but the variable is not
     Fallbacks fallbacks;                       // for the requests of target_llm routes
     std::size_t index = 0;                     // in the config's llms (GatewayMetrics counts by it)
+    std::string limit_holder;                  // "llm:NAME", naming its limits' counters
 };
 
 struct ProcessorRuntime {
@@ -96,11 +98,20 @@ struct RouteRuntime {
     // The llm's provider speaks the client API upstream (its native_provider): bodies, answers
     // and events pass untranslated, and only errors go through the client API.
     bool native = false;
-    std::size_t index = 0;  // in the config's routes (GatewayMetrics counts by it)
+    std::size_t index = 0;     // in the config's routes (GatewayMetrics counts by it)
+    std::string limit_holder;  // "route:PREFIX", naming its limits' counters
 
     // Whether the route takes a request for `model`: one of config->models matches it, or the
     // route names none.
     bool takes(std::string_view model) const;
+};
+
+// What outlives one runtime, shared by the runtimes of successive reloads: counts go on, and so
+// do rate limits. Null members are made afresh for the runtime.
+struct LastingState {
+    std::shared_ptr<metrics::Registry> registry;  // counts, when [server] metrics is on
+    std::shared_ptr<FinishQueue> finish_queue;    // end-of-request work
+    std::shared_ptr<LimitStore> limits;           // rate-limit counters
 };
 
 // Shared-owned while serving (a reload swaps in a new one; requests in progress keep theirs):
@@ -108,20 +119,17 @@ struct RouteRuntime {
 class Runtime : public std::enable_shared_from_this<Runtime> {
   public:
     // Creates every instance the config names. Throws ConfigError listing each llm, processor or
-    // route's client API whose plugin is not loaded or whose instance_new refused its settings.
-    // Counts go to registry when [server] metrics is on (a registry of its own when null);
-    // end-of-request work to finish_queue (a queue of its own when null). Both may be shared by
-    // the runtimes of successive reloads. plugins is read here only, never while serving.
-    Runtime(Config config, const PluginRegistry& plugins,
-            std::shared_ptr<metrics::Registry> registry = nullptr,
-            std::shared_ptr<FinishQueue> finish_queue = nullptr);
+    // route's client API whose plugin is not loaded or whose instance_new refused its settings,
+    // or the keys file's problems. plugins is read here only, never while serving.
+    Runtime(Config config, const PluginRegistry& plugins, LastingState lasting = {});
     ~Runtime();  // frees every instance
     Runtime(const Runtime&) = delete;
     Runtime& operator=(const Runtime&) = delete;
 
     const Config& config() const { return config_; }
     const RouteRuntime* route_for(std::string_view path) const { return router_->match(path); }
-    FinishQueue& finish_queue() { return *finish_queue_; }
+    FinishQueue& finish_queue() { return *lasting_.finish_queue; }
+    LimitStore& limits() { return *lasting_.limits; }
     // The [llm.NAME] runtime, or nullptr.
     const LlmRuntime* llm(std::string_view name) const;
     // The [models.NAME] runtime, or nullptr.
@@ -173,10 +181,9 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
     std::map<std::string, ModelRuntime, std::less<>> models_;
     std::vector<RouteRuntime> routes_;
     std::unique_ptr<Router<RouteRuntime>> router_;
-    std::shared_ptr<FinishQueue> finish_queue_;
     std::string plugins_json_;  // /healthz's plugins and refused_plugins, as loaded at start
     std::time_t created_ = std::time(nullptr);  // the models' "created"
-    std::shared_ptr<metrics::Registry> registry_;
+    LastingState lasting_;
     std::unique_ptr<GatewayMetrics> metrics_;
     std::unique_ptr<SpanExporter> spans_;
     std::unique_ptr<KeyStore> keys_;

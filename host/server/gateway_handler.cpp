@@ -80,7 +80,8 @@ const ClientKey& authenticate_request(const Runtime& runtime, const RouteRuntime
     } catch (const ApiException& e) {
         if (e.error().status == 401)
             response.set("WWW-Authenticate", "Bearer realm=\"llm-proxy\"");
-        spdlog::info("auth: refused ({}): {}", e.error().code, e.error().message);
+        // At debug level: the access line says it too, and refusals can come by the thousand.
+        spdlog::debug("auth: refused ({}): {}", e.error().code, e.error().message);
         throw;
     }
 }
@@ -264,7 +265,7 @@ void GatewayHandler::handle(ClientSocket& client, HttpRequest& request, HttpResp
             .count();
     // Counting and tracing never fail a request that has been answered (memory runs out, say).
     try {
-        record(runtime, route, method, path, request_id, trace, outcome, ms);
+        record(runtime, route, key, method, path, request_id, trace, outcome, ms);
     } catch (const std::exception& e) {
         spdlog::warn("counting or tracing the request failed: {}", e.what());
     }
@@ -275,16 +276,18 @@ void GatewayHandler::handle(ClientSocket& client, HttpRequest& request, HttpResp
             {utc_timestamp(), request_id, method, path, route_name, outcome.status, outcome.error});
 }
 
-void GatewayHandler::record(Runtime& runtime, const RouteRuntime* route, const std::string& method,
-                            const std::string& path, const std::string& request_id,
-                            const RequestTrace& trace, const FlowOutcome& outcome, double ms) {
+void GatewayHandler::record(Runtime& runtime, const RouteRuntime* route, const ClientKey* key,
+                            const std::string& method, const std::string& path,
+                            const std::string& request_id, const RequestTrace& trace,
+                            const FlowOutcome& outcome, double ms) {
     if (GatewayMetrics* metrics = runtime.metrics())
         metrics->request_done(
             {route ? route->index : SIZE_MAX, outcome.llm ? outcome.llm->index : SIZE_MAX,
              outcome.model, outcome.status, outcome.streamed, ms / 1000,
              outcome.first_byte_ms / 1000, outcome.overhead_ms / 1000, outcome.input_tokens,
              outcome.output_tokens, std::max(0, outcome.attempts - 1 - outcome.fallbacks),
-             outcome.fallbacks});
+             outcome.fallbacks,
+             key ? static_cast<std::size_t>(key - runtime.keys()->keys().data()) : SIZE_MAX});
     if (route && trace.recording())
         trace.finish(request_span(trace, request_id, *route, method, path, outcome));
 }

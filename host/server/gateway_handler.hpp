@@ -57,10 +57,11 @@ class GatewayHandler {
         AccessLog access_log;
     };
 
-    // Counts the answered request, and ends its span when its trace records.
-    void record(Runtime& runtime, const RouteRuntime* route, const std::string& method,
-                const std::string& path, const std::string& request_id, const RequestTrace& trace,
-                const FlowOutcome& outcome, double ms);
+    // Counts the answered request (by its client key too, when it came with one), and ends its
+    // span when its trace records.
+    void record(Runtime& runtime, const RouteRuntime* route, const ClientKey* key,
+                const std::string& method, const std::string& path, const std::string& request_id,
+                const RequestTrace& trace, const FlowOutcome& outcome, double ms);
     // GET /status, its files, and /status/errors.
     void serve_status_page(const std::string& method, const std::string& path,
                            HttpResponse& response);

@@ -63,16 +63,14 @@ void RetiredRuntimes::free_retired() {
 }
 
 Reloader::Reloader(std::string file, ServerConfig running, std::vector<std::string> plugin_dirs,
-                   PluginRegistry& plugins, GatewayHandler& handler,
-                   std::shared_ptr<metrics::Registry> registry, std::shared_ptr<FinishQueue> finish,
+                   PluginRegistry& plugins, GatewayHandler& handler, LastingState lasting,
                    RetiredRuntimes& retired)
     : file_(std::move(file)),
       running_(std::move(running)),
       plugin_dirs_(std::move(plugin_dirs)),
       plugins_(plugins),
       handler_(handler),
-      registry_(std::move(registry)),
-      finish_(std::move(finish)),
+      lasting_(std::move(lasting)),
       retired_(retired) {}
 
 bool Reloader::reload() {
@@ -100,8 +98,7 @@ bool Reloader::reload() {
                 "reload: [server] {} takes a restart to change; the running server "
                 "keeps its setting",
                 setting);
-        runtime = retired_.adopt(
-            std::make_unique<Runtime>(std::move(config), plugins_, registry_, finish_));
+        runtime = retired_.adopt(std::make_unique<Runtime>(std::move(config), plugins_, lasting_));
     } catch (const ConfigError& e) {
         spdlog::error("reload refused: {} has {} error(s):", file_, e.problems().size());
         for (const auto& problem : e.problems())

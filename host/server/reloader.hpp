@@ -42,10 +42,10 @@ class RetiredRuntimes {
 class Reloader {
   public:
     // file: the configuration file; running: the server settings in force; plugin_dirs: the
-    // directories loaded at start besides the configuration's own (bundled, --plugin-dir).
+    // directories loaded at start besides the configuration's own (bundled, --plugin-dir);
+    // lasting: what every runtime shares (the first runtime's).
     Reloader(std::string file, ServerConfig running, std::vector<std::string> plugin_dirs,
-             PluginRegistry& plugins, GatewayHandler& handler,
-             std::shared_ptr<metrics::Registry> registry, std::shared_ptr<FinishQueue> finish,
+             PluginRegistry& plugins, GatewayHandler& handler, LastingState lasting,
              RetiredRuntimes& retired);
 
     // [main thread] Reads, checks and swaps in the configuration; false when it was refused.
@@ -57,8 +57,7 @@ class Reloader {
     const std::vector<std::string> plugin_dirs_;
     PluginRegistry& plugins_;
     GatewayHandler& handler_;
-    std::shared_ptr<metrics::Registry> registry_;
-    std::shared_ptr<FinishQueue> finish_;
+    const LastingState lasting_;
     RetiredRuntimes& retired_;
 };
 

@@ -12,12 +12,15 @@
 #include "access/key_secret.hpp"
 #include "config/config.hpp"
 #include "json/json_fields.hpp"
+#include "logging/log_text.hpp"
 
 namespace llmproxy {
 
 const char* const kKeysUsage =
     R"(usage: llm-proxy keys create ID (--config FILE | --keys-file FILE) [--expires WHEN]
                               [--route PREFIX]... [--model PATTERN]... [--metadata NAME=VALUE]...
+                              [--requests-per-minute N] [--tokens-per-minute N]
+                              [--concurrent-requests N]
        llm-proxy keys list (--config FILE | --keys-file FILE) [--json]
        llm-proxy keys revoke ID (--config FILE | --keys-file FILE)
 
@@ -34,6 +37,8 @@ applies changes on its next reload (SIGHUP, systemctl reload llm-proxy).
   --route PREFIX     the key may use only these routes (their path_prefix); repeatable
   --model PATTERN    the key may ask only for these models ('*' matches any run); repeatable
   --metadata N=V     a string processors see with the key's requests; repeatable
+  --requests-per-minute N, --tokens-per-minute N, --concurrent-requests N
+                     the key's rate limits (README: Rate limits)
 )";
 
 namespace {
@@ -44,6 +49,7 @@ struct KeysOptions {
     std::string config_file, keys_file;
     std::optional<std::string> expires;
     std::vector<std::string> routes, models, metadata;
+    std::vector<std::pair<std::string, std::string>> limits;  // option, value
     bool json = false;
 };
 
@@ -73,6 +79,10 @@ KeysOptions parse_options(const std::vector<std::string>& args) {
             options.models.push_back(args[++i]);
         else if (arg == "--metadata" && has_value && options.action == "create")
             options.metadata.push_back(args[++i]);
+        else if ((arg == "--requests-per-minute" || arg == "--tokens-per-minute" ||
+                  arg == "--concurrent-requests") &&
+                 has_value && options.action == "create")
+            options.limits.emplace_back(arg, args[++i]);
         else if (arg == "--json" && options.action == "list")
             options.json = true;
         else if (options.id.empty() && options.action != "list" && arg.rfind("--", 0) != 0)
@@ -146,11 +156,13 @@ std::string joined(const std::vector<std::string>& items) {
 void list_keys(const std::vector<ClientKey>& keys, bool json, std::int64_t now, std::ostream& out) {
     if (!json) {
         out << "ID\tHINT\tSTATE\tCREATED\tEXPIRES\tROUTES\tMODELS\n";
+        // Text from the file is shown escaped: a hand-edited hint cannot drive the terminal.
         for (const ClientKey& key : keys)
-            out << key.id << '\t' << (key.hint.empty() ? "-" : key.hint) << '\t'
+            out << key.id << '\t' << (key.hint.empty() ? "-" : printable(key.hint, 64)) << '\t'
                 << state_of(key, now) << '\t' << (key.created ? rfc3339_utc(key.created) : "-")
                 << '\t' << (key.expires ? rfc3339_utc(*key.expires) : "never") << '\t'
-                << joined(key.routes) << '\t' << joined(key.models) << '\n';
+                << printable(joined(key.routes), 1024) << '\t'
+                << printable(joined(key.models), 1024) << '\n';
         return;
     }
     std::string text = "[";
@@ -200,6 +212,16 @@ ClientKey new_key(const KeysOptions& options, std::int64_t now, std::string& sec
             throw UsageError("--metadata takes NAME=VALUE, not '" + entry + "'");
         key.metadata.emplace_back(entry.substr(0, equals), entry.substr(equals + 1));
     }
+    for (const auto& [option, text] : options.limits) {
+        std::int64_t value = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (ec != std::errc() || end != text.data() + text.size() || value < 1 ||
+            value > 1'000'000'000'000LL)
+            throw UsageError(option + " takes a whole number from 1, not '" + text + "'");
+        (option == "--requests-per-minute" ? key.limits.requests_per_minute
+         : option == "--tokens-per-minute" ? key.limits.tokens_per_minute
+                                           : key.limits.concurrent_requests) = value;
+    }
     return key;
 }
 
@@ -210,6 +232,14 @@ int run_keys_command(const std::vector<std::string>& args, std::ostream& out, st
     try {
         const KeysOptions options = parse_options(args);
         const std::string file = keys_file_of(options);
+        // A new key is made (its options checked) before anything is locked or written.
+        std::string secret;
+        std::optional<ClientKey> made;
+        if (options.action == "create")
+            made = new_key(options, now, secret);
+        std::optional<KeyFileLock> lock;  // a change reads and writes the file in one turn
+        if (options.action != "list")
+            lock.emplace(file);
         std::vector<ClientKey> keys;
         if (options.action != "create" || std::filesystem::exists(file))
             keys = load_key_file(file);
@@ -229,8 +259,7 @@ int run_keys_command(const std::vector<std::string>& args, std::ostream& out, st
         if (std::any_of(keys.begin(), keys.end(),
                         [&](const auto& k) { return k.id == options.id; }))
             throw std::runtime_error(file + " already has a key '" + options.id + "'");
-        std::string secret;
-        keys.push_back(new_key(options, now, secret));
+        keys.push_back(std::move(*made));
         // Checked as a running llm-proxy will read it (metadata limits, say) before it is written.
         parse_key_file(key_file_text(keys), file);
         save_key_file(file, keys);

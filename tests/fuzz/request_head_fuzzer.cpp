@@ -1,13 +1,17 @@
 // parse_request_head on any bytes: only ApiException escapes, with a status the header documents;
 // a head it accepts keeps HttpRequest's promises; and a request object reused from an earlier
 // head (as a keep-alive connection reuses it) reads the same as a fresh one. On an accepted
-// head, the request id and trace context llm-proxy reads from its fields keep their promises.
+// head, the request id and trace context llm-proxy reads from its fields keep their promises, and
+// authentication takes only the one key it knows, refuses everything else with a 401, and never
+// leaves a credential header behind.
 #include <cctype>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "access/authentication.hpp"
+#include "access/key_secret.hpp"
 #include "fuzz_check.hpp"
 #include "http/api_error.hpp"
 #include "http/http_request.hpp"
@@ -112,6 +116,31 @@ bool same(const HttpRequest& a, const HttpRequest& b) {
            a.content_length == b.content_length;
 }
 
+// The seeds and dictionary hold this key, so that the fuzzer reaches the accepting path too.
+constexpr std::string_view kKnownSecret = "sk-lp-fuzz-known";
+
+void check_authentication(HttpRequest request) {
+    static const llmproxy::KeyStore store([] {
+        llmproxy::ClientKey key;
+        key.id = "known";
+        key.hash = llmproxy::key_hash(kKnownSecret);
+        return std::vector<llmproxy::ClientKey>{key};
+    }());
+    bool presented = false;
+    for (const auto& [name, value] : request.headers)
+        presented = presented || value.find(kKnownSecret) != std::string::npos;
+    try {
+        const llmproxy::ClientKey& key = authenticate(store, request.headers, "/v1", 0);
+        require(key.id == "known" && presented, "only the known key is taken");
+    } catch (const ApiException& e) {
+        require(e.error().status == 401, "a key that is not taken gets a 401");
+    }
+    for (const auto& [name, value] : request.headers)
+        for (std::string_view credential : {"authorization", "x-api-key", "api-key"})
+            require(!llmproxy::equals_ignoring_case(name, credential),
+                    "no credential header is left after authentication");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -121,8 +150,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(status == 0 || status == 400 || status == 417 || status == 431 || status == 501 ||
                 status == 505,
             "parse_request_head throws only the statuses it documents");
-    if (status == 0)
+    if (status == 0) {
         check_accepted(fresh);
+        check_authentication(fresh);
+    }
     check_id_and_trace(fresh);
 
     HttpRequest reused;

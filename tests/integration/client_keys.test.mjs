@@ -13,7 +13,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 
 import { startMock } from './lib/mock_upstream.mjs';
-import { BIN, chatBody, post, startProxy, upstreamConfig } from './lib/proxy.mjs';
+import { BIN, chatBody, eventually, post, startProxy, upstreamConfig } from './lib/proxy.mjs';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llm-proxy-keys-'));
 const keysFile = path.join(dir, 'keys.toml');
@@ -84,6 +84,12 @@ test('a key as Bearer or x-api-key is taken; neither it nor any client credentia
   await proxy.waitForLog(new RegExp(`request_id=${id} access .* key=full`));
   await proxy.waitForLog(new RegExp(`request_id=${id} .*\\[log_request\\] request .* key=full`));
   for (const secret of Object.values(secrets)) assert.equal(proxy.logs().includes(secret), false);
+  // Metrics count requests and tokens by key id.
+  await eventually(async () => {
+    const text = await (await fetch(`${proxy.url}/metrics`)).text();
+    assert.match(text, /^llm_proxy_key_requests_total\{key="full",status_class="2xx"\} [4-9]$/m);
+    assert.match(text, /^llm_proxy_key_tokens_total\{key="full",gen_ai_token_type="output"\} (8|[1-9]\d+)$/m);
+  });
 });
 
 test('a missing, unknown, expired or revoked key gets a 401 saying which, and nothing goes upstream', async () => {
@@ -93,7 +99,7 @@ test('a missing, unknown, expired or revoked key gets a 401 saying which, and no
     [{ authorization: `Basic ${secrets.full}` }, 'missing_api_key', /not 'Bearer KEY'/],
     [bearer('sk-lp-not-a-key'), 'invalid_api_key', /not valid/],
     [bearer(`${secrets.full}x`), 'invalid_api_key', /not valid/],
-    [{ ...bearer(secrets.full), 'x-api-key': secrets.chatOnly }, 'invalid_api_key', /different keys/],
+    [{ ...bearer(secrets.full), 'x-api-key': secrets.chatOnly }, 'invalid_api_key', /more than one key/],
     [bearer(secrets.expired), 'expired_api_key', /expired at 2020-01-01T00:00:00Z/],
     [bearer(secrets.revoked), 'invalid_api_key', /revoked/],
   ];

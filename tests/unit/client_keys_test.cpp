@@ -232,6 +232,13 @@ TEST_CASE("a request's key is found, checked, and its credentials leave the head
     CHECK(refused({{"Authorization", "Bearer " + secret}, {"x-api-key", expired_secret}}) ==
           Refusal{401, "invalid_api_key"});
     CHECK(refused({{"x-api-key", expired_secret}}) == Refusal{401, "expired_api_key"});
+    // More than one credential: which counts would depend on their order.
+    CHECK(refused({{"Authorization", "Bearer " + secret}, {"Authorization", "Basic x"}}) ==
+          Refusal{401, "invalid_api_key"});
+    CHECK(refused({{"Authorization", "Bearer " + secret}, {"authorization", "Bearer " + secret}}) ==
+          Refusal{401, "invalid_api_key"});
+    CHECK(refused({{"x-api-key", secret}, {"x-api-key", later_secret}}) ==
+          Refusal{401, "invalid_api_key"});
     CHECK(refused({{"x-api-key", revoked_secret}}) == Refusal{401, "invalid_api_key"});
     CHECK(refused({{"x-api-key", secret}}, "/v1/embeddings") == Refusal{403, "route_not_allowed"});
     // The hash is looked up, never the text that holds it.

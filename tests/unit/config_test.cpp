@@ -295,3 +295,29 @@ keys = 1
         "18: auth.keys: unknown key (known keys here: keys_file)\n");
     CHECK(lines(problems_of("[auth]\n")) == "1: auth.keys_file: is required\n");
 }
+
+TEST_CASE("limits are whole numbers, and routes of one path_prefix share theirs") {
+    auto config =
+        parse_config(kMinimal + R"(limits = { requests_per_minute = 60, tokens_per_minute = 1000 }
+
+[llm.main.limits]
+concurrent_requests = 4
+)",
+                     "test.toml");
+    CHECK(config.routes[0].limits.requests_per_minute == 60);
+    CHECK(config.routes[0].limits.tokens_per_minute == 1000);
+    CHECK(config.routes[0].limits.concurrent_requests == 0);
+    CHECK(config.llms.at("main").limits.concurrent_requests == 4);
+    CHECK(lines(problems_of(kMinimal + R"(limits = { requests_per_minute = -1, per_hour = 3 }
+)")) == "9: route[0].limits.requests_per_minute: must be an integer from 0 to 1000000000000\n"
+        "9: route[0].limits.per_hour: unknown key (known keys here: concurrent_requests, "
+        "requests_per_minute, tokens_per_minute)\n");
+    CHECK(lines(problems_of(kMinimal + R"(models = ["a"]
+limits = { requests_per_minute = 5 }
+
+[[route]]
+path_prefix = "/v1/chat/completions"
+target_llm = "main"
+)")) == "12: route[1].limits: routes of one path_prefix share their limits (as at line 6): their "
+        "counters are the path's; limit models through their llms' limits\n");
+}

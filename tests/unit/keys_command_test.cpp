@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "access/key_file.hpp"
 #include "access/key_secret.hpp"
@@ -111,7 +112,8 @@ TEST_CASE("keys finds the file through the config, and says what is wrong with t
     CHECK(keys({"create", "--keys-file", "k"}).status == 2);
     CHECK(keys({"create", "a"}).status == 2);
     CHECK(keys({"create", "a", "--keys-file", "k", "--config", "c"}).status == 2);
-    Run bad_expiry = keys({"create", "a", "--keys-file", "k", "--expires", "soon"});
+    Run bad_expiry =
+        keys({"create", "a", "--keys-file", (dir.path / "k").string(), "--expires", "soon"});
     CHECK(bad_expiry.status == 2);
     CHECK(bad_expiry.err.find("--expires takes") != std::string::npos);
     CHECK(keys({"create", "bad id", "--keys-file", (dir.path / "k").string()}).status == 2);
@@ -119,4 +121,33 @@ TEST_CASE("keys finds the file through the config, and says what is wrong with t
         keys({"create", "a", "--keys-file", (dir.path / "k").string(), "--metadata", "x"}).status ==
         2);
     CHECK_FALSE(std::filesystem::exists(dir.path / "k"));
+    CHECK_FALSE(std::filesystem::exists(dir.path / "k.lock"));  // refused before any lock
+}
+
+TEST_CASE("keys commands run at once on one file take turns: no key is lost") {
+    TempDir dir;
+    const std::string file = (dir.path / "keys.toml").string();
+    std::vector<std::thread> threads;
+    std::atomic<int> made{0};
+    for (int i = 0; i < 8; ++i)
+        threads.emplace_back([&, i] {
+            std::ostringstream out, err;
+            made += run_keys_command({"create", "k" + std::to_string(i), "--keys-file", file}, out,
+                                     err, kNow) == 0;
+        });
+    for (auto& thread : threads)
+        thread.join();
+    CHECK(made == 8);
+    CHECK(load_key_file(file).size() == 8);
+}
+
+TEST_CASE("a keys file reached through a symbolic link is changed where it lives") {
+    TempDir dir;
+    const auto real = dir.path / "real.toml";
+    const auto link = dir.path / "keys.toml";
+    REQUIRE(keys({"create", "a", "--keys-file", real.string()}).status == 0);
+    std::filesystem::create_symlink(real, link);
+    REQUIRE(keys({"create", "b", "--keys-file", link.string()}).status == 0);
+    CHECK(std::filesystem::is_symlink(link));
+    CHECK(load_key_file(real.string()).size() == 2);
 }

@@ -13,10 +13,10 @@ namespace {
 
 // Higher includes lower. Folders of one height are independent of each other.
 const std::map<std::string, int> kHeight = {
-    {"tools", 8},   {"server", 8},  {"pipeline", 7}, {"runtime", 6},   {"balance", 5},
-    {"tracing", 5}, {"plugins", 5}, {"upstream", 5}, {"access", 5},    {"http", 4},
-    {"loop", 3},    {"config", 1},  {"json", 1},     {"streaming", 1}, {"routing", 1},
-    {"logging", 1}, {"metrics", 1},
+    {"tools", 8},   {"server", 8},  {"pipeline", 7}, {"runtime", 6}, {"balance", 5},
+    {"tracing", 5}, {"plugins", 5}, {"upstream", 5}, {"access", 5},  {"limits", 5},
+    {"http", 4},    {"loop", 3},    {"config", 1},   {"json", 1},    {"streaming", 1},
+    {"routing", 1}, {"logging", 1}, {"metrics", 1},
 };
 
 }  // namespace

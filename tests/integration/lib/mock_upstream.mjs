@@ -33,6 +33,12 @@ const behaviours = {
     res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'mock-req-1' });
     res.end(JSON.stringify(completion('mock says hi', req.json.model)));
   },
+  // A whole answer with the upstream's own rate-limit headers, as OpenAI sends them.
+  'upstream-limits': (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'x-ratelimit-limit-requests': '10000',
+      'x-ratelimit-remaining-requests': '9999', 'x-ratelimit-reset-requests': '6ms' });
+    res.end(JSON.stringify(completion('mock says hi', req.json.model)));
+  },
   // Answers with what the mock received, to check what the proxy forwarded.
   inspect: (req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });

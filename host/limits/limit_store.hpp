@@ -1,0 +1,68 @@
+// Where rate-limit counters live: in the process (LocalLimitStore), or shared by replicas. A
+// request's charges against every limit that applies to it are taken together or not at all, so
+// that a request refused by one limit spends nothing of the others.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace llmproxy {
+
+enum class LimitKind {
+    requests,    // per minute window
+    tokens,      // per minute window
+    concurrent,  // at once: taken at admission, given back when the request ends
+};
+
+// "requests", "tokens" or "concurrent": how counters, headers and metrics name a kind.
+std::string_view kind_name(LimitKind kind);
+
+// Minute windows of the clock: window_of(ms since the epoch), the same on every replica.
+inline constexpr std::int64_t kWindowMs = 60000;
+inline std::int64_t window_of(std::int64_t now_ms) {
+    return now_ms / kWindowMs;
+}
+
+// One request's share of one limit.
+struct LimitCharge {
+    // What the limit belongs to: "key:ID", "route:PREFIX" or "llm:NAME". Names come from the
+    // configuration and the keys file only, so the counters are bounded in number. Borrowed from
+    // the runtime, which outlives the request.
+    std::string_view holder;
+    LimitKind kind = LimitKind::requests;
+    std::int64_t limit = 0;
+    std::int64_t amount = 0;
+};
+
+// At most three holders (key, route, llm) of three kinds each.
+inline constexpr std::size_t kMaxCharges = 9;
+
+struct LimitVerdict {
+    bool admitted = false;
+    std::size_t refused = 0;  // the charge that did not fit, when not admitted
+    // Each counter after the charges (when admitted), or as it stands (when not).
+    std::array<std::int64_t, kMaxCharges> used{};
+};
+
+class LimitStore {
+  public:
+    virtual ~LimitStore() = default;
+
+    // Takes every charge (at most kMaxCharges), or none when one would go over its limit (the
+    // first such is named). window: window_of(now). THREADS: any.
+    virtual LimitVerdict charge(std::span<const LimitCharge> charges, std::int64_t window) = 0;
+
+    // Adds delta (negative: gives back) to a windowed counter's count in window, when that is
+    // still the current window (now_window); a positive delta for a window that has passed goes
+    // to the current one instead, so that tokens used past a minute's end still count.
+    virtual void correct(const LimitCharge& charge, std::int64_t window, std::int64_t delta,
+                         std::int64_t now_window) = 0;
+
+    // Gives back the amount of a concurrent charge taken earlier.
+    virtual void release(const LimitCharge& charge) = 0;
+};
+
+}  // namespace llmproxy
