@@ -51,22 +51,43 @@ double ms_between(Clock::time_point from, Clock::time_point to) {
     return std::chrono::duration<double, std::milli>(to - from).count();
 }
 
-// Token usage as an answer reports it in "usage" (OpenAI format).
+// Token usage as an answer reports it: in OpenAI's "usage", or in Anthropic's (a route relaying
+// Anthropic's API natively: input_tokens with the cache's tokens, and output_tokens, in a whole
+// message, its stream's message_start and its message_delta events). A later report replaces an
+// earlier one.
 struct Usage {
     int64_t prompt = -1, completion = -1, total = -1;
 
     void read(std::string_view json) {
-        auto number = [&](const char* pointer, int64_t& out) {
-            if (auto text = json_fields::get(json, pointer)) {
+        std::optional<std::string_view> usage = json_fields::get(json, "/usage");
+        if (!usage || !usage->starts_with('{'))
+            usage = json_fields::get(json, "/message/usage");  // Anthropic's message_start
+        if (!usage || !usage->starts_with('{'))
+            return;
+        auto number = [&](const char* pointer) -> std::optional<int64_t> {
+            if (auto text = json_fields::get(*usage, pointer)) {
                 int64_t value = 0;
                 auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-                if (ec == std::errc() && end == text->data() + text->size())
-                    out = value;
+                if (ec == std::errc() && end == text->data() + text->size() && value >= 0)
+                    return std::min<int64_t>(value, 1'000'000'000'000LL);  // sums cannot overflow
             }
+            return std::nullopt;
         };
-        number("/usage/prompt_tokens", prompt);
-        number("/usage/completion_tokens", completion);
-        number("/usage/total_tokens", total);
+        if (auto found = number("/prompt_tokens")) {
+            prompt = *found;
+            completion = number("/completion_tokens").value_or(completion);
+            total = number("/total_tokens").value_or(total);
+            return;
+        }
+        if (auto input = number("/input_tokens")) {
+            prompt = *input + number("/cache_creation_input_tokens").value_or(0) +
+                     number("/cache_read_input_tokens").value_or(0);
+            total = -1;
+        }
+        if (auto output = number("/output_tokens")) {
+            completion = *output;
+            total = -1;
+        }
     }
 };
 
@@ -274,6 +295,9 @@ class RequestFlow : public SideCaller {
 
     // The request's max_tokens (or max_completion_tokens), when it gives a whole number.
     std::optional<std::int64_t> max_tokens() {
+        // Most bodies name neither: a search for the text beats two lookups of absent fields.
+        if (body_.find("max_") == std::string::npos)
+            return std::nullopt;
         for (const char* pointer : {"/max_completion_tokens", "/max_tokens"})
             if (auto text = json_fields::get(body_, pointer, &body_index_)) {
                 std::int64_t value = 0;

@@ -21,7 +21,7 @@ import { ANSWER_MODEL, API_KEY, OVERLOADED_EVENT, TEXT, TIME_CALL, WEATHER_CALL,
 import { startMock } from './lib/mock_upstream.mjs';
 import { ANSWER_TEXT, STREAM_ERROR_MESSAGE, TEXT_BEFORE_TOOLS, TIME_CALL_ID, WEATHER_ARGUMENTS, WEATHER_CALL_ID,
   startOpenAiToolMock } from './lib/openai_tool_upstream.mjs';
-import { closedPort, startProxy } from './lib/proxy.mjs';
+import { closedPort, eventually, startProxy } from './lib/proxy.mjs';
 
 const CLIENT_KEY = 'sk-ant-client-own-key';
 const LOCAL_KEY = 'sk-local-upstream-key';
@@ -682,4 +682,26 @@ test('translated beta: client.beta.messages create and stream, with ?beta=true',
   assert.equal(final.stop_reason, 'end_turn');
   const plain = await client.beta.messages.create(params('json', { betas: [CLIENT_BETA] }));
   assert.deepEqual(plain.content, [{ type: 'text', text: 'mock says hi' }]);
+});
+
+// ---- Token usage of native routes ----
+
+// The token usage histograms' sums for the llm claude, by token type.
+async function claudeTokens() {
+  const text = await (await fetch(`${proxy.url}/metrics`)).text();
+  const sum = (type) => Number((text.match(new RegExp(
+    `^gen_ai_client_token_usage_sum\\{[^}]*llm="claude"[^}]*gen_ai_token_type="${type}"\\} (\\d+)$`, 'm')) || [0, 0])[1]);
+  return { input: sum('input'), output: sum('output') };
+}
+
+test('native answers and streams report their usage in Anthropic\'s fields, counted with the cache', async () => {
+  const before = await claudeTokens();
+  await native().client.messages.create(params('cached'));  // 10 + 20 + 30 in, 5 out
+  await rawStream('/v1/messages', params('text'));  // 25 in, 12 out
+  await rawStream('/v1/messages', params('delta-output-only'));  // 25 in (message_start), 12 out
+  await eventually(async () => {
+    const after = await claudeTokens();
+    assert.equal(after.input - before.input, 60 + 25 + 25);
+    assert.equal(after.output - before.output, 5 + 12 + 12);
+  });
 });

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 
 import { startMock } from './lib/mock_upstream.mjs';
@@ -34,6 +35,7 @@ before(async () => {
   keys.sdk = createKey('sdk', '--concurrent-requests', '1');
   keys.free = createKey('free');
   keys.shown = createKey('shown', '--requests-per-minute', '100');
+  keys.claude = createKey('claude-app', '--requests-per-minute', '1');
   proxy = await startProxy(upstreamConfig(mock.url, {
     extra: `
 [auth]
@@ -50,6 +52,11 @@ path_prefix = "/reloaded/v1/chat/completions"
 target_llm = "mock"
 auth = false
 limits = { requests_per_minute = 3 }
+
+[[route]]
+path_prefix = "/v1/messages"
+api = "anthropic"
+target_llm = "mock"
 
 [llm.guarded]
 provider = "openai"
@@ -162,6 +169,16 @@ test("the openai client's retry honours Retry-After and then gets its answer", a
   assert.equal(attempts, 2, 'one 429, then the answer');
   assert.equal((await slow).status, 200);
   await proxy.waitForLog(/limits: refused: Rate limit reached for key 'sdk' on concurrent requests/);
+});
+
+test('the anthropic client gets a RateLimitError it knows, with Retry-After', async () => {
+  await freshWindow();
+  const client = new Anthropic({ baseURL: proxy.url, apiKey: keys.claude, maxRetries: 0 });
+  const ask = () => client.messages.create({ model: 'json', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal((await ask()).type, 'message');
+  await assert.rejects(ask(), (e) => e instanceof Anthropic.RateLimitError && e.status === 429 &&
+    e.error?.error?.type === 'rate_limit_error' && /key 'claude-app' on requests per minute/.test(e.error.error.message) &&
+    Number(e.headers?.['retry-after'] ?? e.headers?.get?.('retry-after')) >= 1);
 });
 
 test('tokens: reserved from the request, corrected from usage; a stream is asked for its usage', async () => {

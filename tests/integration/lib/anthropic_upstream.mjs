@@ -395,6 +395,9 @@ const answers = {
     message: message([text('The first part of a long')], { stopReason: 'max_tokens',
       usageOverrides: { output_tokens: body.max_tokens } }),
   }),
+  // A stream whose message_delta reports output tokens only, as the API did before 2025: the
+  // input tokens are in message_start alone.
+  'delta-output-only': () => ({ message: message([text(TEXT)]), deltaUsage: 'output' }),
   cached: () => ({
     message: message([text(TEXT)], {
       usageOverrides: {
@@ -460,7 +463,7 @@ function blockDeltas(block) {
 // The events of a whole message's stream, as [name, data]: message_start (empty content, first
 // usage), per block start/deltas/stop, a ping after the first start, message_delta with the stop
 // reason and the cumulative usage, message_stop.
-function streamEvents(msg) {
+function streamEvents(msg, { deltaUsage = 'all' } = {}) {
   const events = [['message_start', {
     type: 'message_start',
     message: { ...msg, content: [], stop_reason: null, stop_sequence: null, stop_details: null,
@@ -477,7 +480,8 @@ function streamEvents(msg) {
   });
   const delta = { stop_reason: msg.stop_reason, stop_sequence: msg.stop_sequence };
   if (msg.stop_details) delta.stop_details = msg.stop_details;
-  events.push(['message_delta', { type: 'message_delta', delta, usage: msg.usage }]);
+  const usage = deltaUsage === 'output' ? { output_tokens: msg.usage.output_tokens } : msg.usage;
+  events.push(['message_delta', { type: 'message_delta', delta, usage }]);
   events.push(['message_stop', { type: 'message_stop' }]);
   return events;
 }
@@ -489,7 +493,7 @@ export const OVERLOADED_EVENT = {
 const frame = ([name, data]) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 
 async function writeStream(res, plan, splitBytes) {
-  let events = streamEvents(plan.message);
+  let events = streamEvents(plan.message, { deltaUsage: plan.deltaUsage });
   if (plan.streamEnd) {
     events = events.slice(0, plan.streamEndAfter);
     if (plan.streamEnd === 'error') events.push(['error', OVERLOADED_EVENT]);
