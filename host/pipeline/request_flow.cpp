@@ -131,6 +131,9 @@ struct Finish {
     }
 };
 
+// A key's limits when the request has no key.
+const Limits kNoLimits;
+
 class RequestFlow : public SideCaller {
   public:
     RequestFlow(Runtime& runtime, const RouteRuntime& route, std::string body,
@@ -175,7 +178,7 @@ class RequestFlow : public SideCaller {
         outcome_.input_tokens = usage_.prompt;
         outcome_.output_tokens = usage_.completion;
         if (limits_) {
-            charge_tokens_used();
+            settle_tokens(*limits_, false);
             limits_.reset();  // concurrent places are given back once the answer has gone
         }
         auto now = Clock::now();
@@ -253,44 +256,57 @@ class RequestFlow : public SideCaller {
         call_upstream();
     }
 
-    // The rate limits of the request's key, route and llm (none: nothing to do); see
-    // RequestLimits. With a token limit, a stream is asked for its usage, which the client then
-    // does not see unless it asked too.
+    // The rate limits of the request's key and route (none: nothing to do); see RequestLimits.
+    // With a token limit here or on an llm, a stream is asked for its usage, which the client
+    // then does not see unless it asked too.
     void admit_limits() {
-        if (!(key_ && key_->limits.any()) && !route_->config->limits.any() &&
-            !llm_->config->limits.any())
-            return;
-        const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
-        if (auto admitted = RequestLimits::admit(
-                runtime_.limits(), key_, *route_, *llm_,
-                [&] { return estimated_tokens(body_, max_tokens()); }, response_, now_ms,
-                runtime_.metrics()))
-            limits_.emplace(std::move(*admitted));
-        if (limits_ && limits_->counts_tokens() && facts_.stream && !route_->native &&
-            route_->endpoint == Endpoint::chat)
+        if ((key_ && key_->limits.any()) || route_->config->limits.any())
+            if (auto admitted = RequestLimits::admit(
+                    runtime_.limits(),
+                    {{key_ ? std::string_view(key_->limit_holder) : std::string_view(),
+                      key_ ? &key_->limits : &kNoLimits},
+                     {route_->limit_holder, &route_->config->limits}},
+                    [&] { return estimated_tokens(body_, max_tokens()); }, &response_, epoch_ms(),
+                    runtime_.metrics()))
+                limits_.emplace(std::move(*admitted));
+        if (((limits_ && limits_->counts_tokens()) || runtime_.llms_count_tokens()) &&
+            facts_.stream && !route_->native && route_->endpoint == Endpoint::chat)
             ask_for_stream_usage();
     }
 
-    // The tokens the request used correct its reservation: the usage its answer reported; none
-    // when no upstream was asked or the last one answered with an error (nothing billed); the
-    // reservation when nothing says (a timeout, a client that left, a stream without usage).
-    void charge_tokens_used() {
+    // The limits of the attempt's llm, charged for the attempt (none: nothing to do). A refusal
+    // (LimitRefused) is the attempt's failure as a 429 would be, without the deployment's health
+    // suffering: another deployment or a fallback may take the request (attempt()).
+    std::optional<RequestLimits> admit_attempt_limits() {
+        if (!llm_->config->limits.any())
+            return std::nullopt;
+        return RequestLimits::admit(
+            runtime_.limits(), {{llm_->limit_holder, &llm_->config->limits}},
+            [&] { return estimated_tokens(body_, max_tokens()); }, nullptr, epoch_ms(),
+            runtime_.metrics());
+    }
+
+    // The tokens the request (or its attempt: attempt_only) used correct a reservation: the
+    // usage its answer reported; none when no upstream was asked or it answered with an error
+    // (nothing billed); the reservation when nothing says (a timeout, a client that left, a
+    // stream without usage).
+    void settle_tokens(RequestLimits& limits, bool attempt_only) const {
         constexpr std::int64_t kMost = 1'000'000'000'000'000LL;  // a hostile usage stays small
         std::int64_t used = -1;
         if (usage_.total >= 0)
             used = std::min(usage_.total, kMost);
         else if (usage_.prompt >= 0 && usage_.completion >= 0)
             used = std::min(usage_.prompt, kMost) + std::min(usage_.completion, kMost);
-        else if (outcome_.attempts == 0 || outcome_.upstream_status >= 400)
+        else if ((!attempt_only && outcome_.attempts == 0) || outcome_.upstream_status >= 400)
             used = 0;
-        if (used < 0)
-            return;
-        const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
-        limits_->used_tokens(used, now_ms);
+        if (used >= 0)
+            limits.used_tokens(used, epoch_ms());
+    }
+
+    static std::int64_t epoch_ms() {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
     }
 
     // The request's max_tokens (or max_completion_tokens), when it gives a whole number.
@@ -404,9 +420,35 @@ class RequestFlow : public SideCaller {
             throw ApiException(ApiError::internal(
                 "llm '" + llm_->config->name + "' has no base_url, and its provider '" +
                 llm_->config->provider + "' did not answer locally"));
+        const bool may_continue = plan_->may_continue();
+        // Held to the attempt's end: its concurrent place, then its tokens settled.
+        struct AttemptLimits {
+            const RequestFlow& flow;
+            std::optional<RequestLimits> limits;
+            ~AttemptLimits() {
+                if (limits)
+                    try {
+                        flow.settle_tokens(*limits, true);
+                    } catch (const std::exception& e) {
+                        spdlog::warn("limits: cannot settle the attempt's tokens: {}", e.what());
+                    }
+            }
+        } attempt_limits{*this, {}};
+        try {
+            if (auto admitted = admit_attempt_limits())
+                attempt_limits.limits.emplace(std::move(*admitted));
+        } catch (const LimitRefused& refused) {
+            if (may_continue)
+                if (auto next = after_failure(AttemptFailure{AttemptFailure::Kind::status, 429, {}},
+                                              [&] { return std::string(refused.what()); }))
+                    return *next;
+            // Nothing follows: the client gets the 429, told when to come back.
+            if (refused.retry_after_s() > 0)
+                response_.set("Retry-After", std::to_string(refused.retry_after_s()));
+            throw;
+        }
         upstream.body = body_;
         watch_client();
-        const bool may_continue = plan_->may_continue();
         attempt_started_ = Clock::now();
         outcome_.upstream_status = 0;  // until this attempt's answer comes
         AttemptRecord record = record_attempt(*plan_, attempt_started_);

@@ -84,12 +84,14 @@ void RequestLimits::reserve_tokens(std::int64_t tokens) {
             charges_[i].amount = tokens;
 }
 
-void RequestLimits::take(HttpResponse& response, std::int64_t now_ms, GatewayMetrics* metrics) {
+void RequestLimits::take(HttpResponse* response, std::int64_t now_ms, GatewayMetrics* metrics) {
     const std::span<const LimitCharge> charges(charges_.data(), count_);
     const LimitVerdict verdict = store_->charge(charges, window_);
     const std::int64_t reset_ms = (window_ + 1) * kWindowMs - now_ms;
-    set_headers(response, charges, verdict, LimitKind::requests, reset_ms);
-    set_headers(response, charges, verdict, LimitKind::tokens, reset_ms);
+    if (response) {
+        set_headers(*response, charges, verdict, LimitKind::requests, reset_ms);
+        set_headers(*response, charges, verdict, LimitKind::tokens, reset_ms);
+    }
     if (verdict.admitted)
         return;
     count_ = 0;  // nothing was taken: nothing to give back
@@ -97,8 +99,8 @@ void RequestLimits::take(HttpResponse& response, std::int64_t now_ms, GatewayMet
     const bool concurrent = full.kind == LimitKind::concurrent;
     const std::int64_t retry_s = concurrent ? 1 : (reset_ms + 999) / 1000;
     const bool never = full.amount > full.limit;  // no wait lets it through: no Retry-After
-    if (!never)
-        response.set("Retry-After", std::to_string(retry_s));
+    if (response && !never)
+        response->set("Retry-After", std::to_string(retry_s));
     std::string message = fmt::format(
         "Rate limit reached for {} on {}: limit {}, {} {}, requested {}.",
         holder_words(full.holder), kind_words(full.kind), full.limit,
@@ -113,8 +115,9 @@ void RequestLimits::take(HttpResponse& response, std::int64_t now_ms, GatewayMet
     spdlog::debug("limits: refused: {}", message);  // the access line has it too
     if (metrics)
         metrics->rate_limited(full.holder, full.kind);
-    throw ApiException({429, full.kind == LimitKind::tokens ? "tokens" : "requests",
-                        "rate_limit_exceeded", std::move(message)});
+    throw LimitRefused({429, full.kind == LimitKind::tokens ? "tokens" : "requests",
+                        "rate_limit_exceeded", std::move(message)},
+                       never ? 0 : retry_s);
 }
 
 RequestLimits::RequestLimits(RequestLimits&& other) noexcept

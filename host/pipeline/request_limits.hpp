@@ -1,38 +1,58 @@
-// The rate limits of one request: its client key's, its route's and its llm's, charged together
-// when it is admitted, corrected from the tokens its answer reports, and given back (concurrent
-// requests) when it ends. Clients see where they stand in OpenAI's x-ratelimit-* headers.
+// The rate limits of one request: its client key's and its route's, charged together when it is
+// admitted, and its llm's, charged for each upstream attempt; corrected from the tokens the
+// answer reports, and given back (concurrent requests) when the request (the attempt) ends.
+// Clients see where they stand against their key's and route's limits in OpenAI's x-ratelimit-*
+// headers.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string_view>
 
 #include "access/key_file.hpp"
+#include "http/api_error.hpp"
 #include "http/http_response.hpp"
 #include "limits/limit_store.hpp"
 #include "runtime/runtime.hpp"
 
 namespace llmproxy {
 
+// What a limit with no room says, and how long to wait before trying again (0: no wait helps).
+class LimitRefused : public ApiException {
+  public:
+    LimitRefused(ApiError error, std::int64_t retry_after_s)
+        : ApiException(std::move(error)), retry_after_s_(retry_after_s) {}
+    std::int64_t retry_after_s() const { return retry_after_s_; }
+
+  private:
+    std::int64_t retry_after_s_;
+};
+
+// The limits of one holder: "key:ID", "route:PREFIX" or "llm:NAME", and its Limits.
+struct LimitHolder {
+    std::string_view name;
+    const Limits* limits;
+};
+
 class RequestLimits {
   public:
-    // Charges the request against every limit of key (null: none), route and llm; nullopt when
-    // none applies. Sets x-ratelimit-{limit,remaining,reset}-{requests,tokens} on response for
-    // the limit of each kind with the least left. Throws ApiException 429 rate_limit_exceeded,
-    // with Retry-After set, when a limit has no room: then nothing is charged. A refusal is
-    // logged, and counted in metrics (when not null). tokens: the request's reservation against
-    // tokens_per_minute, asked for only when such a limit applies. now_ms: since the epoch.
+    // Charges a request (or one upstream attempt) against every limit of holders (at most
+    // three); nullopt when none has one. Throws LimitRefused (429 rate_limit_exceeded) when a
+    // limit has no room: then nothing is charged. A refusal is logged, and counted in metrics
+    // (when not null). tokens(): the reservation against tokens_per_minute, asked for only when
+    // such a limit applies. now_ms: since the epoch. With response, the x-ratelimit-{limit,
+    // remaining,reset}-{requests,tokens} headers of the limit of each kind with the least left
+    // are added to it (once per request: the client's standing), and a refusal's Retry-After set.
     template <typename EstimateTokens>
-    static std::optional<RequestLimits> admit(LimitStore& store, const ClientKey* key,
-                                              const RouteRuntime& route, const LlmRuntime& llm,
-                                              EstimateTokens&& tokens, HttpResponse& response,
+    static std::optional<RequestLimits> admit(LimitStore& store,
+                                              std::initializer_list<LimitHolder> holders,
+                                              EstimateTokens&& tokens, HttpResponse* response,
                                               std::int64_t now_ms, GatewayMetrics* metrics) {
         RequestLimits limits(store, window_of(now_ms));
-        if (key)
-            limits.add(key->limit_holder, key->limits);
-        limits.add(route.limit_holder, route.config->limits);
-        limits.add(llm.limit_holder, llm.config->limits);
+        for (const LimitHolder& holder : holders)
+            limits.add(holder.name, *holder.limits);
         if (limits.count_ == 0)
             return std::nullopt;
         if (limits.reserved_tokens_ == 0)  // a token limit applies
@@ -55,7 +75,7 @@ class RequestLimits {
     void add(std::string_view holder, const Limits& limits);
     void reserve_tokens(std::int64_t tokens);
     // Charges the store; throws the 429 when it refuses.
-    void take(HttpResponse& response, std::int64_t now_ms, GatewayMetrics* metrics);
+    void take(HttpResponse* response, std::int64_t now_ms, GatewayMetrics* metrics);
 
     LimitStore* store_;  // null once moved from
     std::int64_t window_;

@@ -58,6 +58,29 @@ path_prefix = "/v1/messages"
 api = "anthropic"
 target_llm = "mock"
 
+[llm.capped]
+provider = "openai"
+base_url = "${mock.url}"
+limits = { requests_per_minute = 1 }
+
+[llm.spare]
+provider = "openai"
+base_url = "${mock.url}"
+
+[models.capped]
+deployments = [{ llm = "capped", model = "json" }]
+fallbacks = ["spare"]
+
+[models.alone]
+deployments = [{ llm = "capped", model = "json" }]
+
+[models.spare]
+deployments = [{ llm = "spare", model = "json" }]
+
+[[route]]
+path_prefix = "/models/v1/chat/completions"
+auth = false
+
 [llm.guarded]
 provider = "openai"
 base_url = "${mock.url}"
@@ -169,6 +192,23 @@ test("the openai client's retry honours Retry-After and then gets its answer", a
   assert.equal(attempts, 2, 'one 429, then the answer');
   assert.equal((await slow).status, 200);
   await proxy.waitForLog(/limits: refused: Rate limit reached for key 'sdk' on concurrent requests/);
+});
+
+test("an llm's limit is charged per attempt: over it, a fallback takes the request", async () => {
+  await freshWindow();
+  const ask = (model) => chat(null, { prefix: '/models', model });
+  const first = await ask('capped');
+  assert.equal(first.status, 200);
+  assert.equal(first.headers.get('x-llm-proxy-llm'), 'capped');
+  const second = await ask('capped');
+  assert.equal(second.status, 200, 'the fallback answered');
+  assert.equal(second.headers.get('x-llm-proxy-llm'), 'spare');
+  assert.equal(second.headers.get('retry-after'), null, 'nothing to wait for: it was answered');
+  // With nothing to fall back to, the client gets the llm's 429.
+  const alone = await ask('alone');
+  assert.equal(alone.status, 429);
+  assert.ok(Number(alone.headers.get('retry-after')) >= 1);
+  assert.match((await alone.json()).error.message, /llm 'capped' on requests per minute: limit 1, used 1/);
 });
 
 test('the anthropic client gets a RateLimitError it knows, with Retry-After', async () => {
