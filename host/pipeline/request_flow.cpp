@@ -60,8 +60,12 @@ struct Usage {
 
     void read(std::string_view json) {
         std::optional<std::string_view> usage = json_fields::get(json, "/usage");
-        if (!usage || !usage->starts_with('{'))
-            usage = json_fields::get(json, "/message/usage");  // Anthropic's message_start
+        // Anthropic's message_start: its input tokens count, its output ones are provisional.
+        bool input_only = false;
+        if (!usage || !usage->starts_with('{')) {
+            usage = json_fields::get(json, "/message/usage");
+            input_only = true;
+        }
         if (!usage || !usage->starts_with('{'))
             return;
         auto number = [&](const char* pointer) -> std::optional<int64_t> {
@@ -84,7 +88,7 @@ struct Usage {
                      number("/cache_read_input_tokens").value_or(0);
             total = -1;
         }
-        if (auto output = number("/output_tokens")) {
+        if (auto output = number("/output_tokens"); output && !input_only) {
             completion = *output;
             total = -1;
         }
@@ -257,8 +261,8 @@ class RequestFlow : public SideCaller {
     }
 
     // The rate limits of the request's key and route (none: nothing to do); see RequestLimits.
-    // With a token limit here or on an llm, a stream is asked for its usage, which the client
-    // then does not see unless it asked too.
+    // With a token limit here or on the request's first llm, a stream is asked for its usage,
+    // which the client then does not see unless it asked too.
     void admit_limits() {
         if ((key_ && key_->limits.any()) || route_->config->limits.any())
             if (auto admitted = RequestLimits::admit(
@@ -269,7 +273,7 @@ class RequestFlow : public SideCaller {
                     [&] { return estimated_tokens(body_, max_tokens()); }, &response_, epoch_ms(),
                     runtime_.metrics()))
                 limits_.emplace(std::move(*admitted));
-        if (((limits_ && limits_->counts_tokens()) || runtime_.llms_count_tokens()) &&
+        if (((limits_ && limits_->counts_tokens()) || llm_->config->limits.tokens_per_minute > 0) &&
             facts_.stream && !route_->native && route_->endpoint == Endpoint::chat)
             ask_for_stream_usage();
     }
@@ -297,7 +301,7 @@ class RequestFlow : public SideCaller {
             used = std::min(usage_.total, kMost);
         else if (usage_.prompt >= 0 && usage_.completion >= 0)
             used = std::min(usage_.prompt, kMost) + std::min(usage_.completion, kMost);
-        else if ((!attempt_only && outcome_.attempts == 0) || outcome_.upstream_status >= 400)
+        else if ((!attempt_only && !sent_upstream_) || outcome_.upstream_status >= 400)
             used = 0;
         if (used >= 0)
             limits.used_tokens(used, epoch_ms());
@@ -421,6 +425,9 @@ class RequestFlow : public SideCaller {
                 "llm '" + llm_->config->name + "' has no base_url, and its provider '" +
                 llm_->config->provider + "' did not answer locally"));
         const bool may_continue = plan_->may_continue();
+        outcome_.upstream_status = 0;  // until this attempt's answer comes
+        usage_ = {};                   // what this attempt's answer reports
+        watch_client();
         // Held to the attempt's end: its concurrent place, then its tokens settled.
         struct AttemptLimits {
             const RequestFlow& flow;
@@ -439,8 +446,12 @@ class RequestFlow : public SideCaller {
                 attempt_limits.limits.emplace(std::move(*admitted));
         } catch (const LimitRefused& refused) {
             if (may_continue)
-                if (auto next = after_failure(AttemptFailure{AttemptFailure::Kind::status, 429, {}},
-                                              [&] { return std::string(refused.what()); }))
+                if (auto next = after_failure(
+                        AttemptFailure{AttemptFailure::Kind::status, 429,
+                                       refused.retry_after_s() > 0
+                                           ? std::optional(refused.retry_after_s() * 1000)
+                                           : std::nullopt},
+                        [&] { return std::string(refused.what()); }))
                     return *next;
             // Nothing follows: the client gets the 429, told when to come back.
             if (refused.retry_after_s() > 0)
@@ -448,9 +459,8 @@ class RequestFlow : public SideCaller {
             throw;
         }
         upstream.body = body_;
-        watch_client();
         attempt_started_ = Clock::now();
-        outcome_.upstream_status = 0;  // until this attempt's answer comes
+        sent_upstream_ = true;
         AttemptRecord record = record_attempt(*plan_, attempt_started_);
         AttemptReport report(runtime_.metrics(), trace_, *llm_, facts_.model);
         trace_.put_upstream_headers(upstream.headers, report.span_id());
@@ -1172,6 +1182,7 @@ class RequestFlow : public SideCaller {
     const ClientKey* key_;                 // null on a route without auth
     std::optional<RequestLimits> limits_;  // none when no limit applies
     bool hide_usage_chunk_ = false;        // the stream's usage was asked for by llm-proxy
+    bool sent_upstream_ = false;           // an attempt's request went to an upstream
     Clock::time_point started_ = Clock::now();
     std::optional<Clock::time_point> first_byte_;
     RequestFacts facts_;

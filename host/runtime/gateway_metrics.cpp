@@ -216,8 +216,9 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& registry, const Config& config
            Labels{label("gen_ai_token_type", "input"), label("gen_ai_token_type", "output")}}),
       rate_limited_(registry,
                     registry.family("llm_proxy_rate_limited_total",
-                                    "Requests refused (429) by llm-proxy's own limits, by the "
-                                    "limit that had no room.",
+                                    "Requests, and upstream attempts, refused by llm-proxy's "
+                                    "own limits, by the limit that had no room (an attempt's may "
+                                    "then have gone to a fallback).",
                                     Kind::counter),
                     [&] {
                         auto [index, labels] = limit_labels(config, keys);

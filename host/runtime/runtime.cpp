@@ -92,7 +92,6 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins, LastingState last
         rt.config = &llm;
         rt.index = llm_index++;
         rt.limit_holder = "llm:" + name;
-        llms_count_tokens_ = llms_count_tokens_ || llm.limits.tokens_per_minute > 0;
         rt.provider = plugins.provider(llm.provider);
         std::string key = "llm." + name;
         const int provider_line = line_of(llm.key_lines, "provider", llm.line);

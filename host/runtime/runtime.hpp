@@ -130,8 +130,6 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
     const RouteRuntime* route_for(std::string_view path) const { return router_->match(path); }
     FinishQueue& finish_queue() { return *lasting_.finish_queue; }
     LimitStore& limits() { return *lasting_.limits; }
-    // Whether some llm has a tokens_per_minute limit (its requests' streams are asked for usage).
-    bool llms_count_tokens() const { return llms_count_tokens_; }
     // The [llm.NAME] runtime, or nullptr.
     const LlmRuntime* llm(std::string_view name) const;
     // The [models.NAME] runtime, or nullptr.
@@ -189,7 +187,6 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
     std::unique_ptr<GatewayMetrics> metrics_;
     std::unique_ptr<SpanExporter> spans_;
     std::unique_ptr<KeyStore> keys_;
-    bool llms_count_tokens_ = false;
 };
 
 }  // namespace llmproxy

@@ -80,6 +80,7 @@ deployments = [{ llm = "spare", model = "json" }]
 [[route]]
 path_prefix = "/models/v1/chat/completions"
 auth = false
+limits = { tokens_per_minute = 1000000 }
 
 [llm.guarded]
 provider = "openai"
@@ -200,8 +201,10 @@ test("an llm's limit is charged per attempt: over it, a fallback takes the reque
   const first = await ask('capped');
   assert.equal(first.status, 200);
   assert.equal(first.headers.get('x-llm-proxy-llm'), 'capped');
+  const sent = mock.requests.length;
   const second = await ask('capped');
   assert.equal(second.status, 200, 'the fallback answered');
+  assert.equal(mock.requests.length, sent + 1, 'the refused attempt went nowhere');
   assert.equal(second.headers.get('x-llm-proxy-llm'), 'spare');
   assert.equal(second.headers.get('retry-after'), null, 'nothing to wait for: it was answered');
   // With nothing to fall back to, the client gets the llm's 429.
@@ -209,6 +212,11 @@ test("an llm's limit is charged per attempt: over it, a fallback takes the reque
   assert.equal(alone.status, 429);
   assert.ok(Number(alone.headers.get('retry-after')) >= 1);
   assert.match((await alone.json()).error.message, /llm 'capped' on requests per minute: limit 1, used 1/);
+  // The route's token reservation of the refused request is given back: only the two answers'
+  // usage (5 tokens each) is counted when the next request is admitted.
+  const next = await ask('spare');
+  const reservation = Math.ceil(chatBody('spare').length / 4);
+  assert.equal(next.headers.get('x-ratelimit-remaining-tokens'), String(1000000 - 10 - reservation));
 });
 
 test('the anthropic client gets a RateLimitError it knows, with Retry-After', async () => {
