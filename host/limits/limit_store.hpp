@@ -8,6 +8,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+
+#include "config/config.hpp"
 
 namespace llmproxy {
 
@@ -17,8 +20,17 @@ enum class LimitKind {
     concurrent,  // at once: taken at admission, given back when the request ends
 };
 
-// "requests", "tokens" or "concurrent": how counters, headers and metrics name a kind.
+// How a kind is named: "requests", "tokens" or "concurrent" in headers and metrics, and in
+// words in messages ("requests per minute").
 std::string_view kind_name(LimitKind kind);
+std::string_view kind_words(LimitKind kind);
+
+// Each kind with the limit `limits` sets for it (0: none).
+inline std::array<std::pair<LimitKind, std::int64_t>, 3> limits_by_kind(const Limits& limits) {
+    return {{{LimitKind::requests, limits.requests_per_minute},
+             {LimitKind::tokens, limits.tokens_per_minute},
+             {LimitKind::concurrent, limits.concurrent_requests}}};
+}
 
 // Minute windows of the clock: window_of(ms since the epoch), the same on every replica.
 inline constexpr std::int64_t kWindowMs = 60000;

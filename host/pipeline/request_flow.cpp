@@ -295,12 +295,11 @@ class RequestFlow : public SideCaller {
     // (nothing billed); the reservation when nothing says (a timeout, a client that left, a
     // stream without usage).
     void settle_tokens(RequestLimits& limits, bool attempt_only) const {
-        constexpr std::int64_t kMost = 1'000'000'000'000'000LL;  // a hostile usage stays small
-        std::int64_t used = -1;
+        std::int64_t used = -1;  // Usage caps each figure: sums cannot overflow
         if (usage_.total >= 0)
-            used = std::min(usage_.total, kMost);
+            used = usage_.total;
         else if (usage_.prompt >= 0 && usage_.completion >= 0)
-            used = std::min(usage_.prompt, kMost) + std::min(usage_.completion, kMost);
+            used = usage_.prompt + usage_.completion;
         else if ((!attempt_only && !sent_upstream_) || outcome_.upstream_status >= 400)
             used = 0;
         if (used >= 0)

@@ -12,18 +12,6 @@ namespace llmproxy {
 
 namespace {
 
-std::string_view kind_words(LimitKind kind) {
-    switch (kind) {
-        case LimitKind::requests:
-            return "requests per minute";
-        case LimitKind::tokens:
-            return "tokens per minute";
-        case LimitKind::concurrent:
-            return "concurrent requests";
-    }
-    return "";
-}
-
 // "key 'team-a'" from "key:team-a".
 std::string holder_words(std::string_view holder) {
     const auto colon = holder.find(':');
@@ -64,11 +52,7 @@ void set_headers(HttpResponse& response, std::span<const LimitCharge> charges,
 }  // namespace
 
 void RequestLimits::add(std::string_view holder, const Limits& limits) {
-    const std::pair<LimitKind, std::int64_t> kinds[] = {
-        {LimitKind::requests, limits.requests_per_minute},
-        {LimitKind::tokens, limits.tokens_per_minute},
-        {LimitKind::concurrent, limits.concurrent_requests}};
-    for (const auto& [kind, limit] : kinds) {
+    for (const auto& [kind, limit] : limits_by_kind(limits)) {
         if (limit <= 0)
             continue;
         charges_[count_++] = {holder, kind, limit, 1};

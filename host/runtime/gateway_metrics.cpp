@@ -78,13 +78,10 @@ std::pair<std::unordered_map<std::string, std::size_t>, Labels> limit_labels(
     std::unordered_map<std::string, std::size_t> index;
     Labels labels;
     auto add = [&](const std::string& holder, const Limits& limits) {
-        const std::pair<const char*, std::int64_t> kinds[] = {
-            {"requests", limits.requests_per_minute},
-            {"tokens", limits.tokens_per_minute},
-            {"concurrent", limits.concurrent_requests}};
-        for (const auto& [kind, limit] : kinds)
-            if (limit > 0 && index.emplace(holder + ':' + kind, labels.size()).second)
-                labels.push_back(label("limit", holder) + ',' + label("kind", kind));
+        for (const auto& [kind, limit] : limits_by_kind(limits))
+            if (limit > 0 &&
+                index.emplace(holder + ':' + std::string(kind_name(kind)), labels.size()).second)
+                labels.push_back(label("limit", holder) + ',' + label("kind", kind_name(kind)));
     };
     for (const ClientKey& key : keys)
         add("key:" + key.id, key.limits);
