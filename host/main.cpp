@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "limits/local_limit_store.hpp"
+#include "limits/limit_store.hpp"
 #include "logging/log_text.hpp"
 #include "plugins/plugin_registry.hpp"
 #include "runtime/runtime.hpp"
@@ -222,9 +222,15 @@ int main(int argc, char** argv) {
     for (const auto& dir : config.plugin_dirs)
         plugins.load_directory(dir);
     llmproxy::RetiredRuntimes retired;
+    std::shared_ptr<llmproxy::LimitStore> limits;
+    try {
+        limits = llmproxy::make_limit_store(config.state);
+    } catch (const std::runtime_error& e) {
+        std::cerr << "llm-proxy: cannot start: " << e.what() << "\n";
+        return 1;
+    }
     const llmproxy::LastingState lasting{std::make_shared<llmproxy::metrics::Registry>(),
-                                         std::make_shared<llmproxy::FinishQueue>(),
-                                         std::make_shared<llmproxy::LocalLimitStore>()};
+                                         std::make_shared<llmproxy::FinishQueue>(), limits};
     // Last of all, on the way out: the end-of-request work still queued runs, and the runtimes
     // it held are freed here, before the registry of their plugins goes.
     struct FreeAtExit {
@@ -254,12 +260,13 @@ int main(int argc, char** argv) {
     try {
         llmproxy::GatewayHandler handler(std::move(runtime), status_page_dirs());
         llmproxy::Server server(config.server, handler);
-        llmproxy::Reloader reloader(options.config, config.server, fixed_plugin_dirs, plugins,
-                                    handler, lasting, retired);
+        llmproxy::Reloader reloader(options.config, config, fixed_plugin_dirs, plugins, handler,
+                                    lasting, retired);
         server.start();
         spdlog::info("llm-proxy {} listening on http://{}:{} ({} routes, {} plugins)",
                      LLM_PROXY_VERSION, config.server.host, server.port(), config.routes.size(),
                      plugins.plugins().size());
+        spdlog::info("rate limits: counters {}", lasting.limits->where());
         // SIGHUP reloads; SIGTERM or SIGINT stops. Runtimes a reload retired are freed here,
         // on this thread, once their last request has ended (checked every second).
         int signal = 0;

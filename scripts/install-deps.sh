@@ -5,9 +5,11 @@ set -euo pipefail
 
 # --test: also what the tests need; --fuzz: also what the fuzz targets need (scripts/fuzz.sh).
 packages=(build-essential cmake pkg-config libpoco-dev libssl-dev libtomlplusplus-dev
-          nlohmann-json3-dev libspdlog-dev doctest-dev libre2-dev libboost-context-dev)
+          nlohmann-json3-dev libspdlog-dev doctest-dev libre2-dev libboost-context-dev
+          libhiredis-dev)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(openssl curl adduser chromium)
+  # redis-server: the tests of rate limits shared through Redis start one on loopback.
+  packages+=(openssl curl adduser chromium redis-server)
   # node and npm may come from outside Debian (e.g. nodesource); any working install will do.
   command -v node > /dev/null && command -v npm > /dev/null || packages+=(nodejs npm)
   # The Rust example plugin; any cargo will do (rustup's or Debian's).

@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include <Poco/Exception.h>
 #include <Poco/URI.h>
 #include <fmt/format.h>
 
@@ -49,6 +50,22 @@ bool valid_model_pattern(std::string_view name) {
     return true;
 }
 
+// Reads state.redis ("redis://HOST[:PORT]") into its host and port; false when it is not that.
+bool parse_redis_url(StateConfig& state) {
+    try {
+        const Poco::URI uri(state.redis);
+        if (uri.getScheme() != "redis" || uri.getHost().empty() || !uri.getUserInfo().empty() ||
+            (!uri.getPath().empty() && uri.getPath() != "/") || !uri.getRawQuery().empty() ||
+            !uri.getFragment().empty())
+            return false;
+        state.redis_host = uri.getHost();
+        state.redis_port = uri.getPort() ? uri.getPort() : 6379;
+        return true;
+    } catch (const Poco::Exception&) {
+        return false;
+    }
+}
+
 bool valid_model_name(std::string_view name) {
     return valid_model_pattern(name) && name.find('*') == std::string_view::npos;
 }
@@ -87,10 +104,12 @@ class Parser {
                 parse_telemetry(node);
             } else if (k == "auth") {
                 parse_auth(node);
+            } else if (k == "state") {
+                parse_state(node);
             } else {
                 add(&node, k,
                     "unknown section (known: server, plugins, llm, processor, models, route, "
-                    "telemetry, auth)");
+                    "telemetry, auth, state)");
             }
         }
         check_references();
@@ -213,6 +232,29 @@ class Parser {
         r.read("keys_file", config_.auth.keys_file, true);
         if (!config_.auth.keys_file.empty())
             config_.auth.keys_file = relative_to_config(config_.auth.keys_file);
+        r.reject_unknown_keys();
+    }
+
+    void parse_state(const toml::node& node) {
+        auto* table = expect_table(node, "state");
+        if (!table)
+            return;
+        TableReader r(*table, "state", file_, problems_);
+        StateConfig& state = config_.state;
+        r.read("redis", state.redis, true);
+        if (!state.redis.empty() && !parse_redis_url(state))
+            r.problem(r.get("redis"), "redis",
+                      "must be redis://HOST or redis://HOST:PORT (no user, password, path or "
+                      "query: the password comes from redis_password_env)");
+        r.read("redis_password_env", state.redis_password_env);
+        std::string on_error = "open";
+        r.read("on_error", on_error);
+        if (on_error != "open" && on_error != "closed")
+            r.problem(r.get("on_error"), "on_error",
+                      "must be \"open\" (admit requests while Redis cannot be reached) or "
+                      "\"closed\" (refuse them)");
+        state.fail_open = on_error == "open";
+        r.read_int("timeout_ms", state.timeout_ms, 1, 60000);
         r.reject_unknown_keys();
     }
 

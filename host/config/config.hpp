@@ -203,6 +203,22 @@ struct AuthConfig {
     std::string keys_file;
 };
 
+// [state]: where rate-limit counters live: in the process, or in a Redis shared by replicas.
+struct StateConfig {
+    // "redis://HOST[:PORT]" (6379 by default); empty: in the process.
+    std::string redis;
+    std::string redis_host;  // from redis
+    int redis_port = 6379;
+    // The environment variable holding Redis's password (AUTH); empty: none.
+    std::string redis_password_env;
+    // When Redis cannot be reached in time: true ("open") admits requests as if no limit applied,
+    // false ("closed") refuses the requests a limit applies to with 503.
+    bool fail_open = true;
+    int timeout_ms = 250;  // for each Redis command, from the call to its reply
+
+    bool operator==(const StateConfig&) const = default;
+};
+
 // [telemetry]: traces. Spans are exported only when otlp_endpoint is set.
 struct TelemetryConfig {
     std::string otlp_endpoint;  // OTLP/HTTP (JSON) traces URL: http://host:4318/v1/traces
@@ -224,6 +240,7 @@ struct Config {
     std::vector<RouteConfig> routes;
     TelemetryConfig telemetry;
     AuthConfig auth;
+    StateConfig state;
 };
 
 // The longest public model name or pattern; a request's model longer than this matches nothing.

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -54,6 +55,9 @@ inline constexpr std::size_t kMaxCharges = 9;
 
 struct LimitVerdict {
     bool admitted = false;
+    // The counters could not be reached (a shared store that is down or too slow): nothing was
+    // charged, and `admitted` says what the store's policy for that case decided.
+    bool unavailable = false;
     std::size_t refused = 0;  // the charge that did not fit, when not admitted
     // Each counter after the charges (when admitted), or as it stands (when not).
     std::array<std::int64_t, kMaxCharges> used{};
@@ -64,7 +68,8 @@ class LimitStore {
     virtual ~LimitStore() = default;
 
     // Takes every charge (at most kMaxCharges), or none when one would go over its limit (the
-    // first such is named). window: window_of(now). THREADS: any.
+    // first such is named). window: window_of(now). THREADS: any; a store that waits for a
+    // server waits on the caller's fiber only.
     virtual LimitVerdict charge(std::span<const LimitCharge> charges, std::int64_t window) = 0;
 
     // Adds delta (negative: gives back) to a windowed counter's count in window, when that is
@@ -75,6 +80,13 @@ class LimitStore {
 
     // Gives back the amount of a concurrent charge taken earlier.
     virtual void release(const LimitCharge& charge) = 0;
+
+    // Where the counters are, for the log: "in the process", "in Redis at HOST:PORT".
+    virtual std::string where() const = 0;
 };
+
+// The store [state] asks for: in Redis when it names one, else in the process. Throws
+// std::runtime_error when Redis's password variable is not set.
+std::shared_ptr<LimitStore> make_limit_store(const StateConfig& state);
 
 }  // namespace llmproxy

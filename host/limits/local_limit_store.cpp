@@ -5,30 +5,6 @@
 
 namespace llmproxy {
 
-std::string_view kind_name(LimitKind kind) {
-    switch (kind) {
-        case LimitKind::requests:
-            return "requests";
-        case LimitKind::tokens:
-            return "tokens";
-        case LimitKind::concurrent:
-            return "concurrent";
-    }
-    return "";
-}
-
-std::string_view kind_words(LimitKind kind) {
-    switch (kind) {
-        case LimitKind::requests:
-            return "requests per minute";
-        case LimitKind::tokens:
-            return "tokens per minute";
-        case LimitKind::concurrent:
-            return "concurrent requests";
-    }
-    return "";
-}
-
 std::size_t LocalLimitStore::NameHash::operator()(const NameView& name) const {
     return std::hash<std::string_view>()(name.holder) * 3 + static_cast<std::size_t>(name.kind);
 }

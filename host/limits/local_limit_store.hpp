@@ -15,6 +15,7 @@ class LocalLimitStore final : public LimitStore {
     void correct(const LimitCharge& charge, std::int64_t window, std::int64_t delta,
                  std::int64_t now_window) override;
     void release(const LimitCharge& charge) override;
+    std::string where() const override { return "in the process"; }
 
   private:
     struct Counter {

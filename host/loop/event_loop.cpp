@@ -158,6 +158,7 @@ struct EventLoop::Fiber {
     void* race_context = nullptr;             // ThreadSanitizer's, for the fiber
     const std::string* request_id = nullptr;  // its log lines', while it is suspended
     bool done = false;
+    bool wakeable = false;  // in park() or a socket wait: wake_up() may end it
     // While waiting for a socket:
     int fd = -1;
     std::uint32_t events = 0;
@@ -279,6 +280,7 @@ void EventLoop::run() {
             }
             readiness_[fd] |= ready & ~fiber->events;
             waiting_on_fd_[fd] = nullptr;
+            fiber->wakeable = false;
             forget_timeout(fiber);
             ready_.push_back(fiber);
         }
@@ -370,6 +372,28 @@ void EventLoop::sleep(int ms) {
     suspend();
 }
 
+bool EventLoop::park(int timeout_ms) {
+    Fiber* fiber = running_;
+    fiber->fd = -1;
+    fiber->timed_out = false;
+    fiber->wakeable = true;
+    if (timeout_ms >= 0)
+        add_timeout(fiber, timeout_ms);
+    suspend();
+    return !fiber->timed_out;
+}
+
+void EventLoop::wake_up(Fiber* fiber) {
+    if (!fiber->wakeable)
+        return;
+    fiber->wakeable = false;
+    if (fiber->fd >= 0)
+        waiting_on_fd_[fiber->fd] = nullptr;
+    forget_timeout(fiber);
+    fiber->timed_out = false;
+    ready_.push_back(fiber);
+}
+
 bool EventLoop::wait(int fd, std::uint32_t events, int timeout_ms) {
     Fiber* fiber = running_;
     epoll_event event{};
@@ -440,6 +464,7 @@ void EventLoop::suspend_on(int fd, std::uint32_t events, int timeout_ms) {
     fiber->fd = fd;
     fiber->events = events;
     fiber->timed_out = false;
+    fiber->wakeable = true;
     if (timeout_ms >= 0)
         add_timeout(fiber, timeout_ms);
     suspend();
@@ -489,6 +514,7 @@ void EventLoop::expire_timeouts() {
             if (fiber->fd >= 0)
                 waiting_on_fd_[fiber->fd] = nullptr;
             fiber->timed_out = true;
+            fiber->wakeable = false;
             ready_.push_back(fiber);
         }
         if (!list.first) {

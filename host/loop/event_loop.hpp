@@ -45,6 +45,8 @@ struct EpollSet {
 
 class EventLoop {
   public:
+    struct Fiber;
+
     // stack_bytes: the stack of each fiber (a guard page below it turns an overflow into a
     // crash, not corruption). blocking runs the work given to run_elsewhere(); it must outlive
     // the loop. Throws std::system_error when the epoll set cannot be created.
@@ -96,12 +98,21 @@ class EventLoop {
 
     // [on a fiber of this loop] Suspends the fiber for ms milliseconds.
     void sleep(int ms);
+    // [on a fiber of this loop] The fiber running now: what wake_up() takes.
+    Fiber* running_fiber() const { return running_; }
+    // [on a fiber of this loop] Suspends the fiber until another fiber of this loop passes it to
+    // wake_up(), or timeout_ms passes (negative: no limit). True when woken.
+    bool park(int timeout_ms);
+    // [on this loop's thread] Ends the wait of a fiber suspended in park(), wait() or
+    // wait_watched(), at the loop's next round; a socket wait then returns true as if the socket
+    // were ready, and its caller finds out what it is ready for by trying. Nothing for a fiber
+    // that is not waiting (running, ready, or asleep).
+    void wake_up(Fiber* fiber);
     // [on a fiber of this loop] Runs work on a task thread while the fiber waits, so that
     // blocking calls (DNS, connect, TLS handshake) do not stop the loop. work must not throw.
     void run_elsewhere(const std::function<void()>& work);
 
   private:
-    struct Fiber;
     struct Stacks;
 
     void run();

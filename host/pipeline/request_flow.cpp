@@ -446,7 +446,7 @@ class RequestFlow : public SideCaller {
         } catch (const LimitRefused& refused) {
             if (may_continue)
                 if (auto next = after_failure(
-                        AttemptFailure{AttemptFailure::Kind::status, 429,
+                        AttemptFailure{AttemptFailure::Kind::status, refused.error().status,
                                        refused.retry_after_s() > 0
                                            ? std::optional(refused.retry_after_s() * 1000)
                                            : std::nullopt},

@@ -71,6 +71,20 @@ void RequestLimits::reserve_tokens(std::int64_t tokens) {
 void RequestLimits::take(HttpResponse* response, std::int64_t now_ms, GatewayMetrics* metrics) {
     const std::span<const LimitCharge> charges(charges_.data(), count_);
     const LimitVerdict verdict = store_->charge(charges, window_);
+    if (verdict.unavailable) {
+        count_ = 0;  // nothing was taken: nothing to correct or give back
+        if (metrics)
+            metrics->limits_unavailable(verdict.admitted);
+        if (verdict.admitted)
+            return;
+        if (response)
+            response->set("Retry-After", "1");
+        throw LimitRefused({503, "server_error", "rate_limits_unavailable",
+                            "llm-proxy cannot reach its rate limits' counters now, and refuses "
+                            "requests that have a limit until it can ([state] on_error = "
+                            "\"closed\"). Try again shortly."},
+                           1);
+    }
     const std::int64_t reset_ms = (window_ + 1) * kWindowMs - now_ms;
     if (response) {
         set_headers(*response, charges, verdict, LimitKind::requests, reset_ms);

@@ -41,10 +41,13 @@ class RequestLimits {
     // Charges a request (or one upstream attempt) against every limit of holders (at most
     // three); nullopt when none has one. Throws LimitRefused (429 rate_limit_exceeded) when a
     // limit has no room: then nothing is charged. A refusal is logged, and counted in metrics
-    // (when not null). tokens(): the reservation against tokens_per_minute, asked for only when
-    // such a limit applies. now_ms: since the epoch. With response, the x-ratelimit-{limit,
-    // remaining,reset}-{requests,tokens} headers of the limit of each kind with the least left
-    // are added to it (once per request: the client's standing), and a refusal's Retry-After set.
+    // (when not null). When the store cannot be reached, nothing is charged and its policy
+    // decides: the request goes on unlimited, or LimitRefused is thrown (503
+    // rate_limits_unavailable, Retry-After 1); counted in metrics either way. tokens(): the
+    // reservation against tokens_per_minute, asked for only when such a limit applies. now_ms:
+    // since the epoch. With response, the x-ratelimit-{limit, remaining,reset}-{requests,tokens}
+    // headers of the limit of each kind with the least left are added to it (once per request: the
+    // client's standing), and a refusal's Retry-After set.
     template <typename EstimateTokens>
     static std::optional<RequestLimits> admit(LimitStore& store,
                                               std::initializer_list<LimitHolder> holders,

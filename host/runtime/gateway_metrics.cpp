@@ -221,7 +221,14 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& registry, const Config& config
                         auto [index, labels] = limit_labels(config, keys);
                         limit_index_ = std::move(index);
                         return std::array<Labels, 1>{std::move(labels)};
-                    }()) {}
+                    }()),
+      limits_unavailable_(
+          registry,
+          registry.family("llm_proxy_limit_store_errors_total",
+                          "Requests, and upstream attempts, whose rate limits' counters (in "
+                          "Redis) could not be reached, by what [state] on_error made of them.",
+                          Kind::counter),
+          {Labels{label("on_error", "open"), label("on_error", "closed")}}) {}
 
 void GatewayMetrics::rate_limited(std::string_view holder, LimitKind kind) {
     std::string name(holder);

@@ -76,6 +76,9 @@ class GatewayMetrics {
     // [thread-safe] A request refused by llm-proxy's own limit of kind, which holder ("key:ID",
     // "route:PREFIX", "llm:NAME") has.
     void rate_limited(std::string_view holder, LimitKind kind);
+    // [thread-safe] A request (or attempt) whose limits' counters could not be reached, admitted
+    // (on_error = "open") or refused ("closed").
+    void limits_unavailable(bool admitted) { limits_unavailable_.at({admitted ? 0u : 1u}).add(); }
     // [thread-safe] A stream to a client starts (+1) or ends (-1).
     void stream_open(int delta) { streams_.add(delta); }
 
@@ -100,6 +103,7 @@ class GatewayMetrics {
     metrics::SeriesGrid<2> key_tokens_;                         // client key, token type
     std::unordered_map<std::string, std::size_t> limit_index_;  // "HOLDER:KIND" -> index
     metrics::SeriesGrid<1> rate_limited_;                       // limit
+    metrics::SeriesGrid<1> limits_unavailable_;                 // on_error
 };
 
 }  // namespace llmproxy

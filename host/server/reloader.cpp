@@ -62,11 +62,12 @@ void RetiredRuntimes::free_retired() {
         delete runtime;
 }
 
-Reloader::Reloader(std::string file, ServerConfig running, std::vector<std::string> plugin_dirs,
+Reloader::Reloader(std::string file, const Config& running, std::vector<std::string> plugin_dirs,
                    PluginRegistry& plugins, GatewayHandler& handler, LastingState lasting,
                    RetiredRuntimes& retired)
     : file_(std::move(file)),
-      running_(std::move(running)),
+      running_(running.server),
+      running_state_(running.state),
       plugin_dirs_(std::move(plugin_dirs)),
       plugins_(plugins),
       handler_(handler),
@@ -98,6 +99,10 @@ bool Reloader::reload() {
                 "reload: [server] {} takes a restart to change; the running server "
                 "keeps its setting",
                 setting);
+        if (!(config.state == running_state_))
+            spdlog::warn(
+                "reload: [state] takes a restart to change; the rate limits' counters stay {}",
+                lasting_.limits->where());
         runtime = retired_.adopt(std::make_unique<Runtime>(std::move(config), plugins_, lasting_));
     } catch (const ConfigError& e) {
         spdlog::error("reload refused: {} has {} error(s):", file_, e.problems().size());

@@ -41,10 +41,10 @@ class RetiredRuntimes {
 
 class Reloader {
   public:
-    // file: the configuration file; running: the server settings in force; plugin_dirs: the
+    // file: the configuration file; running: the configuration in force; plugin_dirs: the
     // directories loaded at start besides the configuration's own (bundled, --plugin-dir);
     // lasting: what every runtime shares (the first runtime's).
-    Reloader(std::string file, ServerConfig running, std::vector<std::string> plugin_dirs,
+    Reloader(std::string file, const Config& running, std::vector<std::string> plugin_dirs,
              PluginRegistry& plugins, GatewayHandler& handler, LastingState lasting,
              RetiredRuntimes& retired);
 
@@ -54,6 +54,7 @@ class Reloader {
   private:
     const std::string file_;
     const ServerConfig running_;
+    const StateConfig running_state_;  // lasting_.limits keeps it
     const std::vector<std::string> plugin_dirs_;
     PluginRegistry& plugins_;
     GatewayHandler& handler_;

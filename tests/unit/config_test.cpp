@@ -99,8 +99,7 @@ prot = 3000
     CHECK(problems[0].rfind("11: server.prot: unknown key (known keys here:", 0) == 0);
     CHECK(problems[1] ==
           "13: servre: unknown section (known: server, plugins, llm, processor, models, route, "
-          "telemetry, "
-          "auth)");
+          "telemetry, auth, state)");
 }
 
 TEST_CASE("the retired thread settings say what replaced them") {
@@ -294,6 +293,41 @@ keys = 1
         "checked before the model is read\n"
         "18: auth.keys: unknown key (known keys here: keys_file)\n");
     CHECK(lines(problems_of("[auth]\n")) == "1: auth.keys_file: is required\n");
+}
+
+TEST_CASE("[state] names a Redis by URL, with its policy and timeout") {
+    auto config = parse_config(kMinimal + R"(
+[state]
+redis = "redis://cache.internal:6380"
+redis_password_env = "REDIS_PASSWORD"
+on_error = "closed"
+timeout_ms = 100
+)",
+                               "test.toml");
+    CHECK(config.state.redis_host == "cache.internal");
+    CHECK(config.state.redis_port == 6380);
+    CHECK(config.state.redis_password_env == "REDIS_PASSWORD");
+    CHECK_FALSE(config.state.fail_open);
+    CHECK(config.state.timeout_ms == 100);
+    auto defaults = parse_config(kMinimal + "\n[state]\nredis = \"redis://[::1]\"\n", "test.toml");
+    CHECK(defaults.state.redis_host == "::1");
+    CHECK(defaults.state.redis_port == 6379);
+    CHECK(defaults.state.fail_open);
+    CHECK(parse_config(kMinimal, "test.toml").state.redis.empty());
+
+    for (const char* url :
+         {"http://h:1", "redis://:secret@h", "redis://h/2", "redis://h?db=1", "redis://", "h:6379"})
+        CHECK_MESSAGE(lines(problems_of(kMinimal + "\n[state]\nredis = \"" + url + "\"\n"))
+                              .find("state.redis: must be redis://HOST") != std::string::npos,
+                      url);
+    CHECK(lines(problems_of(kMinimal + R"(
+[state]
+redis = "redis://h"
+on_error = "maybe"
+timeout_ms = 0
+)")) == "12: state.on_error: must be \"open\" (admit requests while Redis cannot be reached) or "
+        "\"closed\" (refuse them)\n"
+        "13: state.timeout_ms: must be an integer from 1 to 60000\n");
 }
 
 TEST_CASE("limits are whole numbers, and routes of one path_prefix share theirs") {

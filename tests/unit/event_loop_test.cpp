@@ -204,6 +204,35 @@ TEST_CASE("a sleeping fiber lets the others run, and wakes up") {
     CHECK(sleeper_saw == 2);
 }
 
+TEST_CASE("a parked fiber, or one waiting for a socket, is woken by another fiber of its loop") {
+    RunningLoop running;
+    EventLoop& loop = running.loop;
+    SocketPair pair;
+    EventLoop::Fiber* parked = nullptr;
+    EventLoop::Fiber* reading = nullptr;
+    std::atomic<int> parked_woken{-1}, read_woken{-1}, timed_out{-1};
+    REQUIRE(loop.spawn([&] {
+        parked = loop.running_fiber();
+        parked_woken = loop.park(-1);
+    }));
+    REQUIRE(loop.spawn([&] {
+        reading = loop.running_fiber();
+        loop.watch(pair.ours());
+        // Nothing arrives: only the wake-up ends this wait, which then looks ready.
+        read_woken = loop.wait_watched(pair.ours(), EPOLLIN, -1);
+    }));
+    REQUIRE(loop.spawn([&] {
+        timed_out = !loop.park(10);  // nobody wakes it
+        loop.wake_up(parked);
+        loop.wake_up(reading);
+        loop.wake_up(loop.running_fiber());  // not waiting: nothing happens
+    }));
+    CHECK(eventually([&] { return loop.fibers() == 0; }));
+    CHECK(parked_woken == 1);
+    CHECK(read_woken == 1);
+    CHECK(timed_out == 1);
+}
+
 namespace {
 
 // Shuts its socket down when told of a hang-up: how a request's upstream wait is cancelled.

@@ -1,11 +1,14 @@
-// Rate limits: the local counter store (limits/) and a request's charges (pipeline/).
+// Rate limits: the counter stores (limits/), each held to the same rules, in the process and in
+// a real Redis; and a request's charges (pipeline/).
 #include <doctest/doctest.h>
 
 #include <thread>
 
 #include "http/api_error.hpp"
 #include "limits/local_limit_store.hpp"
+#include "limits/redis_limit_store.hpp"
 #include "pipeline/request_limits.hpp"
+#include "redis_server.hpp"
 
 using namespace llmproxy;
 
@@ -20,6 +23,25 @@ std::vector<std::int64_t> used(const LimitVerdict& verdict, std::size_t n = 1) {
     return {verdict.used.begin(), verdict.used.begin() + static_cast<std::ptrdiff_t>(n)};
 }
 
+// The stores, each made empty for a test.
+struct InProcess {
+    LocalLimitStore store;
+};
+struct InRedis {
+    static RedisServer& server() {
+        static RedisServer running;
+        return running;
+    }
+    static RedisSettings emptied() {
+        RedisConnection redis(server().settings());
+        std::string command;
+        append_command(command, {"FLUSHALL"});
+        redis.call(command);
+        return server().settings();
+    }
+    RedisLimitStore store{emptied(), false};
+};
+
 }  // namespace
 
 TEST_CASE("windows are the clock's minutes") {
@@ -29,8 +51,10 @@ TEST_CASE("windows are the clock's minutes") {
     CHECK(window_of(1796126400123) == 29935440);
 }
 
-TEST_CASE("a window takes up to its limit, and the next window starts afresh") {
-    LocalLimitStore store;
+TEST_CASE_TEMPLATE("a window takes up to its limit, and the next window starts afresh", Store,
+                   InProcess, InRedis) {
+    Store counters;
+    LimitStore& store = counters.store;
     const LimitCharge charge = requests("key:a", 3);
     for (int i = 1; i <= 3; ++i) {
         const LimitVerdict verdict = store.charge({&charge, 1}, 7);
@@ -45,8 +69,9 @@ TEST_CASE("a window takes up to its limit, and the next window starts afresh") {
     CHECK(used(store.charge({&charge, 1}, 8)) == std::vector<std::int64_t>{2});
 }
 
-TEST_CASE("charges are taken together or not at all") {
-    LocalLimitStore store;
+TEST_CASE_TEMPLATE("charges are taken together or not at all", Store, InProcess, InRedis) {
+    Store counters;
+    LimitStore& store = counters.store;
     const std::vector<LimitCharge> both = {requests("key:a", 10), requests("route:/v1", 2)};
     CHECK(store.charge(both, 1).admitted);
     CHECK(store.charge(both, 1).admitted);
@@ -59,16 +84,21 @@ TEST_CASE("charges are taken together or not at all") {
     CHECK(used(store.charge({&key_only, 1}, 1)) == std::vector<std::int64_t>{3});
 }
 
-TEST_CASE("a request larger than a token limit is refused even in an empty window") {
-    LocalLimitStore store;
+TEST_CASE_TEMPLATE("a request larger than a token limit is refused even in an empty window", Store,
+                   InProcess, InRedis) {
+    Store counters;
+    LimitStore& store = counters.store;
     const LimitCharge big{"key:a", LimitKind::tokens, 100, 101};
     CHECK_FALSE(store.charge({&big, 1}, 1).admitted);
     const LimitCharge exact{"key:a", LimitKind::tokens, 100, 100};
     CHECK(store.charge({&exact, 1}, 1).admitted);
 }
 
-TEST_CASE("token corrections land in the reservation's window, or the current one when more") {
-    LocalLimitStore store;
+TEST_CASE_TEMPLATE(
+    "token corrections land in the reservation's window, or the current one when more", Store,
+    InProcess, InRedis) {
+    Store counters;
+    LimitStore& store = counters.store;
     const LimitCharge reserve{"key:a", LimitKind::tokens, 1000, 400};
     const LimitCharge probe{"key:a", LimitKind::tokens, 1000, 0};
     REQUIRE(store.charge({&reserve, 1}, 5).admitted);
@@ -86,7 +116,8 @@ TEST_CASE("token corrections land in the reservation's window, or the current on
     CHECK(used(store.charge({&probe, 1}, 6)) == std::vector<std::int64_t>{0});
 }
 
-TEST_CASE("a clock stepped back does not reset a window's count") {
+// In Redis each minute has a counter of its own, and replicas' clocks are kept in step by NTP.
+TEST_CASE("a clock stepped back does not reset a window's count in the process") {
     LocalLimitStore store;
     const LimitCharge charge = requests("key:a", 2);
     CHECK(store.charge({&charge, 1}, 10).admitted);
@@ -94,8 +125,10 @@ TEST_CASE("a clock stepped back does not reset a window's count") {
     CHECK_FALSE(store.charge({&charge, 1}, 9).admitted);
 }
 
-TEST_CASE("concurrent requests are held across windows until given back") {
-    LocalLimitStore store;
+TEST_CASE_TEMPLATE("concurrent requests are held across windows until given back", Store, InProcess,
+                   InRedis) {
+    Store counters;
+    LimitStore& store = counters.store;
     const LimitCharge one{"key:a", LimitKind::concurrent, 2, 1};
     CHECK(store.charge({&one, 1}, 1).admitted);
     CHECK(store.charge({&one, 1}, 2).admitted);
@@ -104,8 +137,10 @@ TEST_CASE("concurrent requests are held across windows until given back") {
     CHECK(store.charge({&one, 1}, 4).admitted);
 }
 
-TEST_CASE("threads charging one limit at once take exactly the limit") {
-    LocalLimitStore store;
+TEST_CASE_TEMPLATE("threads charging one limit at once take exactly the limit", Store, InProcess,
+                   InRedis) {
+    Store counters;
+    LimitStore& store = counters.store;
     const LimitCharge charge = requests("route:/v1", 1000);
     std::atomic<int> admitted{0};
     std::vector<std::thread> threads;

@@ -1,0 +1,236 @@
+#include "limits/redis_limit_store.hpp"
+
+#include <fmt/format.h>
+#include <hiredis/hiredis.h>
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <chrono>
+
+#include "logging/log_text.hpp"
+
+namespace llmproxy {
+
+namespace {
+
+// KEYS: the counters. ARGV: for each, its limit, the amount, and the counter's time to live (ms).
+// Returns {1, 0, count...} with the counts after the charges, or {0, i, count...} when counter
+// i (from 1) has no room, nothing charged.
+constexpr std::string_view kChargeScript = R"lua(
+local counts = {}
+local refused = 0
+for i = 1, #KEYS do
+  counts[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if refused == 0 and counts[i] + tonumber(ARGV[3 * i - 1]) > tonumber(ARGV[3 * i - 2]) then
+    refused = i
+  end
+end
+if refused > 0 then return {0, refused, unpack(counts)} end
+for i = 1, #KEYS do
+  counts[i] = redis.call('INCRBY', KEYS[i], ARGV[3 * i - 1])
+  redis.call('PEXPIRE', KEYS[i], ARGV[3 * i])
+end
+return {1, 0, unpack(counts)}
+)lua";
+
+// KEYS[1]: a counter. ARGV: the amount to add (negative: to take), the counter's time to live
+// (ms), and "1" when only a counter that exists changes. Never below 0. Returns the count.
+constexpr std::string_view kAddScript = R"lua(
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+if count < 0 then
+  redis.call('SET', KEYS[1], 0)
+  count = 0
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return count
+)lua";
+
+constexpr std::int64_t kWindowedTtlMs = 2 * kWindowMs;
+constexpr std::int64_t kConcurrentTtlMs = 10 * kWindowMs;
+// Error replies (a full Redis, a wrong password) are logged at most this often per thread.
+constexpr std::int64_t kErrorLogIntervalMs = 10000;
+
+std::string sha1_hex(std::string_view text) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha1(), nullptr);
+    std::string hex;
+    for (unsigned int i = 0; i < size; ++i)
+        hex += fmt::format("{:02x}", digest[i]);
+    return hex;
+}
+
+const std::string& charge_sha() {
+    static const std::string sha = sha1_hex(kChargeScript);
+    return sha;
+}
+
+const std::string& add_sha() {
+    static const std::string sha = sha1_hex(kAddScript);
+    return sha;
+}
+
+// The counter of a charge: "{llm-proxy}:HOLDER:KIND", and ":WINDOW" for windowed kinds.
+std::string counter_name(const LimitCharge& charge, std::int64_t window) {
+    if (charge.kind == LimitKind::concurrent)
+        return fmt::format("{{llm-proxy}}:{}:{}", charge.holder, kind_name(charge.kind));
+    return fmt::format("{{llm-proxy}}:{}:{}:{}", charge.holder, kind_name(charge.kind), window);
+}
+
+std::int64_t ttl_of(LimitKind kind) {
+    return kind == LimitKind::concurrent ? kConcurrentTtlMs : kWindowedTtlMs;
+}
+
+std::atomic<std::uint64_t> next_store_id{1};
+
+// Says why a reply is not the script's answer; empty when it is: {admitted, refused, count...}.
+std::string charge_reply_problem(const redisReply& reply, std::size_t charges) {
+    if (reply.type == REDIS_REPLY_ERROR)
+        return "Redis refused the limits' script: " +
+               printable(std::string_view(reply.str, reply.len));
+    if (reply.type != REDIS_REPLY_ARRAY || reply.elements != charges + 2)
+        return "Redis answered the limits' script with something else than its counts";
+    for (std::size_t i = 0; i < reply.elements; ++i)
+        if (reply.element[i]->type != REDIS_REPLY_INTEGER)
+            return "Redis answered the limits' script with something else than its counts";
+    const long long refused = reply.element[1]->integer;
+    if (refused < 0 || static_cast<std::size_t>(refused) > charges ||
+        (reply.element[0]->integer == 0) != (refused > 0))
+        return "Redis answered the limits' script with something else than its counts";
+    return {};
+}
+
+bool is_noscript(const redisReply& reply) {
+    return reply.type == REDIS_REPLY_ERROR &&
+           std::string_view(reply.str, reply.len).starts_with("NOSCRIPT");
+}
+
+std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// Logs a problem at warning level, at most once per interval on this thread.
+void warn_now_and_then(const std::string& problem) {
+    thread_local std::int64_t last_ms = -kErrorLogIntervalMs;
+    const std::int64_t now = steady_ms();
+    if (now - last_ms < kErrorLogIntervalMs) {
+        spdlog::debug("limits: {}", problem);
+        return;
+    }
+    last_ms = now;
+    spdlog::warn("limits: {}", problem);
+}
+
+}  // namespace
+
+RedisLimitStore::RedisLimitStore(RedisSettings settings, bool fail_open)
+    : settings_(std::move(settings)), fail_open_(fail_open), id_(next_store_id++) {
+    // Each new connection logs in, then loads the scripts, so that EVALSHA finds them.
+    settings_.on_connect.clear();
+    settings_.on_connect_count = 0;
+    if (!settings_.password.empty()) {
+        append_command(settings_.on_connect, {"AUTH", settings_.password});
+        ++settings_.on_connect_count;
+    }
+    for (std::string_view script : {kChargeScript, kAddScript}) {
+        append_command(settings_.on_connect, {"SCRIPT", "LOAD", script});
+        ++settings_.on_connect_count;
+    }
+}
+
+RedisLimitStore::~RedisLimitStore() = default;
+
+std::string RedisLimitStore::where() const {
+    return fmt::format("in Redis at {}:{} (on_error = {})", settings_.host, settings_.port,
+                       fail_open_ ? "open" : "closed");
+}
+
+RedisConnection& RedisLimitStore::connection() {
+    thread_local std::uint64_t cached_id = 0;
+    thread_local RedisConnection* cached = nullptr;
+    if (cached_id == id_)
+        return *cached;
+    std::lock_guard lock(mutex_);
+    auto& made = connections_[std::this_thread::get_id()];
+    if (!made)
+        made = std::make_unique<RedisConnection>(settings_, health_);
+    cached_id = id_;
+    cached = made.get();
+    return *cached;
+}
+
+LimitVerdict RedisLimitStore::charge(std::span<const LimitCharge> charges, std::int64_t window) {
+    const std::size_t count = std::min(charges.size(), kMaxCharges);
+    std::array<std::string, kMaxCharges> names;
+    std::array<std::string, 3 * kMaxCharges> numbers;
+    for (std::size_t i = 0; i < count; ++i) {
+        names[i] = counter_name(charges[i], window);
+        numbers[3 * i] = std::to_string(charges[i].limit);
+        numbers[3 * i + 1] = std::to_string(charges[i].amount);
+        numbers[3 * i + 2] = std::to_string(ttl_of(charges[i].kind));
+    }
+    const std::string key_count = std::to_string(count);
+    auto command = [&](std::string_view verb, std::string_view script) {
+        std::vector<std::string_view> words{verb, script, key_count};
+        words.insert(words.end(), names.begin(), names.begin() + static_cast<long>(count));
+        words.insert(words.end(), numbers.begin(), numbers.begin() + static_cast<long>(3 * count));
+        std::string text;
+        append_command(text, words);
+        return text;
+    };
+    LimitVerdict verdict;
+    verdict.unavailable = true;
+    verdict.admitted = fail_open_;
+    RedisReply reply;
+    try {
+        RedisConnection& redis = connection();
+        reply = redis.call(command("EVALSHA", charge_sha()));
+        if (is_noscript(*reply))  // the script cache was flushed since this connection began
+            reply = redis.call(command("EVAL", kChargeScript));
+    } catch (const RedisUnavailable& e) {
+        spdlog::debug("limits: {}", e.what());  // the connection logs each outage once
+        return verdict;
+    }
+    if (std::string problem = charge_reply_problem(*reply, count); !problem.empty()) {
+        warn_now_and_then(problem);
+        return verdict;
+    }
+    verdict.unavailable = false;
+    verdict.admitted = reply->element[0]->integer == 1;
+    if (!verdict.admitted)
+        verdict.refused = static_cast<std::size_t>(reply->element[1]->integer - 1);
+    for (std::size_t i = 0; i < count; ++i)
+        verdict.used[i] = reply->element[i + 2]->integer;
+    return verdict;
+}
+
+void RedisLimitStore::add(const LimitCharge& charge, std::int64_t window, std::int64_t delta,
+                          bool only_existing) {
+    std::string text;
+    append_command(text,
+                   {"EVALSHA", add_sha(), "1", counter_name(charge, window), std::to_string(delta),
+                    std::to_string(ttl_of(charge.kind)), only_existing ? "1" : "0"});
+    try {
+        connection().send(text);
+    } catch (const RedisUnavailable& e) {
+        spdlog::debug("limits: a correction of {} is lost: {}", charge.holder, e.what());
+    }
+}
+
+void RedisLimitStore::correct(const LimitCharge& charge, std::int64_t window, std::int64_t delta,
+                              std::int64_t now_window) {
+    if (window == now_window)
+        add(charge, window, delta, true);
+    else if (delta > 0 && window < now_window)
+        add(charge, now_window, delta, false);
+}
+
+void RedisLimitStore::release(const LimitCharge& charge) {
+    add(charge, 0, -charge.amount, true);
+}
+
+}  // namespace llmproxy

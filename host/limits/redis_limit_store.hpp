@@ -1,0 +1,58 @@
+// Rate-limit counters in Redis ([state] redis), shared by every llm-proxy that uses the same
+// Redis, so that replicas behind a load balancer hold one limit together instead of one each.
+//
+// A request's charges are one Lua script run atomically by Redis: every counter is read, and all
+// are increased only when each has room (the same all-or-none as LocalLimitStore). Windowed
+// counters are named by their minute and expire two minutes after their last change; concurrent
+// counters expire ten minutes after their last change, so that places held by a replica that
+// died come back. Corrections and releases are sent without waiting for their replies.
+//
+// Every counter is under the one hash tag {llm-proxy}: a request's script touches the counters
+// of its key, its route and its llm, which a Redis Cluster runs only when they share a slot.
+//
+// When Redis cannot be reached in time (see RedisConnection), a charge is not counted and the
+// verdict is `unavailable`: admitted when fail_open, refused otherwise.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "limits/limit_store.hpp"
+#include "limits/redis_connection.hpp"
+
+namespace llmproxy {
+
+class RedisLimitStore final : public LimitStore {
+  public:
+    // Connects lazily: one connection per thread that uses the store (one per event loop).
+    RedisLimitStore(RedisSettings settings, bool fail_open);
+    ~RedisLimitStore() override;  // after every fiber that used it has ended
+
+    LimitVerdict charge(std::span<const LimitCharge> charges, std::int64_t window) override;
+    void correct(const LimitCharge& charge, std::int64_t window, std::int64_t delta,
+                 std::int64_t now_window) override;
+    void release(const LimitCharge& charge) override;
+    std::string where() const override;
+
+  private:
+    // This thread's connection.
+    RedisConnection& connection();
+    // Adds delta to the charge's counter of window (only when it exists, when only_existing),
+    // never below 0, without waiting.
+    void add(const LimitCharge& charge, std::int64_t window, std::int64_t delta,
+             bool only_existing);
+
+    RedisSettings settings_;
+    const std::shared_ptr<RedisHealth> health_ = std::make_shared<RedisHealth>();
+    const bool fail_open_;
+    const std::uint64_t id_;  // tells this store's connections in the threads' caches
+    std::mutex mutex_;        // guards connections_
+    std::unordered_map<std::thread::id, std::unique_ptr<RedisConnection>> connections_;
+};
+
+}  // namespace llmproxy

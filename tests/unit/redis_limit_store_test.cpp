@@ -1,0 +1,158 @@
+// The Redis limit store where it differs from the one in the process: a Redis that is down, slow
+// or restarted, a flushed script cache, and fibers of one loop sharing a pipelined connection.
+// (The rules both stores keep are in rate_limits_test.cpp.)
+#include <doctest/doctest.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "limits/redis_limit_store.hpp"
+#include "loop/event_loop.hpp"
+#include "loop/task_threads.hpp"
+#include "redis_server.hpp"
+
+using namespace llmproxy;
+
+namespace {
+
+const LimitCharge kRequests{"key:a", LimitKind::requests, 1000, 1};
+
+std::string command(std::initializer_list<std::string_view> words) {
+    std::string text;
+    append_command(text, words);
+    return text;
+}
+
+// A socket listening on loopback that never accepts, so never answers: connects succeed (the
+// kernel completes them), commands wait.
+struct SilentServer {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int port = 0;
+    SilentServer() {
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t size = sizeof address;
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), size) == 0);
+        REQUIRE(::listen(fd, 16) == 0);
+        REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0);
+        port = ntohs(address.sin_port);
+    }
+    ~SilentServer() { ::close(fd); }
+};
+
+}  // namespace
+
+TEST_CASE("a Redis that cannot be reached leaves charges to the policy, and counts nothing") {
+    RedisServer redis;
+    RedisSettings settings = redis.settings();
+    redis.stop();
+    for (const bool fail_open : {true, false}) {
+        RedisLimitStore store(settings, fail_open);
+        const LimitVerdict verdict = store.charge({&kRequests, 1}, 1);
+        CHECK(verdict.unavailable);
+        CHECK(verdict.admitted == fail_open);
+        // Corrections and releases are lost, not thrown.
+        store.correct(kRequests, 1, 5, 1);
+        store.release(kRequests);
+    }
+}
+
+TEST_CASE("a Redis that does not answer in time is unavailable") {
+    SilentServer silent;
+    RedisSettings settings;
+    settings.host = "127.0.0.1";
+    settings.port = silent.port;
+    settings.timeout_ms = 50;
+    RedisLimitStore store(settings, false);
+    const LimitVerdict verdict = store.charge({&kRequests, 1}, 1);
+    CHECK(verdict.unavailable);
+    CHECK_FALSE(verdict.admitted);
+}
+
+TEST_CASE("counting resumes once a stopped Redis is back") {
+    RedisServer redis;
+    RedisLimitStore store(redis.settings(), true);
+    CHECK(store.charge({&kRequests, 1}, 1).used[0] == 1);
+    redis.stop();
+    CHECK(store.charge({&kRequests, 1}, 1).unavailable);
+    redis.start();  // empty: the restarted Redis kept nothing
+    std::int64_t counted = -1;
+    CHECK(eventually([&] {
+        if (counted < 0)
+            if (const LimitVerdict verdict = store.charge({&kRequests, 1}, 1); !verdict.unavailable)
+                counted = verdict.used[0];
+        return counted >= 0;
+    }));
+    CHECK(counted == 1);
+}
+
+TEST_CASE("an idle connection that Redis closed on its restart is replaced before it is used") {
+    RedisServer redis;
+    RedisLimitStore store(redis.settings(), false);
+    CHECK(store.charge({&kRequests, 1}, 1).admitted);
+    redis.stop();
+    redis.start();  // no charge meanwhile: the store's connection is idle, its peer gone
+    const LimitVerdict verdict = store.charge({&kRequests, 1}, 1);
+    CHECK_FALSE(verdict.unavailable);
+    CHECK(verdict.used[0] == 1);
+}
+
+TEST_CASE("the scripts run again after Redis's script cache was flushed") {
+    RedisServer redis;
+    RedisLimitStore store(redis.settings(), false);
+    CHECK(store.charge({&kRequests, 1}, 1).admitted);
+    RedisConnection admin(redis.settings());
+    admin.call(command({"SCRIPT", "FLUSH"}));
+    const LimitVerdict verdict = store.charge({&kRequests, 1}, 1);
+    CHECK_FALSE(verdict.unavailable);
+    CHECK(verdict.used[0] == 2);
+}
+
+TEST_CASE("counters are named by holder, kind and minute, under one hash tag, and expire") {
+    RedisServer redis;
+    RedisLimitStore store(redis.settings(), false);
+    const LimitCharge both[] = {kRequests, {"route:/v1", LimitKind::concurrent, 5, 1}};
+    REQUIRE(store.charge(both, 29935440).admitted);
+    RedisConnection admin(redis.settings());
+    RedisReply windowed = admin.call(command({"PTTL", "{llm-proxy}:key:a:requests:29935440"}));
+    CHECK(windowed->integer > 60000);
+    CHECK(windowed->integer <= 2 * 60000);
+    RedisReply held = admin.call(command({"PTTL", "{llm-proxy}:route:/v1:concurrent"}));
+    CHECK(held->integer > 2 * 60000);
+}
+
+TEST_CASE("fibers of one loop share a pipelined connection and take exactly the limit") {
+    RedisServer redis;
+    RedisLimitStore store(redis.settings(), false);
+    const LimitCharge charge{"route:/v1", LimitKind::requests, 50, 1};
+    const LimitCharge held{"route:/v1", LimitKind::concurrent, 1000, 1};
+    TaskThreads blocking(2, 256 * 1024);
+    EventLoop loop(256 * 1024, blocking);
+    loop.start();
+    std::atomic<int> admitted{0}, unavailable{0}, done{0};
+    constexpr int kFibers = 200;
+    for (int i = 0; i < kFibers; ++i)
+        REQUIRE(loop.spawn([&] {
+            const LimitCharge both[] = {charge, held};
+            const LimitVerdict verdict = store.charge(both, 3);
+            admitted += verdict.admitted;
+            unavailable += verdict.unavailable;
+            if (verdict.admitted)
+                store.release(held);  // sent without waiting
+            ++done;
+        }));
+    REQUIRE(eventually([&] { return done == kFibers; }));
+    CHECK(unavailable == 0);
+    CHECK(admitted == 50);
+    // Every release reached Redis: the concurrent count is back to nothing.
+    RedisConnection admin(redis.settings());
+    CHECK(eventually([&] {
+        RedisReply count = admin.call(command({"GET", "{llm-proxy}:route:/v1:concurrent"}));
+        return count->type == REDIS_REPLY_STRING && std::string_view(count->str, count->len) == "0";
+    }));
+    loop.stop();
+}
