@@ -238,13 +238,10 @@ std::string key_file_text(const std::vector<ClientKey>& keys) {
         }
         if (key.limits.any()) {
             std::string limits;
-            for (const auto& [name, value] :
-                 {std::pair{"requests_per_minute", key.limits.requests_per_minute},
-                  std::pair{"tokens_per_minute", key.limits.tokens_per_minute},
-                  std::pair{"concurrent_requests", key.limits.concurrent_requests}})
-                if (value)
-                    limits += (limits.empty() ? "" : ", ") + std::string(name) + " = " +
-                              std::to_string(value);
+            for (const LimitField& field : kLimitFields)
+                if (const std::int64_t value = key.limits.*field.member)
+                    limits += (limits.empty() ? "" : ", ") + std::string(field.name) + " = " +
+                              (field.dollars ? dollars_text(value) : std::to_string(value));
             out += "limits = { " + limits + " }\n";
         }
     }

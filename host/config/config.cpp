@@ -106,10 +106,12 @@ class Parser {
                 parse_auth(node);
             } else if (k == "state") {
                 parse_state(node);
+            } else if (k == "prices") {
+                parse_prices(node);
             } else {
                 add(&node, k,
                     "unknown section (known: server, plugins, llm, processor, models, route, "
-                    "telemetry, auth, state)");
+                    "telemetry, auth, state, prices)");
             }
         }
         check_references();
@@ -233,6 +235,27 @@ class Parser {
         if (!config_.auth.keys_file.empty())
             config_.auth.keys_file = relative_to_config(config_.auth.keys_file);
         r.reject_unknown_keys();
+    }
+
+    // [prices."MODEL"]: model names (or patterns) as the models' own, not the tables' names.
+    void parse_prices(const toml::node& node) {
+        auto* outer = expect_table(node, "prices");
+        if (!outer)
+            return;
+        for (auto&& [name, inner] : *outer) {
+            const std::string model(name.str());
+            const std::string key = "prices." + model;
+            if (!valid_model_pattern(model))
+                add(&inner, key, "must be a model name or pattern (1 to 256 visible characters)");
+            auto* table = expect_table(inner, key);
+            if (!table)
+                continue;
+            TableReader r(*table, key, file_, problems_);
+            Price& price = config_.prices[model];
+            r.read_number("input_per_million", price.input_per_million, 0, 1e6);
+            r.read_number("output_per_million", price.output_per_million, 0, 1e6);
+            r.reject_unknown_keys();
+        }
     }
 
     void parse_state(const toml::node& node) {
@@ -749,6 +772,29 @@ class Parser {
 int line_of(const KeyLines& keys, std::string_view key, int table_line) {
     auto it = keys.find(key);
     return it == keys.end() ? table_line : it->second;
+}
+
+std::string dollars_text(std::int64_t micros) {
+    std::string text = fmt::format("{}.{:06}", micros / 1000000, micros % 1000000);
+    while (text.back() == '0')
+        text.pop_back();
+    if (text.back() == '.')
+        text.pop_back();
+    return text;
+}
+
+const Price* Config::price_of(std::string_view model) const {
+    if (auto it = prices.find(std::string(model)); it != prices.end())
+        return &it->second;
+    const Price* best = nullptr;
+    std::size_t best_length = 0;
+    for (const auto& [pattern, price] : prices)
+        if (pattern.find('*') != std::string::npos && pattern.size() >= best_length &&
+            model_matches(pattern, model)) {
+            best = &price;
+            best_length = pattern.size();
+        }
+    return best;
 }
 
 bool RetryPolicy::retries_status(int status) const {

@@ -2,6 +2,7 @@
 // parsed and validated in one pass so that every mistake is reported at once.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -45,16 +46,57 @@ int line_of(const KeyLines& keys, std::string_view key, int table_line);
 
 enum class Endpoint { chat = 1, embedding = 2 };  // the values of LP_ENDPOINT_*
 
-// Rate limits of a client key, a route or an llm (`limits = { ... }`); 0: no limit of that kind.
-// Minutes are fixed windows of the clock (12:00:00 to 12:00:59, ...), the same on every replica.
+// Rate limits and budgets of a client key, a route or an llm (`limits = { ... }`); 0: no limit
+// of that kind. Minutes are fixed windows of the clock (12:00:00 to 12:00:59, ...), days and
+// months those of the UTC calendar, the same on every replica.
 struct Limits {
     std::int64_t requests_per_minute = 0;
     // Tokens are reserved when a request is admitted (an estimate of its prompt, from its size,
     // plus its max_tokens) and corrected from the usage its answer reports, streams included.
     std::int64_t tokens_per_minute = 0;
     std::int64_t concurrent_requests = 0;  // in progress at once, streams until they end
+    // Budgets, counted as tokens_per_minute is. Cost in millionths of a US dollar (files say
+    // dollars), by the [prices] of the request's model.
+    std::int64_t tokens_per_day = 0;
+    std::int64_t tokens_per_month = 0;
+    std::int64_t cost_per_day = 0;
+    std::int64_t cost_per_month = 0;
 
-    bool any() const { return requests_per_minute || tokens_per_minute || concurrent_requests; }
+    bool any() const;
+};
+
+// Each setting of a Limits: its name in files and its member, in the order of LimitKind
+// (limits/limit_store.hpp). Costs are written in dollars and kept in millionths.
+struct LimitField {
+    std::string_view name;
+    std::int64_t Limits::*member;
+    bool dollars;
+};
+inline constexpr std::array<LimitField, 7> kLimitFields = {{
+    {"requests_per_minute", &Limits::requests_per_minute, false},
+    {"tokens_per_minute", &Limits::tokens_per_minute, false},
+    {"concurrent_requests", &Limits::concurrent_requests, false},
+    {"tokens_per_day", &Limits::tokens_per_day, false},
+    {"tokens_per_month", &Limits::tokens_per_month, false},
+    {"cost_per_day", &Limits::cost_per_day, true},
+    {"cost_per_month", &Limits::cost_per_month, true},
+}};
+
+inline bool Limits::any() const {
+    for (const LimitField& field : kLimitFields)
+        if (this->*field.member)
+            return true;
+    return false;
+}
+
+// Millionths of a dollar as a file writes dollars: "2.5", "0.000001", "12".
+std::string dollars_text(std::int64_t micros);
+
+// [prices."MODEL"]: what a model's tokens cost, in dollars per million tokens (so, millionths of
+// a dollar per token). MODEL may be a pattern ('*'); the longest pattern matching wins.
+struct Price {
+    double input_per_million = 0;
+    double output_per_million = 0;
 };
 
 // How the failed upstream attempts of a request are tried again: an llm's [llm.NAME.retry], or a
@@ -241,6 +283,10 @@ struct Config {
     TelemetryConfig telemetry;
     AuthConfig auth;
     StateConfig state;
+    std::map<std::string, Price> prices;  // by model name or pattern
+
+    // The price of `model`: its own, else that of the longest pattern matching it; null if none.
+    const Price* price_of(std::string_view model) const;
 };
 
 // The longest public model name or pattern; a request's model longer than this matches nothing.

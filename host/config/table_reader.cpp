@@ -1,5 +1,7 @@
 #include "config/table_reader.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include <sstream>
@@ -163,14 +165,21 @@ void TableReader::read_limits(std::string_view key, Limits& out) {
     if (!table) {
         problem(node, key,
                 "must be a table, e.g. limits = { requests_per_minute = 60, tokens_per_minute = "
-                "100000, concurrent_requests = 10 }");
+                "100000, concurrent_requests = 10, cost_per_day = 5.0 }");
         return;
     }
     TableReader r(*table, key_path(key), file_, problems_);
     constexpr long long kMost = 1'000'000'000'000LL;
-    r.read_int("requests_per_minute", out.requests_per_minute, 0, kMost);
-    r.read_int("tokens_per_minute", out.tokens_per_minute, 0, kMost);
-    r.read_int("concurrent_requests", out.concurrent_requests, 0, kMost);
+    for (const LimitField& field : kLimitFields) {
+        if (!field.dollars) {
+            r.read_int(field.name, out.*field.member, 0, kMost);
+            continue;
+        }
+        double dollars = -1;
+        r.read_number(field.name, dollars, 0, 1e9);
+        if (dollars >= 0)
+            out.*field.member = std::llround(dollars * 1e6);
+    }
     r.reject_unknown_keys();
 }
 

@@ -15,29 +15,52 @@
 
 namespace llmproxy {
 
+// In the order of kLimitFields (config/config.hpp).
 enum class LimitKind {
-    requests,    // per minute window
-    tokens,      // per minute window
-    concurrent,  // at once: taken at admission, given back when the request ends
+    requests,        // per minute
+    tokens,          // per minute
+    concurrent,      // at once: taken at admission, given back when the request ends
+    daily_tokens,    // budgets, per day and month of the UTC calendar
+    monthly_tokens,  //
+    daily_cost,      // in millionths of a dollar
+    monthly_cost,    //
 };
+inline constexpr std::size_t kLimitKinds = kLimitFields.size();
 
-// How a kind is named: "requests", "tokens" or "concurrent" in headers and metrics, and in
-// words in messages ("requests per minute").
+// How a kind is named in headers and metrics ("requests", "tokens", "concurrent",
+// "daily_tokens", ...), and in words in messages ("requests per minute", "cost per day").
 std::string_view kind_name(LimitKind kind);
 std::string_view kind_words(LimitKind kind);
+// Whether the kind counts tokens, or their cost: what an answer's usage corrects.
+inline bool counts_tokens(LimitKind kind) {
+    return kind == LimitKind::tokens || kind == LimitKind::daily_tokens ||
+           kind == LimitKind::monthly_tokens;
+}
+inline bool counts_cost(LimitKind kind) {
+    return kind == LimitKind::daily_cost || kind == LimitKind::monthly_cost;
+}
+
+// Whether limits has a limit an answer's usage corrects (tokens, or their cost).
+inline bool counts_usage(const Limits& limits) {
+    return limits.tokens_per_minute || limits.tokens_per_day || limits.tokens_per_month ||
+           limits.cost_per_day || limits.cost_per_month;
+}
 
 // Each kind with the limit `limits` sets for it (0: none).
-inline std::array<std::pair<LimitKind, std::int64_t>, 3> limits_by_kind(const Limits& limits) {
-    return {{{LimitKind::requests, limits.requests_per_minute},
-             {LimitKind::tokens, limits.tokens_per_minute},
-             {LimitKind::concurrent, limits.concurrent_requests}}};
+inline std::array<std::pair<LimitKind, std::int64_t>, kLimitKinds> limits_by_kind(
+    const Limits& limits) {
+    std::array<std::pair<LimitKind, std::int64_t>, kLimitKinds> out;
+    for (std::size_t i = 0; i < kLimitKinds; ++i)
+        out[i] = {static_cast<LimitKind>(i), limits.*kLimitFields[i].member};
+    return out;
 }
 
-// Minute windows of the clock: window_of(ms since the epoch), the same on every replica.
-inline constexpr std::int64_t kWindowMs = 60000;
-inline std::int64_t window_of(std::int64_t now_ms) {
-    return now_ms / kWindowMs;
-}
+// The windows a kind counts in: numbered spans of the clock, the same on every replica whose
+// clock is right. Minutes and UTC days since the epoch, UTC months since January 1970; a
+// concurrent count has one window (0), for good.
+std::int64_t window_of(LimitKind kind, std::int64_t now_ms);
+// When a window of kind ends (ms since the epoch).
+std::int64_t window_end_ms(LimitKind kind, std::int64_t window);
 
 // One request's share of one limit.
 struct LimitCharge {
@@ -48,10 +71,11 @@ struct LimitCharge {
     LimitKind kind = LimitKind::requests;
     std::int64_t limit = 0;
     std::int64_t amount = 0;
+    std::int64_t window = 0;  // window_of(kind, the time of the charge)
 };
 
-// At most three holders (key, route, llm) of three kinds each.
-inline constexpr std::size_t kMaxCharges = 9;
+// At most three holders (key, route, llm) of every kind each.
+inline constexpr std::size_t kMaxCharges = 3 * kLimitKinds;
 
 struct LimitVerdict {
     bool admitted = false;
@@ -67,15 +91,16 @@ class LimitStore {
   public:
     virtual ~LimitStore() = default;
 
-    // Takes every charge (at most kMaxCharges), or none when one would go over its limit (the
-    // first such is named). window: window_of(now). THREADS: any; a store that waits for a
-    // server waits on the caller's fiber only.
-    virtual LimitVerdict charge(std::span<const LimitCharge> charges, std::int64_t window) = 0;
+    // Takes every charge (at most kMaxCharges), each in its window, or none when one would go
+    // over its limit (the first such is named). THREADS: any; a store that waits for a server
+    // waits on the caller's fiber only.
+    virtual LimitVerdict charge(std::span<const LimitCharge> charges) = 0;
 
-    // Adds delta (negative: gives back) to a windowed counter's count in window, when that is
-    // still the current window (now_window); a positive delta for a window that has passed goes
-    // to the current one instead, so that tokens used past a minute's end still count.
-    virtual void correct(const LimitCharge& charge, std::int64_t window, std::int64_t delta,
+    // Adds delta (negative: gives back) to a windowed counter's count in the charge's window,
+    // when that is still the current window of its kind (now_window); a positive delta for a
+    // window that has passed goes to the current one instead, so that tokens used past a
+    // minute's end still count.
+    virtual void correct(const LimitCharge& charge, std::int64_t delta,
                          std::int64_t now_window) = 0;
 
     // Gives back the amount of a concurrent charge taken earlier.

@@ -14,19 +14,19 @@ LocalLimitStore::Counter* LocalLimitStore::existing(const LimitCharge& charge) {
     return it == counters_.end() ? nullptr : &it->second;
 }
 
-LocalLimitStore::Counter& LocalLimitStore::current(const LimitCharge& charge, std::int64_t window) {
+LocalLimitStore::Counter& LocalLimitStore::current(const LimitCharge& charge) {
     Counter* counter = existing(charge);
     if (!counter)
         counter = &counters_[Name{std::string(charge.holder), charge.kind}];
     // Only forward: a clock stepped back does not reset a count.
-    if (charge.kind != LimitKind::concurrent && counter->window < window) {
-        counter->window = window;
+    if (charge.kind != LimitKind::concurrent && counter->window < charge.window) {
+        counter->window = charge.window;
         counter->count = 0;
     }
     return *counter;
 }
 
-LimitVerdict LocalLimitStore::charge(std::span<const LimitCharge> charges, std::int64_t window) {
+LimitVerdict LocalLimitStore::charge(std::span<const LimitCharge> charges) {
     LimitVerdict verdict;
     // A map's elements stay where they are: each counter is looked up once.
     std::array<Counter*, kMaxCharges> counters{};
@@ -34,7 +34,7 @@ LimitVerdict LocalLimitStore::charge(std::span<const LimitCharge> charges, std::
     std::lock_guard lock(mutex_);
     bool room = true;
     for (std::size_t i = 0; i < count; ++i) {
-        counters[i] = &current(charges[i], window);
+        counters[i] = &current(charges[i]);
         verdict.used[i] = counters[i]->count;
         // Counts and amounts are far below overflow (limits up to 1e12, amounts capped).
         if (room && counters[i]->count + charges[i].amount > charges[i].limit) {
@@ -50,8 +50,9 @@ LimitVerdict LocalLimitStore::charge(std::span<const LimitCharge> charges, std::
     return verdict;
 }
 
-void LocalLimitStore::correct(const LimitCharge& charge, std::int64_t window, std::int64_t delta,
+void LocalLimitStore::correct(const LimitCharge& charge, std::int64_t delta,
                               std::int64_t now_window) {
+    const std::int64_t window = charge.window;
     std::lock_guard lock(mutex_);
     Counter* c = existing(charge);
     if (!c)

@@ -11,9 +11,8 @@ namespace llmproxy {
 
 class LocalLimitStore final : public LimitStore {
   public:
-    LimitVerdict charge(std::span<const LimitCharge> charges, std::int64_t window) override;
-    void correct(const LimitCharge& charge, std::int64_t window, std::int64_t delta,
-                 std::int64_t now_window) override;
+    LimitVerdict charge(std::span<const LimitCharge> charges) override;
+    void correct(const LimitCharge& charge, std::int64_t delta, std::int64_t now_window) override;
     void release(const LimitCharge& charge) override;
     std::string where() const override { return "in the process"; }
 
@@ -46,9 +45,9 @@ class LocalLimitStore final : public LimitStore {
         }
     };
 
-    // The charge's counter (made at its first use), as it stands in window: a windowed one starts
-    // afresh in a new window.
-    Counter& current(const LimitCharge& charge, std::int64_t window);
+    // The charge's counter (made at its first use), as it stands in the charge's window: a
+    // windowed one starts afresh in a new window.
+    Counter& current(const LimitCharge& charge);
     // The charge's counter, or null when it was never charged.
     Counter* existing(const LimitCharge& charge);
 

@@ -47,8 +47,8 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return count
 )lua";
 
-constexpr std::int64_t kWindowedTtlMs = 2 * kWindowMs;
-constexpr std::int64_t kConcurrentTtlMs = 10 * kWindowMs;
+constexpr std::int64_t kMinuteMs = 60'000;
+constexpr std::int64_t kDayMs = 86'400'000;
 // Error replies (a full Redis, a wrong password) are logged at most this often per thread.
 constexpr std::int64_t kErrorLogIntervalMs = 10000;
 
@@ -79,8 +79,23 @@ std::string counter_name(const LimitCharge& charge, std::int64_t window) {
     return fmt::format("{{llm-proxy}}:{}:{}:{}", charge.holder, kind_name(charge.kind), window);
 }
 
+// How long a counter outlives its last change: a window's, past the window's end; a concurrent
+// count's, so that the places of a replica that died holding them come back.
 std::int64_t ttl_of(LimitKind kind) {
-    return kind == LimitKind::concurrent ? kConcurrentTtlMs : kWindowedTtlMs;
+    switch (kind) {
+        case LimitKind::requests:
+        case LimitKind::tokens:
+            return 2 * kMinuteMs;
+        case LimitKind::concurrent:
+            return 10 * kMinuteMs;
+        case LimitKind::daily_tokens:
+        case LimitKind::daily_cost:
+            return 2 * kDayMs;
+        case LimitKind::monthly_tokens:
+        case LimitKind::monthly_cost:
+            return 62 * kDayMs;
+    }
+    return 2 * kMinuteMs;
 }
 
 std::atomic<std::uint64_t> next_store_id{1};
@@ -163,12 +178,12 @@ RedisConnection& RedisLimitStore::connection() {
     return *cached;
 }
 
-LimitVerdict RedisLimitStore::charge(std::span<const LimitCharge> charges, std::int64_t window) {
+LimitVerdict RedisLimitStore::charge(std::span<const LimitCharge> charges) {
     const std::size_t count = std::min(charges.size(), kMaxCharges);
     std::array<std::string, kMaxCharges> names;
     std::array<std::string, 3 * kMaxCharges> numbers;
     for (std::size_t i = 0; i < count; ++i) {
-        names[i] = counter_name(charges[i], window);
+        names[i] = counter_name(charges[i], charges[i].window);
         numbers[3 * i] = std::to_string(charges[i].limit);
         numbers[3 * i + 1] = std::to_string(charges[i].amount);
         numbers[3 * i + 2] = std::to_string(ttl_of(charges[i].kind));
@@ -221,11 +236,11 @@ void RedisLimitStore::add(const LimitCharge& charge, std::int64_t window, std::i
     }
 }
 
-void RedisLimitStore::correct(const LimitCharge& charge, std::int64_t window, std::int64_t delta,
+void RedisLimitStore::correct(const LimitCharge& charge, std::int64_t delta,
                               std::int64_t now_window) {
-    if (window == now_window)
-        add(charge, window, delta, true);
-    else if (delta > 0 && window < now_window)
+    if (charge.window == now_window)
+        add(charge, charge.window, delta, true);
+    else if (delta > 0 && charge.window < now_window)
         add(charge, now_window, delta, false);
 }
 

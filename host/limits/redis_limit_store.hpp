@@ -3,9 +3,10 @@
 //
 // A request's charges are one Lua script run atomically by Redis: every counter is read, and all
 // are increased only when each has room (the same all-or-none as LocalLimitStore). Windowed
-// counters are named by their minute and expire two minutes after their last change; concurrent
-// counters expire ten minutes after their last change, so that places held by a replica that
-// died come back. Corrections and releases are sent without waiting for their replies.
+// counters are named by their window and expire a window after its end (a minute, a day, or two
+// months for a month's); concurrent counters expire ten minutes after their last change, so that
+// places held by a replica that died come back. Corrections and releases are sent without
+// waiting for their replies.
 //
 // Every counter is under the one hash tag {llm-proxy}: a request's script touches the counters
 // of its key, its route and its llm, which a Redis Cluster runs only when they share a slot.
@@ -33,9 +34,8 @@ class RedisLimitStore final : public LimitStore {
     RedisLimitStore(RedisSettings settings, bool fail_open);
     ~RedisLimitStore() override;  // after every fiber that used it has ended
 
-    LimitVerdict charge(std::span<const LimitCharge> charges, std::int64_t window) override;
-    void correct(const LimitCharge& charge, std::int64_t window, std::int64_t delta,
-                 std::int64_t now_window) override;
+    LimitVerdict charge(std::span<const LimitCharge> charges) override;
+    void correct(const LimitCharge& charge, std::int64_t delta, std::int64_t now_window) override;
     void release(const LimitCharge& charge) override;
     std::string where() const override;
 

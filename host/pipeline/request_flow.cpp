@@ -270,10 +270,9 @@ class RequestFlow : public SideCaller {
                     {{key_ ? std::string_view(key_->limit_holder) : std::string_view(),
                       key_ ? &key_->limits : &kNoLimits},
                      {route_->limit_holder, &route_->config->limits}},
-                    [&] { return estimated_tokens(body_, max_tokens()); }, &response_, epoch_ms(),
-                    runtime_.metrics()))
+                    [&] { return usage_estimate(); }, &response_, epoch_ms(), runtime_.metrics()))
                 limits_.emplace(std::move(*admitted));
-        if (((limits_ && limits_->counts_tokens()) || llm_->config->limits.tokens_per_minute > 0) &&
+        if (((limits_ && limits_->counts_usage()) || counts_usage(llm_->config->limits)) &&
             facts_.stream && !route_->native && route_->endpoint == Endpoint::chat)
             ask_for_stream_usage();
     }
@@ -286,8 +285,16 @@ class RequestFlow : public SideCaller {
             return std::nullopt;
         return RequestLimits::admit(
             runtime_.limits(), {{llm_->limit_holder, &llm_->config->limits}},
-            [&] { return estimated_tokens(body_, max_tokens()); }, nullptr, epoch_ms(),
-            runtime_.metrics());
+            [&] { return usage_estimate(); }, nullptr, epoch_ms(), runtime_.metrics());
+    }
+
+    // What the request may use, for the limits of tokens and their cost: priced by the model
+    // the client asked for.
+    UsageEstimate usage_estimate() {
+        UsageEstimate estimate = estimated_usage(body_, max_tokens());
+        estimate.model = facts_.model;
+        estimate.price = runtime_.config().price_of(facts_.model);
+        return estimate;
     }
 
     // The tokens the request (or its attempt: attempt_only) used correct a reservation: the
@@ -295,15 +302,15 @@ class RequestFlow : public SideCaller {
     // (nothing billed); the reservation when nothing says (a timeout, a client that left, a
     // stream without usage).
     void settle_tokens(RequestLimits& limits, bool attempt_only) const {
-        std::int64_t used = -1;  // Usage caps each figure: sums cannot overflow
-        if (usage_.total >= 0)
-            used = usage_.total;
-        else if (usage_.prompt >= 0 && usage_.completion >= 0)
-            used = usage_.prompt + usage_.completion;
+        // Usage caps each figure: sums cannot overflow. A total beyond input and output (an
+        // upstream counting more than it splits) is priced as output.
+        if (usage_.prompt >= 0 && usage_.completion >= 0)
+            limits.used({usage_.prompt, std::max(usage_.completion, usage_.total - usage_.prompt)},
+                        epoch_ms());
+        else if (usage_.total >= 0)
+            limits.used({0, usage_.total}, epoch_ms());
         else if ((!attempt_only && !sent_upstream_) || outcome_.upstream_status >= 400)
-            used = 0;
-        if (used >= 0)
-            limits.used_tokens(used, epoch_ms());
+            limits.used({}, epoch_ms());
     }
 
     static std::int64_t epoch_ms() {

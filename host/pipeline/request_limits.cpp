@@ -4,9 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "http/api_error.hpp"
+#include "logging/log_text.hpp"
 
 namespace llmproxy {
 
@@ -49,28 +51,66 @@ void set_headers(HttpResponse& response, std::span<const LimitCharge> charges,
                  duration_text(reset_ms));
 }
 
+// An amount of a kind in words: "$4.98" for costs, "4980" otherwise.
+std::string amount_text(LimitKind kind, std::int64_t amount) {
+    return counts_cost(kind) ? "$" + dollars_text(amount) : std::to_string(amount);
+}
+
+// "7h 59m", "3d 4h", "42s": how long until a window ends.
+std::string wait_text(std::int64_t ms) {
+    const std::int64_t s = (ms + 999) / 1000;
+    if (s >= 86400)
+        return fmt::format("{}d {}h", s / 86400, s % 86400 / 3600);
+    if (s >= 3600)
+        return fmt::format("{}h {}m", s / 3600, s % 3600 / 60);
+    if (s >= 60)
+        return fmt::format("{}m {}s", s / 60, s % 60);
+    return fmt::format("{}s", s);
+}
+
+bool is_budget(LimitKind kind) {
+    return kind != LimitKind::requests && kind != LimitKind::tokens &&
+           kind != LimitKind::concurrent;
+}
+
 }  // namespace
 
-void RequestLimits::add(std::string_view holder, const Limits& limits) {
+void RequestLimits::add(std::string_view holder, const Limits& limits, std::int64_t now_ms) {
     for (const auto& [kind, limit] : limits_by_kind(limits)) {
         if (limit <= 0)
             continue;
-        charges_[count_++] = {holder, kind, limit, 1};
-        if (kind == LimitKind::tokens)
-            reserved_tokens_ = 0;
+        charges_[count_++] = {holder, kind, limit, 1, window_of(kind, now_ms)};
+        counts_usage_ = counts_usage_ || counts_tokens(kind) || counts_cost(kind);
     }
 }
 
-void RequestLimits::reserve_tokens(std::int64_t tokens) {
-    reserved_tokens_ = tokens;
+void RequestLimits::reserve(const UsageEstimate& estimate) {
+    price_ = estimate.price;
     for (std::size_t i = 0; i < count_; ++i)
-        if (charges_[i].kind == LimitKind::tokens)
+        if (counts_cost(charges_[i].kind) && !price_)
+            throw ApiException(
+                {403, "invalid_request_error", "model_not_priced",
+                 fmt::format("The model '{}' has no price in llm-proxy's [prices], and {} has "
+                             "a budget in dollars: ask the operator to price the model.",
+                             printable(estimate.model, 256), holder_words(charges_[i].holder))});
+    const TokenUse most{estimate.prompt_tokens, estimate.output_tokens};
+    set_amounts(most.input + most.output, price_ ? cost_of(most, *price_) : 0);
+}
+
+void RequestLimits::set_amounts(std::int64_t tokens, std::int64_t cost) {
+    reserved_tokens_ = tokens;
+    reserved_cost_ = cost;
+    for (std::size_t i = 0; i < count_; ++i) {
+        if (counts_tokens(charges_[i].kind))
             charges_[i].amount = tokens;
+        else if (counts_cost(charges_[i].kind))
+            charges_[i].amount = cost;
+    }
 }
 
 void RequestLimits::take(HttpResponse* response, std::int64_t now_ms, GatewayMetrics* metrics) {
     const std::span<const LimitCharge> charges(charges_.data(), count_);
-    const LimitVerdict verdict = store_->charge(charges, window_);
+    const LimitVerdict verdict = store_->charge(charges);
     if (verdict.unavailable) {
         count_ = 0;  // nothing was taken: nothing to correct or give back
         if (metrics)
@@ -85,45 +125,57 @@ void RequestLimits::take(HttpResponse* response, std::int64_t now_ms, GatewayMet
                             "\"closed\"). Try again shortly."},
                            1);
     }
-    const std::int64_t reset_ms = (window_ + 1) * kWindowMs - now_ms;
+    const std::int64_t minute_reset_ms =
+        window_end_ms(LimitKind::requests, window_of(LimitKind::requests, now_ms)) - now_ms;
     if (response) {
-        set_headers(*response, charges, verdict, LimitKind::requests, reset_ms);
-        set_headers(*response, charges, verdict, LimitKind::tokens, reset_ms);
+        set_headers(*response, charges, verdict, LimitKind::requests, minute_reset_ms);
+        set_headers(*response, charges, verdict, LimitKind::tokens, minute_reset_ms);
     }
     if (verdict.admitted)
         return;
     count_ = 0;  // nothing was taken: nothing to give back
     const LimitCharge& full = charges[verdict.refused];
     const bool concurrent = full.kind == LimitKind::concurrent;
+    const bool budget = is_budget(full.kind);
+    const std::int64_t reset_ms = window_end_ms(full.kind, full.window) - now_ms;
     const std::int64_t retry_s = concurrent ? 1 : (reset_ms + 999) / 1000;
     const bool never = full.amount > full.limit;  // no wait lets it through: no Retry-After
     if (response && !never)
         response->set("Retry-After", std::to_string(retry_s));
     std::string message = fmt::format(
-        "Rate limit reached for {} on {}: limit {}, {} {}, requested {}.",
-        holder_words(full.holder), kind_words(full.kind), full.limit,
-        concurrent ? "in progress" : "used", verdict.used[verdict.refused], full.amount);
+        "{} reached for {} on {}: limit {}, {} {}, requested {}.", budget ? "Budget" : "Rate limit",
+        holder_words(full.holder), kind_words(full.kind), amount_text(full.kind, full.limit),
+        concurrent ? "in progress" : "used", amount_text(full.kind, verdict.used[verdict.refused]),
+        amount_text(full.kind, full.amount));
     if (never)
-        message +=
+        message += fmt::format(
             " The request alone is more than the limit (its estimate: one token per 4 bytes of "
-            "the request, plus its max_tokens); send less, or ask for fewer tokens.";
+            "the request, plus its max_tokens{}); send less, or ask for fewer tokens.",
+            counts_cost(full.kind) ? ", at its model's price" : "");
+    else if (concurrent)
+        message += " Try again when one has ended.";
     else
-        message += concurrent ? " Try again when one has ended."
-                              : fmt::format(" Try again in {}s.", retry_s);
+        message += fmt::format(" {} in {}.", budget ? "It renews" : "Try again",
+                               budget ? wait_text(reset_ms) : fmt::format("{}s", retry_s));
     spdlog::debug("limits: refused: {}", message);  // the access line has it too
     if (metrics)
         metrics->rate_limited(full.holder, full.kind);
-    throw LimitRefused({429, full.kind == LimitKind::tokens ? "tokens" : "requests",
-                        "rate_limit_exceeded", std::move(message)},
+    throw LimitRefused({429,
+                        budget                             ? "insufficient_quota"
+                        : full.kind == LimitKind::requests ? "requests"
+                                                           : "tokens",
+                        budget ? "insufficient_quota" : "rate_limit_exceeded", std::move(message)},
                        never ? 0 : retry_s);
 }
 
 RequestLimits::RequestLimits(RequestLimits&& other) noexcept
     : store_(std::exchange(other.store_, nullptr)),
-      window_(other.window_),
       charges_(other.charges_),
       count_(std::exchange(other.count_, 0)),
-      reserved_tokens_(other.reserved_tokens_) {}
+      counts_usage_(other.counts_usage_),
+      price_(other.price_),
+      reserved_tokens_(other.reserved_tokens_),
+      reserved_cost_(other.reserved_cost_) {}
 
 RequestLimits::~RequestLimits() {
     if (!store_)
@@ -133,21 +185,36 @@ RequestLimits::~RequestLimits() {
             store_->release(charges_[i]);
 }
 
-void RequestLimits::used_tokens(std::int64_t tokens, std::int64_t now_ms) {
-    if (!store_ || reserved_tokens_ < 0 || tokens == reserved_tokens_)
+void RequestLimits::used(const TokenUse& use, std::int64_t now_ms) {
+    if (!store_ || !counts_usage_)
         return;
-    const std::int64_t delta = tokens - reserved_tokens_;
-    for (std::size_t i = 0; i < count_; ++i)
-        if (charges_[i].kind == LimitKind::tokens)
-            store_->correct(charges_[i], window_, delta, window_of(now_ms));
-    reserved_tokens_ = tokens;
+    const std::int64_t tokens = use.input + use.output;
+    const std::int64_t cost = price_ ? cost_of(use, *price_) : 0;
+    for (std::size_t i = 0; i < count_; ++i) {
+        const LimitCharge& charge = charges_[i];
+        const std::int64_t delta = counts_tokens(charge.kind) ? tokens - reserved_tokens_
+                                   : counts_cost(charge.kind) ? cost - reserved_cost_
+                                                              : 0;
+        if (delta != 0)
+            store_->correct(charge, delta, window_of(charge.kind, now_ms));
+    }
+    set_amounts(tokens, cost);
 }
 
-std::int64_t estimated_tokens(std::string_view body, std::optional<std::int64_t> max_tokens) {
-    // A max_tokens beyond any limit (or negative) cannot overflow the sum: it is capped.
+std::int64_t cost_of(const TokenUse& use, const Price& price) {
+    const double micros = static_cast<double>(use.input) * price.input_per_million +
+                          static_cast<double>(use.output) * price.output_per_million;
+    // Capped far above any budget (a billion dollars), and so below overflow.
+    return static_cast<std::int64_t>(std::ceil(std::min(micros, 1e18)));
+}
+
+UsageEstimate estimated_usage(std::string_view body, std::optional<std::int64_t> max_tokens) {
+    // A max_tokens beyond any limit (or negative) cannot overflow a sum: it is capped.
     constexpr std::int64_t kMost = 1'000'000'000'000'000LL;
-    return static_cast<std::int64_t>((body.size() + 3) / 4) +
-           std::clamp<std::int64_t>(max_tokens.value_or(0), 0, kMost);
+    UsageEstimate estimate;
+    estimate.prompt_tokens = static_cast<std::int64_t>((body.size() + 3) / 4);
+    estimate.output_tokens = std::clamp<std::int64_t>(max_tokens.value_or(0), 0, kMost);
+    return estimate;
 }
 
 }  // namespace llmproxy

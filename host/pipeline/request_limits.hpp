@@ -36,30 +36,48 @@ struct LimitHolder {
     const Limits* limits;
 };
 
+// What a request is expected to use, as it is admitted: its prompt (estimated from its size),
+// the most it may answer (its max_tokens, 0 when it gives none), and its model's price (null:
+// [prices] has none).
+struct UsageEstimate {
+    std::int64_t prompt_tokens = 0;
+    std::int64_t output_tokens = 0;
+    std::string_view model;
+    const Price* price = nullptr;
+};
+
+// The tokens an answer reports: input and output, or (when it does not tell them apart) a total,
+// priced as output.
+struct TokenUse {
+    std::int64_t input = 0;
+    std::int64_t output = 0;
+};
+
 class RequestLimits {
   public:
     // Charges a request (or one upstream attempt) against every limit of holders (at most
-    // three); nullopt when none has one. Throws LimitRefused (429 rate_limit_exceeded) when a
-    // limit has no room: then nothing is charged. A refusal is logged, and counted in metrics
-    // (when not null). When the store cannot be reached, nothing is charged and its policy
-    // decides: the request goes on unlimited, or LimitRefused is thrown (503
-    // rate_limits_unavailable, Retry-After 1); counted in metrics either way. tokens(): the
-    // reservation against tokens_per_minute, asked for only when such a limit applies. now_ms:
-    // since the epoch. With response, the x-ratelimit-{limit, remaining,reset}-{requests,tokens}
-    // headers of the limit of each kind with the least left are added to it (once per request: the
-    // client's standing), and a refusal's Retry-After set.
-    template <typename EstimateTokens>
+    // three); nullopt when none has one. Throws LimitRefused (429 rate_limit_exceeded, or
+    // insufficient_quota for a budget) when a limit has no room: then nothing is charged. A
+    // refusal is logged, and counted in metrics (when not null). When the store cannot be
+    // reached, nothing is charged and its policy decides: the request goes on unlimited, or
+    // LimitRefused is thrown (503 rate_limits_unavailable, Retry-After 1); counted in metrics
+    // either way. estimate(): a UsageEstimate, asked for only when a token or cost limit
+    // applies; a cost limit with no price for the model is refused (403 model_not_priced).
+    // now_ms: since the epoch. With response, the x-ratelimit-{limit,remaining,reset}-{requests,
+    // tokens} headers of the per-minute limit of each kind with the least left are added to it
+    // (once per request: the client's standing), and a refusal's Retry-After set.
+    template <typename Estimate>
     static std::optional<RequestLimits> admit(LimitStore& store,
                                               std::initializer_list<LimitHolder> holders,
-                                              EstimateTokens&& tokens, HttpResponse* response,
+                                              Estimate&& estimate, HttpResponse* response,
                                               std::int64_t now_ms, GatewayMetrics* metrics) {
-        RequestLimits limits(store, window_of(now_ms));
+        RequestLimits limits(store);
         for (const LimitHolder& holder : holders)
-            limits.add(holder.name, *holder.limits);
+            limits.add(holder.name, *holder.limits, now_ms);
         if (limits.count_ == 0)
             return std::nullopt;
-        if (limits.reserved_tokens_ == 0)  // a token limit applies
-            limits.reserve_tokens(tokens());
+        if (limits.counts_usage_)
+            limits.reserve(estimate());
         limits.take(response, now_ms, metrics);
         return limits;
     }
@@ -67,28 +85,36 @@ class RequestLimits {
     RequestLimits& operator=(RequestLimits&&) = delete;
     ~RequestLimits();  // gives back the concurrent requests taken
 
-    // Whether a tokens_per_minute limit applies (and so the answer's usage is wanted).
-    bool counts_tokens() const { return reserved_tokens_ >= 0; }
+    // Whether a token or cost limit applies (and so the answer's usage is wanted).
+    bool counts_usage() const { return counts_usage_; }
 
-    // The request used `tokens` in all: its reservation is corrected by the difference.
-    void used_tokens(std::int64_t tokens, std::int64_t now_ms);
+    // The request used `use` in all: its reservations are corrected by the difference.
+    void used(const TokenUse& use, std::int64_t now_ms);
 
   private:
-    RequestLimits(LimitStore& store, std::int64_t window) : store_(&store), window_(window) {}
-    void add(std::string_view holder, const Limits& limits);
-    void reserve_tokens(std::int64_t tokens);
+    explicit RequestLimits(LimitStore& store) : store_(&store) {}
+    void add(std::string_view holder, const Limits& limits, std::int64_t now_ms);
+    void reserve(const UsageEstimate& estimate);
     // Charges the store; throws the 429 when it refuses.
     void take(HttpResponse* response, std::int64_t now_ms, GatewayMetrics* metrics);
+    // Sets every token or cost charge's amount from a use.
+    void set_amounts(std::int64_t tokens, std::int64_t cost);
 
     LimitStore* store_;  // null once moved from
-    std::int64_t window_;
     std::array<LimitCharge, kMaxCharges> charges_{};
     std::size_t count_ = 0;
-    std::int64_t reserved_tokens_ = -1;  // -1: no token limit applies
+    bool counts_usage_ = false;
+    const Price* price_ = nullptr;
+    std::int64_t reserved_tokens_ = 0;  // what the token and cost charges hold now
+    std::int64_t reserved_cost_ = 0;
 };
 
-// A request's token reservation: its prompt, estimated at one token per 4 bytes of its body
-// (JSON included, so on the high side), plus its max_tokens or max_completion_tokens.
-std::int64_t estimated_tokens(std::string_view body, std::optional<std::int64_t> max_tokens);
+// The cost of a use at a price, in millionths of a dollar (rounded up).
+std::int64_t cost_of(const TokenUse& use, const Price& price);
+
+// A request's prompt, estimated at one token per 4 bytes of its body (JSON included, so on the
+// high side), and its max_tokens or max_completion_tokens (capped: a hostile one cannot overflow
+// a sum).
+UsageEstimate estimated_usage(std::string_view body, std::optional<std::int64_t> max_tokens);
 
 }  // namespace llmproxy

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -39,9 +40,22 @@ applies changes on its next reload (SIGHUP, systemctl reload llm-proxy).
   --metadata N=V     a string processors see with the key's requests; repeatable
   --requests-per-minute N, --tokens-per-minute N, --concurrent-requests N
                      the key's rate limits (README: Rate limits)
+  --tokens-per-day N, --tokens-per-month N, --cost-per-day USD, --cost-per-month USD
+                     the key's budgets, in the UTC calendar (README: Budgets)
 )";
 
 namespace {
+
+// The limit an option such as --tokens-per-day sets (its name in files, dashed), or null.
+const LimitField* limit_field(std::string_view option) {
+    for (const LimitField& field : kLimitFields) {
+        std::string dashed = "--" + std::string(field.name);
+        std::replace(dashed.begin(), dashed.end(), '_', '-');
+        if (option == dashed)
+            return &field;
+    }
+    return nullptr;
+}
 
 struct KeysOptions {
     std::string action;
@@ -79,9 +93,7 @@ KeysOptions parse_options(const std::vector<std::string>& args) {
             options.models.push_back(args[++i]);
         else if (arg == "--metadata" && has_value && options.action == "create")
             options.metadata.push_back(args[++i]);
-        else if ((arg == "--requests-per-minute" || arg == "--tokens-per-minute" ||
-                  arg == "--concurrent-requests") &&
-                 has_value && options.action == "create")
+        else if (limit_field(arg) && has_value && options.action == "create")
             options.limits.emplace_back(arg, args[++i]);
         else if (arg == "--json" && options.action == "list")
             options.json = true;
@@ -213,14 +225,23 @@ ClientKey new_key(const KeysOptions& options, std::int64_t now, std::string& sec
         key.metadata.emplace_back(entry.substr(0, equals), entry.substr(equals + 1));
     }
     for (const auto& [option, text] : options.limits) {
+        const LimitField& field = *limit_field(option);
+        if (field.dollars) {
+            double dollars = 0;
+            auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), dollars);
+            if (ec != std::errc() || end != text.data() + text.size() || !(dollars > 0) ||
+                dollars > 1e9)
+                throw UsageError(option + " takes an amount of dollars above 0, not '" + text +
+                                 "'");
+            key.limits.*field.member = std::llround(dollars * 1e6);
+            continue;
+        }
         std::int64_t value = 0;
         auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
         if (ec != std::errc() || end != text.data() + text.size() || value < 1 ||
             value > 1'000'000'000'000LL)
             throw UsageError(option + " takes a whole number from 1, not '" + text + "'");
-        (option == "--requests-per-minute" ? key.limits.requests_per_minute
-         : option == "--tokens-per-minute" ? key.limits.tokens_per_minute
-                                           : key.limits.concurrent_requests) = value;
+        key.limits.*field.member = value;
     }
     return key;
 }

@@ -99,7 +99,7 @@ prot = 3000
     CHECK(problems[0].rfind("11: server.prot: unknown key (known keys here:", 0) == 0);
     CHECK(problems[1] ==
           "13: servre: unknown section (known: server, plugins, llm, processor, models, route, "
-          "telemetry, auth, state)");
+          "telemetry, auth, state, prices)");
 }
 
 TEST_CASE("the retired thread settings say what replaced them") {
@@ -330,6 +330,41 @@ timeout_ms = 0
         "13: state.timeout_ms: must be an integer from 1 to 60000\n");
 }
 
+TEST_CASE("budgets are tokens or dollars per day or month, and [prices] price models") {
+    auto config =
+        parse_config(kMinimal + R"(limits = { tokens_per_day = 100000, cost_per_month = 12.5 }
+
+[prices."gpt-4o"]
+input_per_million = 2.5
+output_per_million = 10
+
+[prices."gpt-4o*"]
+input_per_million = 5
+
+[prices."*"]
+output_per_million = 1
+)",
+                     "test.toml");
+    CHECK(config.routes[0].limits.tokens_per_day == 100000);
+    CHECK(config.routes[0].limits.cost_per_month == 12'500'000);
+    CHECK(config.routes[0].limits.any());
+    REQUIRE(config.price_of("gpt-4o"));
+    CHECK(config.price_of("gpt-4o")->output_per_million == 10);
+    CHECK(config.price_of("gpt-4o-mini")->input_per_million == 5);  // the longest pattern
+    CHECK(config.price_of("claude")->output_per_million == 1);
+    CHECK(parse_config(kMinimal, "test.toml").price_of("gpt-4o") == nullptr);
+    CHECK(lines(problems_of(kMinimal + R"(limits = { cost_per_day = -1 }
+
+[prices."a b"]
+input_per_million = "2"
+per_token = 1
+)")) == "9: route[0].limits.cost_per_day: must be a number from 0 to 1000000000\n"
+        "11: prices.a b: must be a model name or pattern (1 to 256 visible characters)\n"
+        "12: prices.a b.input_per_million: must be a number from 0 to 1000000\n"
+        "13: prices.a b.per_token: unknown key (known keys here: input_per_million, "
+        "output_per_million)\n");
+}
+
 TEST_CASE("limits are whole numbers, and routes of one path_prefix share theirs") {
     auto config =
         parse_config(kMinimal + R"(limits = { requests_per_minute = 60, tokens_per_minute = 1000 }
@@ -345,7 +380,8 @@ concurrent_requests = 4
     CHECK(lines(problems_of(kMinimal + R"(limits = { requests_per_minute = -1, per_hour = 3 }
 )")) == "9: route[0].limits.requests_per_minute: must be an integer from 0 to 1000000000000\n"
         "9: route[0].limits.per_hour: unknown key (known keys here: concurrent_requests, "
-        "requests_per_minute, tokens_per_minute)\n");
+        "cost_per_day, cost_per_month, requests_per_minute, tokens_per_day, "
+        "tokens_per_minute, tokens_per_month)\n");
     CHECK(lines(problems_of(kMinimal + R"(models = ["a"]
 limits = { requests_per_minute = 5 }
 

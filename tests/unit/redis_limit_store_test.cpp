@@ -9,6 +9,7 @@
 
 #include <atomic>
 
+#include "charge_in.hpp"
 #include "limits/redis_limit_store.hpp"
 #include "loop/event_loop.hpp"
 #include "loop/task_threads.hpp"
@@ -52,11 +53,11 @@ TEST_CASE("a Redis that cannot be reached leaves charges to the policy, and coun
     redis.stop();
     for (const bool fail_open : {true, false}) {
         RedisLimitStore store(settings, fail_open);
-        const LimitVerdict verdict = store.charge({&kRequests, 1}, 1);
+        const LimitVerdict verdict = charge_in(store, {kRequests}, 1);
         CHECK(verdict.unavailable);
         CHECK(verdict.admitted == fail_open);
         // Corrections and releases are lost, not thrown.
-        store.correct(kRequests, 1, 5, 1);
+        correct_in(store, kRequests, 1, 5, 1);
         store.release(kRequests);
     }
 }
@@ -68,7 +69,7 @@ TEST_CASE("a Redis that does not answer in time is unavailable") {
     settings.port = silent.port;
     settings.timeout_ms = 50;
     RedisLimitStore store(settings, false);
-    const LimitVerdict verdict = store.charge({&kRequests, 1}, 1);
+    const LimitVerdict verdict = charge_in(store, {kRequests}, 1);
     CHECK(verdict.unavailable);
     CHECK_FALSE(verdict.admitted);
 }
@@ -76,14 +77,14 @@ TEST_CASE("a Redis that does not answer in time is unavailable") {
 TEST_CASE("counting resumes once a stopped Redis is back") {
     RedisServer redis;
     RedisLimitStore store(redis.settings(), true);
-    CHECK(store.charge({&kRequests, 1}, 1).used[0] == 1);
+    CHECK(charge_in(store, {kRequests}, 1).used[0] == 1);
     redis.stop();
-    CHECK(store.charge({&kRequests, 1}, 1).unavailable);
+    CHECK(charge_in(store, {kRequests}, 1).unavailable);
     redis.start();  // empty: the restarted Redis kept nothing
     std::int64_t counted = -1;
     CHECK(eventually([&] {
         if (counted < 0)
-            if (const LimitVerdict verdict = store.charge({&kRequests, 1}, 1); !verdict.unavailable)
+            if (const LimitVerdict verdict = charge_in(store, {kRequests}, 1); !verdict.unavailable)
                 counted = verdict.used[0];
         return counted >= 0;
     }));
@@ -93,10 +94,10 @@ TEST_CASE("counting resumes once a stopped Redis is back") {
 TEST_CASE("an idle connection that Redis closed on its restart is replaced before it is used") {
     RedisServer redis;
     RedisLimitStore store(redis.settings(), false);
-    CHECK(store.charge({&kRequests, 1}, 1).admitted);
+    CHECK(charge_in(store, {kRequests}, 1).admitted);
     redis.stop();
     redis.start();  // no charge meanwhile: the store's connection is idle, its peer gone
-    const LimitVerdict verdict = store.charge({&kRequests, 1}, 1);
+    const LimitVerdict verdict = charge_in(store, {kRequests}, 1);
     CHECK_FALSE(verdict.unavailable);
     CHECK(verdict.used[0] == 1);
 }
@@ -104,10 +105,10 @@ TEST_CASE("an idle connection that Redis closed on its restart is replaced befor
 TEST_CASE("the scripts run again after Redis's script cache was flushed") {
     RedisServer redis;
     RedisLimitStore store(redis.settings(), false);
-    CHECK(store.charge({&kRequests, 1}, 1).admitted);
+    CHECK(charge_in(store, {kRequests}, 1).admitted);
     RedisConnection admin(redis.settings());
     admin.call(command({"SCRIPT", "FLUSH"}));
-    const LimitVerdict verdict = store.charge({&kRequests, 1}, 1);
+    const LimitVerdict verdict = charge_in(store, {kRequests}, 1);
     CHECK_FALSE(verdict.unavailable);
     CHECK(verdict.used[0] == 2);
 }
@@ -115,8 +116,8 @@ TEST_CASE("the scripts run again after Redis's script cache was flushed") {
 TEST_CASE("counters are named by holder, kind and minute, under one hash tag, and expire") {
     RedisServer redis;
     RedisLimitStore store(redis.settings(), false);
-    const LimitCharge both[] = {kRequests, {"route:/v1", LimitKind::concurrent, 5, 1}};
-    REQUIRE(store.charge(both, 29935440).admitted);
+    const std::vector<LimitCharge> both = {kRequests, {"route:/v1", LimitKind::concurrent, 5, 1}};
+    REQUIRE(charge_in(store, both, 29935440).admitted);
     RedisConnection admin(redis.settings());
     RedisReply windowed = admin.call(command({"PTTL", "{llm-proxy}:key:a:requests:29935440"}));
     CHECK(windowed->integer > 60000);
@@ -137,8 +138,8 @@ TEST_CASE("fibers of one loop share a pipelined connection and take exactly the 
     constexpr int kFibers = 200;
     for (int i = 0; i < kFibers; ++i)
         REQUIRE(loop.spawn([&] {
-            const LimitCharge both[] = {charge, held};
-            const LimitVerdict verdict = store.charge(both, 3);
+            const std::vector<LimitCharge> both = {charge, held};
+            const LimitVerdict verdict = charge_in(store, both, 3);
             admitted += verdict.admitted;
             unavailable += verdict.unavailable;
             if (verdict.admitted)

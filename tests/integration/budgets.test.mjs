@@ -1,0 +1,172 @@
+// Budgets (issue 14): tokens or dollars per day or month of the UTC calendar, per client key and
+// per route, priced by [prices]. A request is admitted while its estimate fits (its prompt from
+// its size, plus its max_tokens, at its model's price), then charged what its answer's usage
+// says, streams included; over a budget it gets OpenAI's 429 insufficient_quota with the time
+// the budget renews; a model without a price cannot be charged to a dollar budget (403).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import OpenAI from 'openai';
+
+import { startMock } from './lib/mock_upstream.mjs';
+import { BIN, chatBody, post, readEvents, startProxy, upstreamConfig } from './lib/proxy.mjs';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llm-proxy-budgets-'));
+const keysFile = path.join(dir, 'keys.toml');
+const createKey = (id, ...args) =>
+  execFileSync(BIN, ['keys', 'create', id, '--keys-file', keysFile, ...args], { encoding: 'utf8' }).trim();
+
+// The mock's 'json' answer reports 3 prompt and 2 completion tokens; 'stream-usage:N' 7 and N.
+// Priced at $0.50 a prompt token and $1 a completion token, a 'json' answer costs $3.50.
+const DOLLARS_PER_INPUT = 0.5;
+const DOLLARS_PER_OUTPUT = 1;
+let mock;
+let proxy;
+const keys = {};
+
+before(async () => {
+  mock = await startMock();
+  keys.spender = createKey('spender', '--cost-per-day', '30');
+  keys.monthly = createKey('monthly', '--tokens-per-month', '40');
+  keys.unpriced = createKey('unpriced', '--cost-per-month', '50');
+  keys.sdk = createKey('sdk', '--cost-per-day', '0.5');
+  proxy = await startProxy(upstreamConfig(mock.url, {
+    extra: `
+[auth]
+keys_file = "${keysFile}"
+
+[prices."json"]
+input_per_million = ${DOLLARS_PER_INPUT * 1e6}
+output_per_million = ${DOLLARS_PER_OUTPUT * 1e6}
+
+[prices."stream-*"]
+input_per_million = ${DOLLARS_PER_INPUT * 1e6}
+output_per_million = ${DOLLARS_PER_OUTPUT * 1e6}
+
+[[route]]
+path_prefix = "/team/v1/chat/completions"
+target_llm = "mock"
+auth = false
+limits = { tokens_per_day = 40 }
+`,
+  }));
+});
+
+after(async () => {
+  await proxy?.stop();
+  await mock?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const chat = (key, { prefix = '', model = 'json', extra = {} } = {}) =>
+  post(`${proxy.url}${prefix}/v1/chat/completions`, chatBody(model, extra),
+    key ? { authorization: `Bearer ${key}` } : {});
+
+// Whole seconds until the next day (or month) of the UTC calendar begins.
+function secondsUntilNextDay() {
+  const now = new Date();
+  const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+  return Math.ceil((next - now.getTime()) / 1000);
+}
+function secondsUntilNextMonth() {
+  const now = new Date();
+  return Math.ceil((Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1) - now.getTime()) / 1000);
+}
+
+// Figures near a day's end would race the renewal: wait for the next day then.
+async function awayFromMidnight() {
+  const left = secondsUntilNextDay();
+  if (left < 30) await new Promise((resolve) => setTimeout(resolve, (left + 1) * 1000));
+}
+
+test('a dollar budget admits while the estimate fits, charges the usage, then refuses until the day renews', async () => {
+  await awayFromMidnight();
+  // The estimate of a 'json' request: its prompt (a token per 4 bytes) at the input price.
+  const estimate = Math.ceil(chatBody('json').length / 4) * DOLLARS_PER_INPUT;
+  const spent = 3 * DOLLARS_PER_INPUT + 2 * DOLLARS_PER_OUTPUT;
+  let used = 0;
+  while (used + estimate <= 30) {
+    const response = await chat(keys.spender);
+    assert.equal(response.status, 200, `admitted with $${used} used`);
+    await response.text();
+    used += spent;
+  }
+  const sent = mock.requests.length;
+  const refused = await chat(keys.spender);
+  assert.equal(refused.status, 429);
+  const { error } = await refused.json();
+  assert.equal(error.type, 'insufficient_quota');
+  assert.equal(error.code, 'insufficient_quota');
+  assert.equal(error.message, `Budget reached for key 'spender' on cost per day: limit $30, used $${used}, ` +
+    `requested $${estimate}. It renews in ${error.message.match(/renews in ([^.]+)\./)[1]}.`);
+  const retryAfter = Number(refused.headers.get('retry-after'));
+  assert.ok(Math.abs(retryAfter - secondsUntilNextDay()) <= 2, `retry-after ${retryAfter}`);
+  assert.equal(mock.requests.length, sent, 'the refused request went nowhere');
+  // A request asking for more than the budget could ever hold is told so, without a wait.
+  const huge = await chat(keys.spender, { extra: { max_tokens: 1000 } });
+  assert.equal(huge.status, 429);
+  assert.equal(huge.headers.get('retry-after'), null);
+  assert.match((await huge.json()).error.message, /alone is more than the limit .*at its model's price/);
+});
+
+test('a token budget per month counts a stream from the usage llm-proxy asked for, hidden from the client', async () => {
+  const stream = await chat(keys.monthly, { model: 'stream-usage:4', extra: { stream: true } });
+  assert.equal(stream.status, 200);
+  const events = await readEvents(stream);
+  assert.equal(events.some((e) => e.includes('"usage":{')), false, 'the usage chunk is hidden');
+  assert.deepEqual(mock.requests.at(-1).json.stream_options, { include_usage: true });
+  // 11 used of 40: a request whose estimate is over the 29 left is refused, naming what is used.
+  const maxTokens = 15;
+  const estimate = Math.ceil(chatBody('json', { max_tokens: maxTokens }).length / 4) + maxTokens;
+  assert.ok(estimate > 29 && estimate <= 40, `estimate ${estimate}`);
+  const over = await chat(keys.monthly, { extra: { max_tokens: maxTokens } });
+  assert.equal(over.status, 429);
+  const { error } = await over.json();
+  assert.match(error.message, new RegExp(`^Budget reached for key 'monthly' on tokens per month: limit 40, used 11, requested ${estimate}\\. It renews in \\d+(d|h|m) \\d+(h|m|s)\\.$`));
+  const retryAfter = Number(over.headers.get('retry-after'));
+  assert.ok(Math.abs(retryAfter - secondsUntilNextMonth()) <= 2, `retry-after ${retryAfter}`);
+  // A request that fits is admitted (nothing else was charged by the refusal).
+  assert.equal((await chat(keys.monthly)).status, 200);
+});
+
+test('a route budget holds for every client together', async () => {
+  await awayFromMidnight();
+  // Each 'json' answer uses 5 tokens; the estimate of the next must fit the 40 of the day.
+  const estimate = Math.ceil(chatBody('json').length / 4);
+  let used = 0;
+  let admitted = 0;
+  while (used + estimate <= 40) {
+    assert.equal((await chat(null, { prefix: '/team' })).status, 200);
+    used += 5;
+    admitted += 1;
+  }
+  const refused = await chat(null, { prefix: '/team' });
+  assert.equal(refused.status, 429);
+  assert.match((await refused.json()).error.message,
+    new RegExp(`^Budget reached for route '/team/v1/chat/completions' on tokens per day: limit 40, used ${used}`));
+  assert.ok(admitted >= 2, `${admitted} admitted`);
+});
+
+test('a model with no price cannot be charged to a dollar budget', async () => {
+  const sent = mock.requests.length;
+  const refused = await chat(keys.unpriced, { model: 'unpriced-model' });
+  assert.equal(refused.status, 403);
+  const { error } = await refused.json();
+  assert.equal(error.code, 'model_not_priced');
+  assert.match(error.message, /The model 'unpriced-model' has no price in llm-proxy's \[prices\], and key 'unpriced' has a budget in dollars/);
+  assert.equal(mock.requests.length, sent);
+  // A priced model goes through.
+  assert.equal((await chat(keys.unpriced)).status, 200);
+});
+
+test('the openai client raises its RateLimitError with insufficient_quota over a budget', async () => {
+  await awayFromMidnight();
+  const client = new OpenAI({ apiKey: keys.sdk, baseURL: `${proxy.url}/v1`, maxRetries: 0 });
+  await assert.rejects(client.chat.completions.create({ model: 'json', messages: [{ role: 'user', content: 'hi' }] }),
+    (e) => e instanceof OpenAI.RateLimitError && e.status === 429 && e.code === 'insufficient_quota' &&
+      e.type === 'insufficient_quota');
+});
