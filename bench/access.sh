@@ -82,7 +82,7 @@ cost() {
 
 printf '%-18s %14s %14s %10s %10s\n' "per request" "2 KB request" "2 KB, stream" "+ whole" "+ stream"
 for row in "no-auth none $plain_key" "key key $plain_key" "key+2-limits key $limited_key" \
-  "..., Redis redis $limited_key"; do
+  "...,-Redis redis $limited_key"; do
   read -r name file key <<< "$row"
   a=$(cost "$file" small.json "$key")
   b=$(cost "$file" stream.json "$key")
@@ -96,7 +96,7 @@ reads_processed() { redis_stat stats total_reads_processed:; }
 scripts_run() { local n; n=$(redis_stat commandstats 'cmdstat_evalsha:calls=' | cut -d, -f1); echo "${n:-0}"; }
 echo
 printf '%-18s %12s %17s\n' "wrk, 64 conns" "requests/s" "commands per read"
-for row in "key+2-limits key" "..., Redis redis"; do
+for row in "key+2-limits key" "...,-Redis redis"; do
   read -r name file <<< "$row"
   "$binary" --config "$work/$file.toml" &
   pid=$!

@@ -1,5 +1,7 @@
 #include "access/authentication.hpp"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -112,6 +114,23 @@ void check_model_allowed(const ClientKey& key, std::string_view model) {
                                  "the API key '" + key.id + "' may not use the model '" +
                                      std::string(json_fields::utf8_prefix(model, kMaxModelName)) +
                                      "'"));
+}
+
+void authenticate_admin(const KeyDigest& admin, const HeaderList& headers) {
+    std::optional<std::string_view> secret;
+    int authorizations = 0;
+    for (const auto& [name, value] : headers)
+        if (equals_ignoring_case(name, "authorization")) {
+            ++authorizations;
+            secret = bearer_secret(value);
+        }
+    if (authorizations != 1 || !secret)
+        throw ApiException(unauthorized("missing_api_key",
+                                        "the admin endpoints need the admin key: send one "
+                                        "'Authorization: Bearer KEY' ([auth] admin_key_env)"));
+    const KeyDigest presented = key_digest(*secret);
+    if (CRYPTO_memcmp(presented.data(), admin.data(), admin.size()) != 0)
+        throw ApiException(unauthorized("invalid_api_key", "the admin key is not valid"));
 }
 
 }  // namespace llmproxy

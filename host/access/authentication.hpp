@@ -18,6 +18,10 @@ namespace llmproxy {
 const ClientKey& authenticate(const KeyStore& keys, HeaderList& headers, std::string_view route,
                               std::int64_t now);
 
+// Throws a 401 ApiException unless headers hold one "Authorization: Bearer KEY" whose digest is
+// admin (compared in constant time). Reads headers only.
+void authenticate_admin(const KeyDigest& admin, const HeaderList& headers);
+
 // Throws a 403 ApiException unless key may ask for model.
 void check_model_allowed(const ClientKey& key, std::string_view model);
 

@@ -231,7 +231,8 @@ class Parser {
         if (!table)
             return;
         TableReader r(*table, "auth", file_, problems_);
-        r.read("keys_file", config_.auth.keys_file, true);
+        r.read("admin_key_env", config_.auth.admin_key_env);
+        r.read("keys_file", config_.auth.keys_file, config_.auth.admin_key_env.empty());
         if (!config_.auth.keys_file.empty())
             config_.auth.keys_file = relative_to_config(config_.auth.keys_file);
         r.reject_unknown_keys();

@@ -243,6 +243,9 @@ struct RouteConfig {
 struct AuthConfig {
     // The keys file (access/key_file.hpp), relative to the config file; empty: no client keys.
     std::string keys_file;
+    // The environment variable holding the admin key, which GET /admin/usage needs (as
+    // "Authorization: Bearer KEY"); empty: no admin endpoint.
+    std::string admin_key_env;
 };
 
 // [state]: where rate-limit counters live: in the process, or in a Redis shared by replicas.

@@ -6,10 +6,12 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "config/config.hpp"
 
@@ -105,6 +107,11 @@ class LimitStore {
 
     // Gives back the amount of a concurrent charge taken earlier.
     virtual void release(const LimitCharge& charge) = 0;
+
+    // Each charge's counter as it stands in the charge's window (0 when it has none there),
+    // charging nothing: what the usage report shows. nullopt when the counters cannot be reached.
+    virtual std::optional<std::vector<std::int64_t>> counts(
+        std::span<const LimitCharge> charges) = 0;
 
     // Where the counters are, for the log: "in the process", "in Redis at HOST:PORT".
     virtual std::string where() const = 0;

@@ -68,6 +68,20 @@ void LocalLimitStore::correct(const LimitCharge& charge, std::int64_t delta,
     }
 }
 
+std::optional<std::vector<std::int64_t>> LocalLimitStore::counts(
+    std::span<const LimitCharge> charges) {
+    std::vector<std::int64_t> out;
+    out.reserve(charges.size());
+    std::lock_guard lock(mutex_);
+    for (const LimitCharge& charge : charges) {
+        const Counter* c = existing(charge);
+        const bool current =
+            c && (charge.kind == LimitKind::concurrent || c->window == charge.window);
+        out.push_back(current ? c->count : 0);
+    }
+    return out;
+}
+
 void LocalLimitStore::release(const LimitCharge& charge) {
     std::lock_guard lock(mutex_);
     if (Counter* c = existing(charge))

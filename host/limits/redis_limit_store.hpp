@@ -37,6 +37,7 @@ class RedisLimitStore final : public LimitStore {
     LimitVerdict charge(std::span<const LimitCharge> charges) override;
     void correct(const LimitCharge& charge, std::int64_t delta, std::int64_t now_window) override;
     void release(const LimitCharge& charge) override;
+    std::optional<std::vector<std::int64_t>> counts(std::span<const LimitCharge> charges) override;
     std::string where() const override;
 
   private:

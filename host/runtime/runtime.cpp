@@ -86,6 +86,16 @@ Runtime::Runtime(Config config, const PluginRegistry& plugins, LastingState last
     if (!config_.auth.keys_file.empty())
         load_keys();  // before any instance: a keys file with errors stops here
     std::vector<ConfigProblem> problems;
+    if (const std::string& name = config_.auth.admin_key_env; !name.empty()) {
+        const char* value = std::getenv(name.c_str());
+        if (value && *value)
+            admin_key_ = key_digest(value);
+        else
+            problems.push_back({config_.file, 0, "auth.admin_key_env",
+                                "names " + name +
+                                    ", which is not set: the admin key comes "
+                                    "from it"});
+    }
     std::size_t llm_index = 0;
     for (const auto& [name, llm] : config_.llms) {
         LlmRuntime rt;

@@ -142,6 +142,8 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
 
     // The client keys of [auth] keys_file, read when the runtime was built; null without one.
     const KeyStore* keys() const { return keys_.get(); }
+    // The digest of the admin key ([auth] admin_key_env), or null when there is none.
+    const KeyDigest* admin_key() const { return admin_key_ ? &*admin_key_ : nullptr; }
     // Where the spans of sampled requests go; null when [telemetry] has no otlp_endpoint.
     SpanExporter* spans() { return spans_.get(); }
     // What is counted while serving; null when [server] metrics is off.
@@ -187,6 +189,7 @@ class Runtime : public std::enable_shared_from_this<Runtime> {
     std::unique_ptr<GatewayMetrics> metrics_;
     std::unique_ptr<SpanExporter> spans_;
     std::unique_ptr<KeyStore> keys_;
+    std::optional<KeyDigest> admin_key_;
 };
 
 }  // namespace llmproxy

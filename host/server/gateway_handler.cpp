@@ -13,6 +13,7 @@
 #include "pipeline/client_api_call.hpp"
 #include "pipeline/request_flow.hpp"
 #include "server/request_id.hpp"
+#include "server/usage_report.hpp"
 
 namespace llmproxy {
 
@@ -21,6 +22,28 @@ namespace {
 std::string path_of(const std::string& uri) {
     auto end = uri.find_first_of("?#");
     return end == std::string::npos ? uri : uri.substr(0, end);
+}
+
+// The value of the query parameter `name` in uri (taken as it is written), or nullopt.
+std::optional<std::string_view> query_value(std::string_view uri, std::string_view name) {
+    const auto start = uri.find('?');
+    if (start == std::string_view::npos)
+        return std::nullopt;
+    std::string_view query = uri.substr(start + 1);
+    query = query.substr(0, query.find('#'));
+    while (!query.empty()) {
+        const std::string_view pair = query.substr(0, query.find('&'));
+        if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=')
+            return pair.substr(name.size() + 1);
+        query.remove_prefix(std::min(query.size(), pair.size() + 1));
+    }
+    return std::nullopt;
+}
+
+std::int64_t epoch_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 // An error in the form the client API's clients expect (api: null for OpenAI's, the built-in).
@@ -209,6 +232,21 @@ void GatewayHandler::handle(ClientSocket& client, HttpRequest& request, HttpResp
                                     "/metrics answers GET, not " + method});
             }
             response.send(200, "text/plain; version=0.0.4; charset=utf-8", metrics_text());
+            outcome.status = 200;
+        } else if (path == "/admin/usage" && runtime.admin_key()) {
+            if (method != "GET" && method != "HEAD") {
+                response.set("Allow", "GET");
+                throw ApiException({405, "invalid_request_error", "method_not_allowed",
+                                    "/admin/usage answers GET, not " + method});
+            }
+            try {
+                authenticate_admin(*runtime.admin_key(), request.headers);
+            } catch (const ApiException&) {
+                response.set("WWW-Authenticate", "Bearer realm=\"llm-proxy admin\"");
+                throw;
+            }
+            response.send(200, "application/json",
+                          usage_json(runtime, query_value(request.target, "key"), epoch_ms()));
             outcome.status = 200;
         } else if ((method == "GET" || method == "HEAD") &&
                    (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0)) {

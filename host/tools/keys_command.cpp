@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "json/json_fields.hpp"
 #include "logging/log_text.hpp"
+#include "tools/key_usage.hpp"
 
 namespace llmproxy {
 
@@ -24,6 +25,7 @@ const char* const kKeysUsage =
                               [--concurrent-requests N]
        llm-proxy keys list (--config FILE | --keys-file FILE) [--json]
        llm-proxy keys revoke ID (--config FILE | --keys-file FILE)
+       llm-proxy keys usage [ID] --config FILE [--url URL] [--json]
 
 Manages the client keys of [auth] keys_file (or the keys file named). A running llm-proxy
 applies changes on its next reload (SIGHUP, systemctl reload llm-proxy).
@@ -33,6 +35,9 @@ applies changes on its next reload (SIGHUP, systemctl reload llm-proxy).
   list               every key: id, hint, state (active, expired, revoked), expiry, routes,
                      models (--json: as a JSON array)
   revoke ID          refuses the key from now on; it stays listed
+  usage [ID]         where each key (or ID), route and llm stands against its limits and
+                     budgets, asked of the running llm-proxy (GET /admin/usage, with the admin
+                     key from the variable [auth] admin_key_env names; --url: another address)
   --expires WHEN     a date or date-time (2027-01-01, 2027-01-01T12:00:00Z) or a time from now
                      (30d, 12h, 90m)
   --route PREFIX     the key may use only these routes (their path_prefix); repeatable
@@ -65,6 +70,7 @@ struct KeysOptions {
     std::vector<std::string> routes, models, metadata;
     std::vector<std::pair<std::string, std::string>> limits;  // option, value
     bool json = false;
+    std::string url;  // usage: the llm-proxy asked
 };
 
 class UsageError : public std::runtime_error {
@@ -73,10 +79,12 @@ class UsageError : public std::runtime_error {
 
 KeysOptions parse_options(const std::vector<std::string>& args) {
     if (args.empty())
-        throw UsageError("keys needs an action: create, list or revoke");
+        throw UsageError("keys needs an action: create, list, revoke or usage");
     KeysOptions options;
     options.action = args[0];
-    if (options.action != "create" && options.action != "list" && options.action != "revoke")
+    const bool usage = options.action == "usage";
+    if (options.action != "create" && options.action != "list" && options.action != "revoke" &&
+        !usage)
         throw UsageError("unknown keys action '" + options.action + "'");
     for (std::size_t i = 1; i < args.size(); ++i) {
         const std::string& arg = args[i];
@@ -95,15 +103,19 @@ KeysOptions parse_options(const std::vector<std::string>& args) {
             options.metadata.push_back(args[++i]);
         else if (limit_field(arg) && has_value && options.action == "create")
             options.limits.emplace_back(arg, args[++i]);
-        else if (arg == "--json" && options.action == "list")
+        else if (arg == "--json" && (options.action == "list" || usage))
             options.json = true;
+        else if (arg == "--url" && has_value && usage)
+            options.url = args[++i];
         else if (options.id.empty() && options.action != "list" && arg.rfind("--", 0) != 0)
             options.id = arg;
         else
             throw UsageError("unknown or incomplete argument '" + arg + "'");
     }
-    if (options.action != "list" && options.id.empty())
+    if (options.action != "list" && !usage && options.id.empty())
         throw UsageError("keys " + options.action + " needs the key's ID");
+    if (usage && options.config_file.empty())
+        throw UsageError("keys usage needs --config FILE (its [server] and [auth] admin_key_env)");
     if (options.config_file.empty() == options.keys_file.empty())
         throw UsageError("give either --config FILE or --keys-file FILE");
     return options;
@@ -252,6 +264,10 @@ int run_keys_command(const std::vector<std::string>& args, std::ostream& out, st
                      std::int64_t now) {
     try {
         const KeysOptions options = parse_options(args);
+        if (options.action == "usage")
+            return print_key_usage(load_config(options.config_file), options.url,
+                                   options.id.empty() ? std::nullopt : std::optional(options.id),
+                                   options.json, out, err);
         const std::string file = keys_file_of(options);
         // A new key is made (its options checked) before anything is locked or written.
         std::string secret;

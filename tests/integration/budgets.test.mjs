@@ -2,9 +2,10 @@
 // per route, priced by [prices]. A request is admitted while its estimate fits (its prompt from
 // its size, plus its max_tokens, at its model's price), then charged what its answer's usage
 // says, streams included; over a budget it gets OpenAI's 429 insufficient_quota with the time
-// the budget renews; a model without a price cannot be charged to a dollar budget (403).
+// the budget renews; a model without a price cannot be charged to a dollar budget (403). The
+// admin key reads where every key and route stands (GET /admin/usage, `llm-proxy keys usage`).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,9 +25,11 @@ const createKey = (id, ...args) =>
 // Priced at $0.50 a prompt token and $1 a completion token, a 'json' answer costs $3.50.
 const DOLLARS_PER_INPUT = 0.5;
 const DOLLARS_PER_OUTPUT = 1;
+const ADMIN_KEY = 'admin-secret-for-tests';
 let mock;
 let proxy;
 const keys = {};
+let spenderUsed; // dollars, once the first test has spent them
 
 before(async () => {
   mock = await startMock();
@@ -34,10 +37,12 @@ before(async () => {
   keys.monthly = createKey('monthly', '--tokens-per-month', '40');
   keys.unpriced = createKey('unpriced', '--cost-per-month', '50');
   keys.sdk = createKey('sdk', '--cost-per-day', '0.5');
+  keys.free = createKey('free-of-limits');
   proxy = await startProxy(upstreamConfig(mock.url, {
     extra: `
 [auth]
 keys_file = "${keysFile}"
+admin_key_env = "LLM_PROXY_TEST_ADMIN_KEY"
 
 [prices."json"]
 input_per_million = ${DOLLARS_PER_INPUT * 1e6}
@@ -53,7 +58,7 @@ target_llm = "mock"
 auth = false
 limits = { tokens_per_day = 40 }
 `,
-  }));
+  }), { env: { LLM_PROXY_TEST_ADMIN_KEY: ADMIN_KEY } });
 });
 
 after(async () => {
@@ -106,6 +111,7 @@ test('a dollar budget admits while the estimate fits, charges the usage, then re
   const retryAfter = Number(refused.headers.get('retry-after'));
   assert.ok(Math.abs(retryAfter - secondsUntilNextDay()) <= 2, `retry-after ${retryAfter}`);
   assert.equal(mock.requests.length, sent, 'the refused request went nowhere');
+  spenderUsed = used;
   // A request asking for more than the budget could ever hold is told so, without a wait.
   const huge = await chat(keys.spender, { extra: { max_tokens: 1000 } });
   assert.equal(huge.status, 429);
@@ -169,4 +175,44 @@ test('the openai client raises its RateLimitError with insufficient_quota over a
   await assert.rejects(client.chat.completions.create({ model: 'json', messages: [{ role: 'user', content: 'hi' }] }),
     (e) => e instanceof OpenAI.RateLimitError && e.status === 429 && e.code === 'insufficient_quota' &&
       e.type === 'insufficient_quota');
+});
+
+test('the admin key reads each key and route against its limits: GET /admin/usage and keys usage', async () => {
+  const usage = (query = '', headers = { authorization: `Bearer ${ADMIN_KEY}` }) =>
+    fetch(`${proxy.url}/admin/usage${query}`, { headers });
+  for (const headers of [{}, { authorization: 'Bearer not-the-admin-key' }, { authorization: `Bearer ${keys.spender}` }]) {
+    const refused = await usage('', headers);
+    assert.equal(refused.status, 401);
+    assert.match(refused.headers.get('www-authenticate'), /^Bearer /);
+    assert.match((await refused.json()).error.code, /^(missing|invalid)_api_key$/);
+  }
+  const all = await (await usage()).json();
+  const holders = Object.fromEntries(all.holders.map((h) => [h.holder, h]));
+  assert.equal(all.counters, 'in the process');
+  assert.deepEqual(holders['key:free-of-limits']?.limits ?? [], []);
+  assert.equal(holders['route:/team/v1/chat/completions'].limits[0].kind, 'daily_tokens');
+  const spender = (await (await usage('?key=spender')).json()).holders;
+  assert.equal(spender.length, 1);
+  const nextDay = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1))
+    .toISOString().replace('.000Z', 'Z');
+  assert.deepEqual(spender[0], {
+    holder: 'key:spender', type: 'key', name: 'spender',
+    limits: [{ kind: 'daily_cost', limit: 30, used: spenderUsed, unit: 'dollars', renews_at: nextDay }],
+  });
+  const unknown = await usage('?key=nobody');
+  assert.equal(unknown.status, 404);
+  assert.equal((await unknown.json()).error.code, 'unknown_key');
+
+  // The command asks the running llm-proxy, with the admin key from the same variable.
+  const run = (args, env) => spawnSync(BIN, ['keys', 'usage', ...args, '--config', proxy.configFile, '--url', proxy.url],
+    { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20000 });
+  const printed = run(['spender'], { LLM_PROXY_TEST_ADMIN_KEY: ADMIN_KEY });
+  assert.equal(printed.status, 0, printed.stderr);
+  assert.equal(printed.stdout, `HOLDER\tKIND\tUSED\tLIMIT\tRENEWS\nkey:spender\tdaily_cost\t$${spenderUsed}\t$30\t${nextDay}\n`);
+  const wrong = run([], { LLM_PROXY_TEST_ADMIN_KEY: 'wrong' });
+  assert.equal(wrong.status, 1);
+  assert.match(wrong.stderr, /answered 401: the admin key is not valid/);
+  const unset = run([], { LLM_PROXY_TEST_ADMIN_KEY: '' });
+  assert.equal(unset.status, 1);
+  assert.match(unset.stderr, /LLM_PROXY_TEST_ADMIN_KEY is not set/);
 });

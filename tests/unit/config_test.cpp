@@ -291,8 +291,13 @@ keys_file = "k.toml"
 keys = 1
 )")) == "11: route[1].auth: routes of one path_prefix share auth (true at line 6): the key is "
         "checked before the model is read\n"
-        "18: auth.keys: unknown key (known keys here: keys_file)\n");
+        "18: auth.keys: unknown key (known keys here: admin_key_env, keys_file)\n");
     CHECK(lines(problems_of("[auth]\n")) == "1: auth.keys_file: is required\n");
+    // An admin key alone (for GET /admin/usage) needs no keys file, and turns no route's auth on.
+    auto admin_only = parse_config(kMinimal + "\n[auth]\nadmin_key_env = \"ADMIN\"\n", "t.toml");
+    CHECK(admin_only.auth.admin_key_env == "ADMIN");
+    CHECK(admin_only.auth.keys_file.empty());
+    CHECK_FALSE(admin_only.routes[0].auth);
 }
 
 TEST_CASE("[state] names a Redis by URL, with its policy and timeout") {
