@@ -153,6 +153,25 @@ TEST_CASE_TEMPLATE("concurrent requests are held across windows until given back
     CHECK(charge_in(store, {one}, 4).admitted);
 }
 
+TEST_CASE_TEMPLATE("counts are read in each charge's window without charging", Store, InProcess,
+                   InRedis) {
+    Store counters;
+    LimitStore& store = counters.store;
+    const LimitCharge cost{"key:a", LimitKind::daily_cost, 5'000'000, 1'250};
+    const LimitCharge held{"key:a", LimitKind::concurrent, 3, 1};
+    REQUIRE(charge_in(store, {cost, held}, 20787).admitted);
+    REQUIRE(charge_in(store, {cost}, 20787).admitted);
+    auto read = [&](std::int64_t day) {
+        std::vector<LimitCharge> probes = {cost, held, requests("key:never", 5)};
+        for (auto& probe : probes)
+            probe.window = day;
+        return store.counts(probes);
+    };
+    CHECK(read(20787) == std::vector<std::int64_t>{2'500, 1, 0});
+    CHECK(read(20787) == std::vector<std::int64_t>{2'500, 1, 0});  // reading charged nothing
+    CHECK(read(20788) == std::vector<std::int64_t>{0, 1, 0});      // the next day starts afresh
+}
+
 TEST_CASE_TEMPLATE("threads charging one limit at once take exactly the limit", Store, InProcess,
                    InRedis) {
     Store counters;

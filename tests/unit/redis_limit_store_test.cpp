@@ -102,6 +102,18 @@ TEST_CASE("an idle connection that Redis closed on its restart is replaced befor
     CHECK(verdict.used[0] == 1);
 }
 
+TEST_CASE("a Redis with a password is asked with it, and without it is unavailable") {
+    RedisServer redis({"--requirepass", "s3cret"});
+    RedisSettings settings = redis.settings();
+    RedisLimitStore without(settings, false);
+    CHECK(charge_in(without, {kRequests}, 1).unavailable);  // NOAUTH
+    settings.password = "s3cret";
+    RedisLimitStore with(settings, false);
+    const LimitVerdict verdict = charge_in(with, {kRequests}, 1);
+    CHECK_FALSE(verdict.unavailable);
+    CHECK(verdict.admitted);
+}
+
 TEST_CASE("the scripts run again after Redis's script cache was flushed") {
     RedisServer redis;
     RedisLimitStore store(redis.settings(), false);
@@ -124,6 +136,15 @@ TEST_CASE("counters are named by holder, kind and minute, under one hash tag, an
     CHECK(windowed->integer <= 2 * 60000);
     RedisReply held = admin.call(command({"PTTL", "{llm-proxy}:route:/v1:concurrent"}));
     CHECK(held->integer > 2 * 60000);
+    // A day's budget outlives its day by one; a month's, by two months.
+    const std::vector<LimitCharge> budgets = {{"key:a", LimitKind::daily_cost, 9, 1, 20787},
+                                              {"key:a", LimitKind::monthly_tokens, 9, 1, 682}};
+    REQUIRE(store.charge(budgets).admitted);
+    RedisReply day = admin.call(command({"PTTL", "{llm-proxy}:key:a:daily_cost:20787"}));
+    CHECK(day->integer > 86400000);
+    CHECK(day->integer <= 2 * 86400000);
+    RedisReply month = admin.call(command({"PTTL", "{llm-proxy}:key:a:monthly_tokens:682"}));
+    CHECK(month->integer > 31LL * 86400000);
 }
 
 TEST_CASE("fibers of one loop share a pipelined connection and take exactly the limit") {

@@ -12,13 +12,18 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "eventually.hpp"
 #include "limits/redis_connection.hpp"
 
 class RedisServer {
   public:
-    RedisServer() : port_(free_port()) { start(); }
+    // extra: more of redis-server's options, e.g. {"--requirepass", "SECRET"}.
+    explicit RedisServer(std::vector<std::string> extra = {})
+        : port_(free_port()), extra_(std::move(extra)) {
+        start();
+    }
     ~RedisServer() { stop(); }
     RedisServer(const RedisServer&) = delete;
     RedisServer& operator=(const RedisServer&) = delete;
@@ -34,15 +39,30 @@ class RedisServer {
 
     // Starts it (again, on the same port) and waits until it answers.
     void start() {
-        const std::string port = std::to_string(port_);
+        std::vector<std::string> words = {"redis-server",
+                                          "--port",
+                                          std::to_string(port_),
+                                          "--bind",
+                                          "127.0.0.1",
+                                          "--save",
+                                          "",
+                                          "--appendonly",
+                                          "no",
+                                          "--dir",
+                                          "/tmp",
+                                          "--loglevel",
+                                          "warning"};
+        words.insert(words.end(), extra_.begin(), extra_.end());
+        std::vector<char*> argv;
+        for (auto& word : words)
+            argv.push_back(word.data());
+        argv.push_back(nullptr);
         pid_ = ::fork();
         REQUIRE(pid_ >= 0);
         if (pid_ == 0) {
             const int quiet = ::open("/dev/null", O_WRONLY);  // its start-up notes
             ::dup2(quiet, STDOUT_FILENO);
-            ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
-                     "--save", "", "--appendonly", "no", "--dir", "/tmp", "--loglevel", "warning",
-                     static_cast<char*>(nullptr));
+            ::execvp("redis-server", argv.data());
             ::_exit(127);
         }
         llmproxy::RedisConnection ping(settings());
@@ -81,5 +101,6 @@ class RedisServer {
     }
 
     int port_;
+    std::vector<std::string> extra_;
     pid_t pid_ = -1;
 };
