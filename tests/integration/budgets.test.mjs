@@ -5,21 +5,17 @@
 // the budget renews; a model without a price cannot be charged to a dollar budget (403). The
 // admin key reads where every key and route stands (GET /admin/usage, `llm-proxy keys usage`).
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import OpenAI from 'openai';
 
+import { temporaryKeysFile } from './lib/keys.mjs';
 import { startMock } from './lib/mock_upstream.mjs';
 import { BIN, chatBody, post, readEvents, startProxy, upstreamConfig } from './lib/proxy.mjs';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llm-proxy-budgets-'));
-const keysFile = path.join(dir, 'keys.toml');
-const createKey = (id, ...args) =>
-  execFileSync(BIN, ['keys', 'create', id, '--keys-file', keysFile, ...args], { encoding: 'utf8' }).trim();
+const { dir, file: keysFile, create: createKey } = temporaryKeysFile('llm-proxy-budgets-');
 
 // The mock's 'json' answer reports 3 prompt and 2 completion tokens; 'stream-usage:N' 7 and N.
 // Priced at $0.50 a prompt token and $1 a completion token, a 'json' answer costs $3.50.

@@ -5,21 +5,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 
+import { temporaryKeysFile } from './lib/keys.mjs';
 import { startMock } from './lib/mock_upstream.mjs';
 import { BIN, chatBody, eventually, post, startProxy, upstreamConfig } from './lib/proxy.mjs';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llm-proxy-keys-'));
-const keysFile = path.join(dir, 'keys.toml');
-// Makes a key with the CLI; returns its secret (stdout holds it alone).
-const createKey = (id, ...args) =>
-  execFileSync(BIN, ['keys', 'create', id, '--keys-file', keysFile, ...args], { encoding: 'utf8' }).trim();
+const { dir, file: keysFile, create: createKey } = temporaryKeysFile('llm-proxy-keys-');
 
 let mock;
 let proxy;

@@ -4,22 +4,17 @@
 // then corrected from the usage the answer reports, which llm-proxy asks a stream for (and hides
 // from a client that did not ask); the openai client's own retry honours the Retry-After.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 
+import { temporaryKeysFile, freshWindow } from './lib/keys.mjs';
 import { startMock } from './lib/mock_upstream.mjs';
-import { BIN, chatBody, eventually, post, readEvents, startProxy, upstreamConfig } from './lib/proxy.mjs';
+import { chatBody, eventually, post, readEvents, startProxy, upstreamConfig } from './lib/proxy.mjs';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llm-proxy-limits-'));
-const keysFile = path.join(dir, 'keys.toml');
-const createKey = (id, ...args) =>
-  execFileSync(BIN, ['keys', 'create', id, '--keys-file', keysFile, ...args], { encoding: 'utf8' }).trim();
+const { dir, file: keysFile, create: createKey } = temporaryKeysFile('llm-proxy-limits-');
 
 const TOKENS_PER_MINUTE = 2000;
 let mock;
@@ -101,12 +96,6 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-// Counts per minute of the clock: a test counting within one waits for a fresh minute when
-// fewer than 15 s of the current one are left.
-async function freshWindow() {
-  const left = 60000 - (Date.now() % 60000);
-  if (left < 15000) await new Promise((resolve) => setTimeout(resolve, left + 100));
-}
 
 const chat = (key, { prefix = '', model = 'json', extra = {} } = {}) =>
   post(`${proxy.url}${prefix}/v1/chat/completions`, chatBody(model, extra),

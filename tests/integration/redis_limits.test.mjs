@@ -10,26 +10,21 @@
 // llm_proxy_limit_store_errors_total; once Redis is back (restarted empty), limits hold again,
 // and a request admitted while it was down gives back no place it never took.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 
+import { temporaryKeysFile, freshWindow } from './lib/keys.mjs';
 import { startMock } from './lib/mock_upstream.mjs';
-import { BIN, chatBody, eventually, readEvents, startProxy, upstreamConfig } from './lib/proxy.mjs';
+import { chatBody, eventually, readEvents, startProxy, upstreamConfig } from './lib/proxy.mjs';
 import { startRedis } from './lib/redis_server.mjs';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llm-proxy-redis-limits-'));
-const keysFile = path.join(dir, 'keys.toml');
-const createKey = (id, ...args) =>
-  execFileSync(BIN, ['keys', 'create', id, '--keys-file', keysFile, ...args], { encoding: 'utf8' }).trim();
+const { dir, file: keysFile, create: createKey } = temporaryKeysFile('llm-proxy-redis-limits-');
 
 const KEY_RPM = 10;
 const ROUTE_RPM = 6;
 const LLM_RPM = 4;
 const TOKENS_PER_MINUTE = 2000;
-const TIMEOUT_MS = 250; // [state] timeout_ms
+const TIMEOUT_MS = 1000; // [state] timeout_ms: generous, for the sanitizers' slow builds
 // Reconnection backs off up to ~2 s: counting resumes well within this.
 const RESUME_MS = 10000;
 // Each request, body included, is given up on after this: no wait here is unbounded, and a
@@ -107,12 +102,6 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-// Counts per minute of the clock: a test counting within one waits for a fresh minute when
-// fewer than 15 s of the current one are left.
-async function freshWindow() {
-  const left = 60000 - (Date.now() % 60000);
-  if (left < 15000) await new Promise((resolve) => setTimeout(resolve, left + 100));
-}
 
 // A chat request to one replica, given up on after REQUEST_TIMEOUT_MS (or when signal aborts).
 const ask = (replica, key, { prefix = '', model = 'json', extra = {}, body, signal } = {}) =>
