@@ -177,8 +177,11 @@ void TableReader::read_limits(std::string_view key, Limits& out) {
         }
         double dollars = -1;
         r.read_number(field.name, dollars, 0, 1e9);
-        if (dollars >= 0)
-            out.*field.member = std::llround(dollars * 1e6);
+        if (dollars < 0)
+            continue;
+        out.*field.member = std::llround(dollars * 1e6);
+        if (dollars > 0 && out.*field.member == 0)  // 0 would mean no budget at all
+            r.problem(r.get(field.name), field.name, "must be 0 (none) or at least 0.000001");
     }
     r.reject_unknown_keys();
 }

@@ -122,12 +122,12 @@ void RedisConnection::start_io() {
     }
     io_running_ = loop->spawn([this, loop] {
         io_fiber_ = loop->running_fiber();
-        pump(nullptr);
+        pump(nullptr);  // never throws: step() fails what it cannot do
         io_fiber_ = nullptr;
         io_running_ = false;
     });
     if (!io_running_)
-        fail_all("the server is stopping");
+        fail_all("the server is stopping", false);
 }
 
 void RedisConnection::pump(Waiter* until) {
@@ -154,7 +154,7 @@ void RedisConnection::step() {
         if (left <= 0 || !socket_.wait(events, static_cast<int>(left)))
             throw RedisUnavailable(fmt::format("no reply from Redis at {} within {} ms", address_,
                                                settings_.timeout_ms));
-    } catch (const RedisUnavailable& e) {
+    } catch (const std::exception& e) {  // RedisUnavailable, or out of memory
         fail_all(e.what());
     }
 }
@@ -196,10 +196,13 @@ void RedisConnection::connect(std::int64_t deadline_ms) {
         throw RedisUnavailable(fmt::format("cannot connect to Redis at {}: {}", address_,
                                            errno_text(error ? error : errno)));
     reader_.reset(redisReaderCreate());
+    if (!reader_)
+        throw RedisUnavailable("out of memory for a Redis reply reader");
     reply_bytes_ = 0;
-    // The connection's own commands go first, their replies checked by nobody but the log.
+    // The connection's own commands go first, their replies checked by nobody but the log,
+    // within the deadline of the first command waiting (so that they add no time to it).
     out_.insert(0, settings_.on_connect);
-    const std::int64_t deadline = now_ms() + settings_.timeout_ms;
+    const std::int64_t deadline = due_.empty() ? deadline_ms : due_.front().deadline_ms;
     for (std::size_t i = 0; i < settings_.on_connect_count; ++i)
         due_.push_front({nullptr, deadline});
 }
@@ -279,7 +282,7 @@ void RedisConnection::take_replies() {
     }
 }
 
-void RedisConnection::fail_all(const std::string& why) {
+void RedisConnection::fail_all(const std::string& why, bool outage) {
     close();
     for (const Due& due : due_) {
         if (!due.waiter)
@@ -292,6 +295,8 @@ void RedisConnection::fail_all(const std::string& why) {
     due_.clear();
     out_.clear();
     out_sent_ = 0;
+    if (!outage)
+        return;
     // Threads failing at once may each double it: the backoff only grows faster.
     const int last = health_->backoff_ms;
     const int backoff = last ? std::min(last * 2, kLongestBackoffMs) : kFirstBackoffMs;

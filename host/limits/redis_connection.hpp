@@ -108,8 +108,9 @@ class RedisConnection {
     bool write_some();
     bool read_some();
     void take_replies();
-    // Every due command fails with why; the connection closes; calls fail until the backoff ends.
-    void fail_all(const std::string& why);
+    // Every due command fails with why; the connection closes. For an outage (not the loop
+    // stopping), calls then fail until the backoff ends, and the outage is logged once.
+    void fail_all(const std::string& why, bool outage = true);
     void close();
 
     RedisSettings settings_;

@@ -247,34 +247,38 @@ void RedisLimitStore::correct(const LimitCharge& charge, std::int64_t delta,
 
 std::optional<std::vector<std::int64_t>> RedisLimitStore::counts(
     std::span<const LimitCharge> charges) {
+    // In slices: each reply stays far below what a connection takes as one (RedisConnection),
+    // however many keys the report covers.
+    constexpr std::size_t kSlice = 500;
     std::vector<std::int64_t> out;
-    if (charges.empty())
-        return out;
-    std::vector<std::string> names;
-    names.reserve(charges.size());
-    for (const LimitCharge& charge : charges)
-        names.push_back(counter_name(charge, charge.window));
-    std::vector<std::string_view> words{"MGET"};
-    words.insert(words.end(), names.begin(), names.end());
-    std::string command;
-    append_command(command, words);
-    RedisReply reply;
-    try {
-        reply = connection().call(command);
-    } catch (const RedisUnavailable& e) {
-        spdlog::debug("limits: {}", e.what());
-        return std::nullopt;
-    }
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != charges.size()) {
-        warn_now_and_then("Redis answered MGET with something else than the counts");
-        return std::nullopt;
-    }
-    for (std::size_t i = 0; i < reply->elements; ++i) {
-        const redisReply& count = *reply->element[i];
-        std::int64_t value = 0;
-        if (count.type == REDIS_REPLY_STRING)
-            std::from_chars(count.str, count.str + count.len, value);
-        out.push_back(value);
+    out.reserve(charges.size());
+    for (std::size_t first = 0; first < charges.size(); first += kSlice) {
+        const auto slice = charges.subspan(first, std::min(kSlice, charges.size() - first));
+        std::vector<std::string> names;
+        for (const LimitCharge& charge : slice)
+            names.push_back(counter_name(charge, charge.window));
+        std::vector<std::string_view> words{"MGET"};
+        words.insert(words.end(), names.begin(), names.end());
+        std::string command;
+        append_command(command, words);
+        RedisReply reply;
+        try {
+            reply = connection().call(command);
+        } catch (const RedisUnavailable& e) {
+            spdlog::debug("limits: {}", e.what());
+            return std::nullopt;
+        }
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements != slice.size()) {
+            warn_now_and_then("Redis answered MGET with something else than the counts");
+            return std::nullopt;
+        }
+        for (std::size_t i = 0; i < reply->elements; ++i) {
+            const redisReply& count = *reply->element[i];
+            std::int64_t value = 0;
+            if (count.type == REDIS_REPLY_STRING)
+                std::from_chars(count.str, count.str + count.len, value);
+            out.push_back(value);
+        }
     }
     return out;
 }

@@ -241,10 +241,10 @@ ClientKey new_key(const KeysOptions& options, std::int64_t now, std::string& sec
         if (field.dollars) {
             double dollars = 0;
             auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), dollars);
-            if (ec != std::errc() || end != text.data() + text.size() || !(dollars > 0) ||
+            if (ec != std::errc() || end != text.data() + text.size() || !(dollars >= 1e-6) ||
                 dollars > 1e9)
-                throw UsageError(option + " takes an amount of dollars above 0, not '" + text +
-                                 "'");
+                throw UsageError(option + " takes an amount of dollars from 0.000001, not '" +
+                                 text + "'");
             key.limits.*field.member = std::llround(dollars * 1e6);
             continue;
         }

@@ -358,6 +358,8 @@ output_per_million = 1
     CHECK(config.price_of("gpt-4o-mini")->input_per_million == 5);  // the longest pattern
     CHECK(config.price_of("claude")->output_per_million == 1);
     CHECK(parse_config(kMinimal, "test.toml").price_of("gpt-4o") == nullptr);
+    CHECK(lines(problems_of(kMinimal + "limits = { cost_per_month = 0.0000001 }\n")) ==
+          "9: route[0].limits.cost_per_month: must be 0 (none) or at least 0.000001\n");
     CHECK(lines(problems_of(kMinimal + R"(limits = { cost_per_day = -1 }
 
 [prices."a b"]

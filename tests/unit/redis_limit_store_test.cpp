@@ -114,6 +114,26 @@ TEST_CASE("a Redis with a password is asked with it, and without it is unavailab
     CHECK(verdict.admitted);
 }
 
+TEST_CASE("a report over thousands of counters is read in slices, and charges go on") {
+    RedisServer redis;
+    RedisLimitStore store(redis.settings(), false);
+    REQUIRE(charge_in(store, {kRequests}, 1).admitted);
+    std::vector<std::string> holders;
+    // Even as nils (5 bytes each), their counts in one reply would pass the 64 KiB a connection
+    // takes as one reply.
+    for (int i = 0; i < 14000; ++i)
+        holders.push_back("key:k" + std::to_string(i));
+    std::vector<LimitCharge> probes;
+    for (const auto& holder : holders)
+        probes.push_back({holder, LimitKind::requests, 5, 0, 1});
+    probes.push_back({kRequests.holder, LimitKind::requests, 5, 0, 1});
+    const auto counts = store.counts(probes);
+    REQUIRE(counts);
+    CHECK(counts->size() == probes.size());
+    CHECK(counts->back() == 1);
+    CHECK_FALSE(charge_in(store, {kRequests}, 1).unavailable);
+}
+
 TEST_CASE("the scripts run again after Redis's script cache was flushed") {
     RedisServer redis;
     RedisLimitStore store(redis.settings(), false);
