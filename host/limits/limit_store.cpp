@@ -1,6 +1,7 @@
 #include "limits/limit_store.hpp"
 
 #include <array>
+#include <atomic>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -65,6 +66,11 @@ std::string_view kind_name(LimitKind kind) {
 
 std::string_view kind_words(LimitKind kind) {
     return kKindNames[static_cast<std::size_t>(kind)].words;
+}
+
+std::uint64_t next_place() {
+    static std::atomic<std::uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 std::int64_t window_of(LimitKind kind, std::int64_t now_ms) {

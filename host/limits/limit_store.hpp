@@ -74,7 +74,13 @@ struct LimitCharge {
     std::int64_t limit = 0;
     std::int64_t amount = 0;
     std::int64_t window = 0;  // window_of(kind, the time of the charge)
+    // For concurrent requests: the request's place, unique in the process (next_place()), for a
+    // store that keeps places one by one.
+    std::uint64_t place = 0;
 };
+
+// [thread-safe] A place number no other request of this process has.
+std::uint64_t next_place();
 
 // At most three holders (key, route, llm) of every kind each.
 inline constexpr std::size_t kMaxCharges = 3 * kLimitKinds;

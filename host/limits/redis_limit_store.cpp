@@ -4,6 +4,7 @@
 #include <hiredis/hiredis.h>
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
+#include <sys/random.h>
 
 #include <array>
 #include <charconv>
@@ -15,24 +16,54 @@ namespace llmproxy {
 
 namespace {
 
-// KEYS: the counters. ARGV: for each, its limit, the amount, and the counter's time to live (ms).
-// Returns {1, 0, count...} with the counts after the charges, or {0, i, count...} when counter
-// i (from 1) has no room, nothing charged.
+// KEYS: the counters. ARGV: for each, its limit, the amount, the counter's time to live (ms), and
+// for concurrent requests the request's place (a sorted set's member, scored by when it was
+// taken, "" for plain counts); last, the time now (ms since the epoch). A place older than its
+// time to live no longer counts. Returns {1, 0, count...} with the counts after the charges, or
+// {0, i, count...} when counter i (from 1) has no room, nothing charged.
 constexpr std::string_view kChargeScript = R"lua(
+local now = tonumber(ARGV[4 * #KEYS + 1])
 local counts = {}
 local refused = 0
 for i = 1, #KEYS do
-  counts[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if refused == 0 and counts[i] + tonumber(ARGV[3 * i - 1]) > tonumber(ARGV[3 * i - 2]) then
+  if ARGV[4 * i] ~= '' then
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - tonumber(ARGV[4 * i - 1]))
+    counts[i] = redis.call('ZCARD', KEYS[i])
+  else
+    counts[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
+  end
+  if refused == 0 and counts[i] + tonumber(ARGV[4 * i - 2]) > tonumber(ARGV[4 * i - 3]) then
     refused = i
   end
 end
 if refused > 0 then return {0, refused, unpack(counts)} end
 for i = 1, #KEYS do
-  counts[i] = redis.call('INCRBY', KEYS[i], ARGV[3 * i - 1])
-  redis.call('PEXPIRE', KEYS[i], ARGV[3 * i])
+  if ARGV[4 * i] ~= '' then
+    redis.call('ZADD', KEYS[i], now, ARGV[4 * i])
+    counts[i] = redis.call('ZCARD', KEYS[i])
+  else
+    counts[i] = redis.call('INCRBY', KEYS[i], ARGV[4 * i - 2])
+  end
+  redis.call('PEXPIRE', KEYS[i], ARGV[4 * i - 1])
 end
 return {1, 0, unpack(counts)}
+)lua";
+
+// KEYS: counters. ARGV: for each, "z" for a concurrent one's places (counted while younger than
+// the time to live that comes next to last), "" for a plain count; last, the time now (ms).
+// Returns their counts.
+constexpr std::string_view kCountScript = R"lua(
+local now = tonumber(ARGV[#ARGV])
+local oldest = now - tonumber(ARGV[#ARGV - 1])
+local counts = {}
+for i = 1, #KEYS do
+  if ARGV[i] == 'z' then
+    counts[i] = redis.call('ZCOUNT', KEYS[i], '(' .. oldest, '+inf')
+  else
+    counts[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
+  end
+end
+return counts
 )lua";
 
 // KEYS[1]: a counter. ARGV: the amount to add (negative: to take), the counter's time to live
@@ -73,15 +104,22 @@ const std::string& add_sha() {
     return sha;
 }
 
-// The counter of a charge: "{llm-proxy}:HOLDER:KIND", and ":WINDOW" for windowed kinds.
+const std::string& count_sha() {
+    static const std::string sha = sha1_hex(kCountScript);
+    return sha;
+}
+
+// The counter of a charge: "{llm-proxy}:HOLDER:KIND:WINDOW", and for concurrent requests
+// "{llm-proxy}:HOLDER:concurrent:places", the sorted set of the places taken.
 std::string counter_name(const LimitCharge& charge, std::int64_t window) {
     if (charge.kind == LimitKind::concurrent)
-        return fmt::format("{{llm-proxy}}:{}:{}", charge.holder, kind_name(charge.kind));
+        return fmt::format("{{llm-proxy}}:{}:concurrent:places", charge.holder);
     return fmt::format("{{llm-proxy}}:{}:{}:{}", charge.holder, kind_name(charge.kind), window);
 }
 
-// How long a counter outlives its last change: a window's, past the window's end; a concurrent
-// count's, so that the places of a replica that died holding them come back.
+// How long a counter outlives its last change, a window's past the window's end; and how long a
+// concurrent request's place counts, so that a place whose release was lost (a replica that
+// died, a reply lost in an outage) comes back.
 std::int64_t ttl_of(LimitKind kind) {
     switch (kind) {
         case LimitKind::requests:
@@ -100,6 +138,21 @@ std::int64_t ttl_of(LimitKind kind) {
 }
 
 std::atomic<std::uint64_t> next_store_id{1};
+
+std::int64_t epoch_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// A random number telling this store's places from every other replica's.
+std::uint64_t random_instance() {
+    std::uint64_t value = 0;
+    if (::getrandom(&value, sizeof value, 0) != sizeof value)
+        value =
+            static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    return value;
+}
 
 // Says why a reply is not the script's answer; empty when it is: {admitted, refused, count...}.
 std::string charge_reply_problem(const redisReply& reply, std::size_t charges) {
@@ -144,7 +197,10 @@ void warn_now_and_then(const std::string& problem) {
 }  // namespace
 
 RedisLimitStore::RedisLimitStore(RedisSettings settings, bool fail_open)
-    : settings_(std::move(settings)), fail_open_(fail_open), id_(next_store_id++) {
+    : settings_(std::move(settings)),
+      fail_open_(fail_open),
+      id_(next_store_id++),
+      instance_(random_instance()) {
     // Each new connection logs in, then loads the scripts, so that EVALSHA finds them.
     settings_.on_connect.clear();
     settings_.on_connect_count = 0;
@@ -152,7 +208,7 @@ RedisLimitStore::RedisLimitStore(RedisSettings settings, bool fail_open)
         append_command(settings_.on_connect, {"AUTH", settings_.password});
         ++settings_.on_connect_count;
     }
-    for (std::string_view script : {kChargeScript, kAddScript}) {
+    for (std::string_view script : {kChargeScript, kAddScript, kCountScript}) {
         append_command(settings_.on_connect, {"SCRIPT", "LOAD", script});
         ++settings_.on_connect_count;
     }
@@ -182,18 +238,22 @@ RedisConnection& RedisLimitStore::connection() {
 LimitVerdict RedisLimitStore::charge(std::span<const LimitCharge> charges) {
     const std::size_t count = std::min(charges.size(), kMaxCharges);
     std::array<std::string, kMaxCharges> names;
-    std::array<std::string, 3 * kMaxCharges> numbers;
+    std::array<std::string, 4 * kMaxCharges + 1> numbers;
     for (std::size_t i = 0; i < count; ++i) {
         names[i] = counter_name(charges[i], charges[i].window);
-        numbers[3 * i] = std::to_string(charges[i].limit);
-        numbers[3 * i + 1] = std::to_string(charges[i].amount);
-        numbers[3 * i + 2] = std::to_string(ttl_of(charges[i].kind));
+        numbers[4 * i] = std::to_string(charges[i].limit);
+        numbers[4 * i + 1] = std::to_string(charges[i].amount);
+        numbers[4 * i + 2] = std::to_string(ttl_of(charges[i].kind));
+        if (charges[i].kind == LimitKind::concurrent)
+            numbers[4 * i + 3] = place_name(charges[i]);
     }
+    numbers[4 * count] = std::to_string(epoch_ms());
     const std::string key_count = std::to_string(count);
     auto command = [&](std::string_view verb, std::string_view script) {
         std::vector<std::string_view> words{verb, script, key_count};
         words.insert(words.end(), names.begin(), names.begin() + static_cast<long>(count));
-        words.insert(words.end(), numbers.begin(), numbers.begin() + static_cast<long>(3 * count));
+        words.insert(words.end(), numbers.begin(),
+                     numbers.begin() + static_cast<long>(4 * count + 1));
         std::string text;
         append_command(text, words);
         return text;
@@ -250,6 +310,8 @@ std::optional<std::vector<std::int64_t>> RedisLimitStore::counts(
     // In slices: each reply stays far below what a connection takes as one (RedisConnection),
     // however many keys the report covers.
     constexpr std::size_t kSlice = 500;
+    const std::string now = std::to_string(epoch_ms());
+    const std::string place_ttl = std::to_string(ttl_of(LimitKind::concurrent));
     std::vector<std::int64_t> out;
     out.reserve(charges.size());
     for (std::size_t first = 0; first < charges.size(); first += kSlice) {
@@ -257,34 +319,54 @@ std::optional<std::vector<std::int64_t>> RedisLimitStore::counts(
         std::vector<std::string> names;
         for (const LimitCharge& charge : slice)
             names.push_back(counter_name(charge, charge.window));
-        std::vector<std::string_view> words{"MGET"};
+        const std::string key_count = std::to_string(slice.size());
+        std::vector<std::string_view> words{"EVALSHA", count_sha(), key_count};
         words.insert(words.end(), names.begin(), names.end());
+        for (const LimitCharge& charge : slice)
+            words.push_back(charge.kind == LimitKind::concurrent ? "z" : "");
+        words.push_back(place_ttl);
+        words.push_back(now);
         std::string command;
         append_command(command, words);
         RedisReply reply;
         try {
-            reply = connection().call(command);
+            RedisConnection& redis = connection();
+            reply = redis.call(command);
+            if (is_noscript(*reply)) {
+                words[0] = "EVAL";
+                words[1] = kCountScript;
+                command.clear();
+                append_command(command, words);
+                reply = redis.call(command);
+            }
         } catch (const RedisUnavailable& e) {
             spdlog::debug("limits: {}", e.what());
             return std::nullopt;
         }
         if (reply->type != REDIS_REPLY_ARRAY || reply->elements != slice.size()) {
-            warn_now_and_then("Redis answered MGET with something else than the counts");
+            warn_now_and_then("Redis answered the counts' script with something else than counts");
             return std::nullopt;
         }
-        for (std::size_t i = 0; i < reply->elements; ++i) {
-            const redisReply& count = *reply->element[i];
-            std::int64_t value = 0;
-            if (count.type == REDIS_REPLY_STRING)
-                std::from_chars(count.str, count.str + count.len, value);
-            out.push_back(value);
-        }
+        for (std::size_t i = 0; i < reply->elements; ++i)
+            out.push_back(
+                reply->element[i]->type == REDIS_REPLY_INTEGER ? reply->element[i]->integer : 0);
     }
     return out;
 }
 
 void RedisLimitStore::release(const LimitCharge& charge) {
-    add(charge, 0, -charge.amount, true);
+    std::string text;
+    append_command(text, {"ZREM", counter_name(charge, 0), place_name(charge)});
+    try {
+        connection().send(text);  // a place whose release is lost stops counting in time
+    } catch (const RedisUnavailable& e) {
+        spdlog::debug("limits: a concurrent place of {} is not given back now: {}", charge.holder,
+                      e.what());
+    }
+}
+
+std::string RedisLimitStore::place_name(const LimitCharge& charge) const {
+    return fmt::format("{:016x}:{}", instance_, charge.place);
 }
 
 }  // namespace llmproxy

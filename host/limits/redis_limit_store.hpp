@@ -4,9 +4,11 @@
 // A request's charges are one Lua script run atomically by Redis: every counter is read, and all
 // are increased only when each has room (the same all-or-none as LocalLimitStore). Windowed
 // counters are named by their window and expire a window after its end (a minute, a day, or two
-// months for a month's); concurrent counters expire ten minutes after their last change, so that
-// places held by a replica that died come back. Corrections and releases are sent without
-// waiting for their replies.
+// months for a month's). Concurrent requests hold places: members of a sorted set scored by when
+// they were taken, given back one by one (ZREM, which may be sent twice or lost without harm) and
+// counted for ten minutes at most, so that a place whose release was lost (a replica that died,
+// a reply lost in an outage) comes back; a request held longer stops counting then. Corrections
+// and releases are sent without waiting for their replies.
 //
 // Every counter is under the one hash tag {llm-proxy}: a request's script touches the counters
 // of its key, its route and its llm, which a Redis Cluster runs only when they share a slot.
@@ -43,6 +45,8 @@ class RedisLimitStore final : public LimitStore {
   private:
     // This thread's connection.
     RedisConnection& connection();
+    // The member naming a concurrent charge's place: this store's instance and the charge's place.
+    std::string place_name(const LimitCharge& charge) const;
     // Adds delta to the charge's counter of window (only when it exists, when only_existing),
     // never below 0, without waiting.
     void add(const LimitCharge& charge, std::int64_t window, std::int64_t delta,
@@ -51,8 +55,9 @@ class RedisLimitStore final : public LimitStore {
     RedisSettings settings_;
     const std::shared_ptr<RedisHealth> health_ = std::make_shared<RedisHealth>();
     const bool fail_open_;
-    const std::uint64_t id_;  // tells this store's connections in the threads' caches
-    std::mutex mutex_;        // guards connections_
+    const std::uint64_t id_;        // tells this store's connections in the threads' caches
+    const std::uint64_t instance_;  // random: names this store's places apart from others'
+    std::mutex mutex_;              // guards connections_
     std::unordered_map<std::thread::id, std::unique_ptr<RedisConnection>> connections_;
 };
 

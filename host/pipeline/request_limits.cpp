@@ -79,7 +79,12 @@ void RequestLimits::add(std::string_view holder, const Limits& limits, std::int6
     for (const auto& [kind, limit] : limits_by_kind(limits)) {
         if (limit <= 0)
             continue;
-        charges_[count_++] = {holder, kind, limit, 1, window_of(kind, now_ms)};
+        charges_[count_++] = {holder,
+                              kind,
+                              limit,
+                              1,
+                              window_of(kind, now_ms),
+                              kind == LimitKind::concurrent ? next_place() : 0};
         counts_usage_ = counts_usage_ || counts_tokens(kind) || counts_cost(kind);
     }
 }

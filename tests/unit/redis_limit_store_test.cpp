@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 
 #include "charge_in.hpp"
 #include "limits/redis_limit_store.hpp"
@@ -134,6 +135,34 @@ TEST_CASE("a report over thousands of counters is read in slices, and charges go
     CHECK_FALSE(charge_in(store, {kRequests}, 1).unavailable);
 }
 
+TEST_CASE("a concurrent place is given back once, however often, and a lost one stops counting") {
+    RedisServer redis;
+    RedisLimitStore store(redis.settings(), false);
+    auto place = [](std::uint64_t number) {
+        LimitCharge charge{"key:a", LimitKind::concurrent, 2, 1};
+        charge.place = number;
+        return charge;
+    };
+    REQUIRE(charge_in(store, {place(1)}, 0).admitted);
+    REQUIRE(charge_in(store, {place(2)}, 0).admitted);
+    store.release(place(1));
+    store.release(place(1));  // again (a retried release): place 2 is still held
+    CHECK(charge_in(store, {place(3)}, 0).admitted);
+    CHECK_FALSE(charge_in(store, {place(4)}, 0).admitted);
+    // A place taken eleven minutes ago whose release never came (a replica that died) is gone.
+    RedisConnection admin(redis.settings());
+    const std::string key = "{llm-proxy}:key:a:concurrent:places";
+    admin.call(command({"DEL", key}));
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    admin.call(command({"ZADD", key, std::to_string(now - 11 * 60000), "dead-replica:1"}));
+    admin.call(command({"ZADD", key, std::to_string(now - 11 * 60000), "dead-replica:2"}));
+    const LimitVerdict verdict = charge_in(store, {place(5)}, 0);
+    CHECK(verdict.admitted);
+    CHECK(verdict.used[0] == 1);
+}
+
 TEST_CASE("the scripts run again after Redis's script cache was flushed") {
     RedisServer redis;
     RedisLimitStore store(redis.settings(), false);
@@ -154,7 +183,7 @@ TEST_CASE("counters are named by holder, kind and minute, under one hash tag, an
     RedisReply windowed = admin.call(command({"PTTL", "{llm-proxy}:key:a:requests:29935440"}));
     CHECK(windowed->integer > 60000);
     CHECK(windowed->integer <= 2 * 60000);
-    RedisReply held = admin.call(command({"PTTL", "{llm-proxy}:route:/v1:concurrent"}));
+    RedisReply held = admin.call(command({"PTTL", "{llm-proxy}:route:/v1:concurrent:places"}));
     CHECK(held->integer > 2 * 60000);
     // A day's budget outlives its day by one; a month's, by two months.
     const std::vector<LimitCharge> budgets = {{"key:a", LimitKind::daily_cost, 9, 1, 20787},
@@ -179,12 +208,14 @@ TEST_CASE("fibers of one loop share a pipelined connection and take exactly the 
     constexpr int kFibers = 200;
     for (int i = 0; i < kFibers; ++i)
         REQUIRE(loop.spawn([&] {
-            const std::vector<LimitCharge> both = {charge, held};
+            LimitCharge place = held;
+            place.place = next_place();
+            const std::vector<LimitCharge> both = {charge, place};
             const LimitVerdict verdict = charge_in(store, both, 3);
             admitted += verdict.admitted;
             unavailable += verdict.unavailable;
             if (verdict.admitted)
-                store.release(held);  // sent without waiting
+                store.release(place);  // sent without waiting
             ++done;
         }));
     REQUIRE(eventually([&] { return done == kFibers; }));
@@ -193,8 +224,9 @@ TEST_CASE("fibers of one loop share a pipelined connection and take exactly the 
     // Every release reached Redis: the concurrent count is back to nothing.
     RedisConnection admin(redis.settings());
     CHECK(eventually([&] {
-        RedisReply count = admin.call(command({"GET", "{llm-proxy}:route:/v1:concurrent"}));
-        return count->type == REDIS_REPLY_STRING && std::string_view(count->str, count->len) == "0";
+        RedisReply count =
+            admin.call(command({"ZCARD", "{llm-proxy}:route:/v1:concurrent:places"}));
+        return count->type == REDIS_REPLY_INTEGER && count->integer == 0;
     }));
     loop.stop();
 }
