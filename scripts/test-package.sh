@@ -6,12 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail() { echo "test-package: FAIL: $*" >&2; exit 1; }
+# Whether text holds pattern. (Not `command | grep -q`: grep leaves at the first match, and under
+# pipefail the command's write into the closed pipe then fails the test.)
+holds() { grep -q -- "$2" <<< "$1"; }
 [ "$(id -u)" -eq 0 ] || fail "needs root: it installs the package with dpkg"
 scripts/install-deps.sh --test
 
 deb=$(scripts/package.sh | tail -1)
 echo "test-package: $deb"
-dpkg-deb --info "$deb" | grep -q "Depends:.*adduser" || fail "the package does not depend on adduser"
+holds "$(dpkg-deb --info "$deb")" "Depends:.*adduser" || fail "the package does not depend on adduser"
 dpkg --purge llm-proxy > /dev/null 2>&1 || true  # a leftover of an earlier run
 dpkg -i "$deb" > /dev/null
 
@@ -24,7 +27,7 @@ for f in "${installed[@]}"; do [ -e "$f" ] || fail "$f is not installed"; done
 getent passwd llm-proxy > /dev/null || fail "no llm-proxy user"
 [ "$(stat -c '%U:%G %a' /etc/llm-proxy/config.toml)" = "root:llm-proxy 640" ] ||
   fail "/etc/llm-proxy/config.toml is $(stat -c '%U:%G %a' /etc/llm-proxy/config.toml)"
-dpkg-query -W -f='${Conffiles}' llm-proxy | grep -q "/etc/llm-proxy/config.toml" ||
+holds "$(dpkg-query -W -f='${Conffiles}' llm-proxy)" "/etc/llm-proxy/config.toml" ||
   fail "the configuration is not a conffile (an upgrade would overwrite the operator's edits)"
 if command -v systemd-analyze > /dev/null; then
   systemd-analyze verify /lib/systemd/system/llm-proxy.service || fail "systemd-analyze verify"
@@ -46,9 +49,9 @@ for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$port") 2> /dev/null && brea
 answer=$(curl -sf "http://127.0.0.1:$port/v1/chat/completions" -H 'content-type: application/json' \
   -d '{"model":"echo","messages":[{"role":"user","content":"installed and answering"}]}') ||
   { cat "$log"; fail "no answer from the installed llm-proxy"; }
-echo "$answer" | grep -q "installed and answering" || fail "unexpected answer: $answer"
-curl -sf "http://127.0.0.1:$port/readyz" | grep -q ready || fail "/readyz"
-curl -sf "http://127.0.0.1:$port/status" | grep -q "<title>llm-proxy status" ||
+holds "$answer" "installed and answering" || fail "unexpected answer: $answer"
+holds "$(curl -sf "http://127.0.0.1:$port/readyz")" ready || fail "/readyz"
+holds "$(curl -sf "http://127.0.0.1:$port/status")" "<title>llm-proxy status" ||
   fail "the installed status page"
 grep -q "loaded plugin org.llm-proxy.echo .* from /usr/lib/llm-proxy/plugins/echo.so" "$log" ||
   grep -q "listening on" "$log" || { cat "$log"; fail "the plugins did not load from /usr/lib/llm-proxy/plugins"; }
