@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -66,6 +67,12 @@ std::string_view kind_name(LimitKind kind) {
 
 std::string_view kind_words(LimitKind kind) {
     return kKindNames[static_cast<std::size_t>(kind)].words;
+}
+
+std::int64_t epoch_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 std::uint64_t next_place() {

@@ -57,6 +57,9 @@ inline std::array<std::pair<LimitKind, std::int64_t>, kLimitKinds> limits_by_kin
     return out;
 }
 
+// The wall clock, in ms since the epoch: what windows are read from.
+std::int64_t epoch_ms();
+
 // The windows a kind counts in: numbered spans of the clock, the same on every replica whose
 // clock is right. Minutes and UTC days since the epoch, UTC months since January 1970; a
 // concurrent count has one window (0), for good.

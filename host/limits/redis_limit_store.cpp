@@ -139,12 +139,6 @@ std::int64_t ttl_of(LimitKind kind) {
 
 std::atomic<std::uint64_t> next_store_id{1};
 
-std::int64_t epoch_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // A random number telling this store's places from every other replica's.
 std::uint64_t random_instance() {
     std::uint64_t value = 0;

@@ -313,12 +313,6 @@ class RequestFlow : public SideCaller {
             limits.used({}, epoch_ms());
     }
 
-    static std::int64_t epoch_ms() {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-            .count();
-    }
-
     // The request's max_tokens (or max_completion_tokens), when it gives a whole number.
     std::optional<std::int64_t> max_tokens() {
         // Most bodies name neither: a search for the text beats two lookups of absent fields.

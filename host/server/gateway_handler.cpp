@@ -40,12 +40,6 @@ std::optional<std::string_view> query_value(std::string_view uri, std::string_vi
     return std::nullopt;
 }
 
-std::int64_t epoch_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // An error in the form the client API's clients expect (api: null for OpenAI's, the built-in).
 void send_error_for(const ClientApiRuntime* api, HttpResponse& response, const ApiError& error) {
     if (api && error.status != ApiError::client_closed().status)

@@ -20,3 +20,10 @@ inline void correct_in(llmproxy::LimitStore& store, llmproxy::LimitCharge charge
     charge.window = window;
     store.correct(charge, delta, now_window);
 }
+
+// Request number `number`'s place under key a's limit of two concurrent requests.
+inline llmproxy::LimitCharge key_a_place(std::uint64_t number) {
+    llmproxy::LimitCharge charge{"key:a", llmproxy::LimitKind::concurrent, 2, 1};
+    charge.place = number;
+    return charge;
+}

@@ -146,17 +146,12 @@ TEST_CASE_TEMPLATE("concurrent requests are held across windows until given back
     Store counters;
     LimitStore& store = counters.store;
     // Each request's place is its own (RequestLimits numbers them).
-    auto place = [](std::uint64_t number) {
-        LimitCharge charge{"key:a", LimitKind::concurrent, 2, 1};
-        charge.place = number;
-        return charge;
-    };
-    CHECK(charge_in(store, {place(1)}, 1).admitted);
-    CHECK(charge_in(store, {place(2)}, 2).admitted);
-    CHECK_FALSE(charge_in(store, {place(3)}, 3).admitted);
-    store.release(place(1));
-    CHECK(charge_in(store, {place(4)}, 4).admitted);
-    CHECK_FALSE(charge_in(store, {place(5)}, 4).admitted);
+    CHECK(charge_in(store, {key_a_place(1)}, 1).admitted);
+    CHECK(charge_in(store, {key_a_place(2)}, 2).admitted);
+    CHECK_FALSE(charge_in(store, {key_a_place(3)}, 3).admitted);
+    store.release(key_a_place(1));
+    CHECK(charge_in(store, {key_a_place(4)}, 4).admitted);
+    CHECK_FALSE(charge_in(store, {key_a_place(5)}, 4).admitted);
 }
 
 TEST_CASE_TEMPLATE("counts are read in each charge's window without charging", Store, InProcess,

@@ -138,17 +138,12 @@ TEST_CASE("a report over thousands of counters is read in slices, and charges go
 TEST_CASE("a concurrent place is given back once, however often, and a lost one stops counting") {
     RedisServer redis;
     RedisLimitStore store(redis.settings(), false);
-    auto place = [](std::uint64_t number) {
-        LimitCharge charge{"key:a", LimitKind::concurrent, 2, 1};
-        charge.place = number;
-        return charge;
-    };
-    REQUIRE(charge_in(store, {place(1)}, 0).admitted);
-    REQUIRE(charge_in(store, {place(2)}, 0).admitted);
-    store.release(place(1));
-    store.release(place(1));  // again (a retried release): place 2 is still held
-    CHECK(charge_in(store, {place(3)}, 0).admitted);
-    CHECK_FALSE(charge_in(store, {place(4)}, 0).admitted);
+    REQUIRE(charge_in(store, {key_a_place(1)}, 0).admitted);
+    REQUIRE(charge_in(store, {key_a_place(2)}, 0).admitted);
+    store.release(key_a_place(1));
+    store.release(key_a_place(1));  // again (a retried release): place 2 is still held
+    CHECK(charge_in(store, {key_a_place(3)}, 0).admitted);
+    CHECK_FALSE(charge_in(store, {key_a_place(4)}, 0).admitted);
     // A place taken eleven minutes ago whose release never came (a replica that died) is gone.
     RedisConnection admin(redis.settings());
     const std::string key = "{llm-proxy}:key:a:concurrent:places";
@@ -158,7 +153,7 @@ TEST_CASE("a concurrent place is given back once, however often, and a lost one 
                          .count();
     admin.call(command({"ZADD", key, std::to_string(now - 11 * 60000), "dead-replica:1"}));
     admin.call(command({"ZADD", key, std::to_string(now - 11 * 60000), "dead-replica:2"}));
-    const LimitVerdict verdict = charge_in(store, {place(5)}, 0);
+    const LimitVerdict verdict = charge_in(store, {key_a_place(5)}, 0);
     CHECK(verdict.admitted);
     CHECK(verdict.used[0] == 1);
 }
