@@ -30,6 +30,9 @@ constexpr std::size_t kMinBodyStep = 64 * 1024;
 // Up to this much of an announced length is reserved at once (address space only: untouched
 // pages take no memory), so that most bodies are never copied to a larger buffer as they grow.
 constexpr std::size_t kReservedUpFront = 1 << 20;
+// And this much more, so that a small edit of the body (a stream asked for its usage) does not
+// copy it to a larger buffer.
+constexpr std::size_t kEditRoom = 64;
 
 }  // namespace
 
@@ -207,7 +210,8 @@ std::string ClientSocket::read_body(const HttpRequest& request, std::size_t limi
     if (request.chunked) {
         read_chunked(body, limit);
     } else {
-        body.reserve(std::min(static_cast<std::size_t>(request.content_length), kReservedUpFront));
+        body.reserve(std::min(static_cast<std::size_t>(request.content_length), kReservedUpFront) +
+                     kEditRoom);
         read_exact(static_cast<std::size_t>(request.content_length), body);
     }
     body_pending_ = false;

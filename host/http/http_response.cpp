@@ -44,7 +44,7 @@ std::string HttpResponse::head(int status, std::string_view content_type,
     const std::string& reason = Poco::Net::HTTPResponse::getReasonForStatus(
         static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
     std::string out;
-    out.reserve(256);
+    out.reserve(256 + added_.size());
     out.append(http_1_0_ ? "HTTP/1.0 " : "HTTP/1.1 ")
         .append(std::to_string(status))
         .append(" ")
@@ -54,6 +54,7 @@ std::string HttpResponse::head(int status, std::string_view content_type,
         .append("\r\nServer: llm-proxy\r\n");
     for (const auto& [name, value] : headers_)
         out.append(name).append(": ").append(value).append("\r\n");
+    out.append(added_);
     if (!content_type.empty())
         out.append("Content-Type: ").append(content_type).append("\r\n");
     out.append(framing);

@@ -21,8 +21,10 @@ class HttpResponse {
     // Sets a header, replacing any of the same name. Content-Length, Transfer-Encoding,
     // Connection, Date and Server are the response's own and must not be set.
     void set(std::string_view name, std::string_view value) { set_header(headers_, name, value); }
-    // Adds a header the caller knows is not set yet (no search for one of the same name).
-    void add(std::string_view name, std::string_view value) { headers_.emplace_back(name, value); }
+    // Adds header lines ("Name: value\r\n" each, well formed: the caller's own) that nothing sets
+    // before or after them: written into the head as they are (no search for headers of the
+    // same names, and set() cannot replace them).
+    void add_lines(std::string_view lines) { added_.append(lines); }
     // The connection stays open after this answer: the request allowed it, and its body (if any)
     // was read by the time the head went out.
     bool keep_alive() const { return keep_alive_; }
@@ -50,6 +52,7 @@ class HttpResponse {
     bool http_1_0_;
     bool keep_alive_;
     HeaderList headers_;
+    std::string added_;  // the head lines of add_lines()
     int status_ = 200;
     bool sent_ = false;
     bool streaming_ = false;

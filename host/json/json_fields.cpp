@@ -1,5 +1,6 @@
 #include "json/json_fields.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -340,6 +341,48 @@ std::optional<Span> find(std::string_view json, std::string_view pointer, Index*
     if (!slot)
         return std::nullopt;
     return slot->value;
+}
+
+void find_members(std::string_view json, std::span<const std::string_view> keys,
+                  std::span<std::optional<Span>> spans, Index* index) {
+    std::fill(spans.begin(), spans.end(), std::nullopt);
+    const Span root = root_span(json);
+    if (root.begin >= json.size() || json[root.begin] != '{')
+        return;
+    std::size_t i = skip_ws(json, root.begin + 1);
+    while (i < json.size() && json[i] == '"') {
+        const std::size_t key_end = skip_string(json, i);
+        const std::size_t value_begin = skip_ws(json, skip_ws(json, key_end) + 1);
+        const std::size_t value_end = skip_value(json, value_begin);
+        const std::string_view raw = json.substr(i + 1, key_end - i - 2);
+        for (std::size_t k = 0; k < keys.size(); ++k) {
+            if (spans[k] || !key_equals(raw, keys[k]))
+                continue;
+            spans[k] = Span{value_begin, value_end};
+            if (index) {
+                auto& entries = IndexAccess::entries(*index);
+                std::string pointer = "/" + std::string(keys[k]);
+                if (!cached(entries, pointer))
+                    entries.emplace_back(std::move(pointer), *spans[k]);
+            }
+            break;
+        }
+        const std::size_t next = skip_ws(json, value_end);
+        if (next >= json.size() || json[next] != ',')
+            break;
+        i = skip_ws(json, next + 1);
+    }
+}
+
+void append_member(std::string& json, std::string_view key, std::string_view value_json,
+                   Index* index) {
+    const Span root = root_span(json);
+    std::string text;
+    text.reserve(key.size() + value_json.size() + 4);
+    if (!container_is_empty(json, root))
+        text += ',';
+    text.append("\"").append(key).append("\":").append(value_json);
+    splice(json, closing_position(json, root), 0, text, index, std::nullopt);
 }
 
 std::optional<std::string_view> get(std::string_view json, std::string_view pointer, Index* index) {

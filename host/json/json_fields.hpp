@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +45,14 @@ std::optional<Span> find(std::string_view json, std::string_view pointer, Index*
 std::optional<std::string_view> get(std::string_view json, std::string_view pointer,
                                     Index* index = nullptr);
 
+// The members named by keys of the object json (the whole text: an object), found in one pass
+// over it: spans[i] is the value of keys[i], nullopt when it has none (spans.size() ==
+// keys.size()). Keys are plain member names (no '~' or '/', no escapes). With an index, each
+// member found is remembered under "/KEY". One pass costs what one lookup of an absent member
+// costs, so it beats a lookup per member when any may be absent.
+void find_members(std::string_view json, std::span<const std::string_view> keys,
+                  std::span<std::optional<Span>> spans, Index* index = nullptr);
+
 // The string value at pointer, unescaped; nullopt when absent or not a string.
 std::optional<std::string> get_string(std::string_view json, std::string_view pointer,
                                       Index* index = nullptr);
@@ -58,6 +67,12 @@ enum class Edit {
 // With an index of json, lookups use it and it stays true for the edited text.
 std::string edit(std::string& json, Edit op, std::string_view pointer, std::string_view value_json,
                  Index* index = nullptr);
+
+// Adds the member key: value_json at the end of the object json (the whole text), which the
+// caller knows lacks it: no search, no check. key is a plain member name (written as it is) and
+// value_json valid JSON, both the caller's own. With an index of json, it stays true.
+void append_member(std::string& json, std::string_view key, std::string_view value_json,
+                   Index* index = nullptr);
 
 // The JSON text of a string value (quoted and escaped): '"', '\\' and control characters escaped,
 // each byte that does not belong to valid UTF-8 replaced by U+FFFD, so the result is always valid

@@ -1,8 +1,30 @@
 #include "pipeline/request_facts.hpp"
 
+#include <array>
+#include <charconv>
+
 #include "json/json_check.hpp"
 
 namespace llmproxy {
+
+namespace {
+
+// The top-level members read, in the order of Member.
+constexpr std::array<std::string_view, 7> kMembers = {
+    "model", "messages", "input", "stream", "max_completion_tokens", "max_tokens", "stream_options",
+};
+enum Member { model, messages, input, stream, max_completion_tokens, max_tokens, stream_options };
+
+// A whole number's value, or nullopt for any other JSON text.
+std::optional<std::int64_t> whole_number(std::string_view text) {
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size())
+        return std::nullopt;
+    return value;
+}
+
+}  // namespace
 
 void check_body_json(std::string_view body) {
     if (std::string why = json_fields::check(body); !why.empty())
@@ -14,26 +36,46 @@ void check_body_json(std::string_view body) {
         throw ApiException(ApiError::bad_request("invalid_json", "the body must be a JSON object"));
 }
 
-RequestFacts scan_request(std::string_view body, Endpoint endpoint, json_fields::Index* index) {
-    check_body_json(body);
-    auto model = json_fields::get_string(body, "/model", index);
-    if (!model || model->empty())
+RequestFacts read_facts(std::string_view body, Endpoint endpoint, json_fields::Index* index) {
+    std::array<std::optional<json_fields::Span>, kMembers.size()> spans;
+    json_fields::find_members(body, kMembers, spans, index);
+    const auto text = [&](Member member) -> std::optional<std::string_view> {
+        if (!spans[member])
+            return std::nullopt;
+        return body.substr(spans[member]->begin, spans[member]->end - spans[member]->begin);
+    };
+    RequestFacts facts;
+    const std::optional<std::string_view> model_text = text(model);
+    if (model_text && model_text->size() > 2 && model_text->front() == '"')
+        json_fields::unescape(model_text->substr(1, model_text->size() - 2), facts.model);
+    if (facts.model.empty())
         throw ApiException(ApiError::bad_request(
             "missing_model", "the body needs \"model\": a non-empty string naming the model"));
-    if (endpoint == Endpoint::chat) {
-        auto messages = json_fields::get(body, "/messages", index);
-        if (!messages || messages->front() != '[')
-            throw ApiException(ApiError::bad_request(
-                "missing_messages", "the body needs \"messages\": an array of chat messages"));
-    }
-    if (endpoint == Endpoint::embedding && !json_fields::get(body, "/input", index))
+    if (endpoint == Endpoint::chat && !text(messages).value_or("").starts_with('['))
+        throw ApiException(ApiError::bad_request(
+            "missing_messages", "the body needs \"messages\": an array of chat messages"));
+    if (endpoint == Endpoint::embedding && !text(input))
         throw ApiException(ApiError::bad_request(
             "missing_input", "the body needs \"input\": the text or tokens to embed"));
-    auto stream = json_fields::get(body, "/stream", index);
-    if (stream && *stream != "true" && *stream != "false" && *stream != "null")
+    const std::optional<std::string_view> stream_text = text(stream);
+    if (stream_text && *stream_text != "true" && *stream_text != "false" && *stream_text != "null")
         throw ApiException(
             ApiError::bad_request("invalid_stream", "\"stream\" must be true or false"));
-    return {std::move(*model), stream == "true"};
+    facts.stream = stream_text == "true";
+    for (Member member : {max_completion_tokens, max_tokens})
+        if (!facts.max_tokens)
+            if (const auto number = text(member))
+                facts.max_tokens = whole_number(*number);
+    if (const auto options = text(stream_options); options && options->starts_with('{')) {
+        facts.has_stream_options = true;
+        facts.include_usage = json_fields::get(*options, "/include_usage") == "true";
+    }
+    return facts;
+}
+
+RequestFacts scan_request(std::string_view body, Endpoint endpoint, json_fields::Index* index) {
+    check_body_json(body);
+    return read_facts(body, endpoint, index);
 }
 
 }  // namespace llmproxy

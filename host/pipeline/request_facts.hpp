@@ -1,8 +1,11 @@
 // What the host itself needs to know about a canonical request body (the model, whether it asks
-// for a stream, whether the required fields are there), found without building a document: one
-// validating pass, then lookups of a few top-level fields. The body itself travels on untouched.
+// for a stream, how many tokens it may answer, whether the required fields are there), found
+// without building a document: one validating pass, then one pass over the top-level members.
+// The body itself travels on untouched.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,6 +18,10 @@ namespace llmproxy {
 struct RequestFacts {
     std::string model;
     bool stream = false;
+    // max_completion_tokens, else max_tokens, when it is a whole number.
+    std::optional<std::int64_t> max_tokens;
+    bool has_stream_options = false;  // a "stream_options" object
+    bool include_usage = false;       // stream_options.include_usage is true
 };
 
 // Throws ApiException (400 invalid_json) when body is not one strict JSON object (json_check.hpp).
@@ -26,5 +33,10 @@ void check_body_json(std::string_view body);
 // index, when given, keeps where the fields were found, for later lookups in the same body.
 RequestFacts scan_request(std::string_view body, Endpoint endpoint,
                           json_fields::Index* index = nullptr);
+
+// scan_request without the validating pass, for a body that passed it before and has only had
+// fields edited since.
+RequestFacts read_facts(std::string_view body, Endpoint endpoint,
+                        json_fields::Index* index = nullptr);
 
 }  // namespace llmproxy

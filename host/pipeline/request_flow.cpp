@@ -265,13 +265,12 @@ class RequestFlow : public SideCaller {
     // which the client then does not see unless it asked too.
     void admit_limits() {
         if ((key_ && key_->limits.any()) || route_->config->limits.any())
-            if (auto admitted = RequestLimits::admit(
-                    runtime_.limits(),
-                    {{key_ ? std::string_view(key_->limit_holder) : std::string_view(),
-                      key_ ? &key_->limits : &kNoLimits},
-                     {route_->limit_holder, &route_->config->limits}},
-                    [&] { return usage_estimate(); }, &response_, epoch_ms(), runtime_.metrics()))
-                limits_.emplace(std::move(*admitted));
+            RequestLimits::admit(
+                limits_, runtime_.limits(),
+                {{key_ ? std::string_view(key_->limit_holder) : std::string_view(),
+                  key_ ? &key_->limits : &kNoLimits},
+                 {route_->limit_holder, &route_->config->limits}},
+                [&] { return usage_estimate(); }, &response_, epoch_ms(), runtime_.metrics());
         if (((limits_ && limits_->counts_usage()) || counts_usage(llm_->config->limits)) &&
             facts_.stream && !route_->native && route_->endpoint == Endpoint::chat)
             ask_for_stream_usage();
@@ -280,18 +279,17 @@ class RequestFlow : public SideCaller {
     // The limits of the attempt's llm, charged for the attempt (none: nothing to do). A refusal
     // (LimitRefused) is the attempt's failure as a 429 would be, without the deployment's health
     // suffering: another deployment or a fallback may take the request (attempt()).
-    std::optional<RequestLimits> admit_attempt_limits() {
-        if (!llm_->config->limits.any())
-            return std::nullopt;
-        return RequestLimits::admit(
-            runtime_.limits(), {{llm_->limit_holder, &llm_->config->limits}},
-            [&] { return usage_estimate(); }, nullptr, epoch_ms(), runtime_.metrics());
+    void admit_attempt_limits(std::optional<RequestLimits>& limits) {
+        if (llm_->config->limits.any())
+            RequestLimits::admit(
+                limits, runtime_.limits(), {{llm_->limit_holder, &llm_->config->limits}},
+                [&] { return usage_estimate(); }, nullptr, epoch_ms(), runtime_.metrics());
     }
 
     // What the request may use, for the limits of tokens and their cost: priced by the model
     // the client asked for.
     UsageEstimate usage_estimate() {
-        UsageEstimate estimate = estimated_usage(body_, max_tokens());
+        UsageEstimate estimate = estimated_usage(body_, facts_.max_tokens);
         estimate.model = facts_.model;
         estimate.price = runtime_.config().price_of(facts_.model);
         return estimate;
@@ -313,37 +311,23 @@ class RequestFlow : public SideCaller {
             limits.used({}, epoch_ms());
     }
 
-    // The request's max_tokens (or max_completion_tokens), when it gives a whole number.
-    std::optional<std::int64_t> max_tokens() {
-        // Most bodies name neither: a search for the text beats two lookups of absent fields.
-        if (body_.find("max_") == std::string::npos)
-            return std::nullopt;
-        for (const char* pointer : {"/max_completion_tokens", "/max_tokens"})
-            if (auto text = json_fields::get(body_, pointer, &body_index_)) {
-                std::int64_t value = 0;
-                auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-                if (ec == std::errc() && end == text->data() + text->size())
-                    return value;
-            }
-        return std::nullopt;
-    }
-
     // stream_options.include_usage = true upstream, unless the client asked for it already.
     void ask_for_stream_usage() {
-        const std::optional<std::string_view> options =
-            json_fields::get(body_, "/stream_options", &body_index_);
-        const bool has_options = options && options->starts_with('{');
-        if (has_options && json_fields::get(*options, "/include_usage") == "true")
+        if (facts_.include_usage)
             return;
-        const std::string error =
-            has_options ? json_fields::edit(body_, json_fields::Edit::add,
-                                            "/stream_options/include_usage", "true", &body_index_)
-                        : json_fields::edit(body_, json_fields::Edit::add, "/stream_options",
-                                            R"({"include_usage":true})", &body_index_);
-        if (error.empty())
-            hide_usage_chunk_ = true;
-        else
+        std::string error;
+        if (facts_.has_stream_options)
+            error = json_fields::edit(body_, json_fields::Edit::add,
+                                      "/stream_options/include_usage", "true", &body_index_);
+        else  // most requests: the member goes at the end, with no search for it
+            json_fields::append_member(body_, "stream_options", R"({"include_usage":true})",
+                                       &body_index_);
+        if (!error.empty()) {
             spdlog::debug("limits: cannot ask the upstream for the stream's usage: {}", error);
+            return;
+        }
+        hide_usage_chunk_ = true;
+        facts_.has_stream_options = facts_.include_usage = true;
     }
 
     // The upstream's answer headers that go on to the client. Under llm-proxy's own limits its
@@ -442,8 +426,7 @@ class RequestFlow : public SideCaller {
             }
         } attempt_limits{*this, {}};
         try {
-            if (auto admitted = admit_attempt_limits())
-                attempt_limits.limits.emplace(std::move(*admitted));
+            admit_attempt_limits(attempt_limits.limits);
         } catch (const LimitRefused& refused) {
             if (may_continue)
                 if (auto next = after_failure(
@@ -791,12 +774,12 @@ class RequestFlow : public SideCaller {
         if (call.body_replaced()) {
             facts_ = scan_request(body_, llm_->config->endpoint, &body_index_);
         } else if (call.fields_edited()) {
-            auto model = json_fields::get_string(body_, "/model", &body_index_);
-            if (!model || model->empty())
-                throw ApiException(
-                    ApiError::internal(call.where() + " left the request without a model"));
-            facts_.model = std::move(*model);
-            facts_.stream = json_fields::get(body_, "/stream", &body_index_) == "true";
+            try {
+                facts_ = read_facts(body_, llm_->config->endpoint, &body_index_);
+            } catch (const ApiException& e) {
+                throw ApiException(ApiError::internal(
+                    call.where() + " left the request invalid: " + e.error().message));
+            }
         } else {
             return;
         }

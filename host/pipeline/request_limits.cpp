@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cmath>
 #include <string>
 
@@ -20,14 +22,31 @@ std::string holder_words(std::string_view holder) {
     return fmt::format("{} '{}'", holder.substr(0, colon), holder.substr(colon + 1));
 }
 
-// A duration as OpenAI's reset headers write it: "17s", "250ms".
-std::string duration_text(std::int64_t ms) {
-    return ms >= 1000 ? fmt::format("{}s", (ms + 999) / 1000) : fmt::format("{}ms", ms);
-}
+// Header lines for an answer, written on the stack and added to it at once.
+class HeadLines {
+  public:
+    // "name: N[unit]\r\n"; name at most 40 bytes, unit at most 2.
+    void add(std::string_view name, std::int64_t n, std::string_view unit = {}) {
+        char* at = std::copy(name.begin(), name.end(), buffer_.data() + size_);
+        *at++ = ':';
+        *at++ = ' ';
+        at = std::to_chars(at, at + 20, n).ptr;
+        at = std::copy(unit.begin(), unit.end(), at);
+        *at++ = '\r';
+        *at++ = '\n';
+        size_ = static_cast<std::size_t>(at - buffer_.data());
+    }
+    std::string_view text() const { return {buffer_.data(), size_}; }
 
-// The x-ratelimit-* headers of the charge of `kind` with the least left.
-void set_headers(HttpResponse& response, std::span<const LimitCharge> charges,
-                 const LimitVerdict& verdict, LimitKind kind, std::int64_t reset_ms) {
+  private:
+    std::array<char, 6 * 68> buffer_;  // six lines
+    std::size_t size_ = 0;
+};
+
+// The x-ratelimit-* lines of the charge of `kind` with the least left; reset_ms: until the
+// window ends.
+void add_standing(HeadLines& lines, std::span<const LimitCharge> charges,
+                  const LimitVerdict& verdict, LimitKind kind, std::int64_t reset_ms) {
     const LimitCharge* tightest = nullptr;
     std::int64_t least = 0;
     for (std::size_t i = 0; i < charges.size(); ++i) {
@@ -41,14 +60,17 @@ void set_headers(HttpResponse& response, std::span<const LimitCharge> charges,
     }
     if (!tightest)
         return;
-    // Set once per request, before anything else could have: added without a search.
     const bool requests = kind == LimitKind::requests;
-    response.add(requests ? "x-ratelimit-limit-requests" : "x-ratelimit-limit-tokens",
-                 std::to_string(tightest->limit));
-    response.add(requests ? "x-ratelimit-remaining-requests" : "x-ratelimit-remaining-tokens",
-                 std::to_string(least));
-    response.add(requests ? "x-ratelimit-reset-requests" : "x-ratelimit-reset-tokens",
-                 duration_text(reset_ms));
+    lines.add(requests ? "x-ratelimit-limit-requests" : "x-ratelimit-limit-tokens",
+              tightest->limit);
+    lines.add(requests ? "x-ratelimit-remaining-requests" : "x-ratelimit-remaining-tokens", least);
+    // As OpenAI writes it: "17s", "250ms".
+    const std::string_view reset =
+        requests ? "x-ratelimit-reset-requests" : "x-ratelimit-reset-tokens";
+    if (reset_ms >= 1000)
+        lines.add(reset, (reset_ms + 999) / 1000, "s");
+    else
+        lines.add(reset, reset_ms, "ms");
 }
 
 // An amount of a kind in words: "$4.98" for costs, "4980" otherwise.
@@ -133,12 +155,14 @@ void RequestLimits::take(HttpResponse* response, std::int64_t now_ms, GatewayMet
     const std::int64_t minute_reset_ms =
         window_end_ms(LimitKind::requests, window_of(LimitKind::requests, now_ms)) - now_ms;
     if (response) {
-        set_headers(*response, charges, verdict, LimitKind::requests, minute_reset_ms);
-        set_headers(*response, charges, verdict, LimitKind::tokens, minute_reset_ms);
+        HeadLines lines;
+        add_standing(lines, charges, verdict, LimitKind::requests, minute_reset_ms);
+        add_standing(lines, charges, verdict, LimitKind::tokens, minute_reset_ms);
+        // Set once per request, before anything else could have: added without a search.
+        response->add_lines(lines.text());
     }
     if (verdict.admitted)
         return;
-    count_ = 0;  // nothing was taken: nothing to give back
     const LimitCharge& full = charges[verdict.refused];
     const bool concurrent = full.kind == LimitKind::concurrent;
     const bool budget = is_budget(full.kind);
@@ -173,25 +197,14 @@ void RequestLimits::take(HttpResponse* response, std::int64_t now_ms, GatewayMet
                        never ? 0 : retry_s);
 }
 
-RequestLimits::RequestLimits(RequestLimits&& other) noexcept
-    : store_(std::exchange(other.store_, nullptr)),
-      charges_(other.charges_),
-      count_(std::exchange(other.count_, 0)),
-      counts_usage_(other.counts_usage_),
-      price_(other.price_),
-      reserved_tokens_(other.reserved_tokens_),
-      reserved_cost_(other.reserved_cost_) {}
-
 RequestLimits::~RequestLimits() {
-    if (!store_)
-        return;
     for (std::size_t i = 0; i < count_; ++i)
         if (charges_[i].kind == LimitKind::concurrent)
             store_->release(charges_[i]);
 }
 
 void RequestLimits::used(const TokenUse& use, std::int64_t now_ms) {
-    if (!store_ || !counts_usage_)
+    if (!counts_usage_)
         return;
     const std::int64_t tokens = use.input + use.output;
     const std::int64_t cost = price_ ? cost_of(use, *price_) : 0;

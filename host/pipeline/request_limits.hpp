@@ -56,33 +56,43 @@ struct TokenUse {
 class RequestLimits {
   public:
     // Charges a request (or one upstream attempt) against every limit of holders (at most
-    // three); nullopt when none has one. Throws LimitRefused (429 rate_limit_exceeded, or
-    // insufficient_quota for a budget) when a limit has no room: then nothing is charged. A
-    // refusal is logged, and counted in metrics (when not null). When the store cannot be
-    // reached, nothing is charged and its policy decides: the request goes on unlimited, or
-    // LimitRefused is thrown (503 rate_limits_unavailable, Retry-After 1); counted in metrics
-    // either way. estimate(): a UsageEstimate, asked for only when a token or cost limit
-    // applies; a cost limit with no price for the model is refused (403 model_not_priced).
-    // now_ms: since the epoch. With response, the x-ratelimit-{limit,remaining,reset}-{requests,
-    // tokens} headers of the per-minute limit of each kind with the least left are added to it
-    // (once per request: the client's standing), and a refusal's Retry-After set.
+    // three), into `limits`: emplaced there, or left empty when none has one. Throws
+    // LimitRefused (429 rate_limit_exceeded, or insufficient_quota for a budget) when a limit has
+    // no room: then nothing is charged, and `limits` is left empty. A refusal is logged, and
+    // counted in metrics (when not null). When the store cannot be reached, nothing is charged
+    // and its policy decides: the request goes on unlimited (`limits` empty), or LimitRefused is
+    // thrown (503 rate_limits_unavailable, Retry-After 1); counted in metrics either way.
+    // estimate(): a UsageEstimate, asked for only when a token or cost limit applies; a cost
+    // limit with no price for the model is refused (403 model_not_priced). now_ms: since the
+    // epoch. With response, the x-ratelimit-{limit,remaining,reset}-{requests,tokens} headers
+    // of the per-minute limit of each kind with the least left are added to it (once per
+    // request: the client's standing), and a refusal's Retry-After set. Built in place: the
+    // charges are not copied.
     template <typename Estimate>
-    static std::optional<RequestLimits> admit(LimitStore& store,
-                                              std::initializer_list<LimitHolder> holders,
-                                              Estimate&& estimate, HttpResponse* response,
-                                              std::int64_t now_ms, GatewayMetrics* metrics) {
-        RequestLimits limits(store);
+    static void admit(std::optional<RequestLimits>& limits, LimitStore& store,
+                      std::initializer_list<LimitHolder> holders, Estimate&& estimate,
+                      HttpResponse* response, std::int64_t now_ms, GatewayMetrics* metrics) {
+        RequestLimits& admitted = limits.emplace(store);
         for (const LimitHolder& holder : holders)
-            limits.add(holder.name, *holder.limits, now_ms);
-        if (limits.count_ == 0)
-            return std::nullopt;
-        if (limits.counts_usage_)
-            limits.reserve(estimate());
-        limits.take(response, now_ms, metrics);
-        return limits;
+            admitted.add(holder.name, *holder.limits, now_ms);
+        if (admitted.count_ == 0)
+            return limits.reset();
+        try {
+            if (admitted.counts_usage_)
+                admitted.reserve(estimate());
+            admitted.take(response, now_ms, metrics);
+        } catch (...) {
+            admitted.count_ = 0;  // nothing is taken when a throw comes: nothing to give back
+            limits.reset();
+            throw;
+        }
+        if (admitted.count_ == 0)  // the store is out of reach, and lets the request by
+            limits.reset();
     }
-    RequestLimits(RequestLimits&& other) noexcept;
-    RequestLimits& operator=(RequestLimits&&) = delete;
+    // Charges nothing yet: admit() does.
+    explicit RequestLimits(LimitStore& store) : store_(&store) {}
+    RequestLimits(const RequestLimits&) = delete;
+    RequestLimits& operator=(const RequestLimits&) = delete;
     ~RequestLimits();  // gives back the concurrent requests taken
 
     // Whether a token or cost limit applies (and so the answer's usage is wanted).
@@ -92,7 +102,6 @@ class RequestLimits {
     void used(const TokenUse& use, std::int64_t now_ms);
 
   private:
-    explicit RequestLimits(LimitStore& store) : store_(&store) {}
     void add(std::string_view holder, const Limits& limits, std::int64_t now_ms);
     void reserve(const UsageEstimate& estimate);
     // Charges the store; throws the 429 when it refuses.
@@ -100,7 +109,7 @@ class RequestLimits {
     // Sets every token or cost charge's amount from a use.
     void set_amounts(std::int64_t tokens, std::int64_t cost);
 
-    LimitStore* store_;  // null once moved from
+    LimitStore* store_;
     std::array<LimitCharge, kMaxCharges> charges_{};
     std::size_t count_ = 0;
     bool counts_usage_ = false;

@@ -242,6 +242,11 @@ test('tokens: reserved from the request, corrected from usage; a stream is asked
     String(TOKENS_PER_MINUTE - used - reservation(chatBody('stream-usage:2', { stream: true, stream_options: { include_usage: true } }))));
   assert.equal((await readEvents(asked)).some((e) => e.includes('"usage":{"prompt_tokens":7')), true);
   used += 7 + 2;
+  // A client that asked not to get usage: llm-proxy asks all the same, counts it, and hides it.
+  const declined = await chat(keys.tpm, { model: 'stream-usage:3', extra: { stream: true, stream_options: { include_usage: false } } });
+  assert.equal((await readEvents(declined)).some((e) => e.includes('"usage":{')), false, 'the usage chunk is hidden');
+  assert.deepEqual(mock.requests.at(-1).json.stream_options, { include_usage: true });
+  used += 7 + 3;
   // A request whose max_tokens cannot fit is refused, saying why, without a Retry-After: no
   // wait would let it through. One far beyond any number is refused the same way.
   const big = await chat(keys.tpm, { extra: { max_tokens: TOKENS_PER_MINUTE } });

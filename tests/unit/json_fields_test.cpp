@@ -286,3 +286,45 @@ TEST_CASE("an index stays true through every kind of edit") {
     CHECK(result["messages"].size() == 3);
     CHECK(result["messages"][1]["content"][0]["text"] == "changed");
 }
+
+TEST_CASE("one pass finds the top-level members asked for, and no nested look-alike") {
+    const std::vector<std::string_view> keys = {"stream", "model", "absent", "m~n", "role"};
+    std::vector<std::optional<jf::Span>> spans(keys.size());
+    jf::Index index;
+    jf::find_members(kBody, keys, spans, &index);
+    const auto text = [&](std::size_t i) {
+        return spans[i]
+                   ? std::string(kBody.substr(spans[i]->begin, spans[i]->end - spans[i]->begin))
+                   : std::string("(none)");
+    };
+    CHECK(text(0) == "false");
+    CHECK(text(1) == "\"gpt-4o\"");
+    CHECK(text(2) == "(none)");
+    CHECK(text(3) == "(none)");  // only inside "a/b"
+    CHECK(text(4) == "(none)");  // only inside messages
+    // What it found, the index answers for; a later lookup agrees with a fresh scan.
+    CHECK(jf::get(kBody, "/model", &index) == jf::get(kBody, "/model"));
+    CHECK(jf::get(kBody, "/stream", &index) == "false");
+
+    // An escaped key is the name it spells; anything but an object has no members.
+    std::vector<std::optional<jf::Span>> one(1);
+    const std::vector<std::string_view> model = {"model"};
+    jf::find_members(R"({"mod\u0065l":"x"})", model, one);
+    CHECK(one[0].has_value());
+    jf::find_members(R"(["model","x"])", model, one);
+    CHECK_FALSE(one[0].has_value());
+}
+
+TEST_CASE("a member appended at the end of an object keeps the text valid and its index true") {
+    for (std::string json : {std::string(kBody), std::string("{ }"), std::string("{}")}) {
+        CAPTURE(json);
+        jf::Index index;
+        for (const char* probe : {"", "/model", "/messages/1/content", "/n"})
+            jf::find(json, probe, &index);
+        jf::append_member(json, "stream_options", R"({"include_usage":true})", &index);
+        REQUIRE(jf::valid(json));
+        CHECK(jf::get(json, "/stream_options/include_usage") == "true");
+        for (const char* probe : {"", "/model", "/messages/1/content", "/n", "/stream_options"})
+            CHECK(jf::get(json, probe, &index) == jf::get(json, probe));
+    }
+}

@@ -214,3 +214,39 @@ TEST_CASE("a cost is the tokens at the model's price per million, in millionths 
     CHECK(dollars_text(5'000'000) == "5");
     CHECK(dollars_text(1) == "0.000001");
 }
+
+TEST_CASE("a request refused before it is charged gives back no other request's place") {
+    LocalLimitStore store;
+    Limits limits;
+    limits.concurrent_requests = 1;
+    limits.cost_per_day = 1'000'000;  // $1
+    const Price price{1, 1};
+    const auto admit = [&](std::optional<RequestLimits>& into, const Price* priced) {
+        RequestLimits::admit(
+            into, store, {{"key:a", &limits}},
+            [&] {
+                UsageEstimate estimate = estimated_usage("{}", 10);
+                estimate.model = "m";
+                estimate.price = priced;
+                return estimate;
+            },
+            nullptr, epoch_ms(), nullptr);
+    };
+    std::optional<RequestLimits> first;
+    admit(first, &price);
+    REQUIRE(first);
+    std::optional<RequestLimits> unpriced;
+    try {
+        admit(unpriced, nullptr);
+        FAIL("a model with no price passed a budget in dollars");
+    } catch (const ApiException& e) {
+        CHECK(e.error().code == "model_not_priced");
+    }
+    CHECK_FALSE(unpriced);
+    std::optional<RequestLimits> second;
+    CHECK_THROWS_AS(admit(second, &price), LimitRefused);  // the first holds the only place
+    CHECK_FALSE(second);
+    first.reset();  // the first ends
+    admit(second, &price);
+    CHECK(second);
+}

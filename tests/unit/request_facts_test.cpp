@@ -60,3 +60,41 @@ TEST_CASE("an embedding request needs input, not messages") {
     CHECK(rejection(R"({"model":"m","input":"text"})", Endpoint::embedding) == "");
     CHECK(rejection(R"({"model":"m","messages":[]})", Endpoint::embedding) == "missing_input");
 }
+
+TEST_CASE("the most a request may answer is its max_completion_tokens, else its max_tokens") {
+    const auto most = [](std::string_view members) {
+        return scan_request(R"({"model":"m","messages":[])" + std::string(members) + "}",
+                            Endpoint::chat)
+            .max_tokens;
+    };
+    CHECK_FALSE(most("").has_value());
+    CHECK(most(R"(,"max_tokens":300)") == 300);
+    CHECK(most(R"(,"max_tokens":300,"max_completion_tokens":50)") == 50);
+    CHECK(most(R"(,"max_completion_tokens":50,"max_tokens":300)") == 50);
+    CHECK(most(R"(,"max_completion_tokens":1.5,"max_tokens":300)") == 300);
+    CHECK_FALSE(most(R"(,"max_tokens":"300")").has_value());
+    CHECK_FALSE(most(R"(,"max_tokens":1e3)").has_value());
+    CHECK_FALSE(most(R"(,"options":{"max_tokens":300})").has_value());
+    CHECK(most(R"(,"max_tokens":-4)") == -4);  // capped by the limits, not here
+}
+
+TEST_CASE("a stream's request says whether it asked for its usage") {
+    const auto facts = [](std::string_view members) {
+        return scan_request(
+            R"({"model":"m","messages":[],"stream":true)" + std::string(members) + "}",
+            Endpoint::chat);
+    };
+    CHECK_FALSE(facts("").has_stream_options);
+    CHECK_FALSE(facts("").include_usage);
+    CHECK(facts(R"(,"stream_options":{"include_usage":true})").include_usage);
+    CHECK(facts(R"(,"stream_options":{"include_usage":false})").has_stream_options);
+    CHECK_FALSE(facts(R"(,"stream_options":{"include_usage":false})").include_usage);
+    CHECK_FALSE(facts(R"(,"stream_options":{"x":{"include_usage":true}})").include_usage);
+    CHECK_FALSE(facts(R"(,"stream_options":null)").has_stream_options);
+}
+
+TEST_CASE("facts read again after an edit need no validating pass, and say what is missing") {
+    CHECK(llmproxy::read_facts(R"({"model":"n","messages":[],"stream":true})", Endpoint::chat)
+              .stream);
+    CHECK_THROWS_AS(llmproxy::read_facts(R"({"messages":[]})", Endpoint::chat), ApiException);
+}
