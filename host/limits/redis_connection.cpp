@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <new>
 
 #include "logging/log_text.hpp"
 
@@ -37,19 +38,38 @@ std::string errno_text(int error) {
     return std::strerror(error);
 }
 
+// hiredis 0.14 allocates an array's element pointers as soon as it reads the array's header, so
+// "*2147483647" would ask for 16 GB, and nested headers of a few bytes each for far more memory
+// than the bytes received. Our replies are one flat array at most: an array inside another, or
+// longer than kMaxReplyElements, is refused (hiredis then reports it as out of memory).
+void* (*hiredis_create_array)(const redisReadTask*, int) = nullptr;
+
+void* create_bounded_array(const redisReadTask* task, int elements) {
+    if (task->parent != nullptr || elements < 0 ||
+        static_cast<std::size_t>(elements) > kMaxReplyElements)
+        return nullptr;
+    return hiredis_create_array(task, elements);
+}
+
+// A reader with hiredis's own reply objects, arrays bounded.
+redisReader* make_reader() {
+    static redisReplyObjectFunctions functions = [] {
+        redisReader* plain = redisReaderCreate();
+        if (!plain)
+            throw std::bad_alloc();
+        redisReplyObjectFunctions own = *plain->fn;
+        redisReaderFree(plain);
+        hiredis_create_array = own.createArray;
+        own.createArray = create_bounded_array;
+        return own;
+    }();
+    return redisReaderCreateWithFunctions(&functions);
+}
+
 }  // namespace
 
 void RedisReplyFree::operator()(redisReply* reply) const {
     freeReplyObject(reply);
-}
-
-void append_command(std::string& out, std::span<const std::string_view> words) {
-    out += fmt::format("*{}\r\n", words.size());
-    for (std::string_view word : words) {
-        out += fmt::format("${}\r\n", word.size());
-        out += word;
-        out += "\r\n";
-    }
 }
 
 RedisConnection::RedisConnection(const RedisSettings& settings, std::shared_ptr<RedisHealth> health)
@@ -160,19 +180,21 @@ void RedisConnection::step() {
 }
 
 void RedisConnection::connect(std::int64_t deadline_ms) {
-    addrinfo* found = nullptr;
-    int resolved = 0;
-    run_blocking([&] {
-        addrinfo hints{};
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_STREAM;
-        resolved = ::getaddrinfo(settings_.host.c_str(), std::to_string(settings_.port).c_str(),
-                                 &hints, &found);
-    });
-    if (resolved != 0)
+    // One lookup at a time: a connect that gave up on a slow one waits for it again.
+    if (!lookup_)
+        lookup_ = std::make_unique<AddressLookup>(settings_.host, settings_.port);
+    const std::int64_t lookup_left = deadline_ms - now_ms();
+    connecting_ = true;
+    const bool resolved = lookup_left > 0 && lookup_->wait(static_cast<int>(lookup_left));
+    connecting_ = false;
+    if (!resolved)
         throw RedisUnavailable(
-            fmt::format("cannot resolve {}: {}", settings_.host, ::gai_strerror(resolved)));
-    std::unique_ptr<addrinfo, void (*)(addrinfo*)> addresses(found, ::freeaddrinfo);
+            fmt::format("cannot resolve {} within {} ms", settings_.host, settings_.timeout_ms));
+    const std::unique_ptr<AddressLookup> lookup = std::move(lookup_);
+    if (lookup->error() != 0)
+        throw RedisUnavailable(
+            fmt::format("cannot resolve {}: {}", settings_.host, ::gai_strerror(lookup->error())));
+    const addrinfo* found = lookup->addresses();
     const int fd = ::socket(found->ai_family, found->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         throw RedisUnavailable("cannot make a socket: " + errno_text(errno));
@@ -195,7 +217,7 @@ void RedisConnection::connect(std::int64_t deadline_ms) {
     if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0 || error != 0)
         throw RedisUnavailable(fmt::format("cannot connect to Redis at {}: {}", address_,
                                            errno_text(error ? error : errno)));
-    reader_.reset(redisReaderCreate());
+    reader_.reset(make_reader());
     if (!reader_)
         throw RedisUnavailable("out of memory for a Redis reply reader");
     reply_bytes_ = 0;
@@ -255,7 +277,12 @@ void RedisConnection::take_replies() {
         void* parsed = nullptr;
         if (redisReaderGetReply(reader_.get(), &parsed) != REDIS_OK)
             throw RedisUnavailable(
-                fmt::format("Redis at {} sent an unreadable reply: {}", address_, reader_->errstr));
+                reader_->err == REDIS_ERR_OOM
+                    ? fmt::format("Redis at {} sent a reply unlike llm-proxy's: an array inside "
+                                  "another, or of more than {} elements (or memory ran out)",
+                                  address_, kMaxReplyElements)
+                    : fmt::format("Redis at {} sent an unreadable reply: {}", address_,
+                                  reader_->errstr));
         if (!parsed)
             return;
         RedisReply reply(static_cast<redisReply*>(parsed));

@@ -11,13 +11,13 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
-#include <initializer_list>
 #include <memory>
-#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "limits/resp_command.hpp"
+#include "loop/address_lookup.hpp"
 #include "loop/event_loop.hpp"
 #include "loop/wait.hpp"
 
@@ -33,7 +33,7 @@ struct RedisSettings {
     std::string password;  // empty: no AUTH
     int timeout_ms = 250;  // for each command, from the call to its reply (a connect included)
     // Sent first on every new connection, each reply checked (SCRIPT LOAD of the scripts the
-    // caller runs with EVALSHA); its commands, formatted by append_command().
+    // caller runs with EVALSHA); its commands, formatted by RespCommand.
     std::string on_connect;
     std::size_t on_connect_count = 0;
 };
@@ -58,11 +58,9 @@ struct RedisReplyFree {
 };
 using RedisReply = std::unique_ptr<redisReply, RedisReplyFree>;
 
-// Appends a command (its words, binary-safe) to out, in RESP.
-void append_command(std::string& out, std::span<const std::string_view> words);
-inline void append_command(std::string& out, std::initializer_list<std::string_view> words) {
-    append_command(out, std::span<const std::string_view>(words.begin(), words.size()));
-}
+// The most elements a reply may have (one flat array): more, or an array inside another, and the
+// connection is broken (a server that sends them is not answering our commands).
+inline constexpr std::size_t kMaxReplyElements = 1000;
 
 class RedisConnection {
   public:
@@ -72,7 +70,7 @@ class RedisConnection {
     RedisConnection(const RedisConnection&) = delete;
     RedisConnection& operator=(const RedisConnection&) = delete;
 
-    // [on the connection's thread] Sends command (formatted by append_command) and returns its
+    // [on the connection's thread] Sends command (formatted by RespCommand) and returns its
     // reply, an error reply included. Throws RedisUnavailable. On a fiber only the fiber waits.
     RedisReply call(std::string_view command);
     // [on the connection's thread] Sends command without waiting for its reply, which is read and
@@ -114,7 +112,8 @@ class RedisConnection {
     void close();
 
     RedisSettings settings_;
-    std::string address_;  // host:port, for messages
+    std::string address_;                    // host:port, for messages
+    std::unique_ptr<AddressLookup> lookup_;  // of the host, while one is under way
     int fd_ = -1;
     SocketWait socket_;
     std::unique_ptr<redisReader, void (*)(redisReader*)> reader_;

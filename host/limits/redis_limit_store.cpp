@@ -109,12 +109,16 @@ const std::string& count_sha() {
     return sha;
 }
 
-// The counter of a charge: "{llm-proxy}:HOLDER:KIND:WINDOW", and for concurrent requests
-// "{llm-proxy}:HOLDER:concurrent:places", the sorted set of the places taken.
-std::string counter_name(const LimitCharge& charge, std::int64_t window) {
-    if (charge.kind == LimitKind::concurrent)
-        return fmt::format("{{llm-proxy}}:{}:concurrent:places", charge.holder);
-    return fmt::format("{{llm-proxy}}:{}:{}:{}", charge.holder, kind_name(charge.kind), window);
+// The counter of a charge, as the next word of command: "{llm-proxy}:HOLDER:KIND:WINDOW", and for
+// concurrent requests "{llm-proxy}:HOLDER:concurrent:places", the sorted set of the places taken.
+void add_counter(RespCommand& command, const LimitCharge& charge, std::int64_t window) {
+    if (charge.kind == LimitKind::concurrent) {
+        command.joined({"{llm-proxy}:", charge.holder, ":concurrent:places"});
+        return;
+    }
+    const Decimal number(window);
+    command.joined(
+        {"{llm-proxy}:", charge.holder, ":", kind_name(charge.kind), ":", number.text()});
 }
 
 // How long a counter outlives its last change, a window's past the window's end; and how long a
@@ -194,7 +198,7 @@ RedisLimitStore::RedisLimitStore(RedisSettings settings, bool fail_open)
     : settings_(std::move(settings)),
       fail_open_(fail_open),
       id_(next_store_id++),
-      instance_(random_instance()) {
+      instance_text_(fmt::format("{:016x}", random_instance())) {
     // Each new connection logs in, then loads the scripts, so that EVALSHA finds them.
     settings_.on_connect.clear();
     settings_.on_connect_count = 0;
@@ -229,27 +233,28 @@ RedisConnection& RedisLimitStore::connection() {
     return *cached;
 }
 
+void RedisLimitStore::write_charge(std::string& out, std::string_view verb, std::string_view script,
+                                   std::span<const LimitCharge> charges) const {
+    RespCommand command(out, 3 + 5 * charges.size() + 1);
+    command.word(verb).word(script).number(static_cast<std::int64_t>(charges.size()));
+    for (const LimitCharge& charge : charges)
+        add_counter(command, charge, charge.window);
+    for (const LimitCharge& charge : charges) {
+        command.number(charge.limit).number(charge.amount).number(ttl_of(charge.kind));
+        if (charge.kind == LimitKind::concurrent)
+            add_place(command, charge);
+        else
+            command.word("");
+    }
+    command.number(epoch_ms());
+}
+
 LimitVerdict RedisLimitStore::charge(std::span<const LimitCharge> charges) {
     const std::size_t count = std::min(charges.size(), kMaxCharges);
-    std::array<std::string, kMaxCharges> names;
-    std::array<std::string, 4 * kMaxCharges + 1> numbers;
-    for (std::size_t i = 0; i < count; ++i) {
-        names[i] = counter_name(charges[i], charges[i].window);
-        numbers[4 * i] = std::to_string(charges[i].limit);
-        numbers[4 * i + 1] = std::to_string(charges[i].amount);
-        numbers[4 * i + 2] = std::to_string(ttl_of(charges[i].kind));
-        if (charges[i].kind == LimitKind::concurrent)
-            numbers[4 * i + 3] = place_name(charges[i]);
-    }
-    numbers[4 * count] = std::to_string(epoch_ms());
-    const std::string key_count = std::to_string(count);
-    auto command = [&](std::string_view verb, std::string_view script) {
-        std::vector<std::string_view> words{verb, script, key_count};
-        words.insert(words.end(), names.begin(), names.begin() + static_cast<long>(count));
-        words.insert(words.end(), numbers.begin(),
-                     numbers.begin() + static_cast<long>(4 * count + 1));
+    const auto command = [&](std::string_view verb, std::string_view script) {
         std::string text;
-        append_command(text, words);
+        text.reserve(512);
+        write_charge(text, verb, script, charges.first(count));
         return text;
     };
     LimitVerdict verdict;
@@ -281,9 +286,11 @@ LimitVerdict RedisLimitStore::charge(std::span<const LimitCharge> charges) {
 void RedisLimitStore::add(const LimitCharge& charge, std::int64_t window, std::int64_t delta,
                           bool only_existing) {
     std::string text;
-    append_command(text,
-                   {"EVALSHA", add_sha(), "1", counter_name(charge, window), std::to_string(delta),
-                    std::to_string(ttl_of(charge.kind)), only_existing ? "1" : "0"});
+    text.reserve(256);
+    RespCommand command(text, 7);
+    command.word("EVALSHA").word(add_sha()).word("1");
+    add_counter(command, charge, window);
+    command.number(delta).number(ttl_of(charge.kind)).word(only_existing ? "1" : "0");
     try {
         connection().send(text);
     } catch (const RedisUnavailable& e) {
@@ -304,35 +311,29 @@ std::optional<std::vector<std::int64_t>> RedisLimitStore::counts(
     // In slices: each reply stays far below what a connection takes as one (RedisConnection),
     // however many keys the report covers.
     constexpr std::size_t kSlice = 500;
-    const std::string now = std::to_string(epoch_ms());
-    const std::string place_ttl = std::to_string(ttl_of(LimitKind::concurrent));
+    static_assert(kSlice <= kMaxReplyElements);
+    const std::int64_t now = epoch_ms();
     std::vector<std::int64_t> out;
     out.reserve(charges.size());
     for (std::size_t first = 0; first < charges.size(); first += kSlice) {
         const auto slice = charges.subspan(first, std::min(kSlice, charges.size() - first));
-        std::vector<std::string> names;
-        for (const LimitCharge& charge : slice)
-            names.push_back(counter_name(charge, charge.window));
-        const std::string key_count = std::to_string(slice.size());
-        std::vector<std::string_view> words{"EVALSHA", count_sha(), key_count};
-        words.insert(words.end(), names.begin(), names.end());
-        for (const LimitCharge& charge : slice)
-            words.push_back(charge.kind == LimitKind::concurrent ? "z" : "");
-        words.push_back(place_ttl);
-        words.push_back(now);
-        std::string command;
-        append_command(command, words);
+        const auto command = [&](std::string_view verb, std::string_view script) {
+            std::string text;
+            RespCommand words(text, 3 + 2 * slice.size() + 2);
+            words.word(verb).word(script).number(static_cast<std::int64_t>(slice.size()));
+            for (const LimitCharge& charge : slice)
+                add_counter(words, charge, charge.window);
+            for (const LimitCharge& charge : slice)
+                words.word(charge.kind == LimitKind::concurrent ? "z" : "");
+            words.number(ttl_of(LimitKind::concurrent)).number(now);
+            return text;
+        };
         RedisReply reply;
         try {
             RedisConnection& redis = connection();
-            reply = redis.call(command);
-            if (is_noscript(*reply)) {
-                words[0] = "EVAL";
-                words[1] = kCountScript;
-                command.clear();
-                append_command(command, words);
-                reply = redis.call(command);
-            }
+            reply = redis.call(command("EVALSHA", count_sha()));
+            if (is_noscript(*reply))
+                reply = redis.call(command("EVAL", kCountScript));
         } catch (const RedisUnavailable& e) {
             spdlog::debug("limits: {}", e.what());
             return std::nullopt;
@@ -350,7 +351,10 @@ std::optional<std::vector<std::int64_t>> RedisLimitStore::counts(
 
 void RedisLimitStore::release(const LimitCharge& charge) {
     std::string text;
-    append_command(text, {"ZREM", counter_name(charge, 0), place_name(charge)});
+    RespCommand command(text, 3);
+    command.word("ZREM");
+    add_counter(command, charge, 0);
+    add_place(command, charge);
     try {
         connection().send(text);  // a place whose release is lost stops counting in time
     } catch (const RedisUnavailable& e) {
@@ -359,8 +363,9 @@ void RedisLimitStore::release(const LimitCharge& charge) {
     }
 }
 
-std::string RedisLimitStore::place_name(const LimitCharge& charge) const {
-    return fmt::format("{:016x}:{}", instance_, charge.place);
+void RedisLimitStore::add_place(RespCommand& command, const LimitCharge& charge) const {
+    const Decimal place(charge.place);
+    command.joined({instance_text_, ":", place.text()});
 }
 
 }  // namespace llmproxy

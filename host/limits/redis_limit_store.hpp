@@ -45,8 +45,12 @@ class RedisLimitStore final : public LimitStore {
   private:
     // This thread's connection.
     RedisConnection& connection();
-    // The member naming a concurrent charge's place: this store's instance and the charge's place.
-    std::string place_name(const LimitCharge& charge) const;
+    // The member naming a concurrent charge's place, as the next word of command: this store's
+    // instance and the charge's place.
+    void add_place(RespCommand& command, const LimitCharge& charge) const;
+    // A charge script's command (verb EVALSHA with the script's digest, or EVAL with its text).
+    void write_charge(std::string& out, std::string_view verb, std::string_view script,
+                      std::span<const LimitCharge> charges) const;
     // Adds delta to the charge's counter of window (only when it exists, when only_existing),
     // never below 0, without waiting.
     void add(const LimitCharge& charge, std::int64_t window, std::int64_t delta,
@@ -55,9 +59,10 @@ class RedisLimitStore final : public LimitStore {
     RedisSettings settings_;
     const std::shared_ptr<RedisHealth> health_ = std::make_shared<RedisHealth>();
     const bool fail_open_;
-    const std::uint64_t id_;        // tells this store's connections in the threads' caches
-    const std::uint64_t instance_;  // random: names this store's places apart from others'
-    std::mutex mutex_;              // guards connections_
+    const std::uint64_t id_;  // tells this store's connections in the threads' caches
+    // Random, in hex: names this store's places apart from others'.
+    const std::string instance_text_;
+    std::mutex mutex_;  // guards connections_
     std::unordered_map<std::thread::id, std::unique_ptr<RedisConnection>> connections_;
 };
 

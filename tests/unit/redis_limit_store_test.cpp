@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
+#include <thread>
 
 #include "charge_in.hpp"
 #include "limits/redis_limit_store.hpp"
@@ -46,7 +48,72 @@ struct SilentServer {
     ~SilentServer() { ::close(fd); }
 };
 
+// A server on loopback that answers the first command of one connection with `reply`, then
+// holds the connection open until it ends.
+struct ScriptedServer {
+    SilentServer listening;
+    std::promise<void> done;
+    std::thread thread;
+    explicit ScriptedServer(std::string reply)
+        : thread([this, reply = std::move(reply), finished = done.get_future()]() mutable {
+              const int fd = ::accept(listening.fd, nullptr, nullptr);
+              char buffer[4096];
+              if (fd >= 0 && ::recv(fd, buffer, sizeof buffer, 0) > 0)
+                  for (std::size_t sent = 0; sent < reply.size();) {
+                      const ssize_t n = ::send(fd, reply.data() + sent, reply.size() - sent, 0);
+                      if (n <= 0)
+                          break;
+                      sent += static_cast<std::size_t>(n);
+                  }
+              finished.wait();
+              if (fd >= 0)
+                  ::close(fd);
+          }) {}
+    ~ScriptedServer() {
+        done.set_value();
+        thread.join();
+    }
+    RedisSettings settings() const {
+        RedisSettings settings;
+        settings.host = "127.0.0.1";
+        settings.port = listening.port;
+        settings.timeout_ms = 5000;  // the replies come at once: only a hang would reach it
+        return settings;
+    }
+};
+
+// What a connection says of the reply `reply` to a PING: its type, or why it has none.
+std::string outcome_of(std::string reply) {
+    ScriptedServer server(std::move(reply));
+    RedisConnection connection(server.settings());
+    try {
+        const RedisReply answer = connection.call(command({"PING"}));
+        return answer->type == REDIS_REPLY_ARRAY ? "array of " + std::to_string(answer->elements)
+                                                 : "type " + std::to_string(answer->type);
+    } catch (const RedisUnavailable& e) {
+        return e.what();
+    }
+}
+
 }  // namespace
+
+TEST_CASE("a reply unlike ours breaks the connection before it takes memory it has not earned") {
+    std::string longest = "*1000\r\n";
+    for (int i = 0; i < 1000; ++i)
+        longest += ":1\r\n";
+    CHECK(outcome_of("*2\r\n:1\r\n:2\r\n") == "array of 2");
+    CHECK(outcome_of(longest) == "array of 1000");
+    const auto says = [](const std::string& outcome, std::string_view part) {
+        CAPTURE(outcome);
+        CHECK(outcome.find(part) != std::string::npos);
+    };
+    says(outcome_of("*2147483647\r\n"), "of more than 1000 elements");
+    says(outcome_of("*1001\r\n"), "of more than 1000 elements");
+    says(outcome_of("*1\r\n*1\r\n:1\r\n"), "an array inside another");
+    says(outcome_of("$100000\r\n" + std::string(100000, 'x') + "\r\n"),
+         "a reply longer than 65536 bytes");
+    says(outcome_of("?\r\n"), "unreadable reply");
+}
 
 TEST_CASE("a Redis that cannot be reached leaves charges to the policy, and counts nothing") {
     RedisServer redis;
@@ -224,4 +291,20 @@ TEST_CASE("fibers of one loop share a pipelined connection and take exactly the 
         return count->type == REDIS_REPLY_INTEGER && count->integer == 0;
     }));
     loop.stop();
+}
+
+TEST_CASE("commands are written in RESP, word by word, binary-safe") {
+    std::string text;
+    RespCommand(text, 4)
+        .word("SET")
+        .joined({"{a}:", "b", ":", "c"})
+        .number(-42)
+        .word(std::string_view("x\0y\r\n", 5));
+    constexpr char kExpected[] =
+        "*4\r\n$3\r\nSET\r\n$7\r\n{a}:b:c\r\n$3\r\n-42\r\n$5\r\nx\0y\r\n\r\n";
+    CHECK(text == std::string_view(kExpected, sizeof kExpected - 1));
+    CHECK(command({"PING"}) == "*1\r\n$4\r\nPING\r\n");
+    CHECK(command({}) == "*0\r\n");
+    CHECK(Decimal(std::uint64_t{18446744073709551615ULL}).text() == "18446744073709551615");
+    CHECK(Decimal(std::int64_t{INT64_MIN}).text() == "-9223372036854775808");
 }
