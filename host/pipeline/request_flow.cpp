@@ -304,11 +304,25 @@ class RequestFlow : public SideCaller {
         // upstream counting more than it splits) is priced as output.
         if (usage_.prompt >= 0 && usage_.completion >= 0)
             limits.used({usage_.prompt, std::max(usage_.completion, usage_.total - usage_.prompt)},
-                        epoch_ms());
+                        attempt_price(), epoch_ms());
         else if (usage_.total >= 0)
-            limits.used({0, usage_.total}, epoch_ms());
+            limits.used({0, usage_.total}, attempt_price(), epoch_ms());
         else if ((!attempt_only && !sent_upstream_) || outcome_.upstream_status >= 400)
-            limits.used({}, epoch_ms());
+            limits.used({}, nullptr, epoch_ms());
+    }
+
+    // The price of the model the last attempt asked for: its public model's (a fallback's own),
+    // else its deployment's name for it upstream, else the model its body named (a route's llm);
+    // null when none has one.
+    const Price* attempt_price() const {
+        const Config& config = runtime_.config();
+        if (plan_ && plan_->model())
+            if (const Price* price = config.price_of(plan_->model()->config->name))
+                return price;
+        if (const DeploymentRuntime* deployment = plan_ ? plan_->deployment() : nullptr)
+            if (const Price* price = config.price_of(deployment->config->model))
+                return price;
+        return config.price_of(facts_.model);
     }
 
     // stream_options.include_usage = true upstream, unless the client asked for it already.

@@ -203,9 +203,11 @@ RequestLimits::~RequestLimits() {
             store_->release(charges_[i]);
 }
 
-void RequestLimits::used(const TokenUse& use, std::int64_t now_ms) {
+void RequestLimits::used(const TokenUse& use, const Price* price, std::int64_t now_ms) {
     if (!counts_usage_)
         return;
+    if (price)
+        price_ = price;
     const std::int64_t tokens = use.input + use.output;
     const std::int64_t cost = price_ ? cost_of(use, *price_) : 0;
     for (std::size_t i = 0; i < count_; ++i) {

@@ -98,8 +98,9 @@ class RequestLimits {
     // Whether a token or cost limit applies (and so the answer's usage is wanted).
     bool counts_usage() const { return counts_usage_; }
 
-    // The request used `use` in all: its reservations are corrected by the difference.
-    void used(const TokenUse& use, std::int64_t now_ms);
+    // The request used `use` in all, priced at `price` (what answered; null: the price it was
+    // admitted at): its reservations are corrected by the difference.
+    void used(const TokenUse& use, const Price* price, std::int64_t now_ms);
 
   private:
     void add(std::string_view holder, const Limits& limits, std::int64_t now_ms);

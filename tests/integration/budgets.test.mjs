@@ -34,6 +34,7 @@ before(async () => {
   keys.unpriced = createKey('unpriced', '--cost-per-month', '50');
   keys.sdk = createKey('sdk', '--cost-per-day', '0.5');
   keys.free = createKey('free-of-limits');
+  keys.fallback = createKey('fell-back', '--cost-per-day', '1000');
   proxy = await startProxy(upstreamConfig(mock.url, {
     extra: `
 [auth]
@@ -47,6 +48,25 @@ output_per_million = ${DOLLARS_PER_OUTPUT * 1e6}
 [prices."stream-*"]
 input_per_million = ${DOLLARS_PER_INPUT * 1e6}
 output_per_million = ${DOLLARS_PER_OUTPUT * 1e6}
+
+# A public model whose only deployment fails, falling back to a dearer one: its input at $1 a token.
+[models.cheap-first]
+deployments = [{ llm = "mock", model = "error:500" }]
+fallbacks = ["dear"]
+
+[models.dear]
+deployments = [{ llm = "mock", model = "json" }]
+
+[prices."cheap-first"]
+input_per_million = ${DOLLARS_PER_INPUT * 1e6}
+output_per_million = ${DOLLARS_PER_OUTPUT * 1e6}
+
+[prices."dear"]
+input_per_million = 1000000
+output_per_million = ${DOLLARS_PER_OUTPUT * 1e6}
+
+[[route]]
+path_prefix = "/models/v1/chat/completions"
 
 [[route]]
 path_prefix = "/team/v1/chat/completions"
@@ -171,6 +191,15 @@ test('the openai client raises its RateLimitError with insufficient_quota over a
   await assert.rejects(client.chat.completions.create({ model: 'json', messages: [{ role: 'user', content: 'hi' }] }),
     (e) => e instanceof OpenAI.RateLimitError && e.status === 429 && e.code === 'insufficient_quota' &&
       e.type === 'insufficient_quota');
+});
+
+test('a request a dearer fallback answers is charged at the price of the model that answered', async () => {
+  await awayFromMidnight();
+  const answer = await chat(keys.fallback, { prefix: '/models', model: 'cheap-first' });
+  assert.equal(answer.status, 200);
+  const usage = await fetch(`${proxy.url}/admin/usage?key=fell-back`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+  const [standing] = (await usage.json()).holders[0].limits;
+  assert.equal(standing.used, 3 * 1 + 2 * DOLLARS_PER_OUTPUT); // not 3 * DOLLARS_PER_INPUT + ...
 });
 
 test('the admin key reads each key and route against its limits: GET /admin/usage and keys usage', async () => {
