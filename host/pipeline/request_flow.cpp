@@ -300,15 +300,37 @@ class RequestFlow : public SideCaller {
     // (nothing billed); the reservation when nothing says (a timeout, a client that left, a
     // stream without usage).
     void settle_tokens(RequestLimits& limits, bool attempt_only) const {
-        // Usage caps each figure: sums cannot overflow. A total beyond input and output (an
-        // upstream counting more than it splits) is priced as output.
-        if (usage_.prompt >= 0 && usage_.completion >= 0)
-            limits.used({usage_.prompt, std::max(usage_.completion, usage_.total - usage_.prompt)},
-                        attempt_price(), epoch_ms());
-        else if (usage_.total >= 0)
-            limits.used({0, usage_.total}, attempt_price(), epoch_ms());
+        if (const auto use = token_use(usage_))
+            limits.used(*use, attempt_price(), epoch_ms());
         else if ((!attempt_only && !sent_upstream_) || outcome_.upstream_status >= 400)
             limits.used({}, nullptr, epoch_ms());
+    }
+
+    // What a usage report says was used; nullopt when it says nothing. Usage caps each figure:
+    // sums cannot overflow. A total beyond input and output (an upstream counting more than it
+    // splits) is priced as output.
+    static std::optional<TokenUse> token_use(const Usage& usage) {
+        if (usage.prompt >= 0 && usage.completion >= 0)
+            return TokenUse{usage.prompt, std::max(usage.completion, usage.total - usage.prompt)};
+        if (usage.total >= 0)
+            return TokenUse{0, usage.total};
+        return std::nullopt;
+    }
+
+    // A side call's answer, as its usage says, is charged to its llm's limits (settled) and to
+    // the request's own token and cost limits (added: the request's client caused it).
+    void charge_side_call(const Answer& answer, std::string_view model,
+                          std::optional<RequestLimits>& llm_limits) {
+        Usage usage;
+        usage.read(answer.body);
+        const std::optional<TokenUse> use = token_use(usage);
+        if (!use)
+            return;  // the reservations stand
+        const Price* price = runtime_.config().price_of(model);
+        if (llm_limits)
+            llm_limits->used(*use, price, epoch_ms());
+        if (limits_)
+            limits_->also_used(*use, price, epoch_ms());
     }
 
     // The price of the model the last attempt asked for: its public model's (a fallback's own),
@@ -712,6 +734,19 @@ class RequestFlow : public SideCaller {
             if (!target.upstream)
                 throw ApiException(
                     ApiError::internal("llm '" + target.config->name + "' has no base_url"));
+            // The llm's limits hold for side calls too (a refusal fails the side call).
+            std::optional<RequestLimits> llm_limits;
+            if (target.config->limits.any())
+                RequestLimits::admit(
+                    llm_limits, runtime_.limits(), {{target.limit_holder, &target.config->limits}},
+                    [&] {
+                        UsageEstimate estimate =
+                            estimated_usage(attempt_body, attempt_facts.max_tokens);
+                        estimate.model = attempt_facts.model;
+                        estimate.price = runtime_.config().price_of(attempt_facts.model);
+                        return estimate;
+                    },
+                    nullptr, epoch_ms(), runtime_.metrics());
             upstream.body = std::move(attempt_body);
             watch_client();
             AttemptRecord record = record_attempt(plan, Clock::now());
@@ -742,8 +777,11 @@ class RequestFlow : public SideCaller {
             record.end();
             if (!error && answer.status < 400) {
                 provider.decode(answer, nullptr);
+                charge_side_call(answer, attempt_facts.model, llm_limits);
                 return answer;
             }
+            if (llm_limits && !error)  // an upstream error uses no tokens
+                llm_limits->used({}, nullptr, epoch_ms());
             const auto decision = next_after(plan, "side call: ", failure, [&] {
                 return error ? error->error().message : answer.body;
             });

@@ -221,6 +221,19 @@ void RequestLimits::used(const TokenUse& use, const Price* price, std::int64_t n
     set_amounts(tokens, cost);
 }
 
+void RequestLimits::also_used(const TokenUse& use, const Price* price, std::int64_t now_ms) {
+    const std::int64_t tokens = use.input + use.output;
+    const std::int64_t cost = price ? cost_of(use, *price) : 0;
+    for (std::size_t i = 0; i < count_; ++i) {
+        const LimitCharge& charge = charges_[i];
+        const std::int64_t delta = counts_tokens(charge.kind) ? tokens
+                                   : counts_cost(charge.kind) ? cost
+                                                              : 0;
+        if (delta > 0)
+            store_->correct(charge, delta, window_of(charge.kind, now_ms));
+    }
+}
+
 std::int64_t cost_of(const TokenUse& use, const Price& price) {
     const double micros = static_cast<double>(use.input) * price.input_per_million +
                           static_cast<double>(use.output) * price.output_per_million;

@@ -101,6 +101,9 @@ class RequestLimits {
     // The request used `use` in all, priced at `price` (what answered; null: the price it was
     // admitted at): its reservations are corrected by the difference.
     void used(const TokenUse& use, const Price* price, std::int64_t now_ms);
+    // Besides the request's own use, `use` at `price` (a side call it caused; null: no cost) is
+    // added to its token and cost limits.
+    void also_used(const TokenUse& use, const Price* price, std::int64_t now_ms);
 
   private:
     void add(std::string_view holder, const Limits& limits, std::int64_t now_ms);

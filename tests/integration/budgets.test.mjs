@@ -35,6 +35,7 @@ before(async () => {
   keys.sdk = createKey('sdk', '--cost-per-day', '0.5');
   keys.free = createKey('free-of-limits');
   keys.fallback = createKey('fell-back', '--cost-per-day', '1000');
+  keys.sideCaller = createKey('side-caller', '--tokens-per-day', '1000');
   proxy = await startProxy(upstreamConfig(mock.url, {
     extra: `
 [auth]
@@ -64,6 +65,22 @@ output_per_million = ${DOLLARS_PER_OUTPUT * 1e6}
 [prices."dear"]
 input_per_million = 1000000
 output_per_million = ${DOLLARS_PER_OUTPUT * 1e6}
+
+# A processor's side calls go to an llm that takes one request a minute.
+[llm.side]
+provider = "openai"
+base_url = "${mock.url}"
+limits = { requests_per_minute = 1 }
+
+[processor.enhance]
+type = "openai_chat"
+config_value = "json"
+additional_config = { llm = "side" }
+
+[[route]]
+path_prefix = "/enhanced/v1/chat/completions"
+target_llm = "mock"
+processors = ["enhance"]
 
 [[route]]
 path_prefix = "/models/v1/chat/completions"
@@ -200,6 +217,19 @@ test('a request a dearer fallback answers is charged at the price of the model t
   const usage = await fetch(`${proxy.url}/admin/usage?key=fell-back`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
   const [standing] = (await usage.json()).holders[0].limits;
   assert.equal(standing.used, 3 * 1 + 2 * DOLLARS_PER_OUTPUT); // not 3 * DOLLARS_PER_INPUT + ...
+});
+
+test('a side call counts against its llm\'s limits, and against the request\'s own budget', async () => {
+  await awayFromMidnight();
+  const first = await chat(keys.sideCaller, { prefix: '/enhanced' });
+  assert.equal(first.status, 200, await first.clone().text());
+  const usage = await fetch(`${proxy.url}/admin/usage?key=side-caller`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+  const [standing] = (await usage.json()).holders[0].limits;
+  assert.equal(standing.used, 5 + 5, 'the request\'s 5 tokens and its side call\'s 5');
+  const second = await chat(keys.sideCaller, { prefix: '/enhanced' });
+  assert.equal(second.status, 502);
+  assert.match((await second.json()).error.message, /the call to \[llm\.side\] failed/);
+  await proxy.waitForLog(/limits: refused: Rate limit reached for llm 'side' on requests per minute: limit 1/);
 });
 
 test('the admin key reads each key and route against its limits: GET /admin/usage and keys usage', async () => {
