@@ -45,8 +45,8 @@ std::string errno_text(int error) {
 void* (*hiredis_create_array)(const redisReadTask*, int) = nullptr;
 
 void* create_bounded_array(const redisReadTask* task, int elements) {
-    if (task->parent != nullptr || elements < 0 ||
-        static_cast<std::size_t>(elements) > kMaxReplyElements)
+    // hiredis passes only counts from 0 to INT_MAX here (-1 is a nil, beyond is its error).
+    if (task->parent != nullptr || static_cast<std::size_t>(elements) > kMaxReplyElements)
         return nullptr;
     return hiredis_create_array(task, elements);
 }

@@ -174,6 +174,17 @@ bool is_noscript(const redisReply& reply) {
            std::string_view(reply.str, reply.len).starts_with("NOSCRIPT");
 }
 
+// Runs a script by its digest, and by its text when Redis's script cache has lost it (flushed
+// since the connection loaded it). command(verb, script) writes the command.
+template <typename Command>
+RedisReply run_script(RedisConnection& redis, std::string_view sha, std::string_view script,
+                      const Command& command) {
+    RedisReply reply = redis.call(command("EVALSHA", sha));
+    if (is_noscript(*reply))
+        reply = redis.call(command("EVAL", script));
+    return reply;
+}
+
 std::int64_t steady_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
@@ -262,10 +273,7 @@ LimitVerdict RedisLimitStore::charge(std::span<const LimitCharge> charges) {
     verdict.admitted = fail_open_;
     RedisReply reply;
     try {
-        RedisConnection& redis = connection();
-        reply = redis.call(command("EVALSHA", charge_sha()));
-        if (is_noscript(*reply))  // the script cache was flushed since this connection began
-            reply = redis.call(command("EVAL", kChargeScript));
+        reply = run_script(connection(), charge_sha(), kChargeScript, command);
     } catch (const RedisUnavailable& e) {
         spdlog::debug("limits: {}", e.what());  // the connection logs each outage once
         return verdict;
@@ -330,10 +338,7 @@ std::optional<std::vector<std::int64_t>> RedisLimitStore::counts(
         };
         RedisReply reply;
         try {
-            RedisConnection& redis = connection();
-            reply = redis.call(command("EVALSHA", count_sha()));
-            if (is_noscript(*reply))
-                reply = redis.call(command("EVAL", kCountScript));
+            reply = run_script(connection(), count_sha(), kCountScript, command);
         } catch (const RedisUnavailable& e) {
             spdlog::debug("limits: {}", e.what());
             return std::nullopt;

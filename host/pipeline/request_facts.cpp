@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <span>
 
 #include "json/json_check.hpp"
 
@@ -22,6 +23,16 @@ std::optional<std::int64_t> whole_number(std::string_view text) {
     if (ec != std::errc() || end != text.data() + text.size())
         return std::nullopt;
     return value;
+}
+
+// The first of two members' values (found at spans) that is a whole number.
+std::optional<std::int64_t> first_whole_number(
+    std::string_view body, std::span<const std::optional<json_fields::Span>> spans) {
+    for (const auto& span : spans)
+        if (span)
+            if (auto number = whole_number(body.substr(span->begin, span->end - span->begin)))
+                return number;
+    return std::nullopt;
 }
 
 }  // namespace
@@ -62,15 +73,20 @@ RequestFacts read_facts(std::string_view body, Endpoint endpoint, json_fields::I
         throw ApiException(
             ApiError::bad_request("invalid_stream", "\"stream\" must be true or false"));
     facts.stream = stream_text == "true";
-    for (Member member : {max_completion_tokens, max_tokens})
-        if (!facts.max_tokens)
-            if (const auto number = text(member))
-                facts.max_tokens = whole_number(*number);
-    if (const auto options = text(stream_options); options && options->starts_with('{')) {
+    facts.max_tokens = first_whole_number(body, std::span(spans).subspan(max_completion_tokens, 2));
+    if (const auto options = text(stream_options)) {
         facts.has_stream_options = true;
-        facts.include_usage = json_fields::get(*options, "/include_usage") == "true";
+        facts.include_usage =
+            options->starts_with('{') && json_fields::get(*options, "/include_usage") == "true";
     }
     return facts;
+}
+
+std::optional<std::int64_t> max_tokens_in(std::string_view body) {
+    constexpr std::array<std::string_view, 2> kMost = {"max_completion_tokens", "max_tokens"};
+    std::array<std::optional<json_fields::Span>, 2> spans;
+    json_fields::find_members(body, kMost, spans);
+    return first_whole_number(body, spans);
 }
 
 RequestFacts scan_request(std::string_view body, Endpoint endpoint, json_fields::Index* index) {

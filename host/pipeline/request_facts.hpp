@@ -20,7 +20,7 @@ struct RequestFacts {
     bool stream = false;
     // max_completion_tokens, else max_tokens, when it is a whole number.
     std::optional<std::int64_t> max_tokens;
-    bool has_stream_options = false;  // a "stream_options" object
+    bool has_stream_options = false;  // a "stream_options" member, whatever its value
     bool include_usage = false;       // stream_options.include_usage is true
 };
 
@@ -33,6 +33,10 @@ void check_body_json(std::string_view body);
 // index, when given, keeps where the fields were found, for later lookups in the same body.
 RequestFacts scan_request(std::string_view body, Endpoint endpoint,
                           json_fields::Index* index = nullptr);
+
+// The max_completion_tokens, else max_tokens, of a checked body, when it is a whole number: for
+// a body a provider has rewritten since its facts were read.
+std::optional<std::int64_t> max_tokens_in(std::string_view body);
 
 // scan_request without the validating pass, for a body that passed it before and has only had
 // fields edited since.

@@ -270,7 +270,8 @@ class RequestFlow : public SideCaller {
                 {{key_ ? std::string_view(key_->limit_holder) : std::string_view(),
                   key_ ? &key_->limits : &kNoLimits},
                  {route_->limit_holder, &route_->config->limits}},
-                [&] { return usage_estimate(); }, &response_, epoch_ms(), runtime_.metrics());
+                [&] { return usage_estimate(body_, facts_.max_tokens, nullptr, facts_.model); },
+                &response_, epoch_ms(), runtime_.metrics());
         if (((limits_ && limits_->counts_usage()) || counts_usage(llm_->config->limits)) &&
             facts_.stream && !route_->native && route_->endpoint == Endpoint::chat)
             ask_for_stream_usage();
@@ -283,15 +284,19 @@ class RequestFlow : public SideCaller {
         if (llm_->config->limits.any())
             RequestLimits::admit(
                 limits, runtime_.limits(), {{llm_->limit_holder, &llm_->config->limits}},
-                [&] { return usage_estimate(); }, nullptr, epoch_ms(), runtime_.metrics());
+                [&] {  // after the provider's encode, which may have rewritten the body
+                    return usage_estimate(body_, max_tokens_in(body_), &*plan_, facts_.model);
+                },
+                nullptr, epoch_ms(), runtime_.metrics());
     }
 
-    // What the request may use, for the limits of tokens and their cost: priced by the model
-    // the client asked for.
-    UsageEstimate usage_estimate() {
-        UsageEstimate estimate = estimated_usage(body_, facts_.max_tokens);
-        estimate.model = facts_.model;
-        estimate.price = runtime_.config().price_of(facts_.model);
+    // What a body may use, for the limits of tokens and their cost: its prompt, and its
+    // max_tokens as read from it, priced as `plan`'s attempt with `model` is (price_for).
+    UsageEstimate usage_estimate(std::string_view body, std::optional<std::int64_t> max_tokens,
+                                 const AttemptPlan* plan, std::string_view model) const {
+        UsageEstimate estimate = estimated_usage(body, max_tokens);
+        estimate.model = model;
+        estimate.price = price_for(plan, model);
         return estimate;
     }
 
@@ -301,7 +306,7 @@ class RequestFlow : public SideCaller {
     // stream without usage).
     void settle_tokens(RequestLimits& limits, bool attempt_only) const {
         if (const auto use = token_use(usage_))
-            limits.used(*use, attempt_price(), epoch_ms());
+            limits.used(*use, price_for(plan_ ? &*plan_ : nullptr, facts_.model), epoch_ms());
         else if ((!attempt_only && !sent_upstream_) || outcome_.upstream_status >= 400)
             limits.used({}, nullptr, epoch_ms());
     }
@@ -319,45 +324,51 @@ class RequestFlow : public SideCaller {
 
     // A side call's answer, as its usage says, is charged to its llm's limits (settled) and to
     // the request's own token and cost limits (added: the request's client caused it).
-    void charge_side_call(const Answer& answer, std::string_view model,
+    // A model with no price adds no cost.
+    void charge_side_call(const Answer& answer, const AttemptPlan& plan, std::string_view model,
                           std::optional<RequestLimits>& llm_limits) {
         Usage usage;
         usage.read(answer.body);
         const std::optional<TokenUse> use = token_use(usage);
         if (!use)
             return;  // the reservations stand
-        const Price* price = runtime_.config().price_of(model);
+        const Price* price = price_for(&plan, model);
         if (llm_limits)
             llm_limits->used(*use, price, epoch_ms());
         if (limits_)
             limits_->also_used(*use, price, epoch_ms());
     }
 
-    // The price of the model the last attempt asked for: its public model's (a fallback's own),
-    // else its deployment's name for it upstream, else the model its body named (a route's llm);
-    // null when none has one.
-    const Price* attempt_price() const {
+    // The price of the model an attempt of `plan` (null: none made yet) asks for, sending
+    // `model`: its public model's (a fallback's own), else its deployment's name for it upstream,
+    // else `model`'s; null when none has one.
+    const Price* price_for(const AttemptPlan* plan, std::string_view model) const {
         const Config& config = runtime_.config();
-        if (plan_ && plan_->model())
-            if (const Price* price = config.price_of(plan_->model()->config->name))
+        if (plan && plan->model())
+            if (const Price* price = config.price_of(plan->model()->config->name))
                 return price;
-        if (const DeploymentRuntime* deployment = plan_ ? plan_->deployment() : nullptr)
+        if (const DeploymentRuntime* deployment = plan ? plan->deployment() : nullptr)
             if (const Price* price = config.price_of(deployment->config->model))
                 return price;
-        return config.price_of(facts_.model);
+        return config.price_of(model);
     }
 
     // stream_options.include_usage = true upstream, unless the client asked for it already.
     void ask_for_stream_usage() {
         if (facts_.include_usage)
             return;
+        constexpr std::string_view kAsked = R"({"include_usage":true})";
         std::string error;
-        if (facts_.has_stream_options)
+        if (!facts_.has_stream_options)  // most requests: it goes at the end, with no search
+            json_fields::append_member(body_, "stream_options", kAsked, &body_index_);
+        else if (json_fields::get(body_, "/stream_options", &body_index_)
+                     .value_or("")
+                     .starts_with('{'))
             error = json_fields::edit(body_, json_fields::Edit::add,
                                       "/stream_options/include_usage", "true", &body_index_);
-        else  // most requests: the member goes at the end, with no search for it
-            json_fields::append_member(body_, "stream_options", R"({"include_usage":true})",
-                                       &body_index_);
+        else  // null, or not options at all: replaced
+            error = json_fields::edit(body_, json_fields::Edit::add, "/stream_options", kAsked,
+                                      &body_index_);
         if (!error.empty()) {
             spdlog::debug("limits: cannot ask the upstream for the stream's usage: {}", error);
             return;
@@ -740,11 +751,8 @@ class RequestFlow : public SideCaller {
                 RequestLimits::admit(
                     llm_limits, runtime_.limits(), {{target.limit_holder, &target.config->limits}},
                     [&] {
-                        UsageEstimate estimate =
-                            estimated_usage(attempt_body, attempt_facts.max_tokens);
-                        estimate.model = attempt_facts.model;
-                        estimate.price = runtime_.config().price_of(attempt_facts.model);
-                        return estimate;
+                        return usage_estimate(attempt_body, max_tokens_in(attempt_body), &plan,
+                                              attempt_facts.model);
                     },
                     nullptr, epoch_ms(), runtime_.metrics());
             upstream.body = std::move(attempt_body);
@@ -777,7 +785,7 @@ class RequestFlow : public SideCaller {
             record.end();
             if (!error && answer.status < 400) {
                 provider.decode(answer, nullptr);
-                charge_side_call(answer, attempt_facts.model, llm_limits);
+                charge_side_call(answer, plan, attempt_facts.model, llm_limits);
                 return answer;
             }
             if (llm_limits && !error)  // an upstream error uses no tokens

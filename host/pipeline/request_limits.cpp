@@ -152,6 +152,7 @@ void RequestLimits::take(HttpResponse* response, std::int64_t now_ms, GatewayMet
                             "\"closed\"). Try again shortly."},
                            1);
     }
+    charged_ = verdict.admitted;
     const std::int64_t minute_reset_ms =
         window_end_ms(LimitKind::requests, window_of(LimitKind::requests, now_ms)) - now_ms;
     if (response) {

@@ -72,25 +72,35 @@ class RequestLimits {
     static void admit(std::optional<RequestLimits>& limits, LimitStore& store,
                       std::initializer_list<LimitHolder> holders, Estimate&& estimate,
                       HttpResponse* response, std::int64_t now_ms, GatewayMetrics* metrics) {
-        RequestLimits& admitted = limits.emplace(store);
+        RequestLimits& admitted = limits.emplace(Admitting{}, store);
         for (const LimitHolder& holder : holders)
             admitted.add(holder.name, *holder.limits, now_ms);
-        if (admitted.count_ == 0)
-            return limits.reset();
+        if (admitted.count_ == 0) {
+            limits.reset();
+            return;
+        }
         try {
             if (admitted.counts_usage_)
                 admitted.reserve(estimate());
             admitted.take(response, now_ms, metrics);
         } catch (...) {
-            admitted.count_ = 0;  // nothing is taken when a throw comes: nothing to give back
+            if (!admitted.charged_)
+                admitted.count_ = 0;  // nothing taken: nothing to give back
             limits.reset();
             throw;
         }
         if (admitted.count_ == 0)  // the store is out of reach, and lets the request by
             limits.reset();
     }
-    // Charges nothing yet: admit() does.
-    explicit RequestLimits(LimitStore& store) : store_(&store) {}
+
+  private:
+    struct Admitting {
+        explicit Admitting() = default;
+    };
+
+  public:
+    // Only admit() makes them (std::optional::emplace needs the constructor public).
+    RequestLimits(Admitting, LimitStore& store) : store_(&store) {}
     RequestLimits(const RequestLimits&) = delete;
     RequestLimits& operator=(const RequestLimits&) = delete;
     ~RequestLimits();  // gives back the concurrent requests taken
@@ -116,6 +126,7 @@ class RequestLimits {
     LimitStore* store_;
     std::array<LimitCharge, kMaxCharges> charges_{};
     std::size_t count_ = 0;
+    bool charged_ = false;  // the store took the charges
     bool counts_usage_ = false;
     const Price* price_ = nullptr;
     std::int64_t reserved_tokens_ = 0;  // what the token and cost charges hold now

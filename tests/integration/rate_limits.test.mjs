@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 
+import { API_KEY as ANTHROPIC_KEY, startAnthropicMock } from './lib/anthropic_upstream.mjs';
 import { temporaryKeysFile, freshWindow } from './lib/keys.mjs';
 import { startMock } from './lib/mock_upstream.mjs';
 import { chatBody, eventually, post, readEvents, startProxy, upstreamConfig } from './lib/proxy.mjs';
@@ -18,11 +19,13 @@ const { dir, file: keysFile, create: createKey } = temporaryKeysFile('llm-proxy-
 
 const TOKENS_PER_MINUTE = 2000;
 let mock;
+let anthropic;
 let proxy;
 const keys = {};
 
 before(async () => {
   mock = await startMock();
+  anthropic = await startAnthropicMock();
   keys.rpm = createKey('rpm', '--requests-per-minute', '5');
   keys.crowd = createKey('crowd', '--requests-per-minute', '7');
   keys.tpm = createKey('tpm', '--tokens-per-minute', String(TOKENS_PER_MINUTE));
@@ -77,6 +80,20 @@ path_prefix = "/models/v1/chat/completions"
 auth = false
 limits = { tokens_per_minute = 1000000 }
 
+# Its provider gives a request without max_tokens Anthropic's required one: 1024.
+[llm.claude_capped]
+provider = "anthropic"
+base_url = "${anthropic.url}"
+token_env = "ANTHROPIC_API_KEY"
+limits = { tokens_per_minute = 500 }
+[llm.claude_capped.options]
+max_tokens = 1024
+
+[[route]]
+path_prefix = "/claude-capped/v1/chat/completions"
+target_llm = "claude_capped"
+auth = false
+
 [llm.guarded]
 provider = "openai"
 base_url = "${mock.url}"
@@ -87,12 +104,13 @@ path_prefix = "/guarded/v1/chat/completions"
 target_llm = "guarded"
 auth = false
 `,
-  }));
+  }), { env: { ANTHROPIC_API_KEY: ANTHROPIC_KEY } });
 });
 
 after(async () => {
   await proxy?.stop();
   await mock?.close();
+  await anthropic?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -100,6 +118,15 @@ after(async () => {
 const chat = (key, { prefix = '', model = 'json', extra = {} } = {}) =>
   post(`${proxy.url}${prefix}/v1/chat/completions`, chatBody(model, extra),
     key ? { authorization: `Bearer ${key}` } : {});
+
+test('an llm\'s token limit reserves the max_tokens its provider wrote into the request', async () => {
+  // The client gave none; the upstream would be asked for 1024, more than the llm's 500.
+  const response = await post(`${proxy.url}/claude-capped/v1/chat/completions`, chatBody('text'));
+  assert.equal(response.status, 429);
+  assert.equal(response.headers.get('retry-after'), null);
+  assert.match((await response.json()).error.message, /llm 'claude_capped' on tokens per minute: limit 500.*The request alone is more than the limit/);
+  assert.equal(anthropic.requests.length, 0);
+});
 
 test('a key takes its requests per minute, then gets a 429 with Retry-After and the headers', async () => {
   await freshWindow();
@@ -247,6 +274,12 @@ test('tokens: reserved from the request, corrected from usage; a stream is asked
   assert.equal((await readEvents(declined)).some((e) => e.includes('"usage":{')), false, 'the usage chunk is hidden');
   assert.deepEqual(mock.requests.at(-1).json.stream_options, { include_usage: true });
   used += 7 + 3;
+  // A stream_options that is no object is replaced, never sent twice.
+  const nulled = await chat(keys.tpm, { model: 'stream-usage:1', extra: { stream: true, stream_options: null } });
+  assert.equal((await readEvents(nulled)).some((e) => e.includes('"usage":{')), false, 'the usage chunk is hidden');
+  assert.equal(mock.requests.at(-1).body.match(/"stream_options"/g).length, 1, mock.requests.at(-1).body);
+  assert.deepEqual(mock.requests.at(-1).json.stream_options, { include_usage: true });
+  used += 7 + 1;
   // A request whose max_tokens cannot fit is refused, saying why, without a Retry-After: no
   // wait would let it through. One far beyond any number is refused the same way.
   const big = await chat(keys.tpm, { extra: { max_tokens: TOKENS_PER_MINUTE } });

@@ -90,7 +90,10 @@ TEST_CASE("a stream's request says whether it asked for its usage") {
     CHECK(facts(R"(,"stream_options":{"include_usage":false})").has_stream_options);
     CHECK_FALSE(facts(R"(,"stream_options":{"include_usage":false})").include_usage);
     CHECK_FALSE(facts(R"(,"stream_options":{"x":{"include_usage":true}})").include_usage);
-    CHECK_FALSE(facts(R"(,"stream_options":null)").has_stream_options);
+    CHECK(facts(R"(,"stream_options":null)").has_stream_options);  // replaced when asking
+    CHECK_FALSE(facts(R"(,"stream_options":null)").include_usage);
+    CHECK(llmproxy::max_tokens_in(R"({"max_tokens":9,"max_completion_tokens":"x"})") == 9);
+    CHECK_FALSE(llmproxy::max_tokens_in(R"({"n":{"max_tokens":9}})").has_value());
 }
 
 TEST_CASE("facts read again after an edit need no validating pass, and say what is missing") {
