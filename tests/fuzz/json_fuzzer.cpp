@@ -5,7 +5,7 @@
 //   document's strings; pointers past an array's end, to absent keys, and malformed ones, nothing;
 // - scan_request() (the request body check) accepts exactly the bodies with a non-empty string
 //   `model`, `messages` (chat) or `input` (embedding) and a boolean or absent `stream`, and reads
-//   them as nlohmann does;
+//   them, `max_tokens` and `stream_options` as nlohmann does (max_tokens_in() too);
 // - is_content_event() (a held stream head's test) reads every text without fault, and on a valid
 //   one gives the verdict its header states, read from the document (texts whose keys may be
 //   written with \u or \/ escapes aside: it compares keys as written).
@@ -74,7 +74,18 @@ std::optional<llmproxy::RequestFacts> expected_facts(const json& doc, llmproxy::
     const json stream = doc.value("stream", json());
     if (!stream.is_boolean() && !stream.is_null())
         return std::nullopt;
-    return llmproxy::RequestFacts{doc["model"].get<std::string>(), stream == true};
+    llmproxy::RequestFacts facts;
+    facts.model = doc["model"].get<std::string>();
+    facts.stream = stream == true;
+    for (const char* most : {"max_completion_tokens", "max_tokens"})
+        if (!facts.max_tokens && doc.contains(most) && doc[most].is_number_integer() &&
+            (!doc[most].is_number_unsigned() ||
+             doc[most].get<std::uint64_t>() <= std::uint64_t{INT64_MAX}))
+            facts.max_tokens = doc[most].get<std::int64_t>();
+    facts.has_stream_options = doc.contains("stream_options");
+    const json options = doc.value("stream_options", json());
+    facts.include_usage = options.is_object() && options.value("include_usage", json()) == true;
+    return facts;
 }
 
 // A value that tells the client something (first_content.hpp): not null, "" or [].
@@ -120,6 +131,12 @@ void check_scan_request(std::string_view text, const json* doc) {
                 "boolean stream");
         require(!facts || (facts->model == expected->model && facts->stream == expected->stream),
                 "scan_request() reads model and stream as nlohmann does");
+        require(!facts || (facts->max_tokens == expected->max_tokens &&
+                           facts->has_stream_options == expected->has_stream_options &&
+                           facts->include_usage == expected->include_usage),
+                "scan_request() reads max_tokens and stream_options as nlohmann does");
+        require(!facts || llmproxy::max_tokens_in(text) == expected->max_tokens,
+                "max_tokens_in() reads max_tokens as scan_request() does");
     }
 }
 
