@@ -138,6 +138,9 @@ ${route('/canned-edited/v1/chat/completions', ['editor', 'canned'])}
     assert.equal(JSON.parse(events[0]).choices[0].delta.content, 'bar ');
     res = await call('/order', body('json', [message('w0')]));
     assert.equal(mock.requests.at(-1).json.messages[0].content, 'baz', 'requests go in route order');
+    // A whole answer "w0": bar_to_baz finds nothing, then foo_to_bar makes it "bar".
+    res = await call('/order', body('say:w0', [message('hi')]));
+    assert.equal((await res.json()).choices[0].message.content, 'bar', 'whole answers go in reverse order');
   });
 
   test('params renames models, sets defaults, caps limits and refuses other models', async () => {

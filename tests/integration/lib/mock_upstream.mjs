@@ -40,6 +40,11 @@ const behaviours = {
     res.end(JSON.stringify(completion('mock says hi', req.json.model)));
   },
   // Answers with what the mock received, to check what the proxy forwarded.
+  // A whole answer whose content is the model's argument ("say:hello" answers "hello").
+  say: (req, res, arg) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(completion(arg ?? '')));
+  },
   inspect: (req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ ...completion('inspected'), received: { url: req.url, headers: req.headers } }));
