@@ -1,7 +1,8 @@
 // json_fields::edit against nlohmann's JSON Patch (RFC 6902) on valid documents: an edit that the
 // RFC allows succeeds and gives the document nlohmann's patch gives; one it does not allow (absent
 // target or parent, index past the end, malformed pointer, invalid value) fails and changes
-// nothing; and an Index filled before the edit still finds every value of the edited text.
+// nothing; and an Index filled before the edit still finds every value of the edited text. Also
+// append_member() on every object document (check_append).
 //
 // Input: the document, then (taken from the end by FuzzedDataProvider) four bytes choosing the
 // operation, the target pointer and the value: one of the document's own values or a literal.
@@ -83,6 +84,31 @@ std::optional<json> expected_patch(const json& doc, Edit op, const std::string& 
     }
 }
 
+// append_member() (how llm-proxy asks a stream for its usage) on an object that lacks the member:
+// the document gains exactly that member, stays strictly valid, and an index filled before still
+// finds every value.
+void check_append(const std::string& text, const json& doc,
+                  const std::vector<std::string>& pointers) {
+    constexpr std::string_view kKey = "stream_options";
+    if (!doc.is_object() || doc.contains(kKey))
+        return;
+    json_fields::Index index;
+    std::string appended = text;
+    for (const std::string& p : pointers)
+        json_fields::get(appended, p, &index);
+    json_fields::append_member(appended, kKey, R"({"include_usage":true})", &index);
+    json expected = doc;
+    expected[std::string(kKey)] = json{{"include_usage", true}};
+    require(fuzz::StrictJson::check(appended) == fuzz::Verdict::valid &&
+                json::parse(appended) == expected,
+            "append_member() adds exactly the member, and the text stays valid");
+    std::vector<std::string> after;
+    fuzz::collect_pointers(expected, "", after, kMaxPointers);
+    for (const std::string& p : after)
+        require(json_fields::get(appended, p, &index) == json_fields::get(appended, p),
+                "an index stays true through append_member()");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -98,6 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     std::vector<std::string> pointers;
     fuzz::collect_pointers(doc, "", pointers, kMaxPointers);
+    check_append(text, doc, pointers);
     std::string pointer = pointers[target_choice % pointers.size()];
     if (token_choice < 2 * kTokens.size())  // else: the existing value itself
         pointer += "/" + std::string(kTokens[token_choice % kTokens.size()]);
