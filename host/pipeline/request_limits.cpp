@@ -211,26 +211,21 @@ void RequestLimits::used(const TokenUse& use, const Price* price, std::int64_t n
         price_ = price;
     const std::int64_t tokens = use.input + use.output;
     const std::int64_t cost = price_ ? cost_of(use, *price_) : 0;
-    for (std::size_t i = 0; i < count_; ++i) {
-        const LimitCharge& charge = charges_[i];
-        const std::int64_t delta = counts_tokens(charge.kind) ? tokens - reserved_tokens_
-                                   : counts_cost(charge.kind) ? cost - reserved_cost_
-                                                              : 0;
-        if (delta != 0)
-            store_->correct(charge, delta, window_of(charge.kind, now_ms));
-    }
+    correct_counters(tokens - reserved_tokens_, cost - reserved_cost_, now_ms);
     set_amounts(tokens, cost);
 }
 
 void RequestLimits::also_used(const TokenUse& use, const Price* price, std::int64_t now_ms) {
-    const std::int64_t tokens = use.input + use.output;
-    const std::int64_t cost = price ? cost_of(use, *price) : 0;
+    correct_counters(use.input + use.output, price ? cost_of(use, *price) : 0, now_ms);
+}
+
+void RequestLimits::correct_counters(std::int64_t tokens, std::int64_t cost, std::int64_t now_ms) {
     for (std::size_t i = 0; i < count_; ++i) {
         const LimitCharge& charge = charges_[i];
         const std::int64_t delta = counts_tokens(charge.kind) ? tokens
                                    : counts_cost(charge.kind) ? cost
                                                               : 0;
-        if (delta > 0)
+        if (delta != 0)
             store_->correct(charge, delta, window_of(charge.kind, now_ms));
     }
 }

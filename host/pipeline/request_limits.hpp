@@ -120,6 +120,8 @@ class RequestLimits {
     void reserve(const UsageEstimate& estimate);
     // Charges the store; throws the 429 when it refuses.
     void take(HttpResponse* response, std::int64_t now_ms, GatewayMetrics* metrics);
+    // Adds tokens to every token charge's counter and cost to every cost charge's.
+    void correct_counters(std::int64_t tokens, std::int64_t cost, std::int64_t now_ms);
     // Sets every token or cost charge's amount from a use.
     void set_amounts(std::int64_t tokens, std::int64_t cost);
 
